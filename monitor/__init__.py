@@ -1,0 +1,109 @@
+"""case monitor: a register of persecuted people, their cases, charges and custody status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+
+from monitor.config import PROJECT_ROOT, Settings
+from monitor.extensions import csrf, db, limiter, login_manager, migrate
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the WSGI application (``gunicorn 'monitor:create_app()'``)."""
+    settings = settings or Settings.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(settings.instance_path),
+    )
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        PREFERRED_URL_SCHEME="https" if settings.secure_cookies else "http",
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        TESTING=settings.env == "testing",
+    )
+    app.config.update(settings.extra)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "monitor" / "migrations"), render_as_batch=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    _register_blueprints(app)
+    _register_cli(app)
+    app.after_request(_security_headers)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from monitor.api import bp as api_bp
+    from monitor.web import register as register_web
+
+    register_web(app)
+    csrf.exempt(api_bp)  # the API takes bearer tokens only, never the session cookie
+    app.register_blueprint(api_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from monitor.cli import register
+
+    register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from monitor.web.helpers import template_globals
+
+    app.context_processor(template_globals)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    settings: Settings = _current_settings()
+    if settings.secure_cookies:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _current_settings() -> Any:
+    from flask import current_app
+
+    return current_app.config["SETTINGS"]

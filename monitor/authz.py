@@ -1,0 +1,159 @@
+"""Who may do what, in one place, and fetch-with-permission helpers keyed by public id.
+
+Every query that lists, counts or loads cases goes through :func:`visible_cases` (or a helper here
+built on it), so a case above the user's clearance is invisible everywhere, and an id that is not
+visible answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask import abort
+from sqlalchemy import ColumnElement, Select, exists, not_, or_, select
+
+from monitor.domain import Confidentiality, Role
+from monitor.extensions import db
+from monitor.models import Case, Charge, Membership, Organization, Person, Source, StatusEvent, User
+
+
+class Action(StrEnum):
+    """What a user asks to do."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+_ALLOWED = {
+    Role.VIEWER: {Action.READ},
+    Role.EDITOR: {Action.READ, Action.WRITE},
+    Role.ADMIN: {Action.READ, Action.WRITE, Action.ADMIN},
+}
+
+
+def can(user: User | None, action: Action) -> bool:
+    """Whether this user's role allows the action at all."""
+    if user is None or not user.is_authenticated or not user.active:
+        return False
+    return action in _ALLOWED[user.user_role]
+
+
+def require(user: User | None, action: Action) -> None:
+    """Abort with 403 unless the role allows the action."""
+    if not can(user, action):
+        abort(403)
+
+
+def visible_levels(user: User | None) -> list[str]:
+    """Confidentiality levels this user may see (none for anonymous users)."""
+    if user is None or not user.is_authenticated:
+        return []
+    return Confidentiality(user.clearance).levels_visible()
+
+
+def case_visible(user: User | None) -> ColumnElement[bool]:
+    """SQL condition: the case is within the user's clearance."""
+    return Case.confidentiality.in_(visible_levels(user))
+
+
+def visible_cases(user: User | None) -> Select[tuple[Case]]:
+    """The base query for any list of cases."""
+    return select(Case).where(case_visible(user))
+
+
+def person_visible(user: User | None) -> ColumnElement[bool]:
+    """A person is visible unless every case they have is above the user's clearance.
+
+    A person with only a confidential case is hidden, since listing them would reveal the case.
+    """
+    any_case = exists().where(Case.person_id == Person.id)
+    visible_case = exists().where(Case.person_id == Person.id, case_visible(user))
+    return or_(not_(any_case), visible_case)
+
+
+def get_case(public_id: str, user: User | None, action: Action = Action.READ) -> Case:
+    """The case with this public id if the user may see it (and act on it), else 404 / 403."""
+    require(user, action)
+    case = db.session.scalars(
+        visible_cases(user).where(Case.public_id == public_id)
+    ).first()
+    if case is None:
+        abort(404)
+    return case
+
+
+def get_person(public_id: str, user: User | None, action: Action = Action.READ) -> Person:
+    """The person with this public id if visible to the user, else 404."""
+    require(user, action)
+    person = db.session.scalars(
+        select(Person).where(Person.public_id == public_id, person_visible(user))
+    ).first()
+    if person is None:
+        abort(404)
+    return person
+
+
+def get_organization(
+    public_id: str, user: User | None, action: Action = Action.READ
+) -> Organization:
+    """The organization with this public id, else 404."""
+    require(user, action)
+    org = db.session.scalars(select(Organization).where(Organization.public_id == public_id)).first()
+    if org is None:
+        abort(404)
+    return org
+
+
+def get_charge(public_id: str, user: User | None, action: Action = Action.READ) -> Charge:
+    """A charge whose case the user may see, else 404."""
+    require(user, action)
+    charge = db.session.scalars(
+        select(Charge).join(Case).where(Charge.public_id == public_id, case_visible(user))
+    ).first()
+    if charge is None:
+        abort(404)
+    return charge
+
+
+def get_membership(public_id: str, user: User | None, action: Action = Action.WRITE) -> Membership:
+    """A membership of a visible person, else 404."""
+    require(user, action)
+    membership = db.session.scalars(
+        select(Membership)
+        .join(Person, Membership.person_id == Person.id)
+        .where(Membership.public_id == public_id, person_visible(user))
+    ).first()
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def get_event(case: Case, public_id: str) -> StatusEvent:
+    """A status event of an already-authorised case, else 404."""
+    event = db.session.scalars(
+        select(StatusEvent).where(
+            StatusEvent.case_id == case.id, StatusEvent.public_id == public_id
+        )
+    ).first()
+    if event is None:
+        abort(404)
+    return event
+
+
+def get_user(public_id: str, user: User | None) -> User:
+    """Any account, for admins only."""
+    require(user, Action.ADMIN)
+    target = db.session.scalars(select(User).where(User.public_id == public_id)).first()
+    if target is None:
+        abort(404)
+    return target
+
+
+def get_source(public_id: str, user: User | None) -> Source:
+    """A source; sources are shared citations and carry no confidentiality of their own."""
+    require(user, Action.READ)
+    source = db.session.scalars(select(Source).where(Source.public_id == public_id)).first()
+    if source is None:
+        abort(404)
+    return source

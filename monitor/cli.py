@@ -1,0 +1,135 @@
+"""``monitor …`` commands (also ``flask --app monitor …``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from monitor.extensions import db
+from monitor.models import User
+from monitor.services import ValidationError, audit, seed, users
+
+CLI_ACTOR = "cli"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the schema or upgrade it to the latest migration."""
+    upgrade()
+    click.echo("database schema is up to date")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the demo is already loaded.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Load the CNRP demo data from the AFP article."""
+    if seed.demo_loaded():
+        if if_empty:
+            click.echo("demo data already loaded")
+            return
+        _fail("demo data already loaded")
+    seed.seed_demo(CLI_ACTOR)
+    db.session.commit()
+    click.echo("loaded the CNRP demo: 1 organization, 3 people, 3 cases, 1 charge, 1 source")
+
+
+@click.command("seed-synthetic")
+@click.option("--cases", "count", type=click.IntRange(1, 10_000_000), required=True)
+@click.option("--seed", "rng_seed", type=int, default=1, show_default=True)
+@with_appcontext
+def seed_synthetic(count: int, rng_seed: int) -> None:
+    """Insert N clearly synthetic cases for scale tests."""
+    done = seed.seed_synthetic(count, rng_seed)
+    db.session.commit()
+    click.echo(f"inserted {done} synthetic cases")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), default="viewer")
+@click.option(
+    "--clearance", type=click.Choice(["public", "restricted", "confidential"]), default="public"
+)
+@click.option("--name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the account exists.")
+@with_appcontext
+def create_user(
+    email: str, role: str, clearance: str, name: str, password_stdin: bool, if_missing: bool
+) -> None:
+    """Create an account; prints a generated password unless --password-stdin is given."""
+    if if_missing and db.session.scalars(select(User).where(User.email == email.lower())).first():
+        click.echo(f"user {email} already exists")
+        return
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else users.generate_password()
+    try:
+        users.create_user(
+            CLI_ACTOR, users.UserInput(email=email, role=role, clearance=clearance, name=name),
+            password,
+        )
+    except ValidationError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"created {role} {email} (clearance {clearance})")
+    if not password_stdin:
+        click.echo(f"password: {password}")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="cli")
+@with_appcontext
+def create_token(email: str, name: str) -> None:
+    """Issue an API token for a user and print it (shown once)."""
+    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        _fail(f"no user {email}")
+        return
+    _, plain = users.create_token(CLI_ACTOR, user, name)
+    db.session.commit()
+    click.echo(plain)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Re-walk the chain; exit 1 and name the first bad entry if anything was edited or deleted."""
+    result = audit.verify()
+    if not result.ok:
+        _fail(f"audit log broken after {result.checked} good entries: {result.problem}")
+    click.echo(f"audit log intact: {result.checked} entries")
+
+
+COMMANDS = [init_db, seed_demo, seed_synthetic, create_user, create_token, audit_group]
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to ``flask --app monitor``."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from monitor import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, add_default_commands=True, help="case monitor")

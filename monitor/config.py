@@ -1,0 +1,100 @@
+"""Settings: one frozen, typed object read from ``MONITOR_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed; the app refuses to start."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment, validated once at start-up."""
+
+    secret_key: str
+    database_url: str
+    instance_path: Path
+    base_url: str = "http://127.0.0.1:5000"
+    redis_url: str | None = None
+    broker_url: str = ""
+    env: str = "production"
+    login_rate_limit: str = "10 per minute"
+    page_size: int = 25
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def development(self) -> bool:
+        """True when running the local development server or tests."""
+        return self.env in {"development", "testing"}
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are marked Secure whenever the public URL is HTTPS."""
+        return urlsplit(self.base_url).scheme == "https"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read settings from the environment; fail fast on anything unusable."""
+        env = dict(os.environ if environ is None else environ)
+        instance_path = Path(env.get("MONITOR_INSTANCE_PATH", PROJECT_ROOT / "instance")).resolve()
+        mode = env.get("MONITOR_ENV", "production")
+        if mode not in {"production", "development", "testing"}:
+            raise ConfigError(f"MONITOR_ENV must be production, development or testing, not {mode!r}")
+
+        secret = env.get("MONITOR_SECRET_KEY", "")
+        if not secret:
+            secret_file = instance_path / "secret_key"
+            if secret_file.is_file():
+                secret = secret_file.read_text().strip()
+        if not secret and mode == "production":
+            raise ConfigError(
+                "MONITOR_SECRET_KEY is required (or set MONITOR_ENV=development for local use)"
+            )
+        if not secret:
+            secret = "development-only-insecure-key"  # noqa: S105 - never used in production
+        if mode == "production" and len(secret) < 32:
+            raise ConfigError("MONITOR_SECRET_KEY must be at least 32 characters")
+
+        database_url = env.get("MONITOR_DATABASE_URL") or (
+            f"sqlite:///{instance_path / 'monitor.sqlite'}"
+        )
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+        redis_url = env.get("MONITOR_REDIS_URL") or None
+        # Without Redis the broker is a SQLite file through kombu's SQLAlchemy transport: it
+        # needs no separately installed server and survives restarts (see README).
+        broker_url = redis_url or f"sqla+sqlite:///{instance_path / 'broker.sqlite'}"
+
+        base_url = env.get("MONITOR_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        if urlsplit(base_url).scheme not in {"http", "https"}:
+            raise ConfigError("MONITOR_BASE_URL must start with http:// or https://")
+
+        values: dict[str, object] = {
+            "secret_key": secret,
+            "database_url": database_url,
+            "instance_path": instance_path,
+            "base_url": base_url,
+            "redis_url": redis_url,
+            "broker_url": broker_url,
+            "env": mode,
+            "login_rate_limit": env.get("MONITOR_LOGIN_RATE_LIMIT", "10 per minute"),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,110 @@
+"""People, organizations and who belongs to what."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from monitor.domain import PartialDate
+from monitor.extensions import Base
+from monitor.models.base import UTCDateTime, created_at_column, public_id_column, utcnow
+
+if TYPE_CHECKING:
+    from monitor.models.cases import Case
+
+
+class Person(Base):
+    """Someone the register follows."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = public_id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    name_native: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    gender: Mapped[str | None] = mapped_column(String(40))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    birth_date_precision: Mapped[str | None] = mapped_column(String(8))
+    nationality: Mapped[str | None] = mapped_column(String(2))
+    occupation: Mapped[str | None] = mapped_column(String(200))
+    biography: Mapped[str | None] = mapped_column(Text)
+    # Case-folded names in both scripts plus aliases, maintained by services.people; searched
+    # with a substring match (a trigram index serves it on PostgreSQL).
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="Membership.id"
+    )
+    cases: Mapped[list[Case]] = relationship(back_populates="person", order_by="Case.id")
+
+    @property
+    def birth(self) -> PartialDate | None:
+        """Birth date at its known precision."""
+        return PartialDate.of(self.birth_date, self.birth_date_precision)
+
+    def __repr__(self) -> str:
+        return f"<Person {self.public_id} {self.name!r}>"
+
+
+class Organization(Base):
+    """A party, NGO, media outlet or union whose members the register follows."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = public_id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    seats: Mapped[int | None] = mapped_column(Integer)
+    dissolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        """``CNRP`` when a short name exists, else the full name."""
+        return self.short_name or self.name
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.public_id} {self.label!r}>"
+
+
+class Membership(Base):
+    """A person's role in an organization over a period."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("person_id", "organization_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = public_id_column()
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(120), default="member")
+    start_on: Mapped[dt.date | None] = mapped_column(Date)
+    start_precision: Mapped[str | None] = mapped_column(String(8))
+    end_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_precision: Mapped[str | None] = mapped_column(String(8))
+
+    person: Mapped[Person] = relationship(back_populates="memberships")
+    organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+    @property
+    def start(self) -> PartialDate | None:
+        """Start at its known precision."""
+        return PartialDate.of(self.start_on, self.start_precision)
+
+    @property
+    def end(self) -> PartialDate | None:
+        """End at its known precision."""
+        return PartialDate.of(self.end_on, self.end_precision)

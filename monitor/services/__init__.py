@@ -1,0 +1,28 @@
+"""Domain operations: validate, change, audit, flush. They never commit; the caller does, once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from monitor.models import User
+
+# Who performs a write: a logged-in user, or a label such as "cli" for command-line tools.
+Actor = User | str
+
+
+class ValidationError(Exception):
+    """Input broke a domain rule; ``errors`` maps each bad field to a message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+def actor_label(actor: Actor) -> str:
+    """How an actor is named in the audit log."""
+    return actor if isinstance(actor, str) else actor.email
+
+
+def actor_user_id(actor: Actor) -> int | None:
+    """The user row id of an actor, if it is a user."""
+    return None if isinstance(actor, str) else actor.id

@@ -1,0 +1,167 @@
+"""Cases and their custody status history.
+
+The current status is the latest event by *occurred-on* (ties broken by recording order), so a
+back-filled older event changes the history but not the current status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDate
+from monitor.extensions import db
+from monitor.models import Case, Person, Source, StatusEvent
+from monitor.services import Actor, ValidationError, actor_user_id, audit
+from monitor.services.validation import member, normalise_country, optional_text, required_text
+
+
+@dataclass
+class CaseInput:
+    """Editable fields of a case (status is changed only by recording events)."""
+
+    country: str
+    title: str
+    confidentiality: str = Confidentiality.PUBLIC.value
+    summary: str | None = None
+    tags: list[str] = field(default_factory=list)
+    opened_on: dt.date | None = None
+    closed_on: dt.date | None = None
+
+
+@dataclass
+class StatusInput:
+    """A custody status change as reported."""
+
+    status: str
+    occurred_on: PartialDate
+    about: bool = False
+    location: str | None = None
+    description: str | None = None
+    certainty: str = Certainty.CONFIRMED.value
+    sources: list[Source] = field(default_factory=list)
+
+
+def _apply_case(case: Case, data: CaseInput) -> None:
+    errors: dict[str, str] = {}
+    country = normalise_country(data.country, errors, "country")
+    if country is None and "country" not in errors:
+        errors["country"] = "is required"
+    title = required_text(data.title, errors, "title", 300)
+    level = member(Confidentiality, data.confidentiality, errors, "confidentiality")
+    summary = optional_text(data.summary, errors, "summary", 20000)
+    tags = sorted({t.strip().lower() for t in data.tags if t and t.strip()})
+    if data.opened_on and data.closed_on and data.closed_on < data.opened_on:
+        errors["closed_on"] = "must not be before the opening date"
+    if errors:
+        raise ValidationError(errors)
+    assert country is not None and level is not None  # noqa: S101 - errors raised above
+    case.country, case.title, case.confidentiality = country, title, level.value
+    case.summary, case.tags = summary, tags
+    case.opened_on, case.closed_on = data.opened_on, data.closed_on
+
+
+def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
+    errors: dict[str, str] = {}
+    status = member(CustodyStatus, data.status, errors, "status")
+    certainty = member(Certainty, data.certainty, errors, "certainty")
+    optional_text(data.location, errors, "location", 300)
+    optional_text(data.description, errors, "description", 20000)
+    if data.occurred_on.start > dt.datetime.now(dt.UTC).date():
+        errors["occurred_on"] = "cannot be in the future"
+    if errors:
+        raise ValidationError(errors)
+    assert status is not None and certainty is not None  # noqa: S101 - errors raised above
+    return status, certainty
+
+
+def create_case(
+    actor: Actor, person: Person, data: CaseInput, initial: StatusInput
+) -> Case:
+    """Open a case for a person, with its first status event."""
+    errors: dict[str, str] = {}
+    case = Case()  # not attached to the person (and so the session) until it is valid
+    try:
+        _apply_case(case, data)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    try:
+        _validate_status(initial)
+    except ValidationError as exc:
+        errors.update({("status_since" if k == "occurred_on" else k): v for k, v in exc.errors.items()})
+    if errors:
+        raise ValidationError(errors)
+    case.person = person
+    case.status = initial.status
+    db.session.add(case)
+    db.session.flush()
+    audit.record(
+        actor, "case.create", "case", case.public_id,
+        after={**audit.snapshot(case), "person": person.public_id},
+        case_ref=case.public_id,
+    )
+    record_status(actor, case, initial)
+    return case
+
+
+def update_case(actor: Actor, case: Case, data: CaseInput) -> Case:
+    """Change a case's editable fields."""
+    before = audit.snapshot(case)
+    _apply_case(case, data)
+    db.session.flush()
+    audit.record(
+        actor, "case.update", "case", case.public_id,
+        before=before, after=audit.snapshot(case), case_ref=case.public_id,
+    )
+    return case
+
+
+def _timeline(case: Case) -> list[StatusEvent]:
+    return sorted(case.events, key=lambda e: (e.occurred_on, e.id))
+
+
+def record_status(actor: Actor, case: Case, data: StatusInput) -> StatusEvent:
+    """Record a status event; it becomes the current status only if it is now the latest."""
+    status, certainty = _validate_status(data)
+    previous_current = case.status if case.events else None
+    event = StatusEvent(
+        case=case,
+        status=status.value,
+        occurred_on=data.occurred_on.start,
+        occurred_precision=data.occurred_on.precision.value,
+        occurred_about=data.about,
+        location=(data.location or "").strip() or None,
+        description=(data.description or "").strip() or None,
+        certainty=certainty.value,
+        recorded_by_id=actor_user_id(actor),
+        sources=list(data.sources),
+    )
+    db.session.add(event)
+    db.session.flush()
+
+    timeline = _timeline(case)
+    # Each event's previous status is the one before it in time, so a back-fill re-links them.
+    prior: str | None = None
+    for item in timeline:
+        item.previous_status = prior
+        prior = item.status
+    latest = timeline[-1]
+    event.changed_current = latest is event and event.status != previous_current
+    if latest is event:
+        case.status = event.status
+        case.status_since = event.occurred_on
+        case.status_since_precision = event.occurred_precision
+    for source in data.sources:
+        if source not in case.sources:
+            case.sources.append(source)
+    db.session.flush()
+    audit.record(
+        actor, "status_event.create", "status_event", event.public_id,
+        after={
+            **audit.snapshot(event),
+            "sources": [s.public_id for s in data.sources],
+            "backfilled": latest is not event,
+        },
+        case_ref=case.public_id,
+    )
+    return event

@@ -1,0 +1,206 @@
+"""Creating and changing people, organizations and memberships."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from monitor.domain import OrganizationKind, PartialDate
+from monitor.extensions import db
+from monitor.models import Membership, Organization, Person
+from monitor.services import Actor, ValidationError, audit
+from monitor.services.validation import member, normalise_country, optional_text, required_text
+
+
+def fold(text: str) -> str:
+    """Normalise text for matching: NFKC and case-folded, so ``SOKHA`` finds ``Sokha``."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_text_for(name: str, name_native: str | None, aliases: list[str]) -> str:
+    """The text a name search matches: both scripts and aliases, folded, plus an unaccented copy."""
+    folded = fold(" | ".join([name, name_native or "", *aliases]))
+    plain = _strip_marks(folded)
+    return folded if plain == folded else f"{folded} || {plain}"
+
+
+@dataclass
+class PersonInput:
+    """What a form or the API supplies to create or edit a person."""
+
+    name: str
+    name_native: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    gender: str | None = None
+    birth_date: PartialDate | None = None
+    nationality: str | None = None
+    occupation: str | None = None
+    biography: str | None = None
+
+
+def _apply_person(person: Person, data: PersonInput) -> None:
+    errors: dict[str, str] = {}
+    name = required_text(data.name, errors, "name", 200)
+    name_native = optional_text(data.name_native, errors, "name_native", 200)
+    aliases = [a.strip() for a in data.aliases if a and a.strip()]
+    if any(len(a) > 200 for a in aliases):
+        errors["aliases"] = "each alias must be at most 200 characters"
+    nationality = normalise_country(data.nationality, errors, "nationality")
+    gender = optional_text(data.gender, errors, "gender", 40)
+    occupation = optional_text(data.occupation, errors, "occupation", 200)
+    biography = optional_text(data.biography, errors, "biography", 20000)
+    if errors:
+        raise ValidationError(errors)
+    person.name = name
+    person.name_native = name_native
+    person.aliases = aliases
+    person.gender = gender
+    person.birth_date = data.birth_date.start if data.birth_date else None
+    person.birth_date_precision = data.birth_date.precision.value if data.birth_date else None
+    person.nationality = nationality
+    person.occupation = occupation
+    person.biography = biography
+    person.search_text = search_text_for(name, name_native, aliases)
+
+
+def create_person(actor: Actor, data: PersonInput) -> Person:
+    """Add a person to the register."""
+    person = Person()
+    _apply_person(person, data)
+    db.session.add(person)
+    db.session.flush()
+    audit.record(actor, "person.create", "person", person.public_id, after=audit.snapshot(person))
+    return person
+
+
+def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
+    """Change a person's details."""
+    before = audit.snapshot(person)
+    _apply_person(person, data)
+    db.session.flush()
+    audit.record(
+        actor, "person.update", "person", person.public_id,
+        before=before, after=audit.snapshot(person),
+    )
+    return person
+
+
+@dataclass
+class OrganizationInput:
+    """What a form or the API supplies to create or edit an organization."""
+
+    name: str
+    kind: str
+    short_name: str | None = None
+    country: str | None = None
+    seats: int | None = None
+    dissolved_on: PartialDate | None = None
+
+
+def _apply_organization(org: Organization, data: OrganizationInput) -> None:
+    errors: dict[str, str] = {}
+    name = required_text(data.name, errors, "name", 200)
+    short_name = optional_text(data.short_name, errors, "short_name", 40)
+    kind = member(OrganizationKind, data.kind, errors, "kind")
+    country = normalise_country(data.country, errors, "country")
+    if data.seats is not None and data.seats < 0:
+        errors["seats"] = "must be zero or more"
+    if errors:
+        raise ValidationError(errors)
+    assert kind is not None  # noqa: S101 - an invalid kind raised above
+    org.name, org.short_name, org.kind, org.country = name, short_name, kind.value, country
+    org.seats = data.seats
+    org.dissolved_on = data.dissolved_on.start if data.dissolved_on else None
+
+
+def create_organization(actor: Actor, data: OrganizationInput) -> Organization:
+    """Add an organization."""
+    org = Organization()
+    _apply_organization(org, data)
+    db.session.add(org)
+    db.session.flush()
+    audit.record(
+        actor, "organization.create", "organization", org.public_id, after=audit.snapshot(org)
+    )
+    return org
+
+
+def update_organization(actor: Actor, org: Organization, data: OrganizationInput) -> Organization:
+    """Change an organization's details."""
+    before = audit.snapshot(org)
+    _apply_organization(org, data)
+    db.session.flush()
+    audit.record(
+        actor, "organization.update", "organization", org.public_id,
+        before=before, after=audit.snapshot(org),
+    )
+    return org
+
+
+def add_membership(
+    actor: Actor,
+    person: Person,
+    organization: Organization,
+    role: str | None,
+    start: PartialDate | None = None,
+    end: PartialDate | None = None,
+) -> Membership:
+    """Record that a person holds a role in an organization."""
+    errors: dict[str, str] = {}
+    role_text = optional_text(role, errors, "role", 120) or "member"
+    if start and end and end.start < start.start:
+        errors["end"] = "must not be before the start"
+    duplicate = db.session.scalars(
+        select(Membership).where(
+            Membership.person_id == person.id,
+            Membership.organization_id == organization.id,
+            Membership.role == role_text,
+        )
+    ).first()
+    if duplicate is not None:
+        errors["role"] = f"{person.name} is already {role_text} of {organization.label}"
+    if errors:
+        raise ValidationError(errors)
+    membership = Membership(
+        person=person,
+        organization=organization,
+        role=role_text,
+        start_on=start.start if start else None,
+        start_precision=start.precision.value if start else None,
+        end_on=end.start if end else None,
+        end_precision=end.precision.value if end else None,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(
+        actor, "membership.create", "membership", membership.public_id,
+        after={
+            "person": person.public_id,
+            "organization": organization.public_id,
+            "role": role_text,
+            "start": start.iso() if start else None,
+            "end": end.iso() if end else None,
+        },
+    )
+    return membership
+
+
+def remove_membership(actor: Actor, membership: Membership) -> None:
+    """Delete a membership recorded in error."""
+    audit.record(
+        actor, "membership.delete", "membership", membership.public_id,
+        before={
+            "person": membership.person.public_id,
+            "organization": membership.organization.public_id,
+            "role": membership.role,
+        },
+    )
+    db.session.delete(membership)
+    db.session.flush()

@@ -1,0 +1,295 @@
+"""Read side: the filtered, searched, sorted case list and the counts behind the dashboard.
+
+Every query here starts from :func:`monitor.authz.visible_cases`, so clearance filters lists,
+search results and counts alike.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import contains_eager
+
+from monitor import authz
+from monitor.domain import CustodyStatus
+from monitor.extensions import db
+from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
+from monitor.services.people import fold
+
+SORTS: dict[str, Any] = {
+    "name": (Person.name.asc(), Case.id.asc()),
+    "-name": (Person.name.desc(), Case.id.desc()),
+    "since": (Case.status_since.asc(), Case.id.asc()),
+    "-since": (Case.status_since.desc(), Case.id.desc()),
+    "status": (Case.status.asc(), Person.name.asc(), Case.id.asc()),
+    "country": (Case.country.asc(), Person.name.asc(), Case.id.asc()),
+    "-updated": (Case.updated_at.desc(), Case.id.desc()),
+}
+DEFAULT_SORT = "name"
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class CaseFilter:
+    """The case list's filters, shared by the web list, the API and (later) exports."""
+
+    status: str | None = None
+    country: str | None = None
+    organization: str | None = None  # organization public id
+    confidentiality: str | None = None
+    offence: str | None = None
+    q: str | None = None
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    per_page: int = 25
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: Any, per_page: int = 25) -> CaseFilter:
+        """Build from query-string arguments, collecting (not raising) errors for bad values."""
+        errors: dict[str, str] = {}
+
+        def text(name: str) -> str | None:
+            value = (args.get(name) or "").strip()
+            return value or None
+
+        status = text("status")
+        if status and status not in {s.value for s in CustodyStatus}:
+            errors["status"] = "unknown custody status"
+            status = None
+        level = text("confidentiality")
+        if level and level not in {"public", "restricted", "confidential"}:
+            errors["confidentiality"] = "unknown confidentiality level"
+            level = None
+        sort = text("sort") or DEFAULT_SORT
+        if sort not in SORTS:
+            errors["sort"] = "unknown sort order"
+            sort = DEFAULT_SORT
+        page = _positive_int(args.get("page"), 1, "page", errors)
+        size = min(_positive_int(args.get("per_page"), per_page, "per_page", errors), MAX_PAGE_SIZE)
+        country = text("country")
+        return cls(
+            status=status,
+            country=country.upper() if country else None,
+            organization=text("organization"),
+            confidentiality=level,
+            offence=text("offence"),
+            q=text("q"),
+            sort=sort,
+            page=page,
+            per_page=size,
+            errors=errors,
+        )
+
+    def as_args(self, **changes: Any) -> dict[str, Any]:
+        """Non-empty filters as query-string arguments, for links that keep them."""
+        values = {
+            "status": self.status,
+            "country": self.country,
+            "organization": self.organization,
+            "confidentiality": self.confidentiality,
+            "offence": self.offence,
+            "q": self.q,
+            "sort": None if self.sort == DEFAULT_SORT else self.sort,
+            "page": None if self.page == 1 else self.page,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _positive_int(raw: Any, default: int, name: str, errors: dict[str, str]) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        errors[name] = "must be a whole number"
+        return default
+    if value < 1:
+        errors[name] = "must be 1 or more"
+        return default
+    return value
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered_cases(user: User | None, filters: CaseFilter) -> Select[tuple[Case]]:
+    """Visible cases matching the filters, with their person joined (not yet sorted or paged)."""
+    query = authz.visible_cases(user).join(Case.person)
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.country:
+        query = query.where(Case.country == filters.country)
+    if filters.confidentiality:
+        query = query.where(Case.confidentiality == filters.confidentiality)
+    if filters.organization:
+        query = query.where(
+            exists().where(
+                Membership.person_id == Case.person_id,
+                Membership.organization_id == Organization.id,
+                Organization.public_id == filters.organization,
+            )
+        )
+    if filters.offence:
+        pattern = f"%{_escape_like(fold(filters.offence))}%"
+        query = query.where(
+            exists().where(
+                Charge.case_id == Case.id,
+                func.lower(Charge.offence).like(pattern, escape="\\"),
+            )
+        )
+    if filters.q:
+        # Every word must appear somewhere in the names, native names or aliases.
+        for word in fold(filters.q).split():
+            query = query.where(
+                Person.search_text.like(f"%{_escape_like(word)}%", escape="\\")
+            )
+    return query
+
+
+@dataclass
+class CasePage:
+    """One page of the case list."""
+
+    items: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_cases(user: User | None, filters: CaseFilter) -> CasePage:
+    """A page of cases: two queries whatever the page size (count, then rows with people)."""
+    base = filtered_cases(user, filters)
+    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+    rows = db.session.scalars(
+        base.options(contains_eager(Case.person))
+        .order_by(*SORTS[filters.sort])
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    ).all()
+    return CasePage(list(rows), total or 0, filters.page, filters.per_page)
+
+
+@dataclass
+class StatusCounts:
+    """How many visible cases are in each custody status."""
+
+    counts: Counter[str]
+
+    @property
+    def total(self) -> int:
+        """All cases counted."""
+        return sum(self.counts.values())
+
+    def ordered(self) -> list[tuple[CustodyStatus, int]]:
+        """Every status in vocabulary order with its count (zero included)."""
+        return [(s, self.counts.get(s.value, 0)) for s in CustodyStatus]
+
+
+def status_counts(user: User | None) -> StatusCounts:
+    """Counts by custody status over every visible case."""
+    rows = db.session.execute(
+        select(Case.status, func.count()).where(authz.case_visible(user)).group_by(Case.status)
+    ).all()
+    return StatusCounts(Counter({status: n for status, n in rows}))
+
+
+def counts_by_country(user: User | None) -> dict[str, StatusCounts]:
+    """Counts by custody status for each country."""
+    rows = db.session.execute(
+        select(Case.country, Case.status, func.count())
+        .where(authz.case_visible(user))
+        .group_by(Case.country, Case.status)
+    ).all()
+    result: dict[str, StatusCounts] = {}
+    for country, status, n in rows:
+        result.setdefault(country, StatusCounts(Counter()))
+        result[country].counts[status] += n
+    return dict(sorted(result.items()))
+
+
+def counts_by_organization(user: User | None) -> list[tuple[Organization, StatusCounts]]:
+    """Counts by custody status of member cases for each organization."""
+    rows = db.session.execute(
+        select(Membership.organization_id, Case.status, func.count(func.distinct(Case.id)))
+        .join(Case, Case.person_id == Membership.person_id)
+        .where(authz.case_visible(user))
+        .group_by(Membership.organization_id, Case.status)
+    ).all()
+    by_org: dict[int, StatusCounts] = {}
+    for org_id, status, n in rows:
+        by_org.setdefault(org_id, StatusCounts(Counter()))
+        by_org[org_id].counts[status] += n
+    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
+    return [(org, by_org.get(org.id, StatusCounts(Counter()))) for org in orgs]
+
+
+def latest_changes(user: User | None, limit: int = 10) -> list[StatusEvent]:
+    """The most recently recorded status events on visible cases."""
+    return list(
+        db.session.scalars(
+            select(StatusEvent)
+            .join(Case, StatusEvent.case_id == Case.id)
+            .join(Person, Case.person_id == Person.id)
+            .where(authz.case_visible(user))
+            .options(contains_eager(StatusEvent.case).contains_eager(Case.person))
+            .order_by(StatusEvent.recorded_at.desc(), StatusEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass
+class MemberRow:
+    """One member of an organization with their visible cases."""
+
+    membership: Membership
+    cases: list[Case]
+
+
+def organization_members(user: User | None, org: Organization) -> list[MemberRow]:
+    """Members of an organization (hiding people whose every case is above clearance)."""
+    memberships = db.session.scalars(
+        select(Membership)
+        .join(Person, Membership.person_id == Person.id)
+        .where(Membership.organization_id == org.id, authz.person_visible(user))
+        .options(contains_eager(Membership.person))
+        .order_by(Person.name, Membership.id)
+    ).all()
+    person_ids = {m.person_id for m in memberships}
+    cases_by_person: dict[int, list[Case]] = {}
+    if person_ids:
+        for case in db.session.scalars(
+            authz.visible_cases(user).where(Case.person_id.in_(person_ids)).order_by(Case.id)
+        ):
+            cases_by_person.setdefault(case.person_id, []).append(case)
+    return [MemberRow(m, cases_by_person.get(m.person_id, [])) for m in memberships]
+
+
+def organization_counts(rows: list[MemberRow]) -> StatusCounts:
+    """Custody status counts of an organization's distinct member cases."""
+    seen: dict[int, str] = {}
+    for row in rows:
+        for case in row.cases:
+            seen[case.id] = case.status
+    return StatusCounts(Counter(seen.values()))
+
+
+def visible_people(user: User | None, q: str | None = None) -> Select[tuple[Person]]:
+    """People the user may see, optionally matching a name search."""
+    query = select(Person).where(authz.person_visible(user))
+    if q:
+        for word in fold(q).split():
+            query = query.where(Person.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+    return query.order_by(Person.name, Person.id)
+

@@ -1,0 +1,68 @@
+"""Sources: the published reports every event and charge should cite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from monitor.domain import PartialDate
+from monitor.extensions import db
+from monitor.models import Source
+from monitor.services import Actor, ValidationError, audit
+from monitor.services.validation import optional_text, required_text
+
+
+@dataclass
+class SourceInput:
+    """What a form or the API supplies to cite a source."""
+
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    published_on: PartialDate | None = None
+    quote: str | None = None
+    accessed_on: dt.date | None = None
+
+
+def create_source(actor: Actor, data: SourceInput, *, prefix: str = "") -> Source:
+    """Add a source; ``prefix`` names fields when the source is nested in another form."""
+    errors: dict[str, str] = {}
+    title = required_text(data.title, errors, f"{prefix}title", 300)
+    publisher = optional_text(data.publisher, errors, f"{prefix}publisher", 200)
+    url = optional_text(data.url, errors, f"{prefix}url", 2000)
+    # Only web links: a javascript: or file: URL would be a trap in every page that links it.
+    if url and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc):
+        errors[f"{prefix}url"] = "must be an http:// or https:// address"
+    quote = optional_text(data.quote, errors, f"{prefix}quote", 5000)
+    if errors:
+        raise ValidationError(errors)
+    source = Source(
+        title=title,
+        publisher=publisher,
+        url=url,
+        published_on=data.published_on.start if data.published_on else None,
+        published_precision=data.published_on.precision.value if data.published_on else None,
+        quote=quote,
+        accessed_on=data.accessed_on,
+    )
+    db.session.add(source)
+    db.session.flush()
+    audit.record(actor, "source.create", "source", source.public_id, after=audit.snapshot(source))
+    return source
+
+
+def sources_by_public_ids(public_ids: list[str], field: str = "source_ids") -> list[Source]:
+    """Load sources by public id; an unknown id is a validation error naming ``field``."""
+    if not public_ids:
+        return []
+    found = {
+        s.public_id: s
+        for s in db.session.scalars(select(Source).where(Source.public_id.in_(public_ids)))
+    }
+    missing = [pid for pid in public_ids if pid not in found]
+    if missing:
+        raise ValidationError({field: "unknown source id(s): " + ", ".join(missing)})
+    return [found[pid] for pid in dict.fromkeys(public_ids)]

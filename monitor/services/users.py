@@ -1,0 +1,168 @@
+"""Users, passwords (argon2id) and API tokens (stored as SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from monitor.domain import Confidentiality, Role
+from monitor.extensions import db
+from monitor.models import ApiToken, User
+from monitor.models.base import utcnow
+from monitor.services import Actor, ValidationError, audit
+from monitor.services.validation import member, optional_text
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "cm_"
+
+
+def generate_password() -> str:
+    """A random password for new accounts."""
+    return secrets.token_urlsafe(15)
+
+
+def _normalise_email(email: str, errors: dict[str, str]) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        errors["email"] = str(exc)
+        return ""
+
+
+def _check_password(password: str, errors: dict[str, str]) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+
+
+@dataclass
+class UserInput:
+    """Fields an admin sets on an account."""
+
+    email: str
+    role: str
+    clearance: str
+    name: str = ""
+    active: bool = True
+
+
+def _apply_user(user: User, data: UserInput, errors: dict[str, str]) -> None:
+    email = _normalise_email(data.email, errors)
+    role = member(Role, data.role, errors, "role")
+    clearance = member(Confidentiality, data.clearance, errors, "clearance")
+    name = optional_text(data.name, errors, "name", 200) or ""
+    if email:
+        clash = db.session.scalars(
+            select(User).where(func.lower(User.email) == email, User.id != (user.id or -1))
+        ).first()
+        if clash is not None:
+            errors["email"] = "another account already uses this address"
+    if errors:
+        raise ValidationError(errors)
+    assert role is not None and clearance is not None  # noqa: S101 - errors raised above
+    user.email, user.role, user.clearance, user.name = email, role.value, clearance.value, name
+    user.active = data.active
+
+
+def create_user(actor: Actor, data: UserInput, password: str) -> User:
+    """Create an account with the given password."""
+    errors: dict[str, str] = {}
+    _check_password(password, errors)
+    user = User()
+    _apply_user(user, data, errors)
+    user.password_hash = _hasher.hash(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.public_id, after=audit.snapshot(user))
+    return user
+
+
+def update_user(actor: Actor, user: User, data: UserInput) -> User:
+    """Change an account's email, role, clearance or active flag."""
+    before = audit.snapshot(user)
+    _apply_user(user, data, {})
+    db.session.flush()
+    audit.record(
+        actor, "user.update", "user", user.public_id, before=before, after=audit.snapshot(user)
+    )
+    return user
+
+
+def set_password(actor: Actor, user: User, password: str) -> None:
+    """Replace a user's password."""
+    errors: dict[str, str] = {}
+    _check_password(password, errors)
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = _hasher.hash(password)
+    db.session.flush()
+    audit.record(actor, "user.password", "user", user.public_id)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = db.session.scalars(
+        select(User).where(func.lower(User.email) == email.strip().lower())
+    ).first()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _token_digest(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough to make a stolen table useless.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(actor: Actor, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Issue an API token; the plain token is returned once and never stored."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, name=name.strip()[:100], token_hash=_token_digest(plain), prefix=plain[:10]
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record(
+        actor, "token.create", "api_token", token.public_id,
+        after={"user": user.public_id, "name": token.name, "prefix": token.prefix},
+    )
+    return token, plain
+
+
+def revoke_token(actor: Actor, token: ApiToken) -> None:
+    """Revoke a token at once."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+        audit.record(actor, "token.revoke", "api_token", token.public_id)
+
+
+def user_for_token(plain: str) -> User | None:
+    """The active user holding this unrevoked token, or None."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(plain))
+    ).first()
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    now = utcnow()
+    # Record use at most once a minute, so reads do not each turn into a write.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+    return token.user
