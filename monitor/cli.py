@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -117,7 +118,36 @@ def audit_verify() -> None:
     click.echo(f"audit log intact: {result.checked} entries")
 
 
-COMMANDS = [init_db, seed_demo, seed_synthetic, create_user, create_token, audit_group]
+@click.command("dev-setup")
+@click.option("--admin-email", default="admin@example.org", show_default=True)
+@with_appcontext
+def dev_setup(admin_email: str) -> None:
+    """For `make run`: schema, demo data once, and an admin whose password is printed."""
+    from flask import current_app
+
+    upgrade()
+    if not seed.demo_loaded():
+        seed.seed_demo(CLI_ACTOR)
+        click.echo("loaded the CNRP demo data")
+    instance = Path(current_app.instance_path)
+    password_file = instance / "admin-password"
+    admin = db.session.scalars(select(User).where(User.email == admin_email)).first()
+    if admin is None:
+        password = users.generate_password()
+        users.create_user(
+            CLI_ACTOR,
+            users.UserInput(email=admin_email, role="admin", clearance="confidential",
+                            name="Administrator"),
+            password,
+        )
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    db.session.commit()
+    shown = password_file.read_text().strip() if password_file.exists() else "(changed since)"
+    click.echo(f"log in at http://127.0.0.1:5000 as {admin_email} with password: {shown}")
+
+
+COMMANDS = [dev_setup, init_db, seed_demo, seed_synthetic, create_user, create_token, audit_group]
 
 
 def register(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +65,14 @@ class Settings:
             raise ConfigError(
                 "MONITOR_SECRET_KEY is required (or set MONITOR_ENV=development for local use)"
             )
+        if not secret and mode == "development":
+            # `make run`: generate a key once and keep it under instance/, so sessions survive.
+            instance_path.mkdir(parents=True, exist_ok=True)
+            secret = secrets.token_urlsafe(48)
+            secret_file.write_text(secret + "\n")
+            secret_file.chmod(0o600)
         if not secret:
-            secret = "development-only-insecure-key"  # noqa: S105 - never used in production
+            raise ConfigError("MONITOR_SECRET_KEY is required")
         if mode == "production" and len(secret) < 32:
             raise ConfigError("MONITOR_SECRET_KEY must be at least 32 characters")
 
