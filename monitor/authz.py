@@ -14,7 +14,18 @@ from sqlalchemy import ColumnElement, Select, exists, not_, or_, select
 
 from monitor.domain import Confidentiality, Role
 from monitor.extensions import db
-from monitor.models import Case, Charge, Membership, Organization, Person, Source, StatusEvent, User
+from monitor.models import (
+    ApiToken,
+    Case,
+    Charge,
+    Membership,
+    Organization,
+    Person,
+    Source,
+    StatusEvent,
+    User,
+)
+from monitor.models.cases import case_sources, charge_sources, event_sources
 
 
 class Action(StrEnum):
@@ -57,7 +68,7 @@ def case_visible(user: User | None) -> ColumnElement[bool]:
     return Case.confidentiality.in_(visible_levels(user))
 
 
-def visible_cases(user: User | None) -> Select[tuple[Case]]:
+def visible_cases(user: User | None) -> Select[Case]:
     """The base query for any list of cases."""
     return select(Case).where(case_visible(user))
 
@@ -75,9 +86,7 @@ def person_visible(user: User | None) -> ColumnElement[bool]:
 def get_case(public_id: str, user: User | None, action: Action = Action.READ) -> Case:
     """The case with this public id if the user may see it (and act on it), else 404 / 403."""
     require(user, action)
-    case = db.session.scalars(
-        visible_cases(user).where(Case.public_id == public_id)
-    ).first()
+    case = db.session.scalars(visible_cases(user).where(Case.public_id == public_id)).first()
     if case is None:
         abort(404)
     return case
@@ -99,7 +108,9 @@ def get_organization(
 ) -> Organization:
     """The organization with this public id, else 404."""
     require(user, action)
-    org = db.session.scalars(select(Organization).where(Organization.public_id == public_id)).first()
+    org = db.session.scalars(
+        select(Organization).where(Organization.public_id == public_id)
+    ).first()
     if org is None:
         abort(404)
     return org
@@ -157,3 +168,47 @@ def get_source(public_id: str, user: User | None) -> Source:
     if source is None:
         abort(404)
     return source
+
+
+def source_visible(user: User | None) -> ColumnElement[bool]:
+    """A source may be offered unless every citation of it is on a case above the clearance.
+
+    Listing a source cited only by a confidential case would reveal that the case exists.
+    """
+
+    def cited(*extra: ColumnElement[bool]) -> ColumnElement[bool]:
+        return or_(
+            exists().where(
+                case_sources.c.source_id == Source.id, case_sources.c.case_id == Case.id, *extra
+            ),
+            exists().where(
+                charge_sources.c.source_id == Source.id,
+                charge_sources.c.charge_id == Charge.id,
+                Charge.case_id == Case.id,
+                *extra,
+            ),
+            exists().where(
+                event_sources.c.source_id == Source.id,
+                event_sources.c.status_event_id == StatusEvent.id,
+                StatusEvent.case_id == Case.id,
+                *extra,
+            ),
+        )
+
+    return or_(not_(cited()), cited(case_visible(user)))
+
+
+def visible_sources(user: User | None) -> Select[Source]:
+    """Sources a user may pick when citing: uncited ones and those cited on visible cases."""
+    return select(Source).where(source_visible(user))
+
+
+def get_token(public_id: str, user: User | None) -> ApiToken:
+    """An API token held by the user (or any token, for admins), else 404."""
+    require(user, Action.READ)
+    token = db.session.scalars(select(ApiToken).where(ApiToken.public_id == public_id)).first()
+    if token is None or user is None:
+        abort(404)
+    if token.user_id != user.id and not can(user, Action.ADMIN):
+        abort(404)
+    return token

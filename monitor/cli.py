@@ -68,7 +68,7 @@ def seed_synthetic(count: int, rng_seed: int) -> None:
 @click.option("--if-missing", is_flag=True, help="Do nothing when the account exists.")
 @with_appcontext
 def create_user(
-    email: str, role: str, clearance: str, name: str, password_stdin: bool, if_missing: bool
+    *, email: str, role: str, clearance: str, name: str, password_stdin: bool, if_missing: bool
 ) -> None:
     """Create an account; prints a generated password unless --password-stdin is given."""
     if if_missing and db.session.scalars(select(User).where(User.email == email.lower())).first():
@@ -76,14 +76,16 @@ def create_user(
         return
     password = sys.stdin.readline().rstrip("\n") if password_stdin else users.generate_password()
     try:
-        users.create_user(
-            CLI_ACTOR, users.UserInput(email=email, role=role, clearance=clearance, name=name),
+        user = users.create_user(
+            CLI_ACTOR,
+            users.UserInput(email=email, role=role, clearance=clearance, name=name),
             password,
         )
     except ValidationError as exc:
         _fail(str(exc))
+        return
     db.session.commit()
-    click.echo(f"created {role} {email} (clearance {clearance})")
+    click.echo(f"created {role} {user.email} (clearance {clearance})")
     if not password_stdin:
         click.echo(f"password: {password}")
 
@@ -136,8 +138,9 @@ def dev_setup(admin_email: str) -> None:
         password = users.generate_password()
         users.create_user(
             CLI_ACTOR,
-            users.UserInput(email=admin_email, role="admin", clearance="confidential",
-                            name="Administrator"),
+            users.UserInput(
+                email=admin_email, role="admin", clearance="confidential", name="Administrator"
+            ),
             password,
         )
         password_file.write_text(password + "\n")

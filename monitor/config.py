@@ -54,7 +54,9 @@ class Settings:
         instance_path = Path(env.get("MONITOR_INSTANCE_PATH", PROJECT_ROOT / "instance")).resolve()
         mode = env.get("MONITOR_ENV", "production")
         if mode not in {"production", "development", "testing"}:
-            raise ConfigError(f"MONITOR_ENV must be production, development or testing, not {mode!r}")
+            raise ConfigError(
+                f"MONITOR_ENV must be production, development or testing, not {mode!r}"
+            )
 
         secret = env.get("MONITOR_SECRET_KEY", "")
         if not secret:

@@ -114,7 +114,9 @@ def make_user(role: str, clearance: str, email: str | None = None) -> User:
     user = users.create_user(
         "test",
         users.UserInput(
-            email=email or f"{role}.{clearance}@example.org", role=role, clearance=clearance,
+            email=email or f"{role}.{clearance}@example.org",
+            role=role,
+            clearance=clearance,
             name=f"{role.title()} {clearance}",
         ),
         PASSWORD,

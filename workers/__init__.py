@@ -1,4 +1,8 @@
-"""Celery bound to the Flask app: ``celery -A workers worker`` / ``celery -A workers beat``."""
+"""Celery bound to the Flask app: ``celery -A workers worker`` / ``celery -A workers beat``.
+
+The Flask and Celery apps are built on first access of ``workers.app``, so tests and tools can
+import :func:`celery_init_app` with settings of their own.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,8 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-from monitor import create_app
 
-
-def celery_init_app(app: Flask) -> Celery:
+def celery_init_app(app: Flask) -> Celery[Any]:
     """Create the Celery app whose tasks run inside a Flask app context (Flask docs pattern)."""
 
     class FlaskTask(Task):  # type: ignore[type-arg]
@@ -19,7 +21,7 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     settings = app.config["SETTINGS"]
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app: Celery[Any] = Celery(app.name, task_cls=FlaskTask)
     celery_app.conf.update(
         broker_url=settings.broker_url,
         # Task outcomes live in the database rows tasks update, not in a result backend.
@@ -43,5 +45,13 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
-flask_app = create_app()
-app = celery_init_app(flask_app)
+def __getattr__(name: str) -> Any:
+    # `celery -A workers` looks up `workers.app`; build it from the environment on first use.
+    if name in {"app", "flask_app"}:
+        from monitor import create_app
+
+        flask_app = create_app()
+        globals()["flask_app"] = flask_app
+        globals()["app"] = celery_init_app(flask_app)
+        return globals()[name]
+    raise AttributeError(name)

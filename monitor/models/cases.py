@@ -61,7 +61,7 @@ class Source(Base):
 
 
 class Case(Base):
-    """One person's persecution by one country, with the current custody status stored for querying."""
+    """One person persecuted by one country; the current custody status is stored for querying."""
 
     __tablename__ = "cases"
 

@@ -13,7 +13,7 @@ from monitor.extensions import Base
 from monitor.models.base import UTCDateTime, created_at_column, public_id_column
 
 
-class User(UserMixin, Base):
+class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type hints
     """A member of the advocacy group's staff, with a role and a clearance."""
 
     __tablename__ = "users"
@@ -34,7 +34,7 @@ class User(UserMixin, Base):
     )
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Deactivated users cannot log in or use tokens."""
         return self.active
 

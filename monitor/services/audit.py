@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,34 +108,20 @@ class VerifyResult:
 
 def verify() -> VerifyResult:
     """Walk the whole chain; report the first entry edited, deleted or out of order."""
-    expected_prev = GENESIS
-    expected_seq = 1
-    checked = 0
-    # Stream in batches: the log grows without bound.
-    for entry in db.session.scalars(
+    # Stream in batches (the log grows without bound) and close the server-side cursor even
+    # when stopping at the first bad entry.
+    entries = db.session.scalars(
         select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
-    ):
-        if entry.seq != expected_seq:
-            return VerifyResult(
-                False, checked, f"entry #{expected_seq} is missing (next found is #{entry.seq})"
-            )
-        if entry.prev_hash != expected_prev:
-            return VerifyResult(
-                False, checked, f"entry #{entry.seq} does not follow entry #{entry.seq - 1}"
-            )
-        if _digest(entry) != entry.hash:
-            return VerifyResult(
-                False,
-                checked,
-                f"entry #{entry.seq} ({entry.action} {entry.entity_type} {entry.entity_id}) "
-                "was altered: its content no longer matches its hash",
-            )
-        expected_prev = entry.hash
-        expected_seq += 1
-        checked += 1
+    )
+    try:
+        checked, problem, tip = _walk(entries)
+    finally:
+        entries.close()
+    if problem:
+        return VerifyResult(False, checked, problem)
     head = db.session.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if head_seq != checked or head_hash != expected_prev:
+    if head_seq != checked or head_hash != tip:
         return VerifyResult(
             False,
             checked,
@@ -142,6 +129,27 @@ def verify() -> VerifyResult:
             f"{head_seq} entries but {checked} remain",
         )
     return VerifyResult(True, checked)
+
+
+def _walk(entries: Iterable[AuditEntry]) -> tuple[int, str | None, str]:
+    expected_prev = GENESIS
+    checked = 0
+    for entry in entries:
+        expected_seq = checked + 1
+        if entry.seq != expected_seq:
+            return checked, f"entry #{expected_seq} is missing (next found is #{entry.seq})", ""
+        if entry.prev_hash != expected_prev:
+            return checked, f"entry #{entry.seq} does not follow entry #{entry.seq - 1}", ""
+        if _digest(entry) != entry.hash:
+            return (
+                checked,
+                f"entry #{entry.seq} ({entry.action} {entry.entity_type} {entry.entity_id}) "
+                "was altered: its content no longer matches its hash",
+                "",
+            )
+        expected_prev = entry.hash
+        checked += 1
+    return checked, None, expected_prev
 
 
 def history(case_ref: str, limit: int = 200) -> list[AuditEntry]:

@@ -55,7 +55,8 @@ def _apply_case(case: Case, data: CaseInput) -> None:
         errors["closed_on"] = "must not be before the opening date"
     if errors:
         raise ValidationError(errors)
-    assert country is not None and level is not None  # noqa: S101 - errors raised above
+    assert country is not None  # noqa: S101 - errors raised above
+    assert level is not None  # noqa: S101 - errors raised above
     case.country, case.title, case.confidentiality = country, title, level.value
     case.summary, case.tags = summary, tags
     case.opened_on, case.closed_on = data.opened_on, data.closed_on
@@ -71,13 +72,12 @@ def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
         errors["occurred_on"] = "cannot be in the future"
     if errors:
         raise ValidationError(errors)
-    assert status is not None and certainty is not None  # noqa: S101 - errors raised above
+    assert status is not None  # noqa: S101 - errors raised above
+    assert certainty is not None  # noqa: S101 - errors raised above
     return status, certainty
 
 
-def create_case(
-    actor: Actor, person: Person, data: CaseInput, initial: StatusInput
-) -> Case:
+def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusInput) -> Case:
     """Open a case for a person, with its first status event."""
     errors: dict[str, str] = {}
     case = Case()  # not attached to the person (and so the session) until it is valid
@@ -88,7 +88,9 @@ def create_case(
     try:
         _validate_status(initial)
     except ValidationError as exc:
-        errors.update({("status_since" if k == "occurred_on" else k): v for k, v in exc.errors.items()})
+        errors.update(
+            {("status_since" if k == "occurred_on" else k): v for k, v in exc.errors.items()}
+        )
     if errors:
         raise ValidationError(errors)
     case.person = person
@@ -96,7 +98,10 @@ def create_case(
     db.session.add(case)
     db.session.flush()
     audit.record(
-        actor, "case.create", "case", case.public_id,
+        actor,
+        "case.create",
+        "case",
+        case.public_id,
         after={**audit.snapshot(case), "person": person.public_id},
         case_ref=case.public_id,
     )
@@ -110,8 +115,13 @@ def update_case(actor: Actor, case: Case, data: CaseInput) -> Case:
     _apply_case(case, data)
     db.session.flush()
     audit.record(
-        actor, "case.update", "case", case.public_id,
-        before=before, after=audit.snapshot(case), case_ref=case.public_id,
+        actor,
+        "case.update",
+        "case",
+        case.public_id,
+        before=before,
+        after=audit.snapshot(case),
+        case_ref=case.public_id,
     )
     return case
 
@@ -156,7 +166,10 @@ def record_status(actor: Actor, case: Case, data: StatusInput) -> StatusEvent:
             case.sources.append(source)
     db.session.flush()
     audit.record(
-        actor, "status_event.create", "status_event", event.public_id,
+        actor,
+        "status_event.create",
+        "status_event",
+        event.public_id,
         after={
             **audit.snapshot(event),
             "sources": [s.public_id for s in data.sources],

@@ -52,9 +52,7 @@ def _apply_charge(charge: Charge, data: ChargeInput) -> None:
 
 def recompute_exposure(case: Case) -> Sentence | None:
     """Store on the case the most severe maximum sentence among its open charges."""
-    exposure = maximum_exposure(
-        [c.max_sentence for c in case.charges if c.legal_stage.is_open]
-    )
+    exposure = maximum_exposure([c.max_sentence for c in case.charges if c.legal_stage.is_open])
     case.max_exposure_kind = exposure.kind.value if exposure else None
     case.max_exposure_months = exposure.months if exposure else None
     return exposure
@@ -69,7 +67,10 @@ def add_charge(actor: Actor, case: Case, data: ChargeInput) -> Charge:
     recompute_exposure(case)
     db.session.flush()
     audit.record(
-        actor, "charge.create", "charge", charge.public_id,
+        actor,
+        "charge.create",
+        "charge",
+        charge.public_id,
         after={**audit.snapshot(charge), "sources": [s.public_id for s in data.sources]},
         case_ref=case.public_id,
     )
@@ -83,7 +84,12 @@ def update_charge(actor: Actor, charge: Charge, data: ChargeInput) -> Charge:
     recompute_exposure(charge.case)
     db.session.flush()
     audit.record(
-        actor, "charge.update", "charge", charge.public_id,
-        before=before, after=audit.snapshot(charge), case_ref=charge.case.public_id,
+        actor,
+        "charge.update",
+        "charge",
+        charge.public_id,
+        before=before,
+        after=audit.snapshot(charge),
+        case_ref=charge.case.public_id,
     )
     return charge

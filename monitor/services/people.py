@@ -86,8 +86,12 @@ def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
     _apply_person(person, data)
     db.session.flush()
     audit.record(
-        actor, "person.update", "person", person.public_id,
-        before=before, after=audit.snapshot(person),
+        actor,
+        "person.update",
+        "person",
+        person.public_id,
+        before=before,
+        after=audit.snapshot(person),
     )
     return person
 
@@ -138,8 +142,12 @@ def update_organization(actor: Actor, org: Organization, data: OrganizationInput
     _apply_organization(org, data)
     db.session.flush()
     audit.record(
-        actor, "organization.update", "organization", org.public_id,
-        before=before, after=audit.snapshot(org),
+        actor,
+        "organization.update",
+        "organization",
+        org.public_id,
+        before=before,
+        after=audit.snapshot(org),
     )
     return org
 
@@ -149,6 +157,7 @@ def add_membership(
     person: Person,
     organization: Organization,
     role: str | None,
+    *,
     start: PartialDate | None = None,
     end: PartialDate | None = None,
 ) -> Membership:
@@ -180,7 +189,10 @@ def add_membership(
     db.session.add(membership)
     db.session.flush()
     audit.record(
-        actor, "membership.create", "membership", membership.public_id,
+        actor,
+        "membership.create",
+        "membership",
+        membership.public_id,
         after={
             "person": person.public_id,
             "organization": organization.public_id,
@@ -195,7 +207,10 @@ def add_membership(
 def remove_membership(actor: Actor, membership: Membership) -> None:
     """Delete a membership recorded in error."""
     audit.record(
-        actor, "membership.delete", "membership", membership.public_id,
+        actor,
+        "membership.delete",
+        "membership",
+        membership.public_id,
         before={
             "person": membership.person.public_id,
             "organization": membership.organization.public_id,

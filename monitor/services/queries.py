@@ -118,7 +118,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filtered_cases(user: User | None, filters: CaseFilter) -> Select[tuple[Case]]:
+def filtered_cases(user: User | None, filters: CaseFilter) -> Select[Case]:
     """Visible cases matching the filters, with their person joined (not yet sorted or paged)."""
     query = authz.visible_cases(user).join(Case.person)
     if filters.status:
@@ -146,9 +146,7 @@ def filtered_cases(user: User | None, filters: CaseFilter) -> Select[tuple[Case]
     if filters.q:
         # Every word must appear somewhere in the names, native names or aliases.
         for word in fold(filters.q).split():
-            query = query.where(
-                Person.search_text.like(f"%{_escape_like(word)}%", escape="\\")
-            )
+            query = query.where(Person.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
     return query
 
 
@@ -201,7 +199,7 @@ def status_counts(user: User | None) -> StatusCounts:
     rows = db.session.execute(
         select(Case.status, func.count()).where(authz.case_visible(user)).group_by(Case.status)
     ).all()
-    return StatusCounts(Counter({status: n for status, n in rows}))
+    return StatusCounts(Counter(dict(rows)))
 
 
 def counts_by_country(user: User | None) -> dict[str, StatusCounts]:
@@ -285,11 +283,10 @@ def organization_counts(rows: list[MemberRow]) -> StatusCounts:
     return StatusCounts(Counter(seen.values()))
 
 
-def visible_people(user: User | None, q: str | None = None) -> Select[tuple[Person]]:
+def visible_people(user: User | None, q: str | None = None) -> Select[Person]:
     """People the user may see, optionally matching a name search."""
     query = select(Person).where(authz.person_visible(user))
     if q:
         for word in fold(q).split():
             query = query.where(Person.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
     return query.order_by(Person.name, Person.id)
-

@@ -60,8 +60,9 @@ def seed_demo(actor: Actor) -> dict[str, Case]:
     )
     people = [
         (
-            PersonInput(name="Kem Sokha", name_native="កឹម សុខា", nationality="KH",
-                        occupation="Politician"),
+            PersonInput(
+                name="Kem Sokha", name_native="កឹម សុខា", nationality="KH", occupation="Politician"
+            ),
             "acting party leader",
             "Kem Sokha: jailed on treason charges",
             StatusInput(
@@ -142,8 +143,13 @@ def seed_synthetic(count: int, seed: int = 1) -> int:
 
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     orgs = [
-        Organization(name=f"Synthetic Party {i}", short_name=f"SYN{i}", kind="political_party",
-                     country=_COUNTRIES[i % len(_COUNTRIES)], seats=rng.randint(20, 200))
+        Organization(
+            name=f"Synthetic Party {i}",
+            short_name=f"SYN{i}",
+            kind="political_party",
+            country=_COUNTRIES[i % len(_COUNTRIES)],
+            seats=rng.randint(20, 200),
+        )
         for i in range(20)
     ]
     db.session.add_all(orgs)
@@ -158,7 +164,9 @@ def seed_synthetic(count: int, seed: int = 1) -> int:
         for i in range(done, done + size):
             name = "Synthetic " + "".join(rng.choice(_SYLLABLES) for _ in range(3)).title()
             name = f"{name} {i:06d}"
-            people.append(Person(name=name, aliases=[], search_text=search_text_for(name, None, [])))
+            people.append(
+                Person(name=name, aliases=[], search_text=search_text_for(name, None, []))
+            )
         db.session.add_all(people)
         db.session.flush()
         for person in people:
@@ -175,8 +183,13 @@ def seed_synthetic(count: int, seed: int = 1) -> int:
                     confidentiality=rng.choice(_LEVELS),
                     tags=["synthetic"],
                     events=[
-                        StatusEvent(status=status, occurred_on=since, occurred_precision="day",
-                                    certainty="unverified", changed_current=True)
+                        StatusEvent(
+                            status=status,
+                            occurred_on=since,
+                            occurred_precision="day",
+                            certainty="unverified",
+                            changed_current=True,
+                        )
                     ],
                 )
             )

@@ -29,9 +29,7 @@ def normalise_country(code: str | None, errors: dict[str, str], field: str) -> s
     return code
 
 
-def required_text(
-    value: str | None, errors: dict[str, str], field: str, max_length: int
-) -> str:
+def required_text(value: str | None, errors: dict[str, str], field: str, max_length: int) -> str:
     """Stripped text that must be present and not too long."""
     text = (value or "").strip()
     if not text:
@@ -54,7 +52,7 @@ def optional_text(
 def member(enum: type[E], value: str | None, errors: dict[str, str], field: str) -> E | None:
     """The vocabulary member named ``value``, or record an error listing the choices."""
     try:
-        return enum(value)
+        return enum(value or "")
     except ValueError:
         errors[field] = "must be one of: " + ", ".join(m.value for m in enum)
         return None
