@@ -1,20 +1,25 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from monitor.models.alerts import AlertDelivery, Subscription
 from monitor.models.audit import AuditEntry, AuditHead
 from monitor.models.cases import Case, Charge, Source, StatusEvent
+from monitor.models.dossiers import Dossier
 from monitor.models.people import Membership, Organization, Person
 from monitor.models.users import ApiToken, User
 
 __all__ = [
+    "AlertDelivery",
     "ApiToken",
     "AuditEntry",
     "AuditHead",
     "Case",
     "Charge",
+    "Dossier",
     "Membership",
     "Organization",
     "Person",
     "Source",
     "StatusEvent",
+    "Subscription",
     "User",
 ]

@@ -188,6 +188,9 @@ class StatusEvent(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # True when recording this event changed the case's current status (not a back-fill).
     changed_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Transactional outbox: set in the same transaction as the event when it changed the
+    # current status; cleared by the dispatch task once every delivery row exists.
+    alerts_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
     case: Mapped[Case] = relationship(back_populates="events")
     sources: Mapped[list[Source]] = relationship(secondary=event_sources)
