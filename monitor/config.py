@@ -22,6 +22,19 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment, validated once at start-up."""
@@ -34,6 +47,10 @@ class Settings:
     broker_url: str = ""
     env: str = "production"
     login_rate_limit: str = "10 per minute"
+    # smtp[s]://user:pass@host:port?starttls=1; None keeps mail as .eml files under instance/mail/.
+    smtp_url: str | None = None
+    mail_from: str = "case monitor <alerts@localhost>"
+    dossier_ttl_hours: int = 72
     page_size: int = 25
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -91,6 +108,10 @@ class Settings:
         # needs no separately installed server and survives restarts (see README).
         broker_url = redis_url or f"sqla+sqlite:///{instance_path / 'broker.sqlite'}"
 
+        smtp_url = env.get("MONITOR_SMTP_URL") or None
+        if smtp_url and urlsplit(smtp_url).scheme not in {"smtp", "smtps"}:
+            raise ConfigError("MONITOR_SMTP_URL must start with smtp:// or smtps://")
+
         base_url = env.get("MONITOR_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
             raise ConfigError("MONITOR_BASE_URL must start with http:// or https://")
@@ -104,6 +125,10 @@ class Settings:
             "broker_url": broker_url,
             "env": mode,
             "login_rate_limit": env.get("MONITOR_LOGIN_RATE_LIMIT", "10 per minute"),
+            "smtp_url": smtp_url,
+            "mail_from": env.get("MONITOR_MAIL_FROM")
+            or f"case monitor <alerts@{urlsplit(base_url).hostname or 'localhost'}>",
+            "dossier_ttl_hours": _positive(env, "MONITOR_DOSSIER_TTL_HOURS", 72),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,91 @@
+"""Queue Celery tasks only after the database transaction that needs them has committed.
+
+Views and services call :func:`after_commit`; the tasks are sent from SQLAlchemy's
+``after_commit`` hook and dropped on rollback, so a worker never sees a row that does not exist
+yet, and a failed request queues nothing. If the broker is unreachable at that moment the send is
+logged and abandoned: the rows record what is still to do, and beat sweeps pick them up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery import Celery
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from monitor.extensions import db
+
+log = logging.getLogger(__name__)
+_PENDING_KEY = "monitor.jobs.pending"
+
+
+@dataclass(frozen=True)
+class QueuedTask:
+    """A task to send by name once the transaction commits."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def after_commit(name: str, *args: Any, **options: Any) -> None:
+    """Send task ``name`` with ``args`` after the current transaction commits."""
+    session = db.session()
+    session.info.setdefault(_PENDING_KEY, []).append(QueuedTask(name, args, options))
+
+
+def celery_client() -> Celery[Any]:
+    """The app's Celery instance (the worker's own, or a send-only client in web processes)."""
+    client = current_app.extensions.get("celery")
+    if client is None:
+        settings = current_app.config["SETTINGS"]
+        client = Celery(current_app.name, set_as_current=False)
+        client.conf.update(
+            broker_url=settings.broker_url,
+            broker_connection_timeout=2,
+            task_serializer="json",
+            accept_content=["json"],
+        )
+        current_app.extensions["celery"] = client
+    return client
+
+
+def send_now(task: QueuedTask) -> bool:
+    """Publish one task; False (and a log line) when the broker cannot take it."""
+    try:
+        celery_client().send_task(
+            task.name,
+            args=task.args,
+            # Fail fast when the broker is down: the sweep, not the web request, retries.
+            retry=True,
+            retry_policy={
+                "max_retries": 1,
+                "interval_start": 0,
+                "interval_step": 0.5,
+                "timeout": 2,
+            },
+            **task.options,
+        )
+    except Exception:  # any broker failure: the database still records the pending work
+        log.warning(
+            "could not queue %s%r; a sweep will pick it up", task.name, task.args, exc_info=True
+        )
+        return False
+    return True
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    pending: list[QueuedTask] = session.info.pop(_PENDING_KEY, [])
+    for task in pending:
+        send_now(task)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction rolled back
+        session.info.pop(_PENDING_KEY, None)
