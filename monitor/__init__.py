@@ -71,7 +71,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     import monitor.jobs  # noqa: F401 - registers the send-after-commit session hooks
-
     from monitor.api import bp as api_bp
     from monitor.web import register as register_web
 

@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from argon2 import PasswordHasher
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -101,6 +103,31 @@ def app(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_globals(app: Flask) -> Iterator[None]:
+    """Give every request its own ``g``, as in production.
+
+    The ``app`` fixture keeps one app context open for the whole test, and Flask reuses it for
+    each request, so ``g`` would outlive requests: Flask-Login's cached user would follow one
+    browser into another, and Flask-WTF's cached CSRF token would outlive a login.
+    """
+
+    def reset(sender: Flask, **extra: Any) -> None:
+        g.__dict__.clear()
+
+    request_started.connect(reset, app)
+    yield
+    request_started.disconnect(reset, app)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, at the lowest cost: the default parameters take ~1 s per login here."""
+    monkeypatch.setattr(
+        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture

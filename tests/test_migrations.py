@@ -15,7 +15,8 @@ def test_migrations_match_the_models(app: Flask) -> None:
         differences = compare_metadata(context, db.metadata)
     # The trigram index is PostgreSQL-only and deliberately absent from the models.
     differences = [
-        d for d in differences
+        d
+        for d in differences
         if not (d[0] == "remove_index" and d[1].name == "ix_people_search_text_trgm")
     ]
     assert differences == []

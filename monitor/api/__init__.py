@@ -5,3 +5,27 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Importing the modules registers their routes, hooks and error handlers on ``bp``.
+from monitor.api import (  # noqa: E402 - they need ``bp`` defined first
+    auth,
+    cases,
+    errors,
+    openapi,
+    organizations,
+    people,
+    proceedings,
+    sources,
+)
+
+__all__ = [
+    "auth",
+    "bp",
+    "cases",
+    "errors",
+    "openapi",
+    "organizations",
+    "people",
+    "proceedings",
+    "sources",
+]

@@ -1,10 +1,15 @@
-"""Template helpers: vocabulary labels, country names, permission checks."""
+"""Template helpers and the small pieces every view shares: login hook, errors, ``next``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
+from flask import Blueprint, Flask, make_response, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 
 from monitor import authz
 from monitor.domain import (
@@ -13,9 +18,41 @@ from monitor.domain import (
     CustodyStatus,
     LegalStage,
     OrganizationKind,
+    PartialDate,
+    Sentence,
     SentenceKind,
 )
+from monitor.extensions import login_manager
+from monitor.models import User
 from monitor.services.validation import country_name
+
+# Most serious first: summaries and charts read "1 jailed · 1 fled · 1 at liberty".
+STATUS_ORDER = [
+    CustodyStatus.JAILED,
+    CustodyStatus.HOUSE_ARREST,
+    CustodyStatus.DISAPPEARED,
+    CustodyStatus.FLED,
+    CustodyStatus.DECEASED,
+    CustodyStatus.AT_LIBERTY,
+]
+
+# Bar colours in SVG charts; the badge colours in app.css match them.
+STATUS_COLOURS = {
+    CustodyStatus.JAILED: "#b42318",
+    CustodyStatus.HOUSE_ARREST: "#c4320a",
+    CustodyStatus.DISAPPEARED: "#6941c6",
+    CustodyStatus.FLED: "#b54708",
+    CustodyStatus.DECEASED: "#344054",
+    CustodyStatus.AT_LIBERTY: "#067647",
+}
+
+SENTENCE_KIND_LABELS = {
+    SentenceKind.TERM: "a term of imprisonment",
+    SentenceKind.LIFE: "life imprisonment",
+    SentenceKind.DEATH: "death",
+    SentenceKind.FINE_ONLY: "fine only",
+    SentenceKind.UNKNOWN: "unknown",
+}
 
 
 def template_globals() -> dict[str, Any]:
@@ -27,7 +64,113 @@ def template_globals() -> dict[str, Any]:
         "SentenceKind": SentenceKind,
         "Certainty": Certainty,
         "OrganizationKind": OrganizationKind,
+        "STATUS_ORDER": STATUS_ORDER,
         "country_name": country_name,
         "can_write": authz.can(current_user, authz.Action.WRITE),
         "can_admin": authz.can(current_user, authz.Action.ADMIN),
     }
+
+
+def partial_date(value: PartialDate | None, about: bool = False) -> str:
+    """``c. September 2017`` for an approximate month; an em dash when unknown."""
+    if value is None:
+        return "—"
+    return ("c. " if about else "") + value.human()
+
+
+def sentence(value: Sentence | None) -> str:
+    """``30 years``, ``life imprisonment``; an em dash when there is none."""
+    return value.human() if value is not None else "—"
+
+
+def timestamp(value: dt.datetime | None) -> str:
+    """A recorded-at moment in UTC, to the minute."""
+    if value is None:
+        return "—"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def status_label(value: str | None) -> str:
+    """``at liberty`` for ``at_liberty``; an em dash for none."""
+    if not value:
+        return "—"
+    try:
+        return CustodyStatus(value).label
+    except ValueError:
+        return value
+
+
+def badge(value: str) -> Markup:
+    """A coloured custody status badge (the status is vocabulary, never user text)."""
+    status = CustodyStatus(value)
+    return Markup('<span class="badge badge-{}">{}</span>').format(status.value, status.label)
+
+
+def vocabulary_label(value: str | None) -> str:
+    """Underscores to spaces for any vocabulary value (``on_trial`` → ``on trial``)."""
+    return (value or "").replace("_", " ")
+
+
+def register_filters(app: Flask) -> None:
+    """Jinja filters used by the web templates."""
+    app.add_template_filter(partial_date, "partial_date")
+    app.add_template_filter(sentence, "sentence")
+    app.add_template_filter(timestamp, "timestamp")
+    app.add_template_filter(status_label, "status_label")
+    app.add_template_filter(badge, "badge")
+    app.add_template_filter(vocabulary_label, "label")
+    app.add_template_filter(country_name, "country_name")
+
+
+def _require_login() -> ResponseReturnValue | None:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    return None
+
+
+def login_required_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
+    """A blueprint whose every view sends anonymous visitors to the login page."""
+    bp = Blueprint(name, import_name, **options)
+    bp.before_request(_require_login)
+    return bp
+
+
+def actor() -> User:
+    """The logged-in user, as the actor of a service call."""
+    user: User = current_user._get_current_object()
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a same-site relative path, else ``/`` (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+def apply_errors(form: Any, errors: dict[str, str], rename: dict[str, str] | None = None) -> None:
+    """Put a service's ``{field: message}`` onto the form; unknown fields become form errors."""
+    rename = rename or {}
+    for key, message in errors.items():
+        field = getattr(form, rename.get(key, key), None)
+        if field is not None and hasattr(field, "errors") and hasattr(field, "label"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(f"{key.replace('_', ' ')}: {message}")
+
+
+def invalid(template: str, **context: Any) -> ResponseReturnValue:
+    """Re-render a form that failed validation with HTTP 422."""
+    return render_template(template, **context), 422
+
+
+def shown_once(template: str, **context: Any) -> ResponseReturnValue:
+    """A page that reveals a secret once: never cached, never stored in the session."""
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    return response

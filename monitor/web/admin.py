@@ -1,0 +1,105 @@
+"""User administration (admins only): accounts, roles, clearances, passwords, tokens."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from monitor import authz
+from monitor.authz import Action
+from monitor.extensions import db
+from monitor.models import User
+from monitor.services import ValidationError, users
+from monitor.web.forms.users import EditUserForm, NewUserForm, PasswordForm
+from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint, shown_once
+
+bp = login_required_blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def _admins_only() -> None:
+    authz.require(current_user, Action.ADMIN)
+
+
+@bp.get("/users")
+def users_index() -> ResponseReturnValue:
+    """Every account."""
+    accounts = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", accounts=accounts)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> ResponseReturnValue:
+    """Create an account; a generated password is shown once on the next page."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        password = form.password.data or users.generate_password()
+        try:
+            account = users.create_user(actor(), form.user_input(), password)
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            return shown_once(
+                "admin/password_shown.html",
+                account=account,
+                password=None if form.password.data else password,
+                created=True,
+            )
+    if request.method == "POST":
+        return invalid("admin/new_user.html", form=form)
+    return render_template("admin/new_user.html", form=form)
+
+
+def _self_lockout(account: User, form: EditUserForm) -> str | None:
+    if account.id != current_user.id:
+        return None
+    if form.role.data != "admin":
+        return "you cannot remove your own admin role; ask another admin"
+    if not form.active.data:
+        return "you cannot deactivate your own account"
+    return None
+
+
+@bp.route("/users/<public_id>", methods=["GET", "POST"])
+def user_detail(public_id: str) -> ResponseReturnValue:
+    """Edit an account or reset its password; revoke its API tokens."""
+    account = authz.get_user(public_id, current_user)
+    form = EditUserForm(data=EditUserForm.data_of(account))
+    password_form = PasswordForm()
+    action = request.form.get("action")
+    if request.method == "POST" and action == "reset_password" and password_form.validate():
+        password = password_form.new_password.data or users.generate_password()
+        try:
+            users.set_password(actor(), account, password)
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(password_form, exc.errors, {"password": "new_password"})
+        else:
+            db.session.commit()
+            return shown_once(
+                "admin/password_shown.html",
+                account=account,
+                password=None if password_form.new_password.data else password,
+                created=False,
+            )
+    elif request.method == "POST" and action != "reset_password" and form.validate():
+        problem = _self_lockout(account, form)
+        try:
+            if problem:
+                raise ValidationError({"account": problem})
+            users.update_user(actor(), account, form.user_input(active=form.active.data))
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Account {account.email} saved.", "success")
+            return redirect(url_for("admin.user_detail", public_id=account.public_id))
+    context = {"account": account, "form": form, "password_form": password_form}
+    if request.method == "POST":
+        return invalid("admin/user.html", **context)
+    return render_template("admin/user.html", **context)

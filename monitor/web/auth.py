@@ -1,0 +1,61 @@
+"""Logging in and out, and the trivial health endpoint."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+
+from monitor.extensions import db, limiter
+from monitor.services import users
+from monitor.web.forms.auth import LoginForm
+from monitor.web.helpers import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
+def login() -> ResponseReturnValue:
+    """Show the login form; on success go to the (validated) ``next`` page."""
+    form = LoginForm()
+    target = safe_next(form.next.data or request.args.get("next"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(target)
+        form.next.data = target if target != "/" else ""
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()  # last login time, and a rehash when parameters changed
+            # Start from an empty session so nothing from before the login survives it.
+            session.clear()
+            login_user(user)
+            return redirect(target)
+        form.form_errors.append("Wrong email or password, or the account is deactivated.")
+        return render_template("auth/login.html", form=form), 401
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session (a POST with the CSRF token, so no page can log you out)."""
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect("/login")
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness: no database, no login; a baseline for benchmarks."""
+    return Response("ok", mimetype="text/plain")

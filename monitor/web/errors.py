@@ -1,0 +1,63 @@
+"""Error pages: plain, helpful, and never revealing more than the status code says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "Your role does not allow this. Ask an admin if you need it."),
+    404: ("Not found", "There is nothing here, or you are not cleared to see it."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "What you sent is too large."),
+    429: (
+        "Too many attempts",
+        "Too many attempts from your address in a short time. Wait a minute and try again.",
+    ),
+    500: ("Something went wrong", "The error has been logged. Please try again later."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page(code: int, detail: str | None = None) -> tuple[Any, int]:
+    title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
+    if _wants_json():
+        return jsonify({"error": detail or message}), code
+    return render_template("error.html", code=code, title=title, message=detail or message), code
+
+
+def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
+    """Render any HTTP error as a page (or JSON under /api/)."""
+    body, status = _page(exc.code or 500)
+    # Keep headers such as Allow (405) and Retry-After (429); the body is ours.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
+
+
+def handle_csrf_error(exc: CSRFError) -> ResponseReturnValue:
+    """A form posted without a valid CSRF token: usually an expired page."""
+    return _page(
+        400,
+        "The form had expired or was not sent by this site. Go back, reload the page and try "
+        f"again. ({exc.description})",
+    )
+
+
+def handle_server_error(exc: InternalServerError) -> ResponseReturnValue:
+    """An unexpected error."""
+    return _page(500)
+
+
+def register(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(InternalServerError, handle_server_error)
+    app.register_error_handler(HTTPException, handle_http_error)

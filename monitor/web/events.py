@@ -1,0 +1,59 @@
+"""Recording a custody status change, with its source."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from monitor import authz
+from monitor.authz import Action
+from monitor.extensions import db
+from monitor.models import Source
+from monitor.services import ValidationError, sources
+from monitor.services import cases as case_service
+from monitor.web.citing import chosen_source, source_choices
+from monitor.web.forms.cases import StatusForm
+from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint
+
+bp = login_required_blueprint("events", __name__)
+
+
+def _cited(form: StatusForm) -> list[Source]:
+    existing = chosen_source(current_user, form.source.data)
+    if existing is not None:
+        return [existing]
+    if form.describes_new_source():
+        return [sources.create_source(actor(), form.source_input(), prefix="source_")]
+    return []
+
+
+@bp.route("/cases/<public_id>/status", methods=["GET", "POST"])
+def record(public_id: str) -> ResponseReturnValue:
+    """Record a status change; a back-filled older event joins the timeline only."""
+    case = authz.get_case(public_id, current_user, Action.WRITE)
+    form = StatusForm()
+    form.source.choices = source_choices(current_user, form.source.data)
+    if form.validate_on_submit():
+        try:
+            event = case_service.record_status(actor(), case, form.status_input(_cited(form)))
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            latest = max(case.events, key=lambda e: (e.occurred_on, e.id))
+            if latest.id == event.id:
+                flash(
+                    f"Recorded: {case.person.name} is now {event.custody_status.label}.", "success"
+                )
+            else:
+                flash(
+                    "Recorded on the timeline. It is older than the latest event, so the current "
+                    "status is unchanged.",
+                    "info",
+                )
+            return redirect(url_for("cases.detail", public_id=case.public_id))
+    if request.method == "POST":
+        return invalid("cases/status.html", form=form, case=case)
+    return render_template("cases/status.html", form=form, case=case)

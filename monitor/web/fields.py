@@ -1,0 +1,130 @@
+"""Form base class and the fields the register's forms share (partial dates, lists, sentences)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import NumberRange, Optional
+
+from monitor.domain import PartialDate, Sentence, SentenceKind
+from monitor.services import ValidationError
+from monitor.web.helpers import SENTENCE_KIND_LABELS
+
+
+class Form(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
+    """Every web form: CSRF-protected, with form-level errors for unknown service fields."""
+
+
+class PartialDateField(StringField):  # type: ignore[misc]  # wtforms ships no type hints
+    """A date known to the year, month or day: ``2017``, ``2017-09`` or ``2017-09-03``."""
+
+    data: PartialDate | Any
+
+    def process_formdata(self, valuelist: Sequence[str]) -> None:
+        """Parse the submitted text; a malformed date becomes this field's error."""
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = PartialDate.parse(text) if text else None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return self.data.iso() if isinstance(self.data, PartialDate) else ""
+
+
+class CommaListField(StringField):  # type: ignore[misc]  # wtforms ships no type hints
+    """A list typed as comma-separated text (aliases, tags)."""
+
+    data: list[str] | Any
+
+    def process_formdata(self, valuelist: Sequence[str]) -> None:
+        """Split on commas, dropping blanks."""
+        text = valuelist[0] if valuelist else ""
+        self.data = [part.strip() for part in text.split(",") if part.strip()]
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return ", ".join(self.data or [])
+
+
+def vocabulary_choices(values: Sequence[Any], blank: str | None = None) -> list[tuple[str, str]]:
+    """``(value, label)`` pairs for a select over a vocabulary, optionally with a blank first."""
+    choices = [("", blank)] if blank is not None else []
+    return choices + [(str(v.value), str(getattr(v, "label", v.value))) for v in values]
+
+
+def sentence_kind_choices(blank: str | None = None) -> list[tuple[str, str]]:
+    """Sentence kinds with reader wording."""
+    choices = [("", blank)] if blank is not None else []
+    return choices + [(k.value, label) for k, label in SENTENCE_KIND_LABELS.items()]
+
+
+def years_field(label: str) -> Any:
+    """A whole number of years, optional."""
+    return IntegerField(label, [Optional(), NumberRange(min=0, max=200)])
+
+
+def months_field(label: str) -> Any:
+    """A whole number of months, optional."""
+    return IntegerField(label, [Optional(), NumberRange(min=0, max=2400)])
+
+
+def build_sentence(kind: str | None, years: int | None, months: int | None, field: str) -> Sentence:
+    """A sentence from a kind select and years + months inputs; errors name ``field``."""
+    try:
+        sentence_kind = SentenceKind(kind or "")
+    except ValueError:
+        raise ValidationError({field: "choose what kind of sentence it is"}) from None
+    total = (years or 0) * 12 + (months or 0)
+    if sentence_kind is SentenceKind.TERM:
+        if total <= 0:
+            raise ValidationError({field: "a term needs its length in years and/or months"})
+        return Sentence(sentence_kind, total)
+    if total:
+        raise ValidationError({field: f"a sentence of {kind} has no length; leave it empty"})
+    return Sentence(sentence_kind)
+
+
+def split_months(months: int | None) -> tuple[int | None, int | None]:
+    """Years and remaining months for pre-filling a term (``360`` → ``(30, None)``)."""
+    if not months:
+        return None, None
+    years, rest = divmod(months, 12)
+    return (years or None), (rest or None)
+
+
+def to_choices(pairs: Any) -> Any:
+    """``(value, label)`` pairs as the ``SelectChoice`` objects WTForms 3.3+ expects."""
+    if pairs is None or callable(pairs):
+        return pairs
+    return [p if isinstance(p, SelectChoice) else SelectChoice(str(p[0]), str(p[1])) for p in pairs]
+
+
+class Select(SelectField):  # type: ignore[misc]  # wtforms ships no type hints
+    """A select whose options may be given as plain ``(value, label)`` pairs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "choices" in kwargs:
+            kwargs["choices"] = to_choices(kwargs["choices"])
+        super().__init__(*args, **kwargs)
+
+    @property
+    def choices(self) -> Any:
+        """The options, as ``SelectChoice`` objects."""
+        return self._choices
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        self._choices = to_choices(value)
+
+
+class LooseSelectField(Select):
+    """A select whose options are a convenience; the view checks the value against the database."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validate_choice", False)
+        kwargs.setdefault("choices", [])
+        super().__init__(*args, **kwargs)

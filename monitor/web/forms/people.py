@@ -1,0 +1,105 @@
+"""Forms for people, organizations and memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from monitor.domain import OrganizationKind, PartialDate
+from monitor.models import Organization, Person
+from monitor.services.people import OrganizationInput, PersonInput
+from monitor.web.fields import (
+    CommaListField,
+    Form,
+    LooseSelectField,
+    PartialDateField,
+    Select,
+    vocabulary_choices,
+)
+
+DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
+
+
+class PersonForm(Form):
+    """A person's details."""
+
+    name = StringField("Name (Latin script)", [InputRequired(), Length(max=200)])
+    name_native = StringField("Name in original script", [Length(max=200)])
+    aliases = CommaListField("Aliases (comma-separated)")
+    gender = StringField("Gender", [Length(max=40)])
+    birth_date = PartialDateField(f"Born {DATE_HINT}")
+    nationality = StringField("Nationality (ISO two-letter code, e.g. KH)", [Length(max=2)])
+    occupation = StringField("Occupation", [Length(max=200)])
+    biography = TextAreaField("Biography")
+
+    def person_input(self) -> PersonInput:
+        """The service input."""
+        return PersonInput(
+            name=self.name.data or "",
+            name_native=self.name_native.data,
+            aliases=list(self.aliases.data or []),
+            gender=self.gender.data,
+            birth_date=self.birth_date.data,
+            nationality=self.nationality.data,
+            occupation=self.occupation.data,
+            biography=self.biography.data,
+        )
+
+    @classmethod
+    def data_of(cls, person: Person) -> dict[str, Any]:
+        """Initial values for editing a person."""
+        return {
+            "name": person.name,
+            "name_native": person.name_native,
+            "aliases": list(person.aliases or []),
+            "gender": person.gender,
+            "birth_date": person.birth,
+            "nationality": person.nationality,
+            "occupation": person.occupation,
+            "biography": person.biography,
+        }
+
+
+class OrganizationForm(Form):
+    """An organization's details."""
+
+    name = StringField("Name", [InputRequired(), Length(max=200)])
+    short_name = StringField("Short name (e.g. CNRP)", [Length(max=40)])
+    kind = Select("Kind", choices=vocabulary_choices(list(OrganizationKind)))
+    country = StringField("Country (ISO two-letter code, e.g. KH)", [Length(max=2)])
+    seats = IntegerField("Seats or members", [Optional(), NumberRange(min=0)])
+    dissolved_on = PartialDateField(f"Dissolved on {DATE_HINT}")
+
+    def organization_input(self) -> OrganizationInput:
+        """The service input."""
+        return OrganizationInput(
+            name=self.name.data or "",
+            kind=self.kind.data,
+            short_name=self.short_name.data,
+            country=self.country.data,
+            seats=self.seats.data,
+            dissolved_on=self.dissolved_on.data,
+        )
+
+    @classmethod
+    def data_of(cls, org: Organization) -> dict[str, Any]:
+        """Initial values for editing an organization."""
+        return {
+            "name": org.name,
+            "short_name": org.short_name,
+            "kind": org.kind,
+            "country": org.country,
+            "seats": org.seats,
+            "dissolved_on": PartialDate(org.dissolved_on) if org.dissolved_on else None,
+        }
+
+
+class MembershipForm(Form):
+    """A person's role in an organization."""
+
+    organization = LooseSelectField("Organization", [InputRequired()])
+    role = StringField("Role (e.g. Member of Parliament)", [Length(max=120)])
+    start = PartialDateField(f"From {DATE_HINT}")
+    end = PartialDateField(f"Until {DATE_HINT}")

@@ -1,0 +1,101 @@
+"""Organizations: the list, an organization's members and their status, create and edit."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from monitor import authz
+from monitor.authz import Action
+from monitor.extensions import db
+from monitor.models import Organization
+from monitor.services import ValidationError, queries
+from monitor.services import people as people_service
+from monitor.services.queries import StatusCounts
+from monitor.web.charts import status_chart
+from monitor.web.forms.people import OrganizationForm
+from monitor.web.helpers import (
+    STATUS_ORDER,
+    actor,
+    apply_errors,
+    invalid,
+    login_required_blueprint,
+)
+
+bp = login_required_blueprint("organizations", __name__)
+
+
+def summary_line(org: Organization, counts: StatusCounts) -> str:
+    """``55 seats · 3 tracked · 1 jailed · 1 fled · 1 at liberty`` (zero counts left out)."""
+    parts = [f"{org.seats} seats"] if org.seats is not None else []
+    parts.append(f"{counts.total} tracked")
+    parts += [
+        f"{counts.counts[s.value]} {s.label}" for s in STATUS_ORDER if counts.counts.get(s.value)
+    ]
+    return " · ".join(parts)
+
+
+@bp.get("/organizations")
+def index() -> ResponseReturnValue:
+    """Every organization with the custody status of its members' visible cases."""
+    rows = queries.counts_by_organization(current_user)
+    return render_template(
+        "organizations/list.html",
+        rows=[(org, counts, summary_line(org, counts)) for org, counts in rows],
+    )
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+def new() -> ResponseReturnValue:
+    """Add an organization."""
+    authz.require(current_user, Action.WRITE)
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        try:
+            org = people_service.create_organization(actor(), form.organization_input())
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(f"{org.name} added.", "success")
+            return redirect(url_for("organizations.detail", public_id=org.public_id))
+    if request.method == "POST":
+        return invalid("organizations/form.html", form=form, org=None)
+    return render_template("organizations/form.html", form=form, org=None)
+
+
+@bp.get("/organizations/<public_id>")
+def detail(public_id: str) -> ResponseReturnValue:
+    """Every member with role and the current status of their visible cases."""
+    org = authz.get_organization(public_id, current_user)
+    members = queries.organization_members(current_user, org)
+    counts = queries.organization_counts(members)
+    return render_template(
+        "organizations/detail.html",
+        org=org,
+        members=members,
+        summary=summary_line(org, counts),
+        chart=status_chart(counts, f"Cases of {org.label} members by custody status"),
+    )
+
+
+@bp.route("/organizations/<public_id>/edit", methods=["GET", "POST"])
+def edit(public_id: str) -> ResponseReturnValue:
+    """Change an organization's details."""
+    org = authz.get_organization(public_id, current_user, Action.WRITE)
+    form = OrganizationForm(data=OrganizationForm.data_of(org))
+    if form.validate_on_submit():
+        try:
+            people_service.update_organization(actor(), org, form.organization_input())
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Details saved.", "success")
+            return redirect(url_for("organizations.detail", public_id=org.public_id))
+    if request.method == "POST":
+        return invalid("organizations/form.html", form=form, org=org)
+    return render_template("organizations/form.html", form=form, org=org)
