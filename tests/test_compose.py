@@ -36,7 +36,8 @@ def compose() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The services section."""
-    return compose["services"]
+    section: dict[str, dict[str, Any]] = compose["services"]
+    return section
 
 
 def _command(service: dict[str, Any]) -> str:

@@ -1,0 +1,127 @@
+"""``make bench``: 100,000 synthetic cases on PostgreSQL, pages timed against a trivial endpoint.
+
+Every page's throughput is reported as a ratio of ``GET /healthz`` on the same server in the same
+run, so the figures mean the same on a laptop and on a CI machine. Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from bench import database, inprocess, load, report
+from bench.database import BenchError
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEARCH = "name search"
+
+
+def _environment(url: str, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    # Rate-limit storage stays in memory: the benchmark must not touch anybody's Redis database.
+    env.pop("MONITOR_REDIS_URL", None)
+    env.update(
+        MONITOR_DATABASE_URL=url,
+        MONITOR_ENV="production",
+        MONITOR_SECRET_KEY=secrets.token_urlsafe(48),
+        MONITOR_INSTANCE_PATH=str(RESULTS / "instance"),
+        MONITOR_BASE_URL=f"http://{load.HOST}:{port}",
+    )
+    return env
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--requests", type=int, default=300, help="requests per endpoint")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
+    return parser.parse_args()
+
+
+def run(requests: int, clients: int) -> bool:
+    """The whole benchmark; True when every target is met."""
+    began = time.perf_counter()
+    url = database.database_url()
+    port = load.free_port()
+    env = _environment(url, port)
+    print(f"database {database.redacted(url)}")
+    prepared = database.prepare(url, env)
+    print(f"{prepared['cases']:,} cases (seeded {prepared['seeded']:,} this run)")
+
+    app = inprocess.make_app(env)
+    password = secrets.token_urlsafe(24)
+    email = inprocess.ensure_admin(app, password)
+    sample = inprocess.samples(app)
+    sizes = ["/cases?per_page=10", "/cases?per_page=100"]
+    counts = inprocess.queries_per_page(app, email, password, sizes)
+
+    plan = [
+        ("case list", ["/cases"]),
+        ("case list, page 2000", ["/cases?page=2000"]),
+        ("case page", [f"/cases/{case_id}" for case_id in sample.case_ids]),
+        (SEARCH, [f"/cases?q={quote(fragment)}" for fragment in sample.name_fragments]),
+    ]
+    print(
+        f"gunicorn: {load.GUNICORN_WORKERS} sync workers on {load.HOST}:{port}; up to {requests} "
+        f"requests per endpoint from {clients} clients (req/s), then from "
+        f"{load.GUNICORN_WORKERS} (p50/p95: one client per worker, so no queueing)"
+    )
+    with load.gunicorn(port, env, RESULTS / "gunicorn.log"):
+        cookie = load.login(port, email, password)
+
+        def endpoint(name: str, paths: list[str]) -> report.Endpoint:
+            print(f"  measuring {name} …", flush=True)
+            return report.Endpoint(
+                name,
+                load.measure(port, name, paths, cookie, total=requests, clients=clients),
+                load.measure(
+                    port, name, paths, cookie, total=requests, clients=load.GUNICORN_WORKERS
+                ),
+            )
+
+        trivial = endpoint("GET /healthz", ["/healthz"])
+        pages = [endpoint(name, paths) for name, paths in plan]
+    verdicts = report.judge(trivial, pages, SEARCH)
+    print()
+    report.print_table(verdicts, counts)
+    passed = all(v.passed for v in verdicts) and report.queries_passed(counts)
+    report.write_json(
+        RESULTS / "latest.json",
+        {
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "database": database.database_name(url),
+            **prepared,
+            "gunicorn_workers": load.GUNICORN_WORKERS,
+            "clients": clients,
+            "requests_per_endpoint": requests,
+            "endpoints": [v.as_dict() for v in verdicts],
+            "sql_queries_per_page": counts,
+            "sql_queries_constant": report.queries_passed(counts),
+            "passed": passed,
+            "seconds": round(time.perf_counter() - began, 1),
+        },
+    )
+    print(
+        f"\n{'PASS' if passed else 'FAIL'}: results in {RESULTS / 'latest.json'} "
+        f"({time.perf_counter() - began:.0f} s)"
+    )
+    return passed
+
+
+def main() -> int:
+    """Entry point; exit status 0 only when every target is met."""
+    args = _arguments()
+    try:
+        return 0 if run(args.requests, args.clients) else 1
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""Drive a real gunicorn server over HTTP: start it, log in through the form, time requests."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.database import BenchError
+
+HOST = "127.0.0.1"
+GUNICORN_WORKERS = 2
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _gunicorn_command() -> list[str]:
+    script = Path(sys.executable).parent / "gunicorn"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
+    # Newer gunicorn opens a control socket under ~/.gunicorn, shared by every gunicorn of the
+    # user; the benchmark's throwaway server needs none.
+    usage = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
+    if "--no-control-socket" in usage.stdout:
+        command.append("--no-control-socket")
+    return command
+
+
+@contextmanager
+def gunicorn(port: int, env: dict[str, str], log: Path) -> Iterator[None]:
+    """Serve ``monitor:create_app()`` with sync workers on ``port`` until the block ends."""
+    command = [
+        *_gunicorn_command(),
+        "--workers", str(GUNICORN_WORKERS),
+        "--worker-class", "sync",
+        "--bind", f"{HOST}:{port}",
+        "--error-logfile", str(log),
+        "monitor:create_app()",
+    ]  # fmt: skip
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        _wait_until_serving(port, process, log)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn exited with {process.returncode}; see {log}")
+        try:
+            status, _, _ = request(port, "/healthz")
+        except OSError:
+            time.sleep(0.3)
+            continue
+        if status == 200:
+            return
+        raise BenchError(f"GET /healthz answered {status}: is the web UI there yet?")
+    raise BenchError(f"gunicorn did not answer within 60 s; see {log}")
+
+
+def request(
+    port: int,
+    path: str,
+    method: str = "GET",
+    body: str | None = None,
+    cookie: str = "",
+) -> tuple[int, dict[str, list[str]], str]:
+    """One request on a fresh connection: status, headers (lists per name) and text body."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        collected: dict[str, list[str]] = {}
+        for name, value in response.getheaders():
+            collected.setdefault(name.lower(), []).append(value)
+        return response.status, collected, text
+    finally:
+        conn.close()
+
+
+def _merge_cookies(jar: dict[str, str], headers: dict[str, list[str]]) -> None:
+    for line in headers.get("set-cookie", []):
+        parsed: SimpleCookie = SimpleCookie()
+        parsed.load(line)
+        for name, morsel in parsed.items():
+            jar[name] = morsel.value
+
+
+def _cookie_header(jar: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
+
+
+def login(port: int, email: str, password: str) -> str:
+    """Log in through the real form (email, password, csrf_token); returns the Cookie header."""
+    jar: dict[str, str] = {}
+    status, headers, page = request(port, "/login")
+    if status != 200:
+        raise BenchError(f"GET /login answered {status}")
+    match = _CSRF.search(page)
+    if not match:
+        raise BenchError("the login form has no csrf_token field")
+    _merge_cookies(jar, headers)
+    form = urlencode({"email": email, "password": password, "csrf_token": match.group(1)})
+    status, headers, _ = request(port, "/login", "POST", form, _cookie_header(jar))
+    if status not in {302, 303}:
+        raise BenchError(f"logging in answered {status}, expected a redirect")
+    _merge_cookies(jar, headers)
+    status, _, _ = request(port, "/cases", cookie=_cookie_header(jar))
+    if status != 200:
+        raise BenchError(f"GET /cases after logging in answered {status}")
+    return _cookie_header(jar)
+
+
+@dataclass
+class Measurement:
+    """Latencies of one endpoint measured under concurrent load."""
+
+    name: str
+    example: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def throughput(self) -> float:
+        """Completed requests per second of wall time."""
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        """Nearest-rank percentile of the latencies, in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+        return ordered[index] * 1000
+
+
+def measure(
+    port: int,
+    name: str,
+    paths: Sequence[str],
+    cookie: str,
+    *,
+    total: int,
+    clients: int,
+    warmup: int = 20,
+    budget: float = 20.0,
+) -> Measurement:
+    """Send ``total`` GETs (cycling through ``paths``) from ``clients`` threads; time each one.
+
+    Stops sending after ``budget`` seconds, so one pathological page cannot stall the run; the
+    figures then cover the requests that completed.
+    """
+    for path in itertools.islice(itertools.cycle(paths), warmup):
+        request(port, path, cookie=cookie)
+    tickets = itertools.count()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        # http.client reconnects by itself when the server closes (gunicorn sync workers do).
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        headers = {"Cookie": cookie}
+        start.wait()
+        deadline = time.perf_counter() + budget
+        while True:
+            with lock:
+                ticket = next(tickets)
+            if ticket >= total or time.perf_counter() > deadline:
+                break
+            path = paths[ticket % len(paths)]
+            began = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                with lock:
+                    errors.append(f"{path}: {exc!r}")
+                continue
+            elapsed = time.perf_counter() - began
+            with lock:
+                if status == 200:
+                    latencies.append(elapsed)
+                else:
+                    errors.append(f"{path}: HTTP {status}")
+        conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    return Measurement(name, paths[0], len(latencies) + len(errors), seconds, latencies, errors)
