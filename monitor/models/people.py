@@ -23,7 +23,7 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = public_id_column()
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)  # the case list sorts by it
     name_native: Mapped[str | None] = mapped_column(String(200))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     gender: Mapped[str | None] = mapped_column(String(40))

@@ -120,7 +120,12 @@ def _escape_like(text: str) -> str:
 
 def filtered_cases(user: User | None, filters: CaseFilter) -> Select[Case]:
     """Visible cases matching the filters, with their person joined (not yet sorted or paged)."""
-    query = authz.visible_cases(user).join(Case.person)
+    return _matching_cases(user, filters).join(Case.person)
+
+
+def _matching_cases(user: User | None, filters: CaseFilter) -> Select[Case]:
+    # No join here, so counting stays a scan of one table (plus semi-joins for filters).
+    query = authz.visible_cases(user)
     if filters.status:
         query = query.where(Case.status == filters.status)
     if filters.country:
@@ -145,8 +150,12 @@ def filtered_cases(user: User | None, filters: CaseFilter) -> Select[Case]:
         )
     if filters.q:
         # Every word must appear somewhere in the names, native names or aliases.
+        matching_people = select(Person.id)
         for word in fold(filters.q).split():
-            query = query.where(Person.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+            matching_people = matching_people.where(
+                Person.search_text.like(f"%{_escape_like(word)}%", escape="\\")
+            )
+        query = query.where(Case.person_id.in_(matching_people))
     return query
 
 
@@ -158,24 +167,55 @@ class CasePage:
     total: int
     page: int
     per_page: int
+    # True when more cases match than were counted (see ``count_limit``).
+    total_capped: bool = False
+    # True when a case follows this page (read as one extra row, so it is exact).
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        """Number of pages (at least 1)."""
+        """Number of pages (at least 1); a lower bound when the total is capped."""
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def has_next(self) -> bool:
+        """Whether a further page holds cases."""
+        return self.more
 
-def list_cases(user: User | None, filters: CaseFilter) -> CasePage:
-    """A page of cases: two queries whatever the page size (count, then rows with people)."""
-    base = filtered_cases(user, filters)
-    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+
+def count_cases(user: User | None, filters: CaseFilter, limit: int | None = None) -> int:
+    """How many visible cases match; with ``limit``, counting stops at ``limit + 1``."""
+    matching = _matching_cases(user, filters).with_only_columns(Case.id).order_by(None)
+    if limit is not None:
+        matching = matching.limit(limit + 1)
+    return db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+
+
+def list_cases(
+    user: User | None, filters: CaseFilter, *, count_limit: int | None = None
+) -> CasePage:
+    """A page of cases: two queries whatever the page size (count, then rows with people).
+
+    ``count_limit`` caps the count for interactive pages: counting every one of 100,000 rows on
+    each page view costs more than the page itself, and "10,000+" tells a reader as much.
+    """
+    total = count_cases(user, filters, count_limit)
+    capped = count_limit is not None and total > count_limit
     rows = db.session.scalars(
-        base.options(contains_eager(Case.person))
+        filtered_cases(user, filters)
+        .options(contains_eager(Case.person))
         .order_by(*SORTS[filters.sort])
-        .limit(filters.per_page)
+        .limit(filters.per_page + 1)
         .offset((filters.page - 1) * filters.per_page)
     ).all()
-    return CasePage(list(rows), total or 0, filters.page, filters.per_page)
+    return CasePage(
+        list(rows[: filters.per_page]),
+        count_limit if capped and count_limit else total,
+        filters.page,
+        filters.per_page,
+        total_capped=capped,
+        more=len(rows) > filters.per_page,
+    )
 
 
 @dataclass

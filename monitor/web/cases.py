@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from functools import cache
 
 import pycountry
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -42,9 +44,22 @@ NEW_PERSON_ERRORS = {
 
 
 @cache
-def country_choices() -> list[tuple[str, str]]:
-    """Every ISO 3166-1 country as ``(code, name)``, by name."""
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+@functools.cache
+def _country_options() -> str:
+    # ~250 options: rendered once per process instead of on every page view of the list.
+    countries = sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+    return "".join(
+        f'<option value="{escape(code)}">{escape(name)}</option>' for code, name in countries
+    )
+
+
+def country_options(selected: str | None) -> Markup:
+    """``<option>`` elements for every ISO 3166-1 country by name, ``selected`` marked."""
+    html = _country_options()
+    if selected and len(selected) == 2 and selected.isalpha():
+        code = selected.upper()
+        html = html.replace(f'<option value="{code}">', f'<option value="{code}" selected>', 1)
+    return Markup(html)  # noqa: S704 - built from escaped library data above
 
 
 def organization_choices(blank: str) -> list[tuple[str, str]]:
@@ -55,18 +70,22 @@ def organization_choices(blank: str) -> list[tuple[str, str]]:
     ]
 
 
+# Past this many matches the list says "more than 10,000" instead of counting every row.
+LIST_COUNT_LIMIT = 10_000
+
+
 @bp.get("/cases")
 def index() -> ResponseReturnValue:
     """Filtered, searched, sorted and paged list of the cases the user may see."""
     settings = current_app.config["SETTINGS"]
     filters = queries.CaseFilter.from_args(request.args, per_page=settings.page_size)
-    page = queries.list_cases(current_user, filters)
+    page = queries.list_cases(current_user, filters, count_limit=LIST_COUNT_LIMIT)
     return render_template(
         "cases/list.html",
         filters=filters,
         page=page,
         organizations=organization_choices("any organization"),
-        countries=country_choices(),
+        country_options=country_options(filters.country),
         levels=current_user.level.levels_visible(),
         sorts=SORT_LABELS,
     )
