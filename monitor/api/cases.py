@@ -101,6 +101,11 @@ def _organization(public_id: str) -> Organization:
     return org
 
 
+def _citable(user: User, public_ids: list[str]) -> list[Source]:
+    """Sources the user may cite: a source cited only above their clearance is unknown to them."""
+    return sources.sources_by_public_ids(public_ids, within=authz.visible_sources(user))
+
+
 def _check_clearance(user: User, level: str | None) -> None:
     """Nobody may file a case at a level they could not read back."""
     if level is not None and level not in authz.visible_levels(user):
@@ -146,7 +151,7 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
     org = _collect(errors, _organization, data.organization_id) if data.organization_id else None
     if data.role and not data.organization_id:
         errors["role"] = "needs organization_id"
-    cited: list[Source] = _collect(errors, sources.sources_by_public_ids, data.source_ids) or []
+    cited: list[Source] = _collect(errors, _citable, user, data.source_ids) or []
     if errors:
         raise ValidationError(errors)
     person = _new_person(user, data.person) if data.person is not None else existing

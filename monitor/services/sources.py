@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Select
 
 from monitor.domain import PartialDate
 from monitor.extensions import db
@@ -54,13 +54,18 @@ def create_source(actor: Actor, data: SourceInput, *, prefix: str = "") -> Sourc
     return source
 
 
-def sources_by_public_ids(public_ids: list[str], field: str = "source_ids") -> list[Source]:
-    """Load sources by public id; an unknown id is a validation error naming ``field``."""
+def sources_by_public_ids(
+    public_ids: list[str], *, within: Select[Source], field: str = "source_ids"
+) -> list[Source]:
+    """Load sources by public id from ``within`` (the caller's visible sources).
+
+    An unknown id, or one outside ``within``, is the same validation error naming ``field``.
+    """
     if not public_ids:
         return []
+    query = within
     found = {
-        s.public_id: s
-        for s in db.session.scalars(select(Source).where(Source.public_id.in_(public_ids)))
+        s.public_id: s for s in db.session.scalars(query.where(Source.public_id.in_(public_ids)))
     }
     missing = [pid for pid in public_ids if pid not in found]
     if missing:
