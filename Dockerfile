@@ -8,10 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MONITOR_INSTANCE_PATH=/var/lib/monitor \
     WEB_CONCURRENCY=2
 
-# Fonts and HarfBuzz subsetting for the PDF dossiers, poppler-utils to inspect them.
+# PDF dossiers: Pango for WeasyPrint's text layout (the slim image has none), the Noto fonts
+# for Khmer, Burmese and Arabic, HarfBuzz subsetting, and poppler-utils to inspect the PDFs.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        fonts-noto-core libharfbuzz-subset0 poppler-utils \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core libharfbuzz-subset0 poppler-utils \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

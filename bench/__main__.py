@@ -40,6 +40,15 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--requests", type=int, default=300, help="requests per endpoint")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
+    parser.add_argument(
+        "--part",
+        choices=["all", "pages", "dossiers", "alerts"],
+        default="all",
+        help=(
+            "the web pages on 100,000 cases, the PDF dossiers (bench/dossiers.py), the alerts "
+            "(bench/alerts.py), or all of them"
+        ),
+    )
     return parser.parse_args()
 
 
@@ -117,7 +126,20 @@ def main() -> int:
     """Entry point; exit status 0 only when every target is met."""
     args = _arguments()
     try:
-        return 0 if run(args.requests, args.clients) else 1
+        passed = True
+        if args.part in {"all", "pages"}:
+            passed = run(args.requests, args.clients) and passed
+        if args.part in {"all", "dossiers"}:
+            from bench import dossiers
+
+            print()
+            passed = dossiers.run() and passed
+        if args.part in {"all", "alerts"}:
+            from bench import alerts
+
+            print()
+            passed = alerts.run() and passed
+        return 0 if passed else 1
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2

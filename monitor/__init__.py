@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from monitor.config import PROJECT_ROOT, Settings
 from monitor.extensions import csrf, db, limiter, login_manager, migrate
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
+        # Sessions are refreshed on each request, so this is an idle timeout.
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -62,6 +66,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    if settings.trusted_proxies:
+        # Behind N reverse proxies, take the client address and scheme from their headers, so
+        # rate limits count clients rather than the proxy.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n
+        )
     _register_blueprints(app)
     _register_cli(app)
     app.after_request(_security_headers)
@@ -98,6 +109,9 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        # Pages show case data a shared or later user of the browser must not get from cache.
+        response.headers["Cache-Control"] = "no-store"
     settings: Settings = _current_settings()
     if settings.secure_cookies:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")

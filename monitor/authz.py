@@ -10,19 +10,22 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, exists, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, true
 
 from monitor.domain import Confidentiality, Role
 from monitor.extensions import db
 from monitor.models import (
+    AlertDelivery,
     ApiToken,
     Case,
     Charge,
+    Dossier,
     Membership,
     Organization,
     Person,
     Source,
     StatusEvent,
+    Subscription,
     User,
 )
 from monitor.models.cases import case_sources, charge_sources, event_sources
@@ -216,3 +219,78 @@ def get_token(public_id: str, user: User | None) -> ApiToken:
     if token.user_id != user.id and not can(user, Action.ADMIN):
         abort(404)
     return token
+
+
+def audience_levels(user: User | None, audience: Confidentiality) -> list[str]:
+    """Levels a document written for ``audience`` may show: the audience's, within the clearance."""
+    allowed = set(visible_levels(user))
+    return [level for level in audience.levels_visible() if level in allowed]
+
+
+def person_visible_at(levels: list[str]) -> ColumnElement[bool]:
+    """Like :func:`person_visible`, for an audience's levels instead of a user's clearance."""
+    any_case = exists().where(Case.person_id == Person.id)
+    case_at_level = exists().where(Case.person_id == Person.id, Case.confidentiality.in_(levels))
+    return or_(not_(any_case), case_at_level)
+
+
+def dossier_visible(user: User | None) -> ColumnElement[bool]:
+    """SQL condition: a dossier this user may open.
+
+    Only its requester (or an admin) may, and only while cleared for its audience: a dossier is
+    as confidential as the level it was written for, and a clearance lowered later locks it too.
+    """
+    cleared = Dossier.audience.in_(visible_levels(user))
+    if user is None or can(user, Action.ADMIN):
+        return cleared  # no levels at all for anonymous users: nothing matches
+    return and_(cleared, Dossier.requested_by_id == user.id)
+
+
+def get_dossier(public_id: str, user: User | None) -> Dossier:
+    """A dossier the user may open (see :func:`dossier_visible`), else 404."""
+    require(user, Action.READ)
+    dossier = db.session.scalars(
+        select(Dossier).where(Dossier.public_id == public_id, dossier_visible(user))
+    ).first()
+    if dossier is None:
+        abort(404)
+    return dossier
+
+
+def subscription_visible(user: User | None) -> ColumnElement[bool]:
+    """A subscription is visible unless it follows a case above the user's clearance."""
+    hidden_cases = select(Case.id).where(not_(case_visible(user)))
+    return or_(
+        Subscription.scope_case_id.is_(None), Subscription.scope_case_id.not_in(hidden_cases)
+    )
+
+
+def get_subscription(
+    public_id: str, user: User | None, action: Action = Action.WRITE
+) -> Subscription:
+    """An active subscription the user may see and manage, else 404."""
+    require(user, action)
+    subscription = db.session.scalars(
+        select(Subscription).where(
+            Subscription.public_id == public_id,
+            Subscription.unsubscribed_at.is_(None),
+            subscription_visible(user),
+        )
+    ).first()
+    if subscription is None:
+        abort(404)
+    return subscription
+
+
+def get_delivery(public_id: str, user: User | None, action: Action = Action.WRITE) -> AlertDelivery:
+    """An alert delivery about a case the user may see, else 404 (the log is for writers)."""
+    require(user, action)
+    delivery = db.session.scalars(
+        select(AlertDelivery)
+        .join(StatusEvent, AlertDelivery.status_event_id == StatusEvent.id)
+        .join(Case, StatusEvent.case_id == Case.id)
+        .where(AlertDelivery.public_id == public_id, case_visible(user))
+    ).first()
+    if delivery is None:
+        abort(404)
+    return delivery

@@ -22,6 +22,19 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(f"{name} must be more than 0")
+    return value
+
+
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if not raw:
@@ -33,6 +46,13 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name} must be 1 or more")
     return value
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name) or "0"
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,32 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "case monitor <alerts@localhost>"
     dossier_ttl_hours: int = 72
+    # Soft time limit of one dossier render; a render still "rendering" well past it is re-queued.
+    dossier_render_seconds: int = 120
+    # Largest number of cases one dossier may hold (a selection of the case list is capped).
+    dossier_max_cases: int = 500
     page_size: int = 25
+    session_hours: int = 8
+    trusted_proxies: int = 0
+    # Alerts (see README "Alerts"). SMTP commands time out after smtp_timeout seconds.
+    smtp_timeout: float = 30.0
+    # Deliveries sent per task over one SMTP connection.
+    alert_batch_size: int = 50
+    # Temporary SMTP failures are retried with exponential backoff and jitter: the first retry
+    # after about alert_retry_base_seconds, never more than alert_retry_max_seconds apart, and a
+    # delivery still failing alert_retry_hours after it was queued ends as failed.
+    alert_retry_base_seconds: float = 60.0
+    alert_retry_max_seconds: float = 3600.0
+    alert_retry_hours: float = 24.0
+    # A sender holds a delivery this long per message; a worker killed mid-send loses it after.
+    alert_claim_seconds: float = 300.0
+    # Beat sweeps pending events and deliveries this often; work older than this is re-queued.
+    alert_sweep_seconds: float = 60.0
+    # Hour of the day (UTC) the daily digests go out.
+    alert_digest_hour: int = 6
+    # Redis redelivers a task not acknowledged within this time; it must outlast the longest
+    # retry countdown, since a worker holds a countdown task unacknowledged until it runs.
+    broker_visibility_timeout: int = 7200
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -129,6 +174,40 @@ class Settings:
             "mail_from": env.get("MONITOR_MAIL_FROM")
             or f"case monitor <alerts@{urlsplit(base_url).hostname or 'localhost'}>",
             "dossier_ttl_hours": _positive(env, "MONITOR_DOSSIER_TTL_HOURS", 72),
+            "session_hours": _positive(env, "MONITOR_SESSION_HOURS", 8),
+            "trusted_proxies": _count(env, "MONITOR_TRUSTED_PROXIES"),
+            "dossier_render_seconds": _positive(env, "MONITOR_DOSSIER_RENDER_SECONDS", 120),
+            "dossier_max_cases": _positive(env, "MONITOR_DOSSIER_MAX_CASES", 500),
         }
+        values.update(_alert_settings(env))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _alert_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The ``MONITOR_SMTP_TIMEOUT`` and ``MONITOR_ALERT_*`` settings, checked for consistency."""
+    smtp_timeout = _seconds(env, "MONITOR_SMTP_TIMEOUT", 30.0)
+    claim = _seconds(env, "MONITOR_ALERT_CLAIM_SECONDS", 300.0)
+    retry_max = _seconds(env, "MONITOR_ALERT_RETRY_MAX_SECONDS", 3600.0)
+    visibility = _positive(env, "MONITOR_BROKER_VISIBILITY_TIMEOUT", 7200)
+    hour = env.get("MONITOR_ALERT_DIGEST_HOUR", "6")
+    if not hour.isdigit() or int(hour) > 23:
+        raise ConfigError("MONITOR_ALERT_DIGEST_HOUR must be an hour of the day, 0 to 23 (UTC)")
+    # One message takes about six SMTP round trips, each allowed smtp_timeout seconds.
+    if claim < 6 * smtp_timeout:
+        raise ConfigError("MONITOR_ALERT_CLAIM_SECONDS must be at least 6 × MONITOR_SMTP_TIMEOUT")
+    if visibility <= retry_max:
+        raise ConfigError(
+            "MONITOR_BROKER_VISIBILITY_TIMEOUT must be longer than MONITOR_ALERT_RETRY_MAX_SECONDS"
+        )
+    return {
+        "smtp_timeout": smtp_timeout,
+        "alert_batch_size": _positive(env, "MONITOR_ALERT_BATCH_SIZE", 50),
+        "alert_retry_base_seconds": _seconds(env, "MONITOR_ALERT_RETRY_BASE_SECONDS", 60.0),
+        "alert_retry_max_seconds": retry_max,
+        "alert_retry_hours": _seconds(env, "MONITOR_ALERT_RETRY_HOURS", 24.0),
+        "alert_claim_seconds": claim,
+        "alert_sweep_seconds": _seconds(env, "MONITOR_ALERT_SWEEP_SECONDS", 60.0),
+        "alert_digest_hour": int(hour),
+        "broker_visibility_timeout": visibility,
+    }

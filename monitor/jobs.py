@@ -66,7 +66,7 @@ def send_now(task: QueuedTask) -> bool:
                 "max_retries": 1,
                 "interval_start": 0,
                 "interval_step": 0.5,
-                "timeout": 2,
+                "interval_max": 0.5,
             },
             **task.options,
         )

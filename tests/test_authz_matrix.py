@@ -19,6 +19,7 @@ Users of every role are tried at every clearance, so role and clearance are test
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,15 +27,16 @@ from enum import StrEnum
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from monitor.domain import Confidentiality, PartialDate, Sentence, SentenceKind
 from monitor.extensions import db
-from monitor.models import Case, User
-from monitor.models.base import new_public_id
+from monitor.mail.transport import eml_name, mail_directory
+from monitor.models import AlertDelivery, Case, Dossier, Subscription, User
+from monitor.models.base import new_public_id, utcnow
 from monitor.services import charges, users
 from monitor.services.cases import CaseInput, StatusInput, create_case
 from monitor.services.people import (
@@ -45,6 +47,7 @@ from monitor.services.people import (
     create_person,
 )
 from monitor.services.sources import SourceInput, create_source
+from monitor.services.subscriptions import confirm_token
 from tests.conftest import csrf_token, login, make_user
 
 VIEWER, EDITOR, ADMIN = "viewer", "editor", "admin"
@@ -123,6 +126,12 @@ EXPECTATIONS: dict[str, Expect] = {
     "admin.users_index": web(ADMIN),
     "admin.new_user": web(ADMIN),
     "admin.user_detail": web(ADMIN, public_id="user"),
+    # PDF dossiers: anyone may ask for one up to their clearance; only the requester (and admins)
+    # may open it, while cleared for its audience.
+    "dossiers.create": web(VIEWER),
+    "dossiers.index": web(VIEWER),
+    "dossiers.detail": web(VIEWER, public_id="dossier"),
+    "dossiers.download": web(VIEWER, public_id="dossier"),
     # JSON API v1.
     "api.list_cases": api(VIEWER),
     "api.get_case": api(VIEWER, case_id="case"),
@@ -139,10 +148,32 @@ EXPECTATIONS: dict[str, Expect] = {
     "api.create_organization": api(EDITOR),
     "api.get_source": api(VIEWER, source_id="source"),
     "api.create_source": api(EDITOR),
+    "api.create_dossier": api(VIEWER),
+    "api.list_dossiers": api(VIEWER),
+    "api.get_dossier": api(VIEWER, dossier_id="dossier"),
+    "api.get_dossier_pdf": api(VIEWER, dossier_id="dossier"),
+    # Alerts: the public subscribe page and the links in emails are open to anyone; following
+    # needs a login; who was emailed (delivery log, mailbox) is for writers; subscribers, admins.
+    "subscribe.form": open_to_all(),
+    "subscribe.confirm": open_to_all(token="confirm_token"),
+    "subscribe.unsubscribe_page": open_to_all(token="unsubscribe_token"),
+    "subscribe.unsubscribe": open_to_all(token="unsubscribe_token"),
+    "alerts.index": web(VIEWER),
+    "alerts.follow": web(VIEWER),
+    "alerts.unfollow": web(VIEWER),
+    "alerts.deliveries": web(EDITOR, case_id="case", event_id="event"),
+    "alerts.resend": web(EDITOR, delivery_id="delivery"),
+    "alerts.mailbox_index": web(EDITOR),
+    "alerts.mailbox_message": web(EDITOR, name="kept_email"),
+    "alerts.subscribers": web(ADMIN),
+    "api.create_subscription": api(EDITOR),
+    "api.list_subscriptions": api(EDITOR),
+    "api.delete_subscription": api(EDITOR, subscription_id="subscription"),
+    "api.list_deliveries": api(EDITOR, case_id="case", event_id="event"),
 }
 
 WEB_ALLOWED = {200, 302, 422}  # a page, a redirect, or the form re-rendered with its errors
-API_ALLOWED = {200, 400, 422}  # a document, a malformed body, or field errors
+API_ALLOWED = {200, 204, 400, 422}  # a document, done (no content), a malformed body, field errors
 _CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*')
 
 
@@ -300,6 +331,117 @@ def _tokens(register: Register, actor: Actor) -> list[Instance]:
     return [Instance("own token", actor.own_token_id, True), others]
 
 
+@kind("dossier")
+def _dossiers(register: Register, actor: Actor) -> list[Instance]:
+    """A ready dossier of the actor's own for each audience, and someone else's public one."""
+    is_admin = actor.user is not None and actor.user.role == ADMIN
+    owners = [(actor.user or register.account, level) for level in LEVELS]
+    owners.append((register.account, "public"))
+    rows = [
+        Dossier(
+            requested_by=owner,
+            kind="case",
+            scope={},
+            title="Matrix dossier",
+            audience=level,
+            state="ready",
+            progress=100,
+            pdf=b"%PDF-1.7 matrix",
+            sha256="0" * 64,
+            pages=1,
+            size=15,
+        )
+        for owner, level in owners
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    own = [
+        Instance(f"own {row.audience} dossier", row.public_id, row.audience in actor.levels)
+        for row in rows[:-1]
+    ]
+    if actor.user is None:
+        own = []
+    return [*own, Instance("someone else's public dossier", rows[-1].public_id, is_admin)]
+
+
+def _alert_subscriber(register: Register, name: str, **fields: Any) -> Subscription:
+    """A subscription made once per register (an unsubscribe or a confirm uses up its own)."""
+    if name not in register.extra:
+        made = Subscription(
+            email=f"{name}@example.org",
+            unsubscribe_token=new_public_id() + new_public_id(),
+            confirmed_at=utcnow(),
+        )
+        for key, value in fields.items():
+            setattr(made, key, value)
+        db.session.add(made)
+        db.session.commit()
+        register.extra[name] = made
+    subscription: Subscription = register.extra[name]
+    return subscription
+
+
+def _failed_delivery(register: Register, case: Case) -> AlertDelivery:
+    """A failed alert about the case's first event (resend makes it pending; that is fine)."""
+    key = f"delivery {case.public_id}"
+    if key not in register.extra:
+        subscriber = _alert_subscriber(register, "matrix.reader")
+        event = case.events[0]
+        made = AlertDelivery(
+            status_event_id=event.id,
+            subscription_id=subscriber.id,
+            state="failed",
+            attempts=1,
+            last_error="550 matrix",
+            message_id=f"<alert.{event.public_id}.{subscriber.public_id}@monitor.test>",
+        )
+        db.session.add(made)
+        db.session.commit()
+        register.extra[key] = made
+    delivery: AlertDelivery = register.extra[key]
+    return delivery
+
+
+def _kept_email(register: Register, case: Case) -> str:
+    """The mailbox file of the alert about the case's first event."""
+    delivery = _failed_delivery(register, case)
+    directory = mail_directory(current_app.config["SETTINGS"].instance_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = eml_name(delivery.message_id or "")
+    (directory / name).write_bytes(
+        f"Message-ID: {delivery.message_id}\r\nSubject: matrix\r\n\r\nbody\r\n".encode()
+    )
+    return name
+
+
+def _fresh_subscription(register: Register, case: Case) -> str:
+    # Unsubscribing uses it up, so every request gets a new one (following the level's case).
+    name = f"follows.{case.confidentiality}.{new_public_id()}"
+    return _alert_subscriber(register, name, scope="case", scope_case_id=case.id).public_id
+
+
+def _confirmation_link(register: Register) -> str:
+    """The token of an unconfirmed subscription's confirmation link."""
+    subscription = _alert_subscriber(register, "unconfirmed", confirmed_at=None)
+    token = confirm_token(subscription)
+    subscription.confirm_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    db.session.commit()
+    return token
+
+
+KINDS.update(
+    delivery=_levelled("delivery", lambda reg, case: _failed_delivery(reg, case).public_id),
+    kept_email=_levelled("kept email", _kept_email),
+    subscription=_levelled("subscription", _fresh_subscription),
+    confirm_token=lambda register, _: [
+        Instance("confirmation link", _confirmation_link(register), True)
+    ],
+    unsubscribe_token=lambda register, _: [
+        Instance("unsubscribe link", _alert_subscriber(register, "leaving").unsubscribe_token, True)
+    ],
+)
+
+
 def outcome(actor: Actor, expect: Expect, visible: bool) -> str:
     """What this actor must get: login, 401, 403, 404 or allowed."""
     if actor.user is None and expect.role is not None:
@@ -425,6 +567,7 @@ def register(app: Flask) -> Register:
     """A case at each confidentiality level, and the objects around them."""
     # Hundreds of API requests from one address in seconds: above the production limit.
     app.config["API_RATE_LIMIT"] = "100000 per minute"
+    app.config["ALERTS_SUBSCRIBE_RATE_LIMIT"] = "100000 per minute"
     return Register()
 
 

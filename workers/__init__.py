@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -19,6 +20,8 @@ def celery_init_app(app: Flask) -> Celery[Any]:
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
+
+    from workers.dossiers import task_annotations as dossier_task_annotations
 
     settings = app.config["SETTINGS"]
     celery_app: Celery[Any] = Celery(app.name, task_cls=FlaskTask)
@@ -34,11 +37,39 @@ def celery_init_app(app: Flask) -> Celery[Any]:
         # One task at a time per process, so a long task does not hold others hostage.
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # Redis hands a task not acknowledged within visibility_timeout to another worker. Tasks
+        # with a retry countdown sit unacknowledged in a worker until they are due, so this
+        # must outlast the longest countdown (Settings checks it), or they would run twice.
+        # (The SQLite broker has no such timeout, and passes these options to its engine.)
+        broker_transport_options=(
+            {"visibility_timeout": settings.broker_visibility_timeout} if settings.redis_url else {}
+        ),
+        # An acks_late task cut off by a lost broker connection will be redelivered: stop it
+        # rather than let both copies run (alert tasks are idempotent either way).
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         beat_schedule={
             "heartbeat": {"task": "monitor.heartbeat", "schedule": 60.0},
+            "dossiers-expire": {"task": "monitor.dossiers.expire", "schedule": 600.0},
+            "dossiers-requeue-stuck": {"task": "monitor.dossiers.requeue_stuck", "schedule": 60.0},
+            # Alerts left behind by a broker outage or a killed worker; a sweep not started
+            # within its interval is dropped, the next one does the same work.
+            "alerts-sweep": {
+                "task": "monitor.alerts.sweep",
+                "schedule": settings.alert_sweep_seconds,
+                "options": {"expires": settings.alert_sweep_seconds},
+            },
+            "alerts-daily-digest": {
+                "task": "monitor.alerts.digest",
+                "schedule": crontab(minute=0, hour=settings.alert_digest_hour),
+            },
         },
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
-        include=["workers.tasks"],
+        include=["workers.tasks", "workers.dossiers", "workers.alerts"],
+        # WeasyPrint's memory grows with what it has rendered: recycle worker children after a
+        # number of tasks, or sooner past ~400 MB resident (KiB), so RSS stays bounded.
+        worker_max_tasks_per_child=100,
+        worker_max_memory_per_child=400_000,
+        task_annotations=dossier_task_annotations(settings),
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

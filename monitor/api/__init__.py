@@ -10,22 +10,26 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from monitor.api import (  # noqa: E402 - they need ``bp`` defined first
     auth,
     cases,
+    dossiers,
     errors,
     openapi,
     organizations,
     people,
     proceedings,
     sources,
+    subscriptions,
 )
 
 __all__ = [
     "auth",
     "bp",
     "cases",
+    "dossiers",
     "errors",
     "openapi",
     "organizations",
     "people",
     "proceedings",
     "sources",
+    "subscriptions",
 ]

@@ -96,6 +96,13 @@ class AlertDelivery(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = created_at_column()
+    # When the next attempt is due; beat re-queues pending deliveries left well past it.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # A sender's lease: while it lies in the future nobody else may send this delivery, so a
+    # re-queued duplicate task cannot mail it twice; a killed worker's lease simply runs out.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Temporary failures are retried until then (a day after queueing, or after a resend).
+    give_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     status_event: Mapped[StatusEvent] = relationship()
     subscription: Mapped[Subscription] = relationship()

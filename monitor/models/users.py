@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
@@ -39,8 +40,13 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type 
         return self.active
 
     def get_id(self) -> str:
-        """Flask-Login session key: the public id, so sessions never carry row ids."""
-        return self.public_id
+        """Flask-Login session key: the public id and a stamp of the password hash.
+
+        Changing the password changes the stamp, so every session opened before (a stolen
+        cookie included) stops working at once.
+        """
+        stamp = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.public_id}.{stamp}"
 
     @property
     def user_role(self) -> Role:

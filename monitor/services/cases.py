@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from monitor import jobs
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Person, Source, StatusEvent
 from monitor.services import Actor, ValidationError, actor_user_id, audit
 from monitor.services.validation import member, normalise_country, optional_text, required_text
+
+# Handled by workers.alerts (monitor.services.alerts.dispatch).
+ALERT_DISPATCH_TASK = "monitor.alerts.dispatch"
 
 
 @dataclass
@@ -164,6 +168,12 @@ def record_status(actor: Actor, case: Case, data: StatusInput) -> StatusEvent:
     for source in data.sources:
         if source not in case.sources:
             case.sources.append(source)
+    if event.changed_current:
+        # Transactional outbox: the flag commits with the event; dispatch is asked for after
+        # commit, and beat sweeps flagged events if the broker was down. A case's first event
+        # counts too: subscribers hear that a case was opened. A back-fill alerts nobody.
+        event.alerts_pending = True
+        jobs.after_commit(ALERT_DISPATCH_TASK, event.id)
     db.session.flush()
     audit.record(
         actor,

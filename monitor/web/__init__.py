@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -9,20 +11,26 @@ from monitor.extensions import db, login_manager
 from monitor.models import User
 
 
-def load_user(public_id: str) -> User | None:
-    """Sessions store the user's public id; a deactivated user is logged out."""
+def load_user(session_id: str) -> User | None:
+    """Sessions store ``User.get_id()``; a password change or deactivation ends them."""
+    public_id, _, stamp = session_id.partition(".")
     user = db.session.scalars(select(User).where(User.public_id == public_id)).first()
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(user.get_id(), session_id) and stamp else None
 
 
 def register(app: Flask) -> None:
     """Register every web blueprint, the template filters and the error pages."""
     from monitor.web.account import bp as account_bp
     from monitor.web.admin import bp as admin_bp
+    from monitor.web.alerts import bp as alerts_bp
+    from monitor.web.alerts import public_bp as subscribe_bp
     from monitor.web.auth import bp as auth_bp
     from monitor.web.cases import bp as cases_bp
     from monitor.web.charges import bp as charges_bp
     from monitor.web.dashboard import bp as dashboard_bp
+    from monitor.web.dossiers import bp as dossiers_bp
     from monitor.web.errors import register as register_errors
     from monitor.web.events import bp as events_bp
     from monitor.web.helpers import register_filters
@@ -43,6 +51,9 @@ def register(app: Flask) -> None:
         organizations_bp,
         admin_bp,
         account_bp,
+        dossiers_bp,
+        alerts_bp,
+        subscribe_bp,
     ):
         app.register_blueprint(bp)
     register_filters(app)

@@ -39,6 +39,7 @@ def login() -> ResponseReturnValue:
             db.session.commit()  # last login time, and a rehash when parameters changed
             # Start from an empty session so nothing from before the login survives it.
             session.clear()
+            session.permanent = True  # expires after MONITOR_SESSION_HOURS without a request
             login_user(user)
             return redirect(target)
         form.form_errors.append("Wrong email or password, or the account is deactivated.")

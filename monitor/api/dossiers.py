@@ -1,0 +1,182 @@
+"""``/api/v1/dossiers``: ask for a PDF dossier, follow it, download it.
+
+A dossier is visible to its requester and admins, while they are cleared for its audience;
+anyone else gets the 404 an unknown id gets.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any, Literal
+
+from flask import Response, current_app, jsonify, send_file, url_for
+from pydantic import Field, StrictStr
+from sqlalchemy import select
+from typing_extensions import TypedDict
+
+from monitor import authz
+from monitor.api import bp, shapes
+from monitor.api.auth import api_user
+from monitor.api.errors import error_response, parse_body
+from monitor.api.openapi import operation
+from monitor.api.schemas import REQUEST_MODELS, PublicId, RequestModel
+from monitor.domain import Confidentiality
+from monitor.extensions import db
+from monitor.models import Dossier
+from monitor.services import dossiers
+
+LIST_LIMIT = 100
+
+
+class DossierCreate(RequestModel):
+    """A dossier of one case, an organization's members, or a selection of the case list."""
+
+    kind: Literal["case", "organization", "selection"]
+    case_id: PublicId | None = Field(default=None, description="For kind case")
+    organization_id: PublicId | None = Field(default=None, description="For kind organization")
+    filters: dict[str, StrictStr] = Field(
+        default_factory=dict,
+        description=(
+            "For kind selection: the case list's filters (status, country, organization, "
+            "confidentiality, offence, q, sort)"
+        ),
+    )
+    audience: Confidentiality = Field(
+        default=Confidentiality.PUBLIC,
+        description="Who the PDF is for, up to your clearance; anything above it is left out",
+    )
+
+
+class DossierAccepted(TypedDict):
+    """A dossier just requested: poll its URL until it is ready or failed."""
+
+    id: str
+    state: str
+    url: str
+
+
+class DossierStatus(TypedDict):
+    """A dossier's progress and, once ready, what to verify the PDF against."""
+
+    id: str
+    kind: str
+    title: str
+    audience: Confidentiality
+    state: Literal["queued", "rendering", "ready", "failed"]
+    progress: int
+    error: str | None
+    sha256: str | None
+    pages: int | None
+    size: int | None
+    snapshot_at: str | None
+    created_at: str
+    expires_at: str | None
+    pdf_url: str | None
+
+
+class DossierList(TypedDict):
+    """Your dossiers, newest first."""
+
+    items: list[DossierStatus]
+
+
+# Their place in the OpenAPI document, next to the other request bodies and answers.
+REQUEST_MODELS.append(DossierCreate)
+shapes.RESPONSE_SHAPES.extend([DossierAccepted, DossierStatus, DossierList])
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status(dossier: Dossier) -> DossierStatus:
+    """The JSON shape of a dossier."""
+    ready = dossier.state == "ready"
+    return {
+        "id": dossier.public_id,
+        "kind": dossier.kind,
+        "title": dossier.title,
+        "audience": Confidentiality(dossier.audience),
+        "state": dossier.state,  # type: ignore[typeddict-item]  # one of DossierState's values
+        "progress": dossier.progress,
+        "error": dossier.error,
+        "sha256": dossier.sha256 if ready else None,
+        "pages": dossier.pages if ready else None,
+        "size": dossier.size if ready else None,
+        "snapshot_at": _iso(dossier.snapshot_at),
+        "created_at": dossier.created_at.isoformat(),
+        "expires_at": _iso(dossier.expires_at),
+        "pdf_url": url_for("api.get_dossier_pdf", dossier_id=dossier.public_id) if ready else None,
+    }
+
+
+@bp.post("/dossiers")
+@operation("Ask for a PDF dossier", body=DossierCreate, response=DossierAccepted, status=202)
+def create_dossier() -> tuple[Response, int, dict[str, str]]:
+    """Queue a PDF dossier: ``{"kind": "case", "case_id"}``, ``{"kind": "organization",
+    "organization_id"}`` or ``{"kind": "selection", "filters": {…}}``, with an ``audience`` up to
+    your clearance. Answers 202 at once; poll the dossier until its state is ready or failed."""
+    user = api_user()
+    data = parse_body(DossierCreate)
+    dossier = dossiers.request_dossier(
+        user,
+        dossiers.DossierRequest(
+            kind=data.kind,
+            audience=data.audience.value,
+            case_id=data.case_id,
+            organization_id=data.organization_id,
+            filters=data.filters,
+        ),
+        current_app.config["SETTINGS"],
+    )
+    db.session.commit()
+    location = url_for("api.get_dossier", dossier_id=dossier.public_id)
+    body: DossierAccepted = {"id": dossier.public_id, "state": dossier.state, "url": location}
+    return jsonify(body), 202, {"Location": location}
+
+
+@bp.get("/dossiers")
+@operation("List your dossiers", response=DossierList)
+def list_dossiers() -> Response:
+    """Your own dossiers (the latest 100), newest first."""
+    user = api_user()
+    authz.require(user, authz.Action.READ)
+    rows = db.session.scalars(
+        select(Dossier)
+        .where(Dossier.requested_by_id == user.id, authz.dossier_visible(user))
+        .order_by(Dossier.created_at.desc(), Dossier.id.desc())
+        .limit(LIST_LIMIT)
+    ).all()
+    body: DossierList = {"items": [status(d) for d in rows]}
+    return jsonify(body)
+
+
+@bp.get("/dossiers/<dossier_id>")
+@operation("Follow a dossier", response=DossierStatus)
+def get_dossier(dossier_id: str) -> Response:
+    """State (queued, rendering, ready, failed), progress in percent, the failure reason, and
+    once ready the PDF's SHA-256, page count and size."""
+    return jsonify(status(authz.get_dossier(dossier_id, api_user())))
+
+
+@bp.get("/dossiers/<dossier_id>/pdf")
+@operation("Download a dossier's PDF")
+def get_dossier_pdf(dossier_id: str) -> Response:
+    """The PDF (``application/pdf``) with its SHA-256 in ``Repr-Digest``; 409 until it is
+    ready. Every download is recorded in the audit log with the file's SHA-256."""
+    user = api_user()
+    dossier = authz.get_dossier(dossier_id, user)
+    try:
+        pdf = dossiers.download(user, dossier)
+    except dossiers.NotReady:
+        return error_response(409, f"the dossier is {dossier.state}, not ready")
+    db.session.commit()
+    response = send_file(
+        BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=dossiers.filename(dossier),
+        max_age=0,
+    )
+    response.headers["Repr-Digest"] = dossiers.repr_digest(dossier.sha256)
+    return response

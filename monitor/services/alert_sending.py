@@ -1,0 +1,275 @@
+"""Sending alerts: claim deliveries, re-check clearance, build the email, hand it over, record it.
+
+Each delivery is claimed before its message goes out and marked sent in its own commit right
+after (:mod:`monitor.services.alert_claims`), so a second task for the same delivery — a sweep's
+re-queue, a redelivered message — skips it, and a worker killed mid-batch leaves only its current
+message in doubt. Whether a subscriber may hear about a case is decided again here, at
+send time: a clearance lowered, an account deactivated or a case made confidential after the
+dispatch suppresses the email.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from monitor.config import Settings
+from monitor.extensions import db
+from monitor.mail import messages
+from monitor.mail.transport import (
+    MailConnection,
+    Mailer,
+    MailError,
+    PermanentMailError,
+    TemporaryMailError,
+)
+from monitor.models import AlertDelivery, Subscription
+from monitor.models.alerts import DeliveryState
+from monitor.models.base import utcnow
+from monitor.services import alert_claims as claims
+from monitor.services import subscriptions
+from monitor.services.alert_content import digest_day, status_change
+
+
+@dataclass
+class SendResult:
+    """What one send task did, and what it leaves for a retry."""
+
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    skipped: int = 0
+    retry_ids: list[int] = field(default_factory=list)
+    retry_in: float = 0.0
+
+
+def backoff(settings: Settings, attempts: int) -> float:
+    """Seconds before the next try: doubling from the base up to the cap, with jitter."""
+    doubled: float = settings.alert_retry_base_seconds * 2.0 ** max(0, attempts - 1)
+    ceiling = min(settings.alert_retry_max_seconds, doubled)
+    # Jitter spreads a burst of retries so they do not all hit a recovering server at once.
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - not for secrets
+
+
+class _Batch:
+    """One send task's deliveries, worked through over one connection opened on first need."""
+
+    def __init__(self, mailer: Mailer, settings: Settings) -> None:
+        self.mailer, self.settings = mailer, settings
+        self.sender = messages.Sender.from_settings(settings.mail_from, settings.base_url)
+        self.result = SendResult()
+        self.now = utcnow()
+        self.renewed = time.monotonic()
+        self.settled: set[int] = set()
+        # Set when the server could not be reached at all: a try for every delivery.
+        self.unreachable: TemporaryMailError | None = None
+        self._stack = contextlib.ExitStack()
+        self._connection: MailConnection | None = None
+        # Outcomes are written on a connection of their own, each UPDATE committed on its own,
+        # right after its message went out: a worker killed mid-batch leaves only the message
+        # in flight in doubt. (The session only reads.)
+        self.marks = self._stack.enter_context(claims.autocommit())
+
+    def keep_claims(self, ids: Sequence[int]) -> None:
+        """Extend the lease on deliveries still to send, once a third of it has passed."""
+        if ids and time.monotonic() - self.renewed > self.settings.alert_claim_seconds / 3:
+            until = utcnow() + dt.timedelta(seconds=self.settings.alert_claim_seconds)
+            self.marks.execute(claims.LEASE, {"ids": list(ids), "until": until})
+            self.renewed = time.monotonic()
+
+    def release(self, ids: Sequence[int]) -> None:
+        """Hand unsettled deliveries back at once (an exception, a time limit)."""
+        if ids:
+            self.marks.execute(claims.LEASE, {"ids": list(ids), "until": None})
+
+    def connection(self) -> MailConnection:
+        if self._connection is None:
+            try:
+                self._connection = self._stack.enter_context(self.mailer.connect())
+            except TemporaryMailError as exc:
+                self.unreachable = exc
+                raise
+        return self._connection
+
+    def retry_at(self, attempts: int) -> dt.datetime:
+        if not self.result.retry_in:
+            self.result.retry_in = backoff(self.settings, attempts)
+        return self.now + dt.timedelta(seconds=self.result.retry_in)
+
+    def record(self, delivery: claims.Pending, **changes: object) -> None:
+        """Write one delivery's outcome at once: one autocommitted UPDATE per message."""
+        self.marks.execute(claims.OUTCOME, {"delivery_id": delivery.id, **delivery.row, **changes})
+        self.settled.add(delivery.id)
+
+    def settle(
+        self, delivery: claims.Pending, state: DeliveryState, reason: str | None, **values: object
+    ) -> None:
+        self.record(delivery, state=state.value, last_error=reason, **values)
+        if state is DeliveryState.SUPPRESSED:
+            self.result.suppressed += 1
+        elif state is DeliveryState.FAILED:
+            self.result.failed += 1
+
+    def sent(self, delivery: claims.Pending, message_id: str) -> None:
+        self.settle(
+            delivery,
+            DeliveryState.SENT,
+            None,
+            attempts=delivery.attempts + 1,
+            sent_at=utcnow(),
+            message_id=message_id,
+        )
+        self.result.sent += 1
+
+    def refused(self, delivery: claims.Pending, error: PermanentMailError) -> None:
+        self.settle(delivery, DeliveryState.FAILED, str(error), attempts=delivery.attempts + 1)
+
+    def postpone(self, delivery: claims.Pending, error: TemporaryMailError | None) -> None:
+        """Try again later; ``error`` None for a delivery not attempted (the connection died)."""
+        attempts = delivery.attempts + (error is not None)
+        if (
+            error is not None
+            and delivery.give_up_at is not None
+            and self.now >= delivery.give_up_at
+        ):
+            reason = f"gave up after {attempts} attempts: {error}"
+            self.settle(delivery, DeliveryState.FAILED, reason, attempts=attempts)
+            return
+        values: dict[str, object] = {
+            "attempts": attempts,
+            "next_attempt_at": self.retry_at(attempts),
+        }
+        if error is not None:
+            values["last_error"] = str(error)
+        self.record(delivery, **values)
+        self.result.retry_ids.append(delivery.id)
+
+    def close(self) -> None:
+        with contextlib.suppress(MailError):
+            self._stack.close()
+
+
+@contextlib.contextmanager
+def _batch(mailer: Mailer, settings: Settings, claimed: list[int]) -> Iterator[_Batch]:
+    work = _Batch(mailer, settings)
+    try:
+        yield work
+    finally:
+        db.session.rollback()
+        with contextlib.suppress(Exception):  # the SMTP connection may be beyond saving
+            work.release([i for i in claimed if i not in work.settled])
+        work.close()
+
+
+def send_deliveries(ids: Sequence[int], mailer: Mailer, settings: Settings) -> SendResult:
+    """Send the pending alerts among ``ids`` (one email each); the caller retries ``retry_ids``."""
+    claimed = claims.claim(AlertDelivery.id.in_(list(ids)), settings)
+    with _batch(mailer, settings, claimed) as work:
+        work.result.skipped = len(set(ids)) - len(claimed)
+        changes: dict[int, messages.StatusChange] = {}
+        deliveries = claims.load(claimed)
+        order = [d.id for d in deliveries]
+        for index, delivery in enumerate(deliveries):
+            connection_lost = _send_one(work, delivery, changes)
+            if connection_lost:
+                for waiting in deliveries[index + 1 :]:
+                    work.postpone(waiting, work.unreachable)
+                break
+            work.keep_claims(order[index + 1 :])
+    return work.result
+
+
+def _send_one(
+    work: _Batch, delivery: claims.Pending, changes: dict[int, messages.StatusChange]
+) -> bool:
+    """Send or suppress one delivery; True when the connection cannot take another message."""
+    event = delivery.event
+    why_not = delivery.to.suppression(event.case)
+    if why_not:
+        work.settle(delivery, DeliveryState.SUPPRESSED, why_not)
+        return False
+    change = changes.get(event.id)
+    if change is None:
+        change = changes[event.id] = status_change(event, work.settings.base_url)
+    message = messages.alert_message(
+        change, delivery.to.recipient(work.settings.base_url), work.sender
+    )
+    try:
+        work.connection().send(message)
+    except TemporaryMailError as exc:
+        work.postpone(delivery, exc)
+        return exc.connection_lost
+    except PermanentMailError as exc:
+        work.refused(delivery, exc)
+    else:
+        work.sent(delivery, message.message_id)
+    return False
+
+
+def send_digest(
+    subscription_id: int, cutoff: dt.datetime, mailer: Mailer, settings: Settings
+) -> SendResult:
+    """One email listing every pending change for a daily subscriber recorded up to ``cutoff``."""
+    claimed = claims.claim(
+        (AlertDelivery.subscription_id == subscription_id) & (AlertDelivery.created_at <= cutoff),
+        settings,
+    )
+    with _batch(mailer, settings, claimed) as work:
+        deliveries = sorted(claims.load(claimed), key=lambda d: (d.event.recorded_at, d.event.id))
+        listed: list[claims.Pending] = []
+        for delivery in deliveries:
+            why_not = delivery.to.suppression(delivery.event.case)
+            if why_not:
+                work.settle(delivery, DeliveryState.SUPPRESSED, why_not)
+            else:
+                listed.append(delivery)
+        if listed:
+            _send_listed(work, listed, digest_day(cutoff))
+    return work.result
+
+
+def _send_listed(work: _Batch, listed: list[claims.Pending], day: dt.date) -> None:
+    base_url = work.settings.base_url
+    message = messages.digest_message(
+        [status_change(d.event, base_url) for d in listed],
+        listed[0].to.recipient(base_url),
+        work.sender,
+        day,
+    )
+    try:
+        work.connection().send(message)
+    except TemporaryMailError as exc:
+        for delivery in listed:
+            work.postpone(delivery, exc)
+    except PermanentMailError as exc:
+        for delivery in listed:
+            work.refused(delivery, exc)
+    else:
+        for delivery in listed:
+            work.sent(delivery, message.message_id)
+
+
+def send_confirmation(subscription_id: int, mailer: Mailer, settings: Settings) -> bool:
+    """Email the double opt-in link; False when there is nothing to confirm any more.
+
+    Raises :class:`TemporaryMailError` for the caller to retry.
+    """
+    subscription = db.session.get(Subscription, subscription_id)
+    if subscription is None or subscription.confirmed_at or subscription.unsubscribed_at:
+        return False
+    token = subscriptions.confirm_token(subscription)
+    message = messages.confirmation_message(
+        messages.Sender.from_settings(settings.mail_from, settings.base_url),
+        email=subscription.email,
+        name=subscription.name,
+        subscription_id=subscription.public_id,
+        scope=subscriptions.describe_scope(subscription),
+        confirm_url=f"{settings.base_url}/alerts/confirm/{token}",
+    )
+    with mailer.connect() as connection:
+        connection.send(message)
+    return True

@@ -1,0 +1,336 @@
+"""Alerts on the web: subscribing (public, double opt-in), unsubscribing, following, the logs.
+
+Two blueprints: ``subscribe`` is open to anyone (the subscribe page and the links in emails);
+``alerts`` needs a login (follow buttons, your alerts, delivery logs, subscribers, the mailbox).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+from typing import Any
+
+import pycountry
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from monitor import authz
+from monitor.authz import Action
+from monitor.config import Settings
+from monitor.domain import Confidentiality
+from monitor.extensions import csrf, db, limiter
+from monitor.mail import mailbox
+from monitor.mail.transport import mail_directory
+from monitor.models import Case, Organization, Subscription
+from monitor.models.alerts import SubscriptionScope
+from monitor.services import ValidationError, alerts, subscriptions
+from monitor.web.forms.alerts import ConfirmForm, FollowForm, SubscribeForm
+from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint, safe_next
+
+public_bp = Blueprint("subscribe", __name__, url_prefix="/alerts")
+bp = login_required_blueprint("alerts", __name__)
+
+DEFAULT_SUBSCRIBE_LIMIT = "10 per hour"
+SUBSCRIBERS_PER_PAGE = 100
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
+@cache
+def _countries() -> list[tuple[str, str]]:
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+
+
+def _subscribe_limit() -> str:
+    # Each request sends an email to an address anyone can type: limit it per client address.
+    return str(current_app.config.get("ALERTS_SUBSCRIBE_RATE_LIMIT", DEFAULT_SUBSCRIBE_LIMIT))
+
+
+@public_bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit(_subscribe_limit, methods=["POST"])
+def form() -> ResponseReturnValue:
+    """Ask for alerts about every public case, a country or an organization's members."""
+    form = SubscribeForm()
+    organizations = subscriptions.public_organizations()
+    form.country.choices = [("", "— choose —"), *_countries()]
+    form.organization.choices = [("", "— choose —")] + [
+        (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in organizations
+    ]
+    if form.validate_on_submit():
+        try:
+            subscriptions.request_subscription(
+                subscriptions.SubscriptionInput(
+                    email=form.email.data or "",
+                    name=form.name.data or "",
+                    organization_name=form.organization_name.data,
+                    scope=form.scope.data,
+                    country=form.country.data,
+                    organization=subscriptions.public_organization(form.organization.data or ""),
+                    mode=form.mode.data,
+                )
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors, {"scope_id": _scope_field(form.scope.data)})
+        else:
+            db.session.commit()
+            # The same answer whether or not the address had subscribed before.
+            return render_template("alerts/subscribe_sent.html", email=form.email.data)
+    if request.method == "POST":
+        return invalid("alerts/subscribe.html", form=form)
+    return render_template("alerts/subscribe.html", form=form)
+
+
+def _scope_field(scope: str | None) -> str:
+    return "organization" if scope == SubscriptionScope.ORGANIZATION.value else "country"
+
+
+def _public_scope(subscription: Subscription) -> str:
+    """The scope as shown to whoever holds a link: a non-public case is not named."""
+    case = subscription.scope_case
+    if case is not None and case.level is not Confidentiality.PUBLIC:
+        return "one case"
+    return subscriptions.describe_scope(subscription)
+
+
+@public_bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> ResponseReturnValue:
+    """The link in the confirmation email: a button completes the double opt-in."""
+    subscription = subscriptions.by_confirm_token(token)
+    if subscription is None or subscription.unsubscribed_at is not None:
+        abort(404)
+    form = ConfirmForm()
+    if subscription.confirmed_at is None and form.validate_on_submit():
+        subscriptions.confirm(subscription)
+        db.session.commit()
+    return render_template(
+        "alerts/confirm.html",
+        form=form,
+        subscription=subscription,
+        scope=_public_scope(subscription),
+    )
+
+
+@public_bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str) -> ResponseReturnValue:
+    """The link in every email: one button to stop the alerts."""
+    subscription = subscriptions.by_unsubscribe_token(token)
+    if subscription is None:
+        abort(404)
+    return render_template(
+        "alerts/unsubscribe.html", subscription=subscription, scope=_public_scope(subscription)
+    )
+
+
+@public_bp.post("/unsubscribe/<token>")
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """One-click unsubscribe (RFC 8058): mail clients POST here without a session or CSRF token.
+
+    The unguessable token in the URL is the proof; the request changes nothing but this one
+    subscription, so it is safe to exempt from CSRF protection.
+    """
+    subscription = subscriptions.by_unsubscribe_token(token)
+    if subscription is None:
+        abort(404)
+    subscriptions.unsubscribe(subscriptions.SUBSCRIBER_ACTOR, subscription)
+    db.session.commit()
+    return render_template(
+        "alerts/unsubscribe.html", subscription=subscription, scope=_public_scope(subscription)
+    )
+
+
+csrf.exempt(unsubscribe)
+
+
+def _follow_target(scope: str, target: str) -> tuple[SubscriptionScope, Case | Organization | None]:
+    """What a follow button names; 404 for a case or organization the user may not see."""
+    kind = SubscriptionScope(scope)
+    if kind is SubscriptionScope.CASE:
+        return kind, authz.get_case(target, current_user)
+    if kind is SubscriptionScope.ORGANIZATION:
+        return kind, authz.get_organization(target, current_user)
+    return kind, None
+
+
+def _back(form: FollowForm) -> ResponseReturnValue:
+    return redirect(safe_next(form.next.data or url_for("alerts.index")))
+
+
+_FOLLOWABLE = {
+    SubscriptionScope.ALL.value,
+    SubscriptionScope.ORGANIZATION.value,
+    SubscriptionScope.CASE.value,
+}
+
+
+@bp.post("/alerts/follow")
+def follow() -> ResponseReturnValue:
+    """Follow a case, an organization's members or every case you may see."""
+    form = FollowForm()
+    if not form.validate_on_submit() or form.scope.data not in _FOLLOWABLE:
+        flash("Choose a case or an organization to follow.", "error")
+        return _back(form)
+    scope, target = _follow_target(form.scope.data, form.target.data or "")
+    try:
+        subscriptions.follow(actor(), scope, target, form.mode.data)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(f"Not followed: {'; '.join(exc.errors.values())}.", "error")
+        return _back(form)
+    db.session.commit()
+    flash(f"You follow {_followed(scope, target)}: alerts go to {current_user.email}.", "success")
+    return _back(form)
+
+
+@bp.post("/alerts/unfollow")
+def unfollow() -> ResponseReturnValue:
+    """Stop following."""
+    form = FollowForm()
+    if not form.validate_on_submit() or form.scope.data not in _FOLLOWABLE:
+        flash("Choose a case or an organization to stop following.", "error")
+        return _back(form)
+    scope, target = _follow_target(form.scope.data, form.target.data or "")
+    if subscriptions.unfollow(actor(), scope, target):
+        db.session.commit()
+        flash(f"You no longer follow {_followed(scope, target)}.", "info")
+    return _back(form)
+
+
+def _followed(scope: SubscriptionScope, target: Case | Organization | None) -> str:
+    if isinstance(target, Case):
+        return f"{target.person.name}'s case"
+    if isinstance(target, Organization):
+        return f"the members of {target.label}"
+    return "every case you are cleared to see"
+
+
+@bp.get("/alerts")
+def index() -> ResponseReturnValue:
+    """What you follow, and where alerts are kept."""
+    mine = db.session.scalars(
+        select(Subscription)
+        .where(Subscription.user_id == current_user.id, Subscription.unsubscribed_at.is_(None))
+        .order_by(Subscription.created_at)
+    ).all()
+    return render_template(
+        "alerts/index.html",
+        subscriptions=mine,
+        describe=subscriptions.describe_scope,
+        follow_form=FollowForm(),
+        following_all=subscriptions.following(actor(), SubscriptionScope.ALL, None),
+        smtp=_settings().smtp_url is not None,
+    )
+
+
+@bp.get("/cases/<case_id>/events/<event_id>/deliveries")
+def deliveries(case_id: str, event_id: str) -> ResponseReturnValue:
+    """The delivery log of one status event: every recipient, state, attempts, last error."""
+    case = authz.get_case(case_id, current_user, Action.WRITE)
+    event = authz.get_event(case, event_id)
+    rows = alerts.deliveries_of(event)
+    return render_template(
+        "alerts/deliveries.html",
+        case=case,
+        event=event,
+        deliveries=rows,
+        counts=Counter(d.state for d in rows),
+        describe=subscriptions.describe_scope,
+        resend_form=ConfirmForm(),
+    )
+
+
+@bp.post("/alerts/deliveries/<delivery_id>/resend")
+def resend(delivery_id: str) -> ResponseReturnValue:
+    """Send a failed delivery again."""
+    delivery = authz.get_delivery(delivery_id, current_user, Action.WRITE)
+    event = delivery.status_event
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        alerts.resend(actor(), delivery, _settings())
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(f"Not sent again: {exc.errors.get('state', exc)}.", "error")
+    else:
+        db.session.commit()
+        flash("Queued to be sent again.", "success")
+    return redirect(
+        url_for("alerts.deliveries", case_id=event.case.public_id, event_id=event.public_id)
+    )
+
+
+@bp.get("/alerts/subscribers")
+def subscribers() -> ResponseReturnValue:
+    """Every active subscription (admins)."""
+    authz.require(current_user, Action.ADMIN)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = subscriptions.visible_subscriptions(current_user)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(
+        query.limit(SUBSCRIBERS_PER_PAGE).offset((page - 1) * SUBSCRIBERS_PER_PAGE)
+    ).all()
+    return render_template(
+        "alerts/subscribers.html",
+        rows=rows,
+        total=total or 0,
+        page=page,
+        pages=max(1, -(-(total or 0) // SUBSCRIBERS_PER_PAGE)),
+        describe=subscriptions.describe_scope,
+    )
+
+
+def _may_read(summary: mailbox.StoredMessage, levels: dict[str, set[str]]) -> bool:
+    """A kept alert is shown only to someone cleared for every case it tells about."""
+    if summary.kind == "confirm":
+        return True
+    told = levels.get(summary.message_id)
+    return bool(told) and told is not None and told <= set(authz.visible_levels(current_user))
+
+
+@bp.get("/alerts/mailbox")
+def mailbox_index() -> ResponseReturnValue:
+    """The emails kept as files when no SMTP server is configured (editors and admins)."""
+    authz.require(current_user, Action.WRITE)
+    settings = _settings()
+    kept = mailbox.list_messages(mail_directory(settings.instance_path))
+    levels = alerts.levels_by_message([m.message_id for m in kept])
+    return render_template(
+        "alerts/mailbox.html",
+        messages=[m for m in kept if _may_read(m, levels)],
+        smtp=settings.smtp_url,
+    )
+
+
+@bp.get("/alerts/mailbox/<name>")
+def mailbox_message(name: str) -> ResponseReturnValue:
+    """One kept email, as its recipient would read the text part."""
+    authz.require(current_user, Action.WRITE)
+    opened = mailbox.open_message(mail_directory(_settings().instance_path), name)
+    if opened is None:
+        abort(404)
+    levels = alerts.levels_by_message([opened.summary.message_id])
+    if not _may_read(opened.summary, levels):
+        abort(404)
+    return render_template("alerts/message.html", message=opened)
+
+
+def _alert_counts(case: Case) -> dict[int, Counter[str]]:
+    return alerts.counts_by_event(case) if authz.can(current_user, Action.WRITE) else {}
+
+
+def _following(scope: str, target: Case | Organization | None) -> bool:
+    if not current_user.is_authenticated:
+        return False
+    return subscriptions.following(actor(), SubscriptionScope(scope), target)
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    """``alert_counts(case)`` and ``following(scope, target)`` for the case and organization
+    pages (``templates/alerts/_follow.html``)."""
+    return {"alert_counts": _alert_counts, "following": _following}

@@ -1,0 +1,226 @@
+"""Real Celery worker and beat processes, and a private Redis server, for the alert tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitor.config import Settings
+from tests.alerts.conftest import FAST_ENV
+
+VENV_BIN = Path(sys.executable).parent
+# A worker's SMTP timeout of 1 s allows a 6 s lease: a killed worker's deliveries are free again
+# soon after, so the fault tests stay short.
+WORKER_ENV = {**FAST_ENV, "MONITOR_SMTP_TIMEOUT": "1", "MONITOR_ALERT_CLAIM_SECONDS": "6"}
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a worker or beat needs to act on the test's database and broker."""
+    env = dict(os.environ)
+    env.update(
+        MONITOR_ENV="production",
+        MONITOR_SECRET_KEY=settings.secret_key,
+        MONITOR_INSTANCE_PATH=str(settings.instance_path),
+        MONITOR_DATABASE_URL=settings.database_url,
+        MONITOR_REDIS_URL=settings.redis_url or "",
+        MONITOR_BASE_URL=settings.base_url,
+        MONITOR_SMTP_URL=settings.smtp_url or "",
+        **WORKER_ENV,
+    )
+    env.update(extra)
+    return env
+
+
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, log: Callable[[], str]
+) -> None:
+    """Poll ``check`` until it holds; fail naming ``what``, with the process logs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}\n{log()}")
+
+
+@dataclass
+class Process:
+    """A child process in its own session, so a SIGKILL takes all its children with it."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    def start(self) -> Process:
+        """Start (or start again after a kill)."""
+        self.starts += 1
+        handle = self.log.open("ab")
+        handle.write(f"\n===== start #{self.starts} =====\n".encode())
+        handle.flush()
+        self.popen = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+        return self
+
+    def text(self) -> str:
+        """The log so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def alive(self) -> bool:
+        """Still running."""
+        return self.popen is not None and self.popen.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no shutdown, no acknowledgement, nothing."""
+        if self.popen is not None and self.alive():
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Stop politely, then not (a test's processes hold nothing worth waiting for)."""
+        if self.popen is None or not self.alive():
+            return
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@dataclass
+class Celery:
+    """A worker and a beat on the test's database, broker and SMTP sink."""
+
+    env: dict[str, str]
+    directory: Path
+    concurrency: int = 2
+    processes: list[Process] = field(default_factory=list)
+
+    def worker(self) -> Process:
+        """Start a worker (prefork, like production) and wait until it consumes."""
+        process = Process(
+            "worker",
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "workers",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={self.concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname=alerts-test-{len(self.processes)}@%h",
+            ],
+            self.env,
+            self.directory / "worker.log",
+        )
+        self.processes.append(process)
+        return self.ready(process.start())
+
+    def ready(self, process: Process) -> Process:
+        """Wait for a (re)started worker to report ready."""
+        marker = f"===== start #{process.starts} ====="
+
+        def started() -> bool:
+            assert process.alive(), f"worker exited:\n{process.text()}"
+            return " ready." in process.text().rsplit(marker, 1)[-1]
+
+        wait_until(started, 90, "the worker to be ready", process.text)
+        return process
+
+    def beat(self) -> Process:
+        """Start beat (its sweep re-queues what a fault left behind)."""
+        process = Process(
+            "beat",
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "workers",
+                "beat",
+                "--loglevel=INFO",
+                "--pidfile=",
+                f"--schedule={self.directory / 'beat-schedule'}",
+            ],
+            self.env,
+            self.directory / "beat.log",
+        )
+        self.processes.append(process)
+        return process.start()
+
+    def logs(self) -> str:
+        """Every process's log, for failure messages."""
+        return "\n".join(f"--- {p.name} ---\n{p.text()[-6000:]}" for p in self.processes)
+
+    def stop(self) -> None:
+        """Stop everything started: the test is over, nothing is worth a graceful shutdown."""
+        for process in self.processes:
+            process.kill()
+
+
+@dataclass
+class RedisServer:
+    """A private redis-server on a port of its own, to stop and start at will."""
+
+    port: int
+    directory: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Its URL, database 0."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start listening (no persistence: a restart also loses whatever was queued)."""
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed"
+        self.popen = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("private redis-server did not start")
+
+    def stop(self) -> None:
+        """Stop it."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.terminate()
+            self.popen.wait(timeout=20)

@@ -1,0 +1,177 @@
+"""Faults that must delay alerts but never lose or double one.
+
+Each test counts, on the SMTP sink, every expected (event, recipient) pair exactly once:
+
+- the worker is killed with SIGKILL in the middle of a fan-out, then restarted;
+- the broker (a private Redis) is unreachable when the change is committed, then comes back;
+- the SMTP server refuses connections for a while, then accepts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from monitor.config import Settings
+from monitor.extensions import db
+from monitor.models import AlertDelivery, StatusEvent, Subscription
+from monitor.models.alerts import DeliveryState
+from tests.alerts.conftest import SmtpSink, free_port
+from tests.alerts.helpers import case_of, dispatch_pending, record, subscribe
+from tests.alerts.processes import RedisServer, wait_until
+from tests.conftest import IN_CI
+
+
+def _subscribers(count: int) -> dict[str, str]:
+    """``count`` external subscribers to every case: Message-ID local part → email."""
+    subscriptions = [subscribe(f"reader{n:03d}@example.org") for n in range(count)]
+    return {s.public_id: s.email for s in subscriptions}
+
+
+def _expected(event: StatusEvent, subscribers: dict[str, str]) -> dict[str, str]:
+    return {
+        f"<alert.{event.public_id}.{sub_id}@monitor.test>": email
+        for sub_id, email in subscribers.items()
+    }
+
+
+def _assert_exactly_once(sink: SmtpSink, expected: dict[str, str], logs: str) -> None:
+    pairs = Counter((m.message_id, m.rcpt_tos[0]) for m in sink.messages)
+    doubled = {pair: n for pair, n in pairs.items() if n > 1}
+    assert not doubled, f"sent more than once: {doubled}\n{logs}"
+    assert set(pairs) == set(expected.items()), logs
+
+
+def _states() -> Counter[str]:
+    db.session.expire_all()
+    return Counter(db.session.scalars(select(AlertDelivery.state)).all())
+
+
+def _settled(sink: SmtpSink, expected: dict[str, str]) -> Callable[[], bool]:
+    def check() -> bool:
+        return len(sink.messages) >= len(expected) and _states() == Counter(
+            {DeliveryState.SENT.value: len(expected)}
+        )
+
+    return check
+
+
+def _no_late_duplicates(sink: SmtpSink, expected: dict[str, str], logs: Callable[[], str]) -> None:
+    # Re-queued copies of finished work may still be in flight: give them a moment to arrive.
+    time.sleep(3)
+    _assert_exactly_once(sink, expected, logs())
+
+
+def test_worker_killed_mid_fan_out_then_restarted(
+    app: Flask,
+    cnrp: dict[str, str],
+    settings: Settings,
+    sink: SmtpSink,
+    celery: Callable[..., Any],
+) -> None:
+    subscribers = _subscribers(40)
+    processes = celery(settings, MONITOR_ALERT_BATCH_SIZE="8")
+    worker = processes.worker()
+    processes.beat()
+    sink.hold_after(13)  # once 13 are in, every new conversation waits at RCPT
+
+    event = record(cnrp["Mao Monyvann"], "jailed", "2017-11")
+    expected = _expected(event, subscribers)
+    assert sink.held.wait(60), f"the fan-out never got going\n{processes.logs()}"
+    time.sleep(1)  # messages past RCPT finish and are recorded; the rest wait at RCPT
+    before = len(sink.messages)
+    worker.kill()
+    assert 13 <= before < len(expected)
+    sink.release()
+    assert _states()[DeliveryState.PENDING.value] > 0
+
+    processes.ready(worker.start())
+    wait_until(_settled(sink, expected), 120, "every delivery to be sent", processes.logs)
+    _no_late_duplicates(sink, expected, processes.logs)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own (the machine's Redis is never stopped)."""
+    if shutil.which("redis-server") is None:
+        if IN_CI:
+            pytest.fail("redis-server is required under CI=true (apt-get install redis-server)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_broker_unreachable_at_commit_then_back(
+    cnrp: dict[str, str],
+    configure: Callable[..., Settings],
+    sink: SmtpSink,
+    celery: Callable[..., Any],
+    private_redis: RedisServer,
+) -> None:
+    redis = private_redis
+    settings = configure(smtp_url=sink.url, redis_url=redis.url, broker_url=redis.url)
+    current_app.extensions.pop("celery", None)  # the web's send-only client: new broker
+    subscribers = _subscribers(5)
+    processes = celery(settings)
+    processes.worker()
+    processes.beat()
+
+    redis.stop()
+    started = time.monotonic()
+    event = record(cnrp["Mao Monyvann"], "jailed", "2017-11")
+    assert time.monotonic() - started < 15, "a broker outage must not hang the request"
+    pending = db.session.scalar(
+        select(StatusEvent.alerts_pending).where(StatusEvent.id == event.id)
+    )
+    assert pending is True
+    time.sleep(2)
+    assert sink.messages == []
+
+    redis.start()  # empty: whatever was queued before the outage is gone too
+    expected = _expected(event, subscribers)
+    wait_until(_settled(sink, expected), 120, "every delivery to be sent", processes.logs)
+    _no_late_duplicates(sink, expected, processes.logs)
+
+
+def test_smtp_refusing_connections_for_a_while_then_accepting(
+    app: Flask,
+    cnrp: dict[str, str],
+    configure: Callable[..., Settings],
+    idle_sink: SmtpSink,
+    celery: Callable[..., Any],
+) -> None:
+    settings = configure(smtp_url=idle_sink.url)
+    dispatch_pending(settings)
+    subscribers = _subscribers(6)
+    processes = celery(settings, MONITOR_ALERT_BATCH_SIZE="4")
+    processes.worker()
+    processes.beat()
+
+    event = record(cnrp["Mao Monyvann"], "jailed", "2017-11")
+    expected = _expected(event, subscribers)
+
+    def retried_twice() -> bool:
+        db.session.expire_all()
+        attempts = db.session.scalars(select(AlertDelivery.attempts)).all()
+        return len(attempts) == len(expected) and min(attempts) >= 2
+
+    wait_until(retried_twice, 60, "two refused attempts per delivery", processes.logs)
+    last_errors = db.session.scalars(select(AlertDelivery.last_error)).all()
+    assert all("Connection refused" in (e or "") for e in last_errors)
+    assert _states() == Counter({DeliveryState.PENDING.value: len(expected)})
+
+    idle_sink.start()
+    wait_until(_settled(idle_sink, expected), 60, "every delivery to be sent", processes.logs)
+    _no_late_duplicates(idle_sink, expected, processes.logs)
+    assert db.session.scalar(select(func.count()).select_from(Subscription)) == len(expected)
+    assert case_of(cnrp["Mao Monyvann"]).status == "jailed"

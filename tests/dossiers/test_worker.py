@@ -1,0 +1,87 @@
+"""A real Celery worker renders a dossier end to end (Redis broker on PostgreSQL runs)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from monitor.extensions import db
+from tests.conftest import Backend
+from tests.dossiers.conftest import Pdf, dossier, request_via_web
+from tests.workers.test_worker import VENV_BIN, _worker_env
+from workers import celery_init_app
+
+
+def test_a_real_worker_renders_a_requested_dossier(
+    *,
+    app: Flask,
+    backend: Backend,
+    editor_client: FlaskClient,
+    demo: dict[str, str],
+    read_pdf: type[Pdf],
+    tmp_path: Path,
+) -> None:
+    celery = celery_init_app(app)
+    render = celery.tasks["monitor.dossiers.render"]
+    assert render.acks_late
+    assert render.soft_time_limit == 120
+    assert render.time_limit == 150
+    assert celery.conf.worker_max_tasks_per_child
+    assert celery.conf.worker_max_memory_per_child
+    schedule = {entry["task"] for entry in celery.conf.beat_schedule.values()}
+    assert {"monitor.dossiers.expire", "monitor.dossiers.requeue_stuck"} <= schedule
+
+    # The web request queues the render through the real broker once it commits.
+    public_id = request_via_web(
+        editor_client, f"/cases/{demo['Kem Sokha']}", kind="case", case_id=demo["Kem Sokha"]
+    )
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "workers",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--pool=prefork",
+            f"--logfile={log}",
+        ],
+        env=_worker_env(app, backend),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        state = "queued"
+        while time.monotonic() < deadline:
+            db.session.rollback()
+            state = dossier(public_id).state
+            if state in {"ready", "failed"}:
+                break
+            text = log.read_text() if log.exists() else ""
+            assert worker.poll() is None, f"worker exited early:\n{text}"
+            time.sleep(0.5)
+        text = log.read_text() if log.exists() else ""
+        assert state == "ready", f"dossier {state}:\n{text}"
+        assert "monitor.dossiers.render" in text
+        assert "succeeded" in text
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    row = dossier(public_id)
+    page = editor_client.get(f"/dossiers/{public_id}").get_data(as_text=True)
+    assert row.sha256 is not None
+    assert row.sha256 in page
+    data = editor_client.get(f"/dossiers/{public_id}/pdf").data
+    assert hashlib.sha256(data).hexdigest() == row.sha256
+    pdf = read_pdf(data)
+    assert "maximum 30 years" in pdf.words
+    assert "AFP" in pdf.words
+    assert int(pdf.info["Pages"]) == row.pages
