@@ -8,11 +8,12 @@ process, a thread that only counts what it accepts):
   to the case's one subscriber; 15 rounds, median and p95 (target: median ≤ 1 s);
 - fan-out: one change of a case followed by 10,000 subscribers, from the commit until the sink
   has accepted all 10,000, against a raw ``smtplib`` loop sending 10,000 pre-built messages of
-  the same size over one connection to the same sink (target: ≤ 1.5x the loop's time).
+  the same size over one connection to the same sink, just before and just after the fan-out
+  (target: ≤ 1.5x the mean of the two loops' times).
 
 The broker is a private ``redis-server`` on a free port (nobody's Redis database is touched), the
 database ``MONITOR_BENCH_ALERTS_DATABASE_URL`` (default ``case_monitor_bench_alerts``, created if
-missing). Workers: ``celery -A workers worker`` with one process per CPU.
+missing). Workers: ``celery -A workers worker`` with two processes per CPU.
 """
 
 from __future__ import annotations
@@ -392,6 +393,9 @@ def run() -> bool:
             for _ in range(LATENCY_ROUNDS):
                 event, committed = scene.change(latency_case)
                 latencies.append(sink.wait(event, 1, timeout=30) - committed)
+            # The floor is measured just before and just after the fan-out, so a load that comes
+            # and goes on the machine weighs on both sides alike.
+            loops = [raw_loop(smtp_port, scene.sample_message(event), SUBSCRIBERS)]
             event, committed = scene.change(fanout_case)
             fanout_s = sink.wait(event, SUBSCRIBERS, timeout=600) - committed
             first_s = sink.first[event] - committed
@@ -399,8 +403,12 @@ def run() -> bool:
             while scene.unsent(event) and time.monotonic() < deadline:
                 time.sleep(0.2)
             unsent = scene.unsent(event)
-        loop_s = raw_loop(smtp_port, scene.sample_message(event), SUBSCRIBERS)
-    print(f"  fan-out: first message {first_s:.2f} s after the commit (dispatch included)")
+        loops.append(raw_loop(smtp_port, scene.sample_message(event), SUBSCRIBERS))
+    print(
+        f"  fan-out: first message {first_s:.2f} s after the commit; raw loop before "
+        f"{loops[0]:.2f} s, after {loops[1]:.2f} s (their mean is the floor)"
+    )
+    loop_s = statistics.mean(loops)
     return _report(latencies, fanout_s, loop_s, unsent, time.perf_counter() - began)
 
 

@@ -29,6 +29,8 @@ from monitor.mail.transport import Mailer, TemporaryMailError, mailer_for
 from monitor.services import alert_sending, alerts
 
 SEND_SOFT_LIMIT = 300
+# Deliveries written per commit: the first emails leave while the rest of a fan-out is written.
+DISPATCH_PART = 2000
 CONFIRM_MAX_RETRIES = 30
 
 
@@ -50,9 +52,13 @@ def _mailer(settings: Settings) -> Mailer:
 )
 def dispatch(event_id: int) -> int:
     """Write one delivery per subscriber of a status event and queue the sends."""
-    created = alerts.dispatch(event_id, _settings())
-    db.session.commit()  # the sends are published after this commit
-    return created
+    written = 0
+    while True:
+        step = alerts.dispatch(event_id, _settings(), limit=DISPATCH_PART)
+        db.session.commit()  # this part's sends are published after this commit
+        written += step.written
+        if step.done:
+            return written
 
 
 @shared_task(

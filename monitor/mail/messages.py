@@ -20,6 +20,7 @@ from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from monitor.config import PROJECT_ROOT
 
@@ -225,17 +226,33 @@ def confirmation_message_id(subscription_id: str, domain: str) -> str:
     return f"<confirm.{subscription_id}@{domain}>"
 
 
+# Stands in for the unsubscribe URL while the bodies are rendered once per change and reason;
+# plain ASCII, so escaping leaves it as it is and it can be replaced in either part.
+_URL_SLOT = "urn:case-monitor:unsubscribe-url"
+
+
+@lru_cache(maxsize=256)
+def _alert_bodies(change: StatusChange, reason: str) -> tuple[str, str]:
+    # A fan-out tells thousands about one change for a handful of reasons: render each once.
+    slot = Recipient(
+        email="", name="", subscription_id="", reason=reason, unsubscribe_url=_URL_SLOT
+    )
+    context = {"change": change, "recipient": slot}
+    return _render("alert.txt", **context), _render("alert.html", **context)
+
+
 def alert_message(change: StatusChange, recipient: Recipient, sender: Sender) -> Mail:
     """The email telling one subscriber about one status change."""
-    context = {"change": change, "recipient": recipient}
+    text, html = _alert_bodies(change, recipient.reason)
+    url = recipient.unsubscribe_url
     return _message(
         sender,
         recipient,
         to=(recipient.name, recipient.email),
         subject=change.subject,
         message_id=alert_message_id(change.event_id, recipient.subscription_id, sender.domain),
-        text=_render("alert.txt", **context),
-        html=_render("alert.html", **context),
+        text=text.replace(_URL_SLOT, url),
+        html=html.replace(_URL_SLOT, str(escape(url))),
     )
 
 

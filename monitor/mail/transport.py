@@ -72,25 +72,42 @@ class _SMTPConnection:
         self.client = client
 
     def send(self, message: Mail) -> None:
-        international = not (message.sender.isascii() and message.recipient.isascii())
         try:
-            self.client.sendmail(
-                message.sender,
-                [message.recipient],
-                message.data,
-                mail_options=["SMTPUTF8"] if international else [],
-            )
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = next(iter(exc.recipients.values()))
-            raise classify(code, text) from exc
-        except smtplib.SMTPResponseException as exc:  # sender refused, data refused, …
+            self._transaction(message)
+        except smtplib.SMTPResponseException as exc:  # a refusal from the data phase
             raise classify(exc.smtp_code, exc.smtp_error) from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            raise PermanentMailError(f"the server cannot take this message: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:  # disconnected, reset, timed out
             raise TemporaryMailError(
                 f"connection lost: {exc or type(exc).__name__}", connection_lost=True
             ) from exc
+
+    def _transaction(self, message: Mail) -> None:
+        """MAIL, RCPT, DATA for one recipient (``sendmail`` without its address re-parsing,
+        which costs more than the rest of the exchange for a message built here)."""
+        client = self.client
+        options = ""
+        if not (message.sender.isascii() and message.recipient.isascii()):
+            if not client.has_extn("smtputf8"):
+                raise PermanentMailError("the server cannot take a non-ASCII address (SMTPUTF8)")
+            options = " SMTPUTF8"
+        for command, argument in (
+            ("mail", f"FROM:<{message.sender}>{options}"),
+            ("rcpt", f"TO:<{message.recipient}>"),
+        ):
+            code, reply = client.docmd(command, argument)
+            if code not in {250, 251}:
+                _reset(client)
+                raise classify(code, reply)
+        code, reply = client.data(message.data)
+        if code != 250:
+            _reset(client)
+            raise classify(code, reply)
+
+
+def _reset(client: smtplib.SMTP) -> None:
+    """Ready the connection for the next message; if it is gone, the next send finds out."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        client.rset()
 
 
 @dataclass(frozen=True)
@@ -123,10 +140,12 @@ class SMTPMailer:
         else:
             client = smtplib.SMTP(host, self._port(), timeout=self.timeout)
         try:
+            client.ehlo_or_helo_if_needed()
             if starttls:
                 client.starttls(context=ssl.create_default_context())
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.ehlo_or_helo_if_needed()  # again after STARTTLS, which forgets the first
         except BaseException:
             client.close()
             raise

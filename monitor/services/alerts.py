@@ -132,11 +132,21 @@ def batches(ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
-def dispatch(event_id: int, settings: Settings) -> int:
-    """Write the deliveries of one pending event and queue their sends; returns how many.
+@dataclass(frozen=True)
+class DispatchStep:
+    """What one dispatch call wrote, and whether the event is fully dispatched."""
 
-    Idempotent: an event no longer pending is left alone, and the unique (event, subscription)
-    constraint drops a delivery a concurrent run already wrote.
+    written: int
+    done: bool
+
+
+def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> DispatchStep:
+    """Write the missing deliveries of a pending event (up to ``limit``) and queue their sends.
+
+    With a limit, call again after committing until ``done``: a fan-out to thousands is written in
+    parts, so the first emails leave while the rest are still being written. Idempotent: an event
+    no longer pending is left alone, and the unique (event, subscription) constraint drops a
+    delivery a concurrent run already wrote.
     """
     event = db.session.scalars(
         select(StatusEvent)
@@ -145,11 +155,17 @@ def dispatch(event_id: int, settings: Settings) -> int:
         .with_for_update(of=StatusEvent)
     ).first()
     if event is None or not event.alerts_pending:
-        return 0
-    subscription_ids = recipients_of(event.case)
+        return DispatchStep(0, done=True)
+    written = set(
+        db.session.scalars(
+            select(AlertDelivery.subscription_id).where(AlertDelivery.status_event_id == event.id)
+        )
+    )
+    missing = [sub_id for sub_id in recipients_of(event.case) if sub_id not in written]
+    part = missing if limit is None else missing[:limit]
     now = utcnow()
     give_up = now + dt.timedelta(hours=settings.alert_retry_hours)
-    if subscription_ids:
+    if part:
         _insert_ignoring_duplicates(
             [
                 {
@@ -160,13 +176,20 @@ def dispatch(event_id: int, settings: Settings) -> int:
                     "next_attempt_at": now,
                     "give_up_at": give_up,
                 }
-                for sub_id in subscription_ids
+                for sub_id in part
             ]
         )
-    event.alerts_pending = False
+    done = len(part) == len(missing)
+    if done:
+        event.alerts_pending = False
     db.session.flush()
-    queue_sends(_immediate_pending(AlertDelivery.status_event_id == event.id), settings)
-    return len(subscription_ids)
+    queue_sends(
+        _immediate_pending(
+            AlertDelivery.status_event_id == event.id, AlertDelivery.subscription_id.in_(part)
+        ),
+        settings,
+    )
+    return DispatchStep(len(part), done)
 
 
 def _immediate_pending(*conditions: ColumnElement[bool]) -> list[int]:

@@ -102,10 +102,10 @@ def test_dispatch_twice_writes_and_sends_each_delivery_once(
     subscribe("a@example.org")
     subscribe("b@example.org")
     event = record(cnrp["Mao Monyvann"], "jailed", "2017-11")
-    assert alerts.dispatch(event.id, settings) == 2
+    assert alerts.dispatch(event.id, settings) == alerts.DispatchStep(2, done=True)
     db.session.commit()
     # A second run (the sweep racing the after-commit task) finds nothing left to do …
-    assert alerts.dispatch(event.id, settings) == 0
+    assert alerts.dispatch(event.id, settings) == alerts.DispatchStep(0, done=True)
     # … and even with the flag raised again, the unique constraint keeps one row per subscriber.
     db.session.execute(
         update(StatusEvent).where(StatusEvent.id == event.id).values(alerts_pending=True)
@@ -118,6 +118,21 @@ def test_dispatch_twice_writes_and_sends_each_delivery_once(
     run_alerts(settings)
     run_alerts(settings)
     assert sorted(sink.message_ids().values()) == [1, 1]
+
+
+def test_a_large_fan_out_is_written_in_parts(
+    app: Flask, cnrp: dict[str, str], settings: Settings, sink: SmtpSink
+) -> None:
+    for n in range(5):
+        subscribe(f"reader{n}@example.org")
+    event = record(cnrp["Mao Monyvann"], "jailed", "2017-11")
+    steps = []
+    while not steps or not steps[-1].done:
+        steps.append(alerts.dispatch(event.id, settings, limit=2))
+        db.session.commit()
+    assert [s.written for s in steps] == [2, 2, 1]
+    run_alerts(settings)
+    assert sorted(sink.message_ids().values()) == [1] * 5
 
 
 def test_one_email_per_address_even_with_several_matching_subscriptions(
