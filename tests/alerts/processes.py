@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,9 +61,12 @@ class Process:
     log: Path
     popen: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    # Set while the test wants it down (killed, or stopped): the supervisor leaves it alone.
+    held_down: bool = False
 
     def start(self) -> Process:
         """Start (or start again after a kill)."""
+        self.held_down = False
         self.starts += 1
         handle = self.log.open("ab")
         handle.write(f"\n===== start #{self.starts} =====\n".encode())
@@ -87,12 +91,14 @@ class Process:
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown, no acknowledgement, nothing."""
+        self.held_down = True
         if self.popen is not None and self.alive():
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(timeout=30)
 
     def stop(self) -> None:
         """Stop politely, then not (a test's processes hold nothing worth waiting for)."""
+        self.held_down = True
         if self.popen is None or not self.alive():
             return
         os.killpg(self.popen.pid, signal.SIGTERM)
@@ -104,12 +110,36 @@ class Process:
 
 @dataclass
 class Celery:
-    """A worker and a beat on the test's database, broker and SMTP sink."""
+    """A worker and a beat on the test's database, broker and SMTP sink, supervised.
+
+    Like the compose file's ``restart: unless-stopped``, a process that exits without the test
+    asking is started again: a Celery worker can exit on a lost broker connection (kombu's Redis
+    transport raises AttributeError restoring unacknowledged messages on a closed connection,
+    seen in CI under load), and production runs it under a supervisor for that reason.
+    """
 
     env: dict[str, str]
     directory: Path
     concurrency: int = 2
     processes: list[Process] = field(default_factory=list)
+    _done: threading.Event = field(default_factory=threading.Event)
+    _supervisor: threading.Thread | None = None
+
+    def _supervise(self) -> None:
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._restart_exited, daemon=True)
+            self._supervisor.start()
+
+    def _restart_exited(self) -> None:
+        while not self._done.wait(0.5):
+            for process in list(self.processes):
+                popen = process.popen
+                # held_down is read after poll(): kill() sets it before the process dies.
+                if popen is None or popen.poll() is None or process.held_down:
+                    continue
+                with process.log.open("a") as log:
+                    log.write(f"\n===== exited with {popen.returncode}: restarting =====\n")
+                process.start()
 
     def worker(self) -> Process:
         """Start a worker (prefork, like production) and wait until it consumes."""
@@ -131,6 +161,7 @@ class Celery:
             self.directory / "worker.log",
         )
         self.processes.append(process)
+        self._supervise()
         return self.ready(process.start())
 
     def ready(self, process: Process) -> Process:
@@ -161,6 +192,7 @@ class Celery:
             self.directory / "beat.log",
         )
         self.processes.append(process)
+        self._supervise()
         return process.start()
 
     def logs(self) -> str:
@@ -169,6 +201,9 @@ class Celery:
 
     def stop(self) -> None:
         """Stop everything started: the test is over, nothing is worth a graceful shutdown."""
+        self._done.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
         for process in self.processes:
             process.kill()
 
