@@ -55,14 +55,23 @@ def _digest(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_HEAD_KEY = "monitor.audit.head"
+
+
 def _head_for_update() -> AuditHead:
     # Locking the single head row serialises appends on PostgreSQL, so the chain stays linear
-    # when two requests write at once; SQLite serialises writers anyway.
+    # when two requests write at once; SQLite serialises writers anyway. Within one transaction
+    # the row stays locked and loaded, so later appends (an import makes thousands) reuse it;
+    # a commit or rollback expires it, and the next transaction locks it again.
+    cached = db.session.info.get(_HEAD_KEY)
+    if cached is not None and cached in db.session and "seq" not in inspect(cached).unloaded:
+        return cached  # type: ignore[no-any-return]
     head = db.session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         db.session.add(head)
         db.session.flush()
+    db.session.info[_HEAD_KEY] = head
     return head
 
 
@@ -92,8 +101,9 @@ def record(
     )
     entry.hash = _digest(entry)
     head.seq, head.hash = entry.seq, entry.hash
+    # Written at the next flush (the service's own, or the commit's), so the entries of one
+    # operation go to the database together.
     db.session.add(entry)
-    db.session.flush()
     return entry
 
 

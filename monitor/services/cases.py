@@ -84,7 +84,9 @@ def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
 def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusInput) -> Case:
     """Open a case for a person, with its first status event."""
     errors: dict[str, str] = {}
-    case = Case()  # not attached to the person (and so the session) until it is valid
+    # Not attached to the person (and so the session) until it is valid; its collections are
+    # known empty, so nothing queries them later.
+    case = Case(charges=[], events=[], sources=[])
     try:
         _apply_case(case, data)
     except ValidationError as exc:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from monitor.domain import OrganizationKind, PartialDate
 from monitor.extensions import db
 from monitor.models import Membership, Organization, Person
@@ -72,7 +70,7 @@ def _apply_person(person: Person, data: PersonInput) -> None:
 
 def create_person(actor: Actor, data: PersonInput) -> Person:
     """Add a person to the register."""
-    person = Person()
+    person = Person(memberships=[], cases=[])  # known empty: no query to load them later
     _apply_person(person, data)
     db.session.add(person)
     db.session.flush()
@@ -166,14 +164,10 @@ def add_membership(
     role_text = optional_text(role, errors, "role", 120) or "member"
     if start and end and end.start < start.start:
         errors["end"] = "must not be before the start"
-    duplicate = db.session.scalars(
-        select(Membership).where(
-            Membership.person_id == person.id,
-            Membership.organization_id == organization.id,
-            Membership.role == role_text,
-        )
-    ).first()
-    if duplicate is not None:
+    duplicate = any(
+        m.organization_id == organization.id and m.role == role_text for m in person.memberships
+    )
+    if duplicate:
         errors["role"] = f"{person.name} is already {role_text} of {organization.label}"
     if errors:
         raise ValidationError(errors)
