@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,19 +12,13 @@ from sqlalchemy import func, select
 from monitor.extensions import db
 from monitor.models import Case, User
 from monitor.services import users
+from tests.worker_process import app_env
 
 MONITOR = str(Path(sys.executable).parent / "monitor")
 
 
 def _run(app: Flask, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    settings = app.config["SETTINGS"]
-    env = dict(os.environ)
-    env.update(
-        MONITOR_ENV="production",
-        MONITOR_SECRET_KEY=settings.secret_key,
-        MONITOR_INSTANCE_PATH=str(settings.instance_path),
-        MONITOR_DATABASE_URL=settings.database_url,
-    )
+    env = app_env(app)
     result = subprocess.run(
         [MONITOR, *args],
         input=stdin,

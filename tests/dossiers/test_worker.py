@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import time
 from pathlib import Path
 
@@ -11,16 +10,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from monitor.extensions import db
-from tests.conftest import Backend
 from tests.dossiers.conftest import Pdf, dossier, request_via_web
-from tests.workers.test_worker import VENV_BIN, _worker_env
+from tests.worker_process import celery_worker
 from workers import celery_init_app
 
 
 def test_a_real_worker_renders_a_requested_dossier(
     *,
     app: Flask,
-    backend: Backend,
     editor_client: FlaskClient,
     demo: dict[str, str],
     read_pdf: type[Pdf],
@@ -41,22 +38,7 @@ def test_a_real_worker_renders_a_requested_dossier(
         editor_client, f"/cases/{demo['Kem Sokha']}", kind="case", case_id=demo["Kem Sokha"]
     )
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        [
-            str(VENV_BIN / "celery"),
-            "-A",
-            "workers",
-            "worker",
-            "--loglevel=INFO",
-            "--concurrency=1",
-            "--pool=prefork",
-            f"--logfile={log}",
-        ],
-        env=_worker_env(app, backend),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with celery_worker(app, log, pool="prefork") as worker:
         deadline = time.monotonic() + 120
         state = "queued"
         while time.monotonic() < deadline:
@@ -71,9 +53,6 @@ def test_a_real_worker_renders_a_requested_dossier(
         assert state == "ready", f"dossier {state}:\n{text}"
         assert "monitor.dossiers.render" in text
         assert "succeeded" in text
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
 
     row = dossier(public_id)
     page = editor_client.get(f"/dossiers/{public_id}").get_data(as_text=True)
