@@ -42,11 +42,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
     parser.add_argument(
         "--part",
-        choices=["all", "pages", "dossiers", "alerts"],
+        choices=["all", "pages", "dossiers", "alerts", "bulk"],
         default="all",
         help=(
             "the web pages on 100,000 cases, the PDF dossiers (bench/dossiers.py), the alerts "
-            "(bench/alerts.py), or all of them"
+            "(bench/alerts.py), CSV import and export (bench/bulk.py), or all of them"
         ),
     )
     return parser.parse_args()
@@ -139,6 +139,11 @@ def main() -> int:
 
             print()
             passed = alerts.run() and passed
+        if args.part in {"all", "bulk"}:
+            from bench import bulk
+
+            print()
+            passed = bulk.run() and passed
         return 0 if passed else 1
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from monitor.models import (
     Case,
     Charge,
     Dossier,
+    Import,
     Membership,
     Organization,
     Person,
@@ -294,3 +295,16 @@ def get_delivery(public_id: str, user: User | None, action: Action = Action.WRIT
     if delivery is None:
         abort(404)
     return delivery
+
+
+def get_import(public_id: str, user: User | None) -> Import:
+    """An import the user made (or any, for admins), while they may still write; else 404."""
+    require(user, Action.WRITE)
+    assert user is not None  # noqa: S101 - require() aborted otherwise
+    query = select(Import).where(Import.public_id == public_id)
+    if not can(user, Action.ADMIN):
+        query = query.where(Import.requested_by_id == user.id)
+    record = db.session.scalars(query).first()
+    if record is None:
+        abort(404)
+    return record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -10,10 +11,19 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.extensions import db
 from monitor.models import User
 from monitor.services import ValidationError, audit, seed, users
+from monitor.services.backup import (
+    BackupError,
+    RestoreResult,
+    open_for_reading,
+    open_for_writing,
+    restore_backup,
+    write_backup,
+)
 
 CLI_ACTOR = "cli"
 
@@ -150,7 +160,127 @@ def dev_setup(admin_email: str) -> None:
     click.echo(f"log in at http://127.0.0.1:5000 as {admin_email} with password: {shown}")
 
 
-COMMANDS = [dev_setup, init_db, seed_demo, seed_synthetic, create_user, create_token, audit_group]
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--with-secrets", is_flag=True, help="Include password and API token hashes (keep it safe)."
+)
+@with_appcontext
+def backup_command(file: Path, with_secrets: bool) -> None:
+    """Write every table to FILE as JSON lines (gzip-compressed when FILE ends in .gz)."""
+    try:
+        with open_for_writing(file) as stream:
+            counts = write_backup(stream, with_secrets=with_secrets)
+    except (BackupError, OSError) as exc:
+        _fail(f"no backup written: {exc}")
+        return
+    for table, count in counts.items():
+        click.echo(f"{table}: {count}")
+    click.echo(f"wrote {sum(counts.values())} rows of {len(counts)} tables to {file}")
+    if not with_secrets:
+        click.echo("left out password and API token hashes (--with-secrets keeps them)")
+    click.echo("left out dossier PDFs (restored dossiers must be requested again)")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file: Path) -> None:
+    """Load a backup into an empty database prepared with `monitor init-db`; all or nothing."""
+    try:
+        with open_for_reading(file) as stream:
+            result = restore_backup(stream)
+        db.session.commit()
+    except (BackupError, OSError, SQLAlchemyError) as exc:
+        db.session.rollback()
+        _fail(f"nothing restored: {exc}")
+        return
+    _report_restore(result, file)
+
+
+def _report_restore(result: RestoreResult, file: Path) -> None:
+    for table, count in result.restored.items():
+        click.echo(f"{table}: {count}")
+    click.echo(f"restored {sum(result.restored.values())} rows from {file}")
+    for table, count in result.skipped.items():
+        click.echo(f"{table} not restored: {count}; the backup left out their secrets")
+    if result.skipped.get("api_tokens"):
+        click.echo("  issue new API tokens with `monitor create-token EMAIL`")
+    if result.locked_accounts:
+        click.echo(
+            f"users without a password: {result.locked_accounts}; they cannot log in until an "
+            "admin sets one (Admin > Users; `monitor create-user` makes a first admin)"
+        )
+    if result.dossiers_without_pdf:
+        click.echo(
+            f"ready dossiers restored as failed: {result.dossiers_without_pdf}; backups keep no "
+            "PDFs, request them again"
+        )
+
+
+@click.command("import-csv")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file and say what would change.")
+@click.option(
+    "--user",
+    "email",
+    default=None,
+    help="Import as this account (its clearance applies); default: the command line, cleared "
+    "for everything.",
+)
+@with_appcontext
+def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
+    """Import cases from a CSV file (the template's columns): all rows or none."""
+    from monitor.services import imports
+
+    actor: User | None = None
+    if email:
+        actor = db.session.scalars(select(User).where(User.email == email.lower())).first()
+        if actor is None:
+            _fail(f"no account {email}")
+    try:
+        report = imports.check(path.read_bytes(), actor)
+    except imports.FileTooLarge as exc:
+        _fail(f"nothing imported: {exc}")
+        return
+    for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
+        click.echo(f"{path.name}: {problem}", err=True)
+    if not report.ok:
+        _fail(f"nothing imported: {len(report.problems)} problem(s)")
+    summary = report.summary()
+    if dry_run:
+        click.echo(
+            f"{summary['rows']} rows: {summary['create']} new, {summary['update']} to update, "
+            f"{summary['unchanged']} unchanged (dry run: nothing written)"
+        )
+        return
+    try:
+        result = imports.apply(
+            actor or CLI_ACTOR, report, sha256=hashlib.sha256(path.read_bytes()).hexdigest()
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        _fail(f"nothing imported: {exc}")
+        return
+    db.session.commit()
+    click.echo(
+        f"{result['rows']} rows: {result['create']} new, {result['update']} updated, "
+        f"{result['unchanged']} unchanged, {result['status_events']} status events recorded"
+    )
+
+
+COMMANDS = [
+    dev_setup,
+    init_db,
+    seed_demo,
+    seed_synthetic,
+    create_user,
+    create_token,
+    audit_group,
+    backup_command,
+    restore_command,
+    import_csv,
+]
 
 
 def register(app: Flask) -> None:

@@ -75,6 +75,11 @@ class Settings:
     dossier_render_seconds: int = 120
     # Largest number of cases one dossier may hold (a selection of the case list is capped).
     dossier_max_cases: int = 500
+    # CSV imports: the largest upload accepted, the most rows, and the size above which a
+    # confirmed import is applied by a worker (with progress) instead of inside the request.
+    import_max_bytes: int = 10 * 1024 * 1024
+    import_max_rows: int = 20_000
+    import_inline_rows: int = 200
     page_size: int = 25
     session_hours: int = 8
     trusted_proxies: int = 0
@@ -178,6 +183,9 @@ class Settings:
             "trusted_proxies": _count(env, "MONITOR_TRUSTED_PROXIES"),
             "dossier_render_seconds": _positive(env, "MONITOR_DOSSIER_RENDER_SECONDS", 120),
             "dossier_max_cases": _positive(env, "MONITOR_DOSSIER_MAX_CASES", 500),
+            "import_max_bytes": _positive(env, "MONITOR_IMPORT_MAX_BYTES", 10 * 1024 * 1024),
+            "import_max_rows": _positive(env, "MONITOR_IMPORT_MAX_ROWS", 20_000),
+            "import_inline_rows": _positive(env, "MONITOR_IMPORT_INLINE_ROWS", 200),
         }
         values.update(_alert_settings(env))
         values.update(overrides)

@@ -35,7 +35,7 @@ from werkzeug.test import TestResponse
 from monitor.domain import Confidentiality, PartialDate, Sentence, SentenceKind
 from monitor.extensions import db
 from monitor.mail.transport import eml_name, mail_directory
-from monitor.models import AlertDelivery, Case, Dossier, Subscription, User
+from monitor.models import AlertDelivery, Case, Dossier, Import, Subscription, User
 from monitor.models.base import new_public_id, utcnow
 from monitor.services import charges, users
 from monitor.services.cases import CaseInput, StatusInput, create_case
@@ -132,6 +132,22 @@ EXPECTATIONS: dict[str, Expect] = {
     "dossiers.index": web(VIEWER),
     "dossiers.detail": web(VIEWER, public_id="dossier"),
     "dossiers.download": web(VIEWER, public_id="dossier"),
+    # Bulk data: exports for every reader (within their clearance); imports for writers, each
+    # visible to the user who made it and to admins.
+    "data.index": web(VIEWER),
+    "data.cases_csv": web(VIEWER),
+    "data.cases_json": web(VIEWER),
+    "data.popolo_json": web(VIEWER),
+    "data.template": web(VIEWER),
+    "data.upload": web(EDITOR),
+    "data.detail": web(EDITOR, public_id="import"),
+    "data.confirm": web(EDITOR, public_id="import"),
+    "api.create_import": api(EDITOR),
+    "api.get_import": api(EDITOR, import_id="import"),
+    "api.export_cases_csv": api(VIEWER),
+    "api.export_cases_json": api(VIEWER),
+    "api.export_popolo": api(VIEWER),
+    "api.export_template": api(VIEWER),
     # JSON API v1.
     "api.list_cases": api(VIEWER),
     "api.get_case": api(VIEWER, case_id="case"),
@@ -362,6 +378,27 @@ def _dossiers(register: Register, actor: Actor) -> list[Instance]:
     if actor.user is None:
         own = []
     return [*own, Instance("someone else's public dossier", rows[-1].public_id, is_admin)]
+
+
+@kind("import")
+def _imports(register: Register, actor: Actor) -> list[Instance]:
+    """A finished import of the actor's own, and someone else's (only admins may open it)."""
+    is_admin = actor.user is not None and actor.user.role == ADMIN
+    rows = [
+        Import(
+            requested_by=owner,
+            filename="matrix.csv",
+            content=b"external_id\n",
+            sha256="0" * 64,
+            state="done",
+            summary={"rows": 0, "create": 0, "update": 0, "unchanged": 0, "status_events": 0},
+        )
+        for owner in (actor.user or register.account, register.account)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    own = [Instance("own import", rows[0].public_id, True)] if actor.user is not None else []
+    return [*own, Instance("someone else's import", rows[1].public_id, is_admin)]
 
 
 def _alert_subscriber(register: Register, name: str, **fields: Any) -> Subscription:

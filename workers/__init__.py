@@ -58,13 +58,14 @@ def celery_init_app(app: Flask) -> Celery[Any]:
                 "schedule": settings.alert_sweep_seconds,
                 "options": {"expires": settings.alert_sweep_seconds},
             },
+            "imports-requeue-stale": {"task": "monitor.imports.requeue_stale", "schedule": 60.0},
             "alerts-daily-digest": {
                 "task": "monitor.alerts.digest",
                 "schedule": crontab(minute=0, hour=settings.alert_digest_hour),
             },
         },
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
-        include=["workers.tasks", "workers.dossiers", "workers.alerts"],
+        include=["workers.tasks", "workers.dossiers", "workers.alerts", "workers.imports"],
         # WeasyPrint's memory grows with what it has rendered: recycle worker children after a
         # number of tasks, or sooner past ~400 MB resident (KiB), so RSS stays bounded.
         worker_max_tasks_per_child=100,

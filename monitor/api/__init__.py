@@ -9,6 +9,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Importing the modules registers their routes, hooks and error handlers on ``bp``.
 from monitor.api import (  # noqa: E402 - they need ``bp`` defined first
     auth,
+    bulk,
     cases,
     dossiers,
     errors,
@@ -23,6 +24,7 @@ from monitor.api import (  # noqa: E402 - they need ``bp`` defined first
 __all__ = [
     "auth",
     "bp",
+    "bulk",
     "cases",
     "dossiers",
     "errors",

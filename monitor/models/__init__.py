@@ -4,6 +4,7 @@ from monitor.models.alerts import AlertDelivery, Subscription
 from monitor.models.audit import AuditEntry, AuditHead
 from monitor.models.cases import Case, Charge, Source, StatusEvent
 from monitor.models.dossiers import Dossier
+from monitor.models.imports import Import
 from monitor.models.people import Membership, Organization, Person
 from monitor.models.users import ApiToken, User
 
@@ -15,6 +16,7 @@ __all__ = [
     "Case",
     "Charge",
     "Dossier",
+    "Import",
     "Membership",
     "Organization",
     "Person",

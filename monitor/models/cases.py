@@ -68,6 +68,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = public_id_column()
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    # The id a group's own spreadsheet gives the case; CSV imports match rows on it.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     country: Mapped[str] = mapped_column(String(2), index=True)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str | None] = mapped_column(Text)

@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     from monitor.web.cases import bp as cases_bp
     from monitor.web.charges import bp as charges_bp
     from monitor.web.dashboard import bp as dashboard_bp
+    from monitor.web.data import bp as data_bp
     from monitor.web.dossiers import bp as dossiers_bp
     from monitor.web.errors import register as register_errors
     from monitor.web.events import bp as events_bp
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
         admin_bp,
         account_bp,
         dossiers_bp,
+        data_bp,
         alerts_bp,
         subscribe_bp,
     ):

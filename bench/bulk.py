@@ -1,0 +1,327 @@
+"""``make bench`` (bulk part): CSV import and export speed, in rows per second, against floors.
+
+A fresh PostgreSQL database (``MONITOR_BENCH_BULK_DATABASE_URL``, emptied each run) with one
+organization; a 5,000-row file of synthetic MPs with two charges each. Measured in one run:
+
+- **import**: the project's whole path as the worker runs it (:func:`monitor.services.imports.check`
+  then :func:`~monitor.services.imports.apply`: validation, services, audit chain, one commit),
+  against a floor — the same people, cases, status events and charges written with bare
+  SQLAlchemy Core ``executemany`` in one transaction (no validation, no audit);
+- **re-import** of the same file (every row unchanged, nothing written);
+- **export** of the CSV (:func:`monitor.services.exports.cases_csv`) against a floor: one plain
+  ``SELECT`` of the same columns through ``csv.writer``.
+
+The issue sets no speed target: the figures are reported, and the run fails only if the import or
+export is wrong (row counts) or if a re-import writes anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from bench.database import BenchError, libpq_url, redacted, run_monitor
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/case_monitor_bench_bulk"
+FORBIDDEN = {"test", "postgres", "template0", "template1"}
+ROWS = 5000
+
+
+def database_url() -> str:
+    """``MONITOR_BENCH_BULK_DATABASE_URL``, refusing shared databases (it is emptied each run)."""
+    url = os.environ.get("MONITOR_BENCH_BULK_DATABASE_URL") or DEFAULT_URL
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
+        raise BenchError("MONITOR_BENCH_BULK_DATABASE_URL must be a postgresql:// URL")
+    if parts.path.lstrip("/") in FORBIDDEN:
+        raise BenchError(f"refusing to benchmark in the database {parts.path!r}")
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def _recreate(url: str) -> None:
+    parts = urlsplit(libpq_url(url))
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        raise BenchError(f"PostgreSQL is not reachable at {redacted(url)}: {exc}") from exc
+
+
+def _environment(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_REDIS_URL"}
+    env.update(
+        MONITOR_DATABASE_URL=url,
+        MONITOR_ENV="production",
+        MONITOR_SECRET_KEY=secrets.token_urlsafe(48),
+        MONITOR_INSTANCE_PATH=str(RESULTS / "instance-bulk"),
+    )
+    return env
+
+
+def synthetic_file(rows: int) -> bytes:
+    """``rows`` MPs of one party, two charges each, as the import template lays them out."""
+    from monitor.services.csv_format import header
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header(2))
+    statuses = ["jailed", "fled", "at_liberty", "house_arrest"]
+    for n in range(rows):
+        writer.writerow(
+            [
+                f"BENCH-{n:05d}",
+                f"Bench Member {n}",
+                f"សមាជិក {n}",
+                f"BM{n}",
+                "",
+                "KH",
+                "BENCH",
+                "member of parliament",
+                "KH",
+                f"Bench Member {n}",
+                "public",
+                statuses[n % len(statuses)],
+                f"20{10 + n % 10}-{1 + n % 12:02d}",
+                "",
+                "reported",
+                "",
+                "Bench source",
+                f"https://example.org/bench/{n % 50}",
+                "Incitement",
+                "Criminal Code art. 495",
+                "2 years",
+                "charged",
+                "Treason",
+                "Criminal Code art. 443",
+                "30 years",
+                "on_trial",
+            ]
+        )
+    return buffer.getvalue().encode()
+
+
+def _floor_import(app: Any, data: bytes) -> float:
+    """Bare Core inserts of the same rows in one transaction, rolled back."""
+    from sqlalchemy import insert
+
+    from monitor.extensions import db
+    from monitor.models import Case, Charge, Person, StatusEvent
+    from monitor.models.base import new_public_id, utcnow
+
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    started = time.perf_counter()
+    with app.app_context(), db.engine.connect() as conn:
+        transaction = conn.begin()
+        now = utcnow()
+        people = conn.execute(
+            insert(Person).returning(Person.id),
+            [
+                {
+                    "public_id": new_public_id(),
+                    "name": r["name"],
+                    "name_native": r["name_native"],
+                    "aliases": [r["aliases"]],
+                    "search_text": r["name"].lower(),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in rows
+            ],
+        ).scalars()
+        person_ids = list(people)
+        cases = conn.execute(
+            insert(Case).returning(Case.id),
+            [
+                {
+                    "public_id": new_public_id(),
+                    "person_id": pid,
+                    "country": "KH",
+                    "title": r["title"],
+                    "status": r["status"],
+                    "confidentiality": "public",
+                    "tags": [],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for pid, r in zip(person_ids, rows, strict=True)
+            ],
+        ).scalars()
+        case_ids = list(cases)
+        conn.execute(
+            insert(StatusEvent),
+            [
+                {
+                    "public_id": new_public_id(),
+                    "case_id": cid,
+                    "status": r["status"],
+                    "occurred_on": dt.date(2017, 1, 1),
+                    "occurred_precision": "month",
+                    "occurred_about": False,
+                    "recorded_at": now,
+                    "certainty": "reported",
+                    "changed_current": True,
+                    "alerts_pending": True,
+                }
+                for cid, r in zip(case_ids, rows, strict=True)
+            ],
+        )
+        conn.execute(
+            insert(Charge),
+            [
+                {
+                    "public_id": new_public_id(),
+                    "case_id": cid,
+                    "offence": offence,
+                    "max_sentence_kind": "term",
+                    "max_sentence_months": 24,
+                    "stage": "charged",
+                    "in_absentia": False,
+                    "created_at": now,
+                }
+                for cid in case_ids
+                for offence in ("Incitement", "Treason")
+            ],
+        )
+        transaction.rollback()
+    return time.perf_counter() - started
+
+
+def _floor_export(url: str) -> tuple[float, int]:
+    started = time.perf_counter()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    count = 0
+    with psycopg.connect(libpq_url(url)) as conn:
+        cursor = conn.execute(
+            "SELECT c.public_id, p.name, p.name_native, c.country, c.title, c.status, "
+            "c.status_since FROM cases c JOIN people p ON p.id = c.person_id ORDER BY c.id"
+        )
+        for row in cursor:
+            writer.writerow(row)
+            count += 1
+    return time.perf_counter() - started, count
+
+
+def _import(app: Any, data: bytes, rows: int) -> dict[str, float]:
+    """Import the file (timed to the commit, which also queues the alert dispatches), then
+    import it again (every row unchanged)."""
+    from monitor.extensions import db
+    from monitor.models import AuditEntry, Case
+    from monitor.services import imports
+
+    with app.app_context():
+        started = time.perf_counter()
+        report = imports.check(data, None)
+        checked = time.perf_counter() - started
+        if not report.ok:
+            raise BenchError(f"the synthetic file has problems: {report.problems[:3]}")
+        imports.apply("bench", report, sha256="bench")
+        db.session.commit()
+        import_s = time.perf_counter() - started
+        cases = db.session.query(Case).count()
+        audit_before = db.session.query(AuditEntry).count()
+        print("  re-import (unchanged) …", flush=True)
+        started = time.perf_counter()
+        again = imports.check(data, None)
+        summary = imports.apply("bench", again, sha256="bench")
+        db.session.commit()
+        again_s = time.perf_counter() - started
+        unchanged = summary["unchanged"] == rows
+        unchanged = unchanged and db.session.query(AuditEntry).count() == audit_before
+    return {
+        "import_s": import_s,
+        "check_s": checked,
+        "again_s": again_s,
+        "unchanged": float(unchanged),
+        "cases": float(cases),
+    }
+
+
+def run(rows: int = ROWS) -> bool:
+    """The bulk benchmark; True when imports and exports came out right."""
+    url = database_url()
+    env = _environment(url)
+    print(f"bulk data: database {redacted(url)} (emptied), {rows:,}-row file")
+    _recreate(url)
+    # The alert dispatches an import queues go to this SQLite broker; nobody consumes them.
+    (RESULTS / "instance-bulk" / "broker.sqlite").unlink(missing_ok=True)
+    run_monitor(["init-db"], env)
+
+    from monitor import create_app
+    from monitor.config import Settings
+    from monitor.extensions import db
+    from monitor.services import exports
+    from monitor.services.people import OrganizationInput, create_organization
+
+    app = create_app(Settings.from_env(env))
+    data = synthetic_file(rows)
+    with app.app_context():
+        create_organization(
+            "bench",
+            OrganizationInput(name="Bench Party", short_name="BENCH", kind="political_party"),
+        )
+        db.session.commit()
+
+    print("  floor: bare inserts …", flush=True)
+    floor_import = _floor_import(app, data)
+    print("  import …", flush=True)
+    imported = _import(app, data, rows)
+    print("  export …", flush=True)
+    floor_export, floor_rows = _floor_export(url)
+    with app.test_request_context():
+        started = time.perf_counter()
+        text = "".join(exports.cases_csv(_full_user()))
+        export_s = time.perf_counter() - started
+    exported = len(list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))) - 1
+    import_s, checked, reimport_s = imported["import_s"], imported["check_s"], imported["again_s"]
+    unchanged = bool(imported["unchanged"])
+    cases = imported["cases"]
+
+    figures = {
+        "rows": rows,
+        "import_rows_per_s": round(rows / import_s),
+        "import_check_share": round(checked / import_s, 2),
+        "import_floor_rows_per_s": round(rows / floor_import),
+        "import_vs_floor": round(import_s / floor_import, 1),
+        "reimport_rows_per_s": round(rows / reimport_s),
+        "export_rows_per_s": round(exported / export_s),
+        "export_floor_rows_per_s": round(floor_rows / floor_export),
+        "export_vs_floor": round(export_s / floor_export, 1),
+    }
+    passed = cases == rows and exported == rows and unchanged
+    print(
+        f"  import     {figures['import_rows_per_s']:>7,} rows/s  "
+        f"({figures['import_vs_floor']}x the bare-insert floor of "
+        f"{figures['import_floor_rows_per_s']:,} rows/s; checking is "
+        f"{figures['import_check_share']:.0%} of it)\n"
+        f"  re-import  {figures['reimport_rows_per_s']:>7,} rows/s  (every row unchanged: "
+        f"{'nothing written' if unchanged else 'WROTE SOMETHING'})\n"
+        f"  export     {figures['export_rows_per_s']:>7,} rows/s  "
+        f"({figures['export_vs_floor']}x the plain-SELECT floor of "
+        f"{figures['export_floor_rows_per_s']:,} rows/s)"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bulk.json").write_text(json.dumps({**figures, "passed": passed}, indent=2) + "\n")
+    print(f"  {'PASS' if passed else 'FAIL'}: results in {RESULTS / 'bulk.json'}")
+    return passed
+
+
+def _full_user() -> Any:
+    """An unsaved admin cleared for everything, so the export holds every case."""
+    from monitor.models import User
+
+    return User(email="bench@example.org", role="admin", clearance="confidential", active=True)

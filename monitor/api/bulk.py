@@ -1,0 +1,196 @@
+"""``/api/v1/imports`` and ``/api/v1/exports``: CSV imports and the exports (CSV, JSON, Popolo).
+
+An import's body is the CSV file itself (``Content-Type: text/csv``), in the columns of the
+template (``GET /api/v1/exports/template.csv``). It goes in whole or not at all: a file with
+problems answers 422 with every problem by row and column, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from flask import Response, current_app, jsonify, request, stream_with_context, url_for
+from typing_extensions import TypedDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from monitor import authz
+from monitor.api import bp, shapes
+from monitor.api.auth import api_user
+from monitor.api.openapi import Param, operation
+from monitor.extensions import db
+from monitor.models import Import
+from monitor.models.imports import ImportState
+from monitor.services import ValidationError, exports, imports, popolo
+
+# Room for chunked-transfer framing around a file of the largest accepted size.
+ENVELOPE_BYTES = 64 * 1024
+
+
+class ImportProblem(TypedDict):
+    """One problem in an imported file (row 1 is the header; row 0 the whole file)."""
+
+    row: int
+    column: str
+    message: str
+
+
+class ImportStatus(TypedDict):
+    """An import's state and outcome."""
+
+    id: str | None
+    state: Literal["invalid", "previewed", "queued", "running", "done", "failed"]
+    progress: int
+    rows: int
+    summary: dict[str, int]
+    problems: list[ImportProblem]
+    failure: str | None
+    url: str | None
+
+
+shapes.RESPONSE_SHAPES.extend([ImportProblem, ImportStatus])
+
+
+def status(record: Import) -> ImportStatus:
+    """The JSON shape of a stored import."""
+    return {
+        "id": record.public_id,
+        "state": record.state,  # type: ignore[typeddict-item]  # one of ImportState's values
+        "progress": record.progress,
+        "rows": record.rows,
+        "summary": record.summary,
+        "problems": record.errors,  # type: ignore[typeddict-item]  # stored as these dicts
+        "failure": record.failure,
+        "url": url_for("api.get_import", import_id=record.public_id),
+    }
+
+
+def _read_file() -> bytes:
+    """The request body, refused past the configured size before it is all read."""
+    limit = current_app.config["SETTINGS"].import_max_bytes
+    request.max_content_length = limit + ENVELOPE_BYTES
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise imports.FileTooLarge(limit) from None
+
+
+def _too_large(exc: imports.FileTooLarge) -> tuple[Response, int]:
+    db.session.rollback()
+    return jsonify(errors={"file": f"is larger than the limit of {exc.limit:,} bytes"}), 413
+
+
+bp.register_error_handler(imports.FileTooLarge, _too_large)
+
+
+def _refused(problems: list[dict[str, Any]], status_code: int = 422) -> tuple[Response, int]:
+    count = len(problems)
+    body = {
+        "errors": {"file": f"has {count} problem{'s' if count != 1 else ''}; nothing was imported"},
+        "problems": problems,
+    }
+    return jsonify(body), status_code
+
+
+@bp.post("/imports")
+@operation(
+    "Import cases from a CSV file",
+    response=ImportStatus,
+    status=201,
+    query=(
+        Param(
+            "dry_run", "true: only check the file and say what would change", {"type": "boolean"}
+        ),
+    ),
+)
+def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
+    """The body is the CSV file (``Content-Type: text/csv``, UTF-8). With ``dry_run=true`` the
+    file is only checked: 200 with what would change. Otherwise a file of up to
+    ``MONITOR_IMPORT_INLINE_ROWS`` rows is applied at once (201, state ``done``) and a larger
+    one is queued for a worker (202, state ``queued``; poll its URL). A file with problems
+    answers 422 with ``problems``, every one by row and column, and nothing is written;
+    over ``MONITOR_IMPORT_MAX_BYTES`` answers 413."""
+    user = api_user()
+    authz.require(user, authz.Action.WRITE)
+    data = _read_file()
+    if request.args.get("dry_run", "").lower() in {"1", "true", "yes"}:
+        report = imports.check(data, user)
+        if not report.ok:
+            return _refused([p.as_dict() for p in report.problems[: imports.MAX_REPORTED_PROBLEMS]])
+        preview: ImportStatus = {
+            "id": None,
+            "state": "previewed",
+            "progress": 0,
+            "rows": len(report.rows),
+            "summary": report.summary(),
+            "problems": [],
+            "failure": None,
+            "url": None,
+        }
+        return jsonify(preview), 200
+    record, report = imports.stage(user, request.args.get("filename", "api.csv"), data)
+    if not report.ok:
+        db.session.rollback()  # an API caller has the problems in the answer; keep no row
+        return _refused(record.errors)
+    try:
+        imports.confirm(user, record)
+    except ValidationError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    location = url_for("api.get_import", import_id=record.public_id)
+    code = 201 if record.state == ImportState.DONE.value else 202
+    return jsonify(status(record)), code, {"Location": location}
+
+
+@bp.get("/imports/<import_id>")
+@operation("Follow an import", response=ImportStatus)
+def get_import(import_id: str) -> Response:
+    """State (queued, running, done, failed), progress in percent, what changed, and the
+    problems or failure reason. Visible to the user who made it and to admins."""
+    return jsonify(status(authz.get_import(import_id, api_user())))
+
+
+def _stream(body: Iterator[str], mimetype: str) -> Response:
+    return Response(stream_with_context(body), mimetype=mimetype)
+
+
+@bp.get("/exports/cases.csv")
+@operation("Export cases as CSV")
+def export_cases_csv() -> Response:
+    """Every case you are cleared to see, in the import's columns (``text/csv``, UTF-8 with a
+    BOM); cells a spreadsheet would run as a formula start with an apostrophe."""
+    user = api_user()
+    authz.require(user, authz.Action.READ)
+    return _stream(exports.cases_csv(user), "text/csv; charset=utf-8")
+
+
+@bp.get("/exports/cases.json")
+@operation("Export cases as JSON")
+def export_cases_json() -> Response:
+    """Every case you are cleared to see, with people, memberships, charges, status history
+    and sources."""
+    user = api_user()
+    authz.require(user, authz.Action.READ)
+    return _stream(exports.cases_json(user), "application/json")
+
+
+@bp.get("/exports/popolo.json")
+@operation("Export people and organizations as Popolo JSON")
+def export_popolo() -> Response:
+    """Persons, organizations and memberships in the Popolo standard (people whose every case
+    is above your clearance are left out)."""
+    user = api_user()
+    authz.require(user, authz.Action.READ)
+    return Response(
+        json.dumps(popolo.popolo_export(user), ensure_ascii=False), mimetype="application/json"
+    )
+
+
+@bp.get("/exports/template.csv")
+@operation("The CSV import template")
+def export_template() -> Response:
+    """Every column the import takes, with one example row."""
+    authz.require(api_user(), authz.Action.READ)
+    return Response(exports.template_csv(), mimetype="text/csv; charset=utf-8")

@@ -1,0 +1,804 @@
+"""CSV imports: check a whole file, report every problem by row and column, then apply it whole.
+
+:func:`check` reads a file and the register without writing anything and returns either the
+problems (row, column, message) or a plan: for each row, a new case, the changes to an existing
+one, or nothing. :func:`apply` writes a checked plan through the same services a form uses (so
+every change is audited and a status change alerts subscribers exactly as a manual one does);
+the caller commits once, so an import goes in whole or not at all. :func:`stage` and
+:func:`confirm` keep the file as an :class:`~monitor.models.Import` row between the preview and
+the confirmation, and hand large files to a worker.
+
+The file format is described in :mod:`monitor.services.csv_format`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from monitor import authz, jobs
+from monitor.domain import (
+    Certainty,
+    Confidentiality,
+    CustodyStatus,
+    LegalStage,
+    PartialDate,
+    Sentence,
+    SentenceKind,
+)
+from monitor.extensions import db
+from monitor.models import Case, Charge, Import, Organization, Person, Source, User
+from monitor.models.base import utcnow
+from monitor.models.imports import ImportState
+from monitor.services import Actor, ValidationError, audit, charges, sources
+from monitor.services.cases import CaseInput, StatusInput, create_case, record_status, update_case
+from monitor.services.csv_format import (
+    ALIAS_SEPARATOR,
+    CASE_COLUMNS,
+    CHARGE_COLUMN,
+    CHARGE_FIELDS,
+    REQUIRED_COLUMNS,
+    parse_sentence,
+    unneutralise,
+)
+from monitor.services.people import PersonInput, add_membership, create_person, update_person
+from monitor.services.validation import member, normalise_country, optional_text, required_text
+
+APPLY_TASK = "monitor.imports.apply"
+MAX_REPORTED_PROBLEMS = 1000
+
+
+class FileTooLarge(Exception):
+    """The upload is over ``MONITOR_IMPORT_MAX_BYTES`` (the web and API answer 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the file is larger than the limit of {limit:,} bytes")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file: its row (the header is row 1), column and what is wrong."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape stored on the import and returned by the API."""
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ChargeRow:
+    """One charge group of a row."""
+
+    offence: str
+    legal_basis: str | None
+    max_sentence: Sentence | None  # None: the column is not in the file
+    stage: str | None
+
+
+@dataclass
+class Row:
+    """A checked row: values of the columns the file has (absent columns are ``None``)."""
+
+    line: int
+    external_id: str
+    values: dict[str, str]
+    status_date: PartialDate
+    organization: Organization | None
+    charges: list[ChargeRow]
+    case: Case | None = None  # the existing case it updates
+    changes: list[str] = field(default_factory=list)
+
+    def get(self, column: str) -> str | None:
+        """The stripped cell, or ``None`` when the file has no such column."""
+        return self.values.get(column)
+
+    @property
+    def action(self) -> str:
+        """``create``, ``update`` or ``unchanged``."""
+        if self.case is None:
+            return "create"
+        return "update" if self.changes else "unchanged"
+
+
+@dataclass
+class Report:
+    """What checking a file found."""
+
+    rows: list[Row]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file can be applied."""
+        return not self.problems
+
+    def summary(self) -> dict[str, int]:
+        """Counts of rows by action."""
+        counts = {"rows": len(self.rows), "create": 0, "update": 0, "unchanged": 0}
+        for row in self.rows:
+            counts[row.action] += 1
+        return counts
+
+
+# -- reading the file -------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            {
+                "file": f"is not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start}): "
+                "save it as “CSV UTF-8” and upload it again"
+            }
+        ) from None
+
+
+def _records(data: bytes, max_rows: int) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and the data rows with their row numbers; file-level problems raise."""
+    if not data.strip():
+        raise ValidationError({"file": "is empty"})
+    text = _decode(data)
+    if "\x00" in text:
+        raise ValidationError({"file": "is not a text CSV file (it contains NUL bytes)"})
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise ValidationError({"file": "has no header row"}) from None
+    rows = sum(1 for line in text.splitlines()[1:] if line.strip())
+    if rows > max_rows:
+        raise ValidationError(
+            {"file": f"has {rows:,} rows; at most {max_rows:,} are accepted at once"}
+        )
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except csv.Error as exc:
+            raise ValidationError(
+                {"file": f"is not valid CSV near line {reader.line_num}: {exc}"}
+            ) from None
+
+    return [h.strip().lower() for h in header], records()
+
+
+def _check_header(header: list[str]) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(1, name, "appears twice in the header row"))
+        seen.add(name)
+        if name not in CASE_COLUMNS and not CHARGE_COLUMN.match(name):
+            problems.append(
+                Problem(1, name, "is not a column this import knows (see the template)")
+            )
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            problems.append(Problem(1, name, "is missing from the header row"))
+    return problems
+
+
+# -- checking rows ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    """What checking rows looks up once: the importer, organizations, existing cases."""
+
+    user: User | None  # None: the command line, which sees everything
+    levels: list[str]
+    organizations: dict[str, Organization]
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+
+    @classmethod
+    def load(cls, user: User | None) -> _Context:
+        organizations: dict[str, Organization] = {}
+        for org in db.session.scalars(select(Organization)):
+            organizations.setdefault(org.name.casefold(), org)
+            if org.short_name:
+                organizations.setdefault(org.short_name.casefold(), org)
+        levels = authz.visible_levels(user) if user else [c.value for c in Confidentiality]
+        return cls(user, levels, organizations)
+
+
+def _cells(
+    line: int, header: list[str], cells: list[str], problems: list[Problem]
+) -> dict[str, str]:
+    if len(cells) > len(header):
+        problems.append(
+            Problem(line, "", f"has {len(cells)} cells but the header row has {len(header)}")
+        )
+    values: dict[str, str] = {}
+    for name, raw in zip(header, cells, strict=False):
+        text, safe = unneutralise(raw.strip())
+        if not safe:
+            problems.append(
+                Problem(
+                    line,
+                    name,
+                    f"starts with {text[0]!r} and would run as a spreadsheet formula; remove it, "
+                    "or start the cell with an apostrophe",
+                )
+            )
+        values[name] = text
+    for name in header[len(cells) :]:
+        values[name] = ""
+    return values
+
+
+def _check_row(
+    line: int, values: dict[str, str], ctx: _Context
+) -> tuple[Row | None, list[Problem]]:
+    errors: dict[str, str] = {}
+    external_id = required_text(values.get("external_id"), errors, "external_id", 100)
+    required_text(values.get("name"), errors, "name", 200)
+    optional_text(values.get("name_native"), errors, "name_native", 200)
+    optional_text(values.get("gender"), errors, "gender", 40)
+    normalise_country(values.get("nationality"), errors, "nationality")
+    if normalise_country(values.get("country"), errors, "country") is None:
+        errors.setdefault("country", "is required")
+    optional_text(values.get("title"), errors, "title", 300)
+    level = values.get("confidentiality") or Confidentiality.PUBLIC.value
+    if member(Confidentiality, level, errors, "confidentiality") and level not in ctx.levels:
+        errors["confidentiality"] = f"{level} is above your clearance"
+    date = _check_status(values, errors, ctx)
+    organization = None
+    if values.get("organization"):
+        organization = ctx.organizations.get(values["organization"].casefold())
+        if organization is None:
+            errors["organization"] = (
+                f"{values['organization']!r} is not an organization in the register "
+                "(add it first, or correct the name)"
+            )
+    optional_text(values.get("role"), errors, "role", 120)
+    charge_rows = _check_charges(values, errors)
+    problems = [Problem(line, column, message) for column, message in errors.items()]
+    if problems:
+        return None, problems
+    assert date is not None  # noqa: S101 - errors raised above
+    row = Row(line, external_id, values, date, organization, charge_rows)
+    return row, []
+
+
+def _check_status(
+    values: dict[str, str], errors: dict[str, str], ctx: _Context
+) -> PartialDate | None:
+    """Check the status columns; the status date when it is valid."""
+    status = values.get("status", "")
+    if not status:
+        errors["status"] = "is required"
+    else:
+        member(CustodyStatus, status, errors, "status")
+    date: PartialDate | None = None
+    raw_date = values.get("status_date", "")
+    if not raw_date:
+        errors["status_date"] = "is required"
+    else:
+        try:
+            date = PartialDate.parse(raw_date)
+        except ValueError as exc:
+            errors["status_date"] = f"{raw_date!r}: {exc}"
+        else:
+            if date.start > ctx.today:
+                errors["status_date"] = f"{raw_date} is in the future"
+    if values.get("status_certainty"):
+        member(Certainty, values["status_certainty"], errors, "status_certainty")
+    optional_text(values.get("status_location"), errors, "status_location", 300)
+    optional_text(values.get("status_source"), errors, "status_source", 300)
+    url = values.get("status_source_url")
+    if url and not url.startswith(("http://", "https://")):
+        errors["status_source_url"] = "must be an http:// or https:// address"
+    if url and not values.get("status_source"):
+        errors["status_source"] = "is required when status_source_url is given"
+    return date
+
+
+def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[ChargeRow]:
+    groups: dict[int, dict[str, str]] = {}
+    for column, value in values.items():
+        match = CHARGE_COLUMN.match(column)
+        if match:
+            groups.setdefault(int(match[1]), {})[match[2]] = value
+    result = []
+    for number in sorted(groups):
+        group = groups[number]
+        prefix = f"charge_{number}_"
+        if not any(group.get(f) for f in CHARGE_FIELDS):
+            continue
+        offence = required_text(group.get("offence"), errors, prefix + "offence", 300)
+        legal_basis = optional_text(group.get("legal_basis"), errors, prefix + "legal_basis", 300)
+        sentence = None
+        if "max_sentence" in group:
+            try:
+                sentence = parse_sentence(group["max_sentence"])
+            except ValueError as exc:
+                errors[prefix + "max_sentence"] = str(exc)
+        stage = group.get("stage") or None
+        if stage is not None:
+            member(LegalStage, stage, errors, prefix + "stage")
+        result.append(ChargeRow(offence, legal_basis, sentence, stage))
+    return result
+
+
+def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> None:
+    """Attach each row's existing case (by external id, else by the register's own id)."""
+    ids = [row.external_id for row in rows]
+    found: dict[str, Case] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = (
+            select(Case)
+            .where(Case.external_id.in_(chunk) | (Case.public_id.in_(chunk)))
+            .options(
+                selectinload(Case.person).selectinload(Person.memberships),
+                selectinload(Case.charges),
+                selectinload(Case.events),
+            )
+        )
+        for case in db.session.scalars(query):
+            if case.external_id in chunk:
+                found[case.external_id] = case
+            elif case.public_id in chunk and case.external_id is None:
+                found.setdefault(case.public_id, case)
+    for row in rows:
+        match = found.get(row.external_id)
+        if match is None:
+            continue
+        if match.confidentiality not in ctx.levels:
+            # Said the same way whatever the case is, so the error reveals nothing about it.
+            problems.append(Problem(row.line, "external_id", "is already used by another case"))
+            continue
+        row.case = match
+        row.changes = _changes(row, match)
+
+
+# -- what a row changes -----------------------------------------------------------------------
+
+
+def _person_input(row: Row, person: Person | None) -> PersonInput:
+    def pick(column: str, current: str | None) -> str | None:
+        value = row.get(column)
+        return current if value is None else (value or None)
+
+    aliases_cell = row.get("aliases")
+    aliases = (
+        (person.aliases if person else [])
+        if aliases_cell is None
+        else [a.strip() for a in aliases_cell.split(ALIAS_SEPARATOR) if a.strip()]
+    )
+    nationality = pick("nationality", person.nationality if person else None)
+    return PersonInput(
+        name=row.get("name") or "",
+        name_native=pick("name_native", person.name_native if person else None),
+        aliases=aliases,
+        gender=pick("gender", person.gender if person else None),
+        birth_date=person.birth if person else None,
+        nationality=nationality.upper() if nationality else None,
+        occupation=person.occupation if person else None,
+        biography=person.biography if person else None,
+    )
+
+
+def _case_input(row: Row, case: Case | None) -> CaseInput:
+    title = row.get("title")
+    confidentiality = row.get("confidentiality")
+    return CaseInput(
+        country=(row.get("country") or "").upper(),
+        title=title or (case.title if case and title is None else row.get("name") or ""),
+        # An empty cell never lowers an existing case's level: only a level written out does.
+        confidentiality=confidentiality or (case.confidentiality if case else "public"),
+        summary=case.summary if case else None,
+        tags=list(case.tags) if case else [],
+        opened_on=case.opened_on if case else None,
+        closed_on=case.closed_on if case else None,
+    )
+
+
+def _person_changed(person: Person, data: PersonInput) -> bool:
+    return (
+        person.name,
+        person.name_native,
+        list(person.aliases),
+        person.gender,
+        person.nationality,
+    ) != (data.name, data.name_native, data.aliases, data.gender, data.nationality)
+
+
+def _case_changed(case: Case, data: CaseInput) -> bool:
+    return (case.country, case.title, case.confidentiality) != (
+        data.country,
+        data.title.strip(),
+        data.confidentiality,
+    )
+
+
+def _has_event(case: Case, row: Row) -> bool:
+    return any(
+        e.status == row.get("status")
+        and e.occurred_on == row.status_date.start
+        and e.occurred_precision == row.status_date.precision.value
+        for e in case.events
+    )
+
+
+def _has_membership(person: Person, row: Row) -> bool:
+    role = row.get("role") or "member"
+    org = row.organization
+    return org is None or any(
+        m.organization_id == org.id and m.role == role for m in person.memberships
+    )
+
+
+def _existing_charge(case: Case, charge: ChargeRow) -> Charge | None:
+    wanted = charge.offence.casefold()
+    return next((c for c in case.charges if c.offence.casefold() == wanted), None)
+
+
+def _charge_input(charge: ChargeRow, existing: Charge | None) -> charges.ChargeInput:
+    stage = charge.stage or (existing.stage if existing else LegalStage.CHARGED.value)
+    keep_imposed = existing is not None and stage == LegalStage.CONVICTED.value
+    return charges.ChargeInput(
+        offence=charge.offence,
+        legal_basis=charge.legal_basis,
+        max_sentence=charge.max_sentence
+        or (existing.max_sentence if existing else Sentence(SentenceKind.UNKNOWN)),
+        stage=stage,
+        filed_on=existing.filed if existing else None,
+        sentence_imposed=existing.sentence_imposed if keep_imposed and existing else None,
+        sentenced_on=existing.sentenced_on if keep_imposed and existing else None,
+        in_absentia=existing.in_absentia if existing else False,
+        sources=list(existing.sources) if existing else [],
+    )
+
+
+def _charge_changed(existing: Charge, data: charges.ChargeInput) -> bool:
+    return (existing.legal_basis, existing.max_sentence, existing.stage) != (
+        data.legal_basis,
+        data.max_sentence,
+        data.stage,
+    )
+
+
+def _changes(row: Row, case: Case) -> list[str]:
+    """What applying the row would change on its existing case, in words."""
+    changes = []
+    if _person_changed(case.person, _person_input(row, case.person)):
+        changes.append("person")
+    if _case_changed(case, _case_input(row, case)):
+        changes.append("case")
+    if not _has_membership(case.person, row):
+        changes.append("membership")
+    if not _has_event(case, row):
+        changes.append(f"status {row.get('status')} on {row.status_date.iso()}")
+    for charge in row.charges:
+        existing = _existing_charge(case, charge)
+        if existing is None:
+            changes.append(f"new charge {charge.offence}")
+        elif _charge_changed(existing, _charge_input(charge, existing)):
+            changes.append(f"charge {charge.offence}")
+    return changes
+
+
+# -- checking a file --------------------------------------------------------------------------
+
+
+def check(data: bytes, user: User | None) -> Report:
+    """Check a whole file against the register without writing anything."""
+    settings = current_app.config["SETTINGS"]
+    if len(data) > settings.import_max_bytes:
+        raise FileTooLarge(settings.import_max_bytes)
+    try:
+        header, records = _records(data, settings.import_max_rows)
+    except ValidationError as exc:
+        return Report([], [Problem(0, "", f"The file {exc.errors['file']}.")])
+    problems = _check_header(header)
+    if problems:
+        return Report([], problems)
+    ctx = _Context.load(user)
+    rows: list[Row] = []
+    first_line: dict[str, int] = {}
+    try:
+        for line, cells in records:
+            if not any(c.strip() for c in cells):
+                continue
+            values = _cells(line, header, cells, problems)
+            row, row_problems = _check_row(line, values, ctx)
+            problems.extend(row_problems)
+            external_id = values.get("external_id", "")
+            if external_id in first_line:
+                problems.append(
+                    Problem(
+                        line,
+                        "external_id",
+                        f"{external_id!r} is also on row {first_line[external_id]}",
+                    )
+                )
+            elif external_id:
+                first_line[external_id] = line
+            if row is not None:
+                rows.append(row)
+    except ValidationError as exc:
+        return Report([], [Problem(0, "", f"The file {exc.errors['file']}.")])
+    if not rows and not problems:
+        problems.append(Problem(0, "", "The file has a header row but no data rows."))
+    _match_cases(rows, ctx, problems)
+    problems.sort(key=lambda p: (p.row, p.column))
+    return Report(rows, problems)
+
+
+# -- applying ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sources:
+    """Status sources by URL (or title), found among the importer's visible sources or created."""
+
+    actor: Actor
+    user: User | None
+    cache: dict[tuple[str, str], Source] = field(default_factory=dict)
+
+    def get(self, title: str | None, url: str | None) -> list[Source]:
+        if not title:
+            return []
+        key = ("url", url) if url else ("title", title)
+        if key not in self.cache:
+            visible = authz.visible_sources(self.user) if self.user else select(Source)
+            condition = Source.url == url if url else Source.title == title
+            found = db.session.scalars(visible.where(condition).limit(1)).first()
+            self.cache[key] = found or sources.create_source(
+                self.actor, sources.SourceInput(title=title, url=url)
+            )
+        return [self.cache[key]]
+
+
+def _status_input(row: Row, found: _Sources) -> StatusInput:
+    return StatusInput(
+        status=row.get("status") or "",
+        occurred_on=row.status_date,
+        location=row.get("status_location"),
+        description=row.get("status_description"),
+        certainty=row.get("status_certainty") or Certainty.CONFIRMED.value,
+        sources=found.get(row.get("status_source"), row.get("status_source_url")),
+    )
+
+
+def _apply_row(actor: Actor, row: Row, found: _Sources) -> int:
+    """Write one row; the number of status events it recorded."""
+    events = 0
+    case = row.case
+    if case is None:
+        person = create_person(actor, _person_input(row, None))
+        case = create_case(actor, person, _case_input(row, None), _status_input(row, found))
+        case.external_id = row.external_id
+        events += 1
+    else:
+        person = case.person
+        person_data = _person_input(row, person)
+        if _person_changed(person, person_data):
+            update_person(actor, person, person_data)
+        case_data = _case_input(row, case)
+        if _case_changed(case, case_data):
+            update_case(actor, case, case_data)
+        if not _has_event(case, row):
+            record_status(actor, case, _status_input(row, found))
+            events += 1
+    if not _has_membership(person, row):
+        assert row.organization is not None  # noqa: S101 - _has_membership is True otherwise
+        add_membership(actor, person, row.organization, row.get("role"))
+    for charge in row.charges:
+        existing = _existing_charge(case, charge)
+        data = _charge_input(charge, existing)
+        if existing is None:
+            charges.add_charge(actor, case, data)
+        elif _charge_changed(existing, data):
+            charges.update_charge(actor, existing, data)
+    return events
+
+
+def apply(
+    actor: Actor,
+    report: Report,
+    *,
+    sha256: str,
+    import_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Write every row of a clean report; the caller commits once (or rolls back on error).
+
+    The audit log gets each change from its service, then one ``import.apply`` entry naming the
+    stored import (``import_id``) or the file's hash, with the counts and the rows changed.
+    """
+    if not report.ok:
+        raise ValidationError({"file": "has problems; nothing was imported"})
+    user = actor if isinstance(actor, User) else None
+    summary = report.summary()
+    found = _Sources(actor, user)
+    events = 0
+    changed = [row for row in report.rows if row.action != "unchanged"]
+    step = max(1, len(changed) // 50)  # about fifty progress reports per import
+    for done, row in enumerate(changed, 1):
+        try:
+            events += _apply_row(actor, row, found)
+        except ValidationError as exc:
+            # Checked above, so only a rule the check does not repeat can land here.
+            first = next(iter(exc.errors.items()))
+            raise ValidationError({"file": f"row {row.line}, {first[0]}: {first[1]}"}) from None
+        if progress and done % step == 0:
+            progress(done, len(changed))
+    summary["status_events"] = events
+    if changed:
+        audit.record(
+            actor,
+            "import.apply",
+            "import",
+            import_id or f"file:{sha256[:16]}",
+            after={**summary, "sha256": sha256, "external_ids": [r.external_id for r in changed]},
+        )
+    db.session.flush()
+    return summary
+
+
+# -- the staged import (web and API) ----------------------------------------------------------
+
+
+def _problem_dicts(report: Report) -> list[dict[str, Any]]:
+    return [p.as_dict() for p in report.problems[:MAX_REPORTED_PROBLEMS]]
+
+
+def stage(user: User, filename: str, data: bytes) -> tuple[Import, Report]:
+    """Check an uploaded file and keep it for the preview; nothing in the register changes."""
+    report = check(data, user)
+    record = Import(
+        requested_by=user,
+        filename=(filename or "upload.csv")[:255],
+        content=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        rows=len(report.rows) if report.ok else 0,
+        state=(ImportState.PREVIEWED if report.ok else ImportState.INVALID).value,
+        errors=_problem_dicts(report),
+        summary=report.summary() if report.ok else {},
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record, report
+
+
+def confirm(user: User, record: Import) -> Import:
+    """Apply a previewed import now when it is small, else queue it for a worker.
+
+    A small import is applied in the caller's transaction (commit it); on a validation error
+    the caller rolls back and the import is marked failed by :func:`fail`.
+    """
+    if record.state != ImportState.PREVIEWED.value:
+        raise ValidationError({"import": f"is {record.state}, not waiting for confirmation"})
+    settings = current_app.config["SETTINGS"]
+    if record.rows > settings.import_inline_rows:
+        record.state = ImportState.QUEUED.value
+        jobs.after_commit(APPLY_TASK, record.public_id)
+        return record
+    run(user, record)
+    return record
+
+
+def run(user: User, record: Import, progress: Callable[[int, int], None] | None = None) -> None:
+    """Check the stored file again (the register may have changed) and apply it."""
+    report = check(record.content, user)
+    if not report.ok:
+        record.errors = _problem_dicts(report)
+        raise ValidationError(
+            {"file": "changed problems since the preview: " + str(report.problems[0])}
+        )
+    record.summary = apply(
+        user, report, sha256=record.sha256, import_id=record.public_id, progress=progress
+    )
+    record.state = ImportState.DONE.value
+    record.progress = 100
+    record.finished_at = utcnow()
+    db.session.flush()
+
+
+def fail(public_id: str, reason: str, errors: list[dict[str, Any]] | None = None) -> None:
+    """Mark an import failed in a fresh transaction (after the caller rolled its work back)."""
+    record = db.session.scalars(select(Import).where(Import.public_id == public_id)).one()
+    record.state = ImportState.FAILED.value
+    record.failure = reason
+    if errors is not None:
+        record.errors = errors
+    record.finished_at = utcnow()
+    db.session.commit()
+
+
+def own_imports(user: User, limit: int = 20) -> list[Import]:
+    """The user's latest imports."""
+    return list(
+        db.session.scalars(
+            select(Import)
+            .where(Import.requested_by_id == user.id)
+            .order_by(Import.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# -- the worker's side ------------------------------------------------------------------------
+
+
+def claim(public_id: str) -> Import | None:
+    """Move a queued import to running and commit; ``None`` when another worker has it."""
+    claimed = db.session.execute(
+        update(Import)
+        .where(Import.public_id == public_id, Import.state == ImportState.QUEUED.value)
+        .values(state=ImportState.RUNNING.value, progress=1, started_at=utcnow())
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return db.session.scalars(select(Import).where(Import.public_id == public_id)).one()
+
+
+def progress_writer(public_id: str) -> Callable[[int, int], None] | None:
+    """Record progress in a transaction of its own, so pages see it while the import runs.
+
+    SQLite has one writer at a time, and the import is that writer until it commits: there,
+    progress shows only when the import is done.
+    """
+    if db.engine.dialect.name == "sqlite":
+        return None
+
+    def write(done: int, total: int) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(Import)
+                .where(Import.public_id == public_id)
+                .values(progress=max(1, min(99, 100 * done // max(total, 1))))
+            )
+
+    return write
+
+
+def requeue_stale(queued_after: dt.timedelta, running_after: dt.timedelta) -> list[str]:
+    """Imports whose message was lost (broker down) or whose worker died: queue them again.
+
+    Applying is one transaction, so a worker that died wrote nothing and a retry is safe.
+    """
+    now = utcnow()
+    stale = list(
+        db.session.scalars(
+            select(Import).where(
+                (
+                    (Import.state == ImportState.QUEUED.value)
+                    & (Import.created_at < now - queued_after)
+                )
+                | (
+                    (Import.state == ImportState.RUNNING.value)
+                    & (Import.started_at < now - running_after)
+                )
+            )
+        )
+    )
+    for record in stale:
+        record.state = ImportState.QUEUED.value
+        record.progress = 0
+        jobs.after_commit(APPLY_TASK, record.public_id)
+    return [record.public_id for record in stale]

@@ -1,0 +1,162 @@
+"""Bulk data in the web UI: exports (CSV, JSON, Popolo), the import template, and CSV imports
+with a preview step: upload → every problem by row and column, or what will change → confirm.
+
+Exports show what the user is cleared for; imports are for editors and admins, and an import is
+visible to the user who made it and to admins (:func:`monitor.authz.get_import`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from monitor import authz
+from monitor.authz import Action
+from monitor.extensions import db
+from monitor.models.base import utcnow
+from monitor.models.imports import ImportState
+from monitor.services import ValidationError, exports, imports, popolo
+from monitor.web.helpers import actor, login_required_blueprint
+
+bp = login_required_blueprint("data", __name__)
+
+REFRESH_SECONDS = 2
+PREVIEW_ROWS = 200
+# Room for the multipart envelope around a file of the largest accepted size.
+ENVELOPE_BYTES = 64 * 1024
+
+
+def _download(body: Iterator[str] | str, mimetype: str, name: str) -> Response:
+    response = Response(
+        stream_with_context(body) if not isinstance(body, str) else body,
+        mimetype=mimetype,
+    )
+    stem, _, extension = name.rpartition(".")
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.{extension}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/data")
+def index() -> ResponseReturnValue:
+    """Exports for everyone; the import form and one's own imports for editors."""
+    can_import = authz.can(current_user, Action.WRITE)
+    mine = imports.own_imports(actor()) if can_import else []
+    settings = current_app.config["SETTINGS"]
+    return render_template(
+        "data/index.html", can_import=can_import, imports=mine, settings=settings
+    )
+
+
+@bp.get("/data/cases.csv")
+def cases_csv() -> ResponseReturnValue:
+    """Every case the user may see (or one organization's members), in the import's columns."""
+    organization = None
+    if request.args.get("organization"):
+        organization = authz.get_organization(request.args["organization"], current_user)
+    name = f"cases-{organization.short_name or organization.public_id}" if organization else "cases"
+    body = exports.cases_csv(actor(), organization)
+    return _download(body, "text/csv; charset=utf-8", f"{name}.csv")
+
+
+@bp.get("/data/cases.json")
+def cases_json() -> ResponseReturnValue:
+    """Everything about the cases the user may see, as JSON."""
+    return _download(exports.cases_json(actor()), "application/json", "cases.json")
+
+
+@bp.get("/data/popolo.json")
+def popolo_json() -> ResponseReturnValue:
+    """People, organizations and memberships in the Popolo standard."""
+    document = json.dumps(popolo.popolo_export(actor()), ensure_ascii=False, indent=1)
+    return _download(document, "application/json", "popolo.json")
+
+
+@bp.get("/data/template.csv")
+def template() -> ResponseReturnValue:
+    """The import template: every column and one example row."""
+    return _download(exports.template_csv(), "text/csv; charset=utf-8", "import-template.csv")
+
+
+@bp.post("/data/imports")
+def upload() -> ResponseReturnValue:
+    """Check an uploaded CSV file and show the preview (nothing is written yet)."""
+    authz.require(current_user, Action.WRITE)
+    settings = current_app.config["SETTINGS"]
+    request.max_content_length = settings.import_max_bytes + ENVELOPE_BYTES
+    too_large = f"The file is larger than the limit of {settings.import_max_bytes:,} bytes."
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        return _index_with_error(too_large, 413)
+    if upload is None or not upload.filename:
+        return _index_with_error("Choose a CSV file to upload.", 422)
+    data = upload.read(settings.import_max_bytes + 1)
+    try:
+        record, _ = imports.stage(actor(), upload.filename, data)
+    except imports.FileTooLarge:
+        return _index_with_error(too_large, 413)
+    db.session.commit()
+    return redirect(url_for("data.detail", public_id=record.public_id))
+
+
+def _index_with_error(message: str, status: int) -> ResponseReturnValue:
+    flash(message, "error")
+    return index(), status  # type: ignore[return-value]
+
+
+@bp.get("/data/imports/<public_id>")
+def detail(public_id: str) -> ResponseReturnValue:
+    """An import's problems, its preview, its progress or its outcome."""
+    record = authz.get_import(public_id, current_user)
+    preview = None
+    if record.state == ImportState.PREVIEWED.value:
+        report = imports.check(record.content, actor())
+        preview = report.rows[:PREVIEW_ROWS]
+    active = record.state in {ImportState.QUEUED.value, ImportState.RUNNING.value}
+    response = current_app.make_response(
+        render_template(
+            "data/import.html",
+            record=record,
+            preview=preview,
+            preview_limit=PREVIEW_ROWS,
+            refresh=REFRESH_SECONDS if active else None,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/data/imports/<public_id>/confirm")
+def confirm(public_id: str) -> ResponseReturnValue:
+    """Apply a previewed import: now when small, else by a worker (the page shows progress)."""
+    record = authz.get_import(public_id, current_user)
+    try:
+        imports.confirm(actor(), record)
+        db.session.commit()
+    except ValidationError as exc:
+        errors = list(record.errors)
+        db.session.rollback()
+        imports.fail(public_id, str(exc.errors.get("file", exc)), errors)
+        flash("Nothing was imported: the file no longer checks out.", "error")
+        return redirect(url_for("data.detail", public_id=public_id))
+    if record.state == ImportState.DONE.value:
+        flash("Imported.", "success")
+    else:
+        flash("The import is queued; this page follows its progress.", "success")
+    return redirect(url_for("data.detail", public_id=public_id))

@@ -1,0 +1,447 @@
+"""CSV import and the cases CSV export: whole files in, every problem named, none half-written."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from monitor.extensions import db
+from monitor.models import (
+    AuditEntry,
+    Case,
+    Charge,
+    Import,
+    Membership,
+    Organization,
+    Person,
+    Source,
+    StatusEvent,
+    User,
+)
+from monitor.services import ValidationError, audit, exports, imports
+from monitor.services.csv_format import header
+from tests.conftest import Backend, make_user
+
+HEADER = header(2)
+
+
+def csv_bytes(rows: list[dict[str, str]], columns: list[str] = HEADER) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return buffer.getvalue().encode()
+
+
+def mp(n: int, **overrides: str) -> dict[str, str]:
+    """A CNRP MP row, as a group would fill in the template."""
+    row = {
+        "external_id": f"CNRP-{n:02d}",
+        "name": f"Member {n}",
+        "name_native": f"សមាជិក {n}",
+        "aliases": f"M{n}; Member No. {n}",
+        "organization": "CNRP",
+        "role": "member of parliament",
+        "country": "KH",
+        "confidentiality": "public",
+        "status": "fled",
+        "status_date": "2017-10",
+        "status_source": "CNRP MPs flee ‘dictator’",
+        "status_source_url": "https://example.org/afp-cnrp",
+        "charge_1_offence": "Incitement",
+        "charge_1_legal_basis": "Criminal Code art. 495",
+        "charge_1_max_sentence": "2 years",
+        "charge_1_stage": "charged",
+    }
+    row.update(overrides)
+    return row
+
+
+def fingerprint() -> dict[str, int]:
+    """Row counts of everything an import may write."""
+    db.session.expire_all()
+    return {
+        model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) or 0
+        for model in (Person, Case, Charge, StatusEvent, Membership, Source, AuditEntry)
+    }
+
+
+@pytest.fixture
+def editor(demo: dict[str, str]) -> User:
+    return make_user("editor", "confidential")
+
+
+@pytest.fixture
+def run_import(editor: User) -> Callable[[bytes], dict[str, int]]:
+    def run(data: bytes) -> dict[str, int]:
+        report = imports.check(data, editor)
+        assert report.ok, [str(p) for p in report.problems]
+        summary = imports.apply(editor, report, sha256="test")
+        db.session.commit()
+        return summary
+
+    return run
+
+
+def problems_of(data: bytes, user: User) -> list[str]:
+    return [str(p) for p in imports.check(data, user).problems]
+
+
+def test_ten_mps_two_typos_named_then_fixed_and_imported(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    rows = [mp(n) for n in range(1, 11)]
+    rows[2]["status"] = "jialed"  # row 4 of the file
+    rows[6]["status_date"] = "2017-13"  # row 8
+    before = fingerprint()
+
+    report = imports.check(csv_bytes(rows), editor)
+
+    assert [(p.row, p.column) for p in report.problems] == [(4, "status"), (8, "status_date")]
+    assert "must be one of: at_liberty, jailed" in report.problems[0].message
+    assert "2017-13" in report.problems[1].message
+    with pytest.raises(ValidationError):
+        imports.apply(editor, report, sha256="x")
+    assert fingerprint() == before
+
+    rows[2]["status"] = "jailed"
+    rows[6]["status_date"] = "2017-11"
+    summary = run_import(csv_bytes(rows))
+
+    assert summary == {"rows": 10, "create": 10, "update": 0, "unchanged": 0, "status_events": 10}
+    cnrp = db.session.scalars(select(Organization).where(Organization.short_name == "CNRP")).one()
+    members = {m.person.name: m for m in cnrp.memberships}
+    assert {f"Member {n}" for n in range(1, 11)} <= set(members)
+    three = db.session.scalars(select(Case).where(Case.external_id == "CNRP-03")).one()
+    assert (three.status, three.since and three.since.iso()) == ("jailed", "2017-10")
+    assert three.person.name_native == "សមាជិក 3"
+    assert three.person.aliases == ["M3", "Member No. 3"]
+    assert three.max_exposure is not None
+    assert three.max_exposure.human() == "2 years"
+    assert [s.url for s in three.events[0].sources] == ["https://example.org/afp-cnrp"]
+    # One source for the ten rows citing the same URL.
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Source)
+            .where(Source.url == "https://example.org/afp-cnrp")
+        )
+        == 1
+    )
+    assert audit.verify().ok
+    applied = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "import.apply")
+    ).one()
+    assert applied.after is not None
+    assert applied.after["create"] == 10
+
+
+def test_reimporting_the_same_file_changes_nothing(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    data = csv_bytes([mp(n) for n in range(1, 6)])
+    run_import(data)
+    before = fingerprint()
+
+    summary = run_import(data)
+
+    assert summary == {"rows": 5, "create": 0, "update": 0, "unchanged": 5, "status_events": 0}
+    assert fingerprint() == before
+
+
+def test_a_changed_status_records_an_event_and_alerts_like_a_manual_change(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    run_import(csv_bytes([mp(1), mp(2)]))
+    db.session.execute(StatusEvent.__table__.update().values(alerts_pending=False))
+    db.session.commit()
+
+    summary = run_import(csv_bytes([mp(1, status="jailed", status_date="2018-02-03"), mp(2)]))
+
+    assert summary["update"] == 1
+    assert summary["status_events"] == 1
+    case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-01")).one()
+    assert case.status == "jailed"
+    latest = max(case.events, key=lambda e: e.occurred_on)
+    assert (latest.previous_status, latest.changed_current, latest.alerts_pending) == (
+        "fled",
+        True,
+        True,
+    )
+    # A back-filled older event changes the history, not the current status, and alerts nobody.
+    run_import(csv_bytes([mp(1, status="at_liberty", status_date="2016"), mp(2)]))
+    db.session.refresh(case)
+    assert case.status == "jailed"
+    backfill = min(case.events, key=lambda e: e.occurred_on)
+    assert (backfill.status, backfill.alerts_pending) == ("at_liberty", False)
+
+
+def test_charges_are_matched_by_offence_and_updated(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    run_import(csv_bytes([mp(1)]))
+    run_import(
+        csv_bytes(
+            [
+                mp(
+                    1,
+                    charge_1_max_sentence="5 years",
+                    charge_2_offence="Treason",
+                    charge_2_max_sentence="life",
+                )
+            ]
+        )
+    )
+    case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-01")).one()
+    assert [(c.offence, c.max_sentence.human()) for c in case.charges] == [
+        ("Incitement", "5 years"),
+        ("Treason", "life imprisonment"),
+    ]
+    assert case.max_exposure is not None
+    assert case.max_exposure.human() == "life imprisonment"
+
+
+BAD_ROWS = [
+    pytest.param({"status": "arrested"}, "status", "must be one of", id="unknown status"),
+    pytest.param(
+        {"status_date": "2017-02-30"},
+        "status_date",
+        "not a real calendar date",
+        id="impossible date",
+    ),
+    pytest.param({"status_date": "30/09/2017"}, "status_date", "YYYY-MM-DD", id="bad date"),
+    pytest.param({"status_date": "2999-01"}, "status_date", "in the future", id="future date"),
+    pytest.param(
+        {"charge_1_max_sentence": "-5 years"},
+        "charge_1_max_sentence",
+        "negative",
+        id="negative sentence",
+    ),
+    pytest.param(
+        {"charge_1_max_sentence": "thirty"},
+        "charge_1_max_sentence",
+        "is not a sentence",
+        id="unparseable sentence",
+    ),
+    pytest.param(
+        {"organization": "CNPR"},
+        "organization",
+        "'CNPR' is not an organization",
+        id="unknown organization",
+    ),
+    pytest.param({"name": ""}, "name", "is required", id="missing name"),
+    pytest.param({"country": "Cambodia"}, "country", "ISO 3166-1", id="country name"),
+    pytest.param(
+        {"name": '=HYPERLINK("http://evil.example","x")'},
+        "name",
+        "spreadsheet formula",
+        id="formula",
+    ),
+    pytest.param({"aliases": "@SUM(A1)"}, "aliases", "spreadsheet formula", id="at formula"),
+    pytest.param(
+        {"status_source_url": "javascript:alert(1)"}, "status_source_url", "http", id="bad url"
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "column", "message"), BAD_ROWS)
+def test_a_bad_cell_is_named_by_row_and_column_and_nothing_is_written(
+    app: Flask, editor: User, change: dict[str, str], column: str, message: str
+) -> None:
+    before = fingerprint()
+    problems = imports.check(csv_bytes([mp(1), mp(2, **change), mp(3)]), editor).problems
+    assert [(p.row, p.column) for p in problems] == [(3, column)]
+    assert message in problems[0].message
+    assert fingerprint() == before
+
+
+def test_a_duplicated_external_id_names_both_rows(app: Flask, editor: User) -> None:
+    problems = problems_of(csv_bytes([mp(1), mp(2), mp(3, external_id="CNRP-01")]), editor)
+    assert problems == ["row 4, column external_id: 'CNRP-01' is also on row 2"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(b"", "The file is empty.", id="empty"),
+        pytest.param(csv_bytes([]), "no data rows", id="header only"),
+        pytest.param(
+            csv_bytes([mp(1, name="Sochua Mu")]).replace(b"Sochua", "Sôchua".encode("latin-1")),
+            "is not UTF-8 (byte 0xF4",
+            id="latin-1",
+        ),
+        pytest.param(b"\x00\x01binary", "NUL bytes", id="binary"),
+    ],
+)
+def test_files_that_are_not_utf8_csv_are_refused_with_a_message(
+    app: Flask, editor: User, data: bytes, message: str
+) -> None:
+    before = fingerprint()
+    problems = problems_of(data, editor)
+    assert len(problems) == 1
+    assert message in problems[0]
+    assert fingerprint() == before
+
+
+def test_utf8_with_bom_is_accepted(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    assert run_import(b"\xef\xbb\xbf" + csv_bytes([mp(1)]))["create"] == 1
+
+
+def test_wrong_headers_are_each_named(app: Flask, editor: User) -> None:
+    columns = [c for c in HEADER if c != "status"] + ["custody", "name"]
+    data = csv_bytes([], columns).replace(b"\n", b"\n", 1) + b"x\n"
+    problems = problems_of(data, editor)
+    assert problems == [
+        "row 1, column custody: is not a column this import knows (see the template)",
+        "row 1, column name: appears twice in the header row",
+        "row 1, column status: is missing from the header row",
+    ]
+
+
+def test_size_and_row_limits(app: Flask, editor: User) -> None:
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = type(settings)(
+        **{**settings.__dict__, "import_max_bytes": 2000, "import_max_rows": 3}
+    )
+    with pytest.raises(imports.FileTooLarge, match="larger than the limit of 2,000 bytes"):
+        imports.check(csv_bytes([mp(n) for n in range(1, 10)]), editor)
+    app.config["SETTINGS"] = type(settings)(**{**settings.__dict__, "import_max_rows": 3})
+    problems = problems_of(csv_bytes([mp(n) for n in range(1, 5)]), editor)
+    assert problems == ["row 0: The file has 4 rows; at most 3 are accepted at once."]
+
+
+def test_clearance_limits_what_an_import_may_write(app: Flask, demo: dict[str, str]) -> None:
+    restricted = make_user("editor", "restricted")
+    problems = problems_of(csv_bytes([mp(1, confidentiality="confidential")]), restricted)
+    assert problems == ["row 2, column confidentiality: confidential is above your clearance"]
+
+    admin = make_user("admin", "confidential")
+    report = imports.check(csv_bytes([mp(1, confidentiality="confidential")]), admin)
+    imports.apply(admin, report, sha256="x")
+    db.session.commit()
+    # The same external id from someone not cleared for that case: refused, revealing nothing.
+    problems = problems_of(csv_bytes([mp(1, confidentiality="public")]), restricted)
+    assert problems == ["row 2, column external_id: is already used by another case"]
+
+
+def test_the_export_reimports_cleanly_and_neutralises_formulas(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    run_import(csv_bytes([mp(1, title="'=1+1 is not a formula"), mp(2)]))
+    case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-01")).one()
+    assert case.title == "=1+1 is not a formula"
+    before = fingerprint()
+
+    exported = "".join(exports.cases_csv(editor)).encode()
+
+    text = exported.decode("utf-8-sig")
+    assert "'=1+1 is not a formula" in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["external_id"] for r in rows} >= {"CNRP-01", "CNRP-02"}
+    kem = next(r for r in rows if r["name"] == "Kem Sokha")
+    assert (kem["name_native"], kem["status"], kem["status_date"]) == (
+        "កឹម សុខា",
+        "jailed",
+        "2017-09",
+    )
+    assert kem["charge_1_max_sentence"] == "30 years"
+    summary = run_import(exported)
+    assert summary["create"] == 0
+    assert summary["update"] == 0
+    assert fingerprint() == before
+
+
+def test_the_export_leaves_out_cases_above_the_clearance(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    run_import(csv_bytes([mp(1, confidentiality="confidential", name="Hidden Person")]))
+    viewer = make_user("viewer", "public")
+    text = "".join(exports.cases_csv(viewer))
+    assert "Kem Sokha" in text
+    assert "Hidden Person" not in text
+    full = "".join(exports.cases_json(viewer))
+    assert "Kem Sokha" in full
+    assert "Hidden Person" not in full
+    assert "Hidden Person" in "".join(exports.cases_json(editor))
+
+
+def test_the_template_imports_as_it_is(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    summary = run_import(exports.template_csv().encode())
+    assert summary["create"] == 1
+    case = db.session.scalars(select(Case).where(Case.external_id == "KH-0001")).one()
+    assert (case.person.name_native, case.status) == ("កឹម សុខា", "jailed")
+
+
+def test_the_command_line_import(app: Flask, editor: User, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([mp(1), mp(2, status_date="2017-02-30")]))
+    before = fingerprint()
+    result = runner.invoke(args=["import-csv", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.csv: row 3, column status_date: '2017-02-30': not a real calendar date" in (
+        result.output
+    )
+    assert fingerprint() == before
+
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes([mp(1), mp(2)]))
+    dry = runner.invoke(args=["import-csv", str(good), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "2 rows: 2 new, 0 to update, 0 unchanged (dry run: nothing written)" in dry.output
+    assert fingerprint() == before
+
+    done = runner.invoke(args=["import-csv", str(good), "--user", editor.email])
+    assert done.exit_code == 0, done.output
+    assert "2 rows: 2 new, 0 updated, 0 unchanged, 2 status events recorded" in done.output
+    again = runner.invoke(args=["import-csv", str(good)])
+    assert "0 new, 0 updated, 2 unchanged, 0 status events recorded" in again.output
+
+
+def test_an_empty_confidentiality_cell_keeps_the_level_of_an_existing_case(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    run_import(csv_bytes([mp(1, confidentiality="confidential")]))
+    summary = run_import(csv_bytes([mp(1, confidentiality="")]))
+    assert summary["unchanged"] == 1
+    case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-01")).one()
+    assert case.confidentiality == "confidential"
+
+
+def test_progress_is_visible_to_other_connections_while_an_import_runs(
+    app: Flask, editor: User, backend: Backend
+) -> None:
+    record, report = imports.stage(editor, "mps.csv", csv_bytes([mp(n) for n in range(1, 11)]))
+    assert report.ok
+    record.state = "running"
+    db.session.commit()
+    write = imports.progress_writer(record.public_id)
+    if backend.name == "sqlite":
+        # One writer at a time: the import is it until it commits, so no progress in between.
+        assert write is None
+        return
+    assert write is not None
+    seen: list[int] = []
+
+    def spy(done: int, total: int) -> None:
+        write(done, total)
+        with db.engine.connect() as other:  # what a web page would read meanwhile
+            query = select(Import.progress).where(Import.public_id == record.public_id)
+            seen.append(int(other.scalar(query) or 0))
+
+    imports.run(editor, record, spy)
+    db.session.commit()
+
+    assert seen == [10, 20, 30, 40, 50, 60, 70, 80, 90, 99]
+    assert (record.state, record.progress) == ("done", 100)

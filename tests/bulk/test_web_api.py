@@ -1,0 +1,185 @@
+"""Imports and exports as a user meets them: the web pages (upload, preview, confirm, progress),
+the API, and a large import applied by a real Celery worker."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+import sys
+import time
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from monitor.extensions import db
+from monitor.models import Case, Import, Organization
+from tests.api.conftest import Api
+from tests.bulk.test_imports import csv_bytes, fingerprint, mp
+from tests.conftest import client_for, csrf_token
+from tests.worker_process import celery_worker, log_text
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def upload(browser: FlaskClient, data: bytes, name: str = "mps.csv") -> str:
+    """Upload a file through the form; the import page's path."""
+    response = browser.post(
+        "/data/imports",
+        data={"csrf_token": csrf_token(browser, "/data"), "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response.headers["Location"]
+
+
+def confirm(browser: FlaskClient, page: str) -> str:
+    response = browser.post(f"{page}/confirm", data={"csrf_token": csrf_token(browser, page)})
+    assert response.status_code == 302
+    return browser.get(page).get_data(as_text=True)
+
+
+def test_new_user_imports_ten_mps_after_fixing_two_typos(app: Flask, demo: dict[str, str]) -> None:
+    editor = client_for(app, "editor")
+    template = editor.get("/data/template.csv")
+    assert template.status_code == 200
+    assert template.mimetype == "text/csv"
+    header = next(csv.reader(io.StringIO(template.get_data(as_text=True).lstrip("\ufeff"))))
+    assert header[:3] == ["external_id", "name", "name_native"]
+
+    rows = [mp(n) for n in range(1, 11)]
+    rows[3]["charge_1_max_sentence"] = "2 yeras"  # row 5
+    rows[8]["organization"] = "CNPR"  # row 10
+    before = fingerprint()
+    page = upload(editor, csv_bytes(rows))
+    text = editor.get(page).get_data(as_text=True)
+    assert "Nothing was imported" in text
+    problems = re.findall(r"<tr><td>(\d+)</td><td>([a-z_0-9]+)</td>", text)
+    assert problems == [("5", "charge_1_max_sentence"), ("10", "organization")]
+    assert "&#39;CNPR&#39; is not an organization" in text
+    assert fingerprint() == before
+
+    rows[3]["charge_1_max_sentence"] = "2 years"
+    rows[8]["organization"] = "CNRP"
+    page = upload(editor, csv_bytes(rows))
+    preview = editor.get(page).get_data(as_text=True)
+    assert "<strong>10</strong> new cases" in preview
+    assert fingerprint() == before  # the preview writes nothing to the register
+
+    done = confirm(editor, page)
+
+    assert "<strong>10</strong> new cases" in done
+    assert "10 status events recorded" in done
+    cnrp = db.session.scalars(select(Organization).where(Organization.short_name == "CNRP")).one()
+    org_page = editor.get(f"/organizations/{cnrp.public_id}").get_data(as_text=True)
+    for n in range(1, 11):
+        assert f"Member {n}<" in org_page or f"Member {n} " in org_page
+    # Confirming twice does not import twice.
+    editor.post(f"{page}/confirm", data={"csrf_token": csrf_token(editor, page)})
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 13
+
+
+def test_upload_escapes_what_the_file_says(app: Flask, demo: dict[str, str]) -> None:
+    editor = client_for(app, "editor")
+    page = upload(editor, csv_bytes([mp(1, name="<script>alert(1)</script>")]))
+    text = editor.get(page).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_a_file_over_the_limit_is_refused_with_413(app: Flask, demo: dict[str, str]) -> None:
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], import_max_bytes=1000)
+    editor = client_for(app, "editor")
+    before = fingerprint()
+    response = editor.post(
+        "/data/imports",
+        data={
+            "csrf_token": csrf_token(editor, "/data"),
+            "file": (io.BytesIO(csv_bytes([mp(n) for n in range(1, 30)])), "big.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "larger than the limit of 1,000 bytes" in response.get_data(as_text=True)
+    assert fingerprint() == before
+
+
+def test_viewers_export_but_cannot_import(app: Flask, demo: dict[str, str]) -> None:
+    viewer = client_for(app, "viewer", "public")
+    page = viewer.get("/data").get_data(as_text=True)
+    assert "Cases (CSV)" in page
+    assert "Check the file" not in page
+    exported = viewer.get("/data/cases.csv")
+    assert exported.headers["Content-Disposition"].startswith('attachment; filename="cases-')
+    assert "Kem Sokha" in exported.get_data(as_text=True)
+    assert viewer.post("/data/imports", data={}).status_code in {400, 403}
+
+
+def test_api_dry_run_import_problems_and_size_limit(
+    app: Flask, demo: dict[str, str], editor_api: Api, viewer_api: Api
+) -> None:
+    data = csv_bytes([mp(1), mp(2)])
+    before = fingerprint()
+
+    dry = editor_api.post("/imports?dry_run=true", data=data, content_type="text/csv")
+    assert dry.status_code == 200
+    assert dry.json is not None
+    assert dry.json["summary"] == {"rows": 2, "create": 2, "update": 0, "unchanged": 0}
+    assert fingerprint() == before
+
+    bad = editor_api.post("/imports", data=csv_bytes([mp(1), mp(2, status="gone")]))
+    assert bad.status_code == 422
+    assert bad.json is not None
+    assert bad.json["errors"] == {"file": "has 1 problem; nothing was imported"}
+    assert bad.json["problems"][0]["row"] == 3
+    assert bad.json["problems"][0]["column"] == "status"
+    assert fingerprint() == before
+
+    done = editor_api.post("/imports", data=data)
+    assert done.status_code == 201
+    assert done.json is not None
+    assert done.json["state"] == "done"
+    assert editor_api.get(done.json["url"]).json["summary"]["create"] == 2  # type: ignore[index]
+
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], import_max_bytes=100)
+    large = editor_api.post("/imports", data=data)
+    assert large.status_code == 413
+    assert large.json == {"errors": {"file": "is larger than the limit of 100 bytes"}}
+
+    assert viewer_api.post("/imports", data=data).status_code == 403
+    exported = viewer_api.get("/exports/cases.csv")
+    assert exported.mimetype == "text/csv"
+    assert "CNRP-01" in exported.get_data(as_text=True)
+    popolo = viewer_api.get("/exports/popolo.json").json
+    assert popolo is not None
+    assert "Kem Sokha" in {p["name"] for p in popolo["persons"]}
+
+
+def test_a_large_import_runs_on_a_worker_with_progress(
+    app: Flask, demo: dict[str, str], tmp_path: Path
+) -> None:
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], import_inline_rows=5)
+    editor = client_for(app, "editor")
+    page = upload(editor, csv_bytes([mp(n) for n in range(1, 41)]))
+    queued = confirm(editor, page)
+    assert "Waiting for a worker" in queued
+    assert '<meta http-equiv="refresh"' in queued
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 3  # nothing yet
+
+    log = tmp_path / "worker.log"
+    with celery_worker(app, log) as worker:
+        deadline = time.monotonic() + 120
+        state = "queued"
+        while time.monotonic() < deadline and state not in {"done", "failed"}:
+            assert worker.poll() is None, log_text(log)
+            time.sleep(0.5)
+            db.session.expire_all()
+            state = db.session.scalars(select(Import.state)).one()
+        assert state == "done", log_text(log)
+    text = editor.get(page).get_data(as_text=True)
+    assert "<strong>40</strong> new cases" in text
+    assert '<meta http-equiv="refresh"' not in text
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 43
