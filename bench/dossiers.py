@@ -211,7 +211,9 @@ def measure(app: Any, name: str, kind: str, target: str, runs: int) -> Timing:
             project_first = run % 2 == 0  # alternate the order, so neither side gains from it
             if project_first:
                 took = _produce(public_id, settings)
-            # The same data the render reads (a queued dossier's snapshot is as good).
+            # The same data the render reads (a queued dossier's snapshot is as good), in a
+            # transaction of its own, as the render takes it.
+            db.session.commit()
             snapshot = dossiers.take_snapshot(public_id, settings)
             db.session.commit()
             html = assemble(snapshot.content, snapshot_at=snapshot.taken_at, generated_at=utcnow())

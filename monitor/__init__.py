@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         app, db, directory=str(PROJECT_ROOT / "monitor" / "migrations"), render_as_batch=True
     )
     login_manager.init_app(app)
+    # Before CSRFProtect, which reads the form (and so the whole body) ahead of any view.
+    app.before_request(_upload_limit)
     csrf.init_app(app)
     limiter.init_app(app)
 
@@ -78,6 +80,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_template_helpers(app)
     return app
+
+
+# Endpoints that take a CSV file: they accept up to MONITOR_IMPORT_MAX_BYTES (plus room for the
+# multipart envelope); every other request keeps the app-wide MAX_CONTENT_LENGTH.
+UPLOAD_ENDPOINTS = frozenset({"data.upload", "api.create_import"})
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
+
+
+def _upload_limit() -> None:
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        limit = _current_settings().import_max_bytes + UPLOAD_ENVELOPE_BYTES
+        request.max_content_length = limit
 
 
 def _register_blueprints(app: Flask) -> None:

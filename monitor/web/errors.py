@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -36,7 +36,11 @@ def _page(code: int, detail: str | None = None) -> tuple[Any, int]:
 
 def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
     """Render any HTTP error as a page (or JSON under /api/)."""
-    body, status = _page(exc.code or 500)
+    detail = None
+    if exc.code == 413 and request.endpoint == "data.upload":
+        limit = current_app.config["SETTINGS"].import_max_bytes
+        detail = f"The file is larger than the limit of {limit:,} bytes. Nothing was imported."
+    body, status = _page(exc.code or 500, detail)
     # Keep headers such as Allow (405) and Retry-After (429); the body is ours.
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
     return body, status, headers
