@@ -22,6 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from werkzeug.utils import secure_filename
 
 from monitor import authz
 from monitor.authz import Action
@@ -44,7 +45,9 @@ def _download(body: Iterator[str] | str, mimetype: str, name: str) -> Response:
     )
     stem, _, extension = name.rpartition(".")
     stamp = utcnow().strftime("%Y%m%d-%H%M")
-    response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.{extension}"'
+    # The stem may hold an organization's name: only safe ASCII goes into the header.
+    filename = secure_filename(f"{stem}-{stamp}.{extension}")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -141,6 +141,20 @@ def test_viewers_export_but_cannot_import(app: Flask, demo: dict[str, str]) -> N
     assert viewer.post("/data/imports", data={}).status_code in {400, 403}
 
 
+def test_export_file_names_hold_only_safe_characters(app: Flask, demo: dict[str, str]) -> None:
+    from monitor.services.people import OrganizationInput, create_organization
+
+    org = create_organization(
+        "test", OrganizationInput(name="Quote", short_name='a"; b\\ខ', kind="ngo")
+    )
+    db.session.commit()
+    editor = client_for(app, "editor")
+    response = editor.get(f"/data/cases.csv?organization={org.public_id}")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(r'attachment; filename="[A-Za-z0-9_.-]+\.csv"', disposition), disposition
+
+
 def test_api_dry_run_import_problems_and_size_limit(
     app: Flask, demo: dict[str, str], editor_api: Api, viewer_api: Api
 ) -> None:
