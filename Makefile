@@ -14,6 +14,9 @@ PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core libharfbuzz-sub
 APT_PACKAGES := chromium $(PDF_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Links in emails and the printed login address follow HOST and PORT unless MONITOR_BASE_URL is set.
+DEV_ENV := MONITOR_ENV=development MONITOR_BASE_URL=$${MONITOR_BASE_URL:-http://$(HOST):$(PORT)}
+
 .PHONY: run test lint bench e2e install system-deps clean
 
 $(STAMP): pyproject.toml
@@ -41,11 +44,11 @@ system-deps:
 # (INT): a background job ignores it, and the shell runs an EXIT-only trap on a normal exit only.
 run: $(STAMP)
 	@$(MAKE) --no-print-directory system-deps PACKAGES="$(PDF_PACKAGES)"
-	MONITOR_ENV=development $(BIN)/monitor dev-setup
-	MONITOR_ENV=development $(BIN)/celery -A workers worker --beat --concurrency=1 \
+	$(DEV_ENV) $(BIN)/monitor dev-setup
+	$(DEV_ENV) $(BIN)/celery -A workers worker --beat --concurrency=1 \
 	  --loglevel=warning & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	MONITOR_ENV=development $(BIN)/flask --app monitor run --host $(HOST) --port $(PORT)
+	$(DEV_ENV) $(BIN)/flask --app monitor run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -135,8 +135,6 @@ def audit_verify() -> None:
 @with_appcontext
 def dev_setup(admin_email: str) -> None:
     """For `make run`: schema, demo data once, and an admin whose password is printed."""
-    from flask import current_app
-
     upgrade()
     if not seed.demo_loaded():
         seed.seed_demo(CLI_ACTOR)
@@ -157,7 +155,8 @@ def dev_setup(admin_email: str) -> None:
         password_file.chmod(0o600)
     db.session.commit()
     shown = password_file.read_text().strip() if password_file.exists() else "(changed since)"
-    click.echo(f"log in at http://127.0.0.1:5000 as {admin_email} with password: {shown}")
+    base_url = current_app.config["SETTINGS"].base_url
+    click.echo(f"log in at {base_url} as {admin_email} with password: {shown}")
 
 
 @click.command("backup")

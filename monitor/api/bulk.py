@@ -148,8 +148,8 @@ def get_import(import_id: str) -> Response:
     return jsonify(status(authz.get_import(import_id, api_user())))
 
 
-def _stream(body: Iterator[str], mimetype: str) -> Response:
-    return Response(stream_with_context(body), mimetype=mimetype)
+def _stream(body: Iterator[str], content_type: str) -> Response:
+    return Response(stream_with_context(body), content_type=content_type)
 
 
 @bp.get("/exports/cases.csv")
@@ -189,4 +189,4 @@ def export_popolo() -> Response:
 def export_template() -> Response:
     """Every column the import takes, with one example row."""
     authz.require(api_user(), authz.Action.READ)
-    return Response(exports.template_csv(), mimetype="text/csv; charset=utf-8")
+    return Response(exports.template_csv(), content_type="text/csv; charset=utf-8")

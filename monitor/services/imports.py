@@ -51,7 +51,13 @@ from monitor.services.csv_format import (
     unneutralise,
 )
 from monitor.services.people import PersonInput, add_membership, create_person, update_person
-from monitor.services.validation import member, normalise_country, optional_text, required_text
+from monitor.services.validation import (
+    E,
+    member,
+    normalise_country,
+    optional_text,
+    required_text,
+)
 
 APPLY_TASK = "monitor.imports.apply"
 MAX_REPORTED_PROBLEMS = 1000
@@ -247,6 +253,14 @@ def _cells(
     return values
 
 
+def _choice(enum: type[E], value: str, errors: dict[str, str], column: str) -> E | None:
+    """The vocabulary member, or an error that repeats what the cell says."""
+    chosen = member(enum, value, errors, column)
+    if chosen is None:
+        errors[column] = f"{value!r}: {errors[column]}"
+    return chosen
+
+
 def _check_row(
     line: int, values: dict[str, str], ctx: _Context
 ) -> tuple[Row | None, list[Problem]]:
@@ -260,7 +274,7 @@ def _check_row(
         errors.setdefault("country", "is required")
     optional_text(values.get("title"), errors, "title", 300)
     level = values.get("confidentiality") or Confidentiality.PUBLIC.value
-    if member(Confidentiality, level, errors, "confidentiality") and level not in ctx.levels:
+    if _choice(Confidentiality, level, errors, "confidentiality") and level not in ctx.levels:
         errors["confidentiality"] = f"{level} is above your clearance"
     date = _check_status(values, errors, ctx)
     organization = None
@@ -289,7 +303,7 @@ def _check_status(
     if not status:
         errors["status"] = "is required"
     else:
-        member(CustodyStatus, status, errors, "status")
+        _choice(CustodyStatus, status, errors, "status")
     date: PartialDate | None = None
     raw_date = values.get("status_date", "")
     if not raw_date:
@@ -303,7 +317,7 @@ def _check_status(
             if date.start > ctx.today:
                 errors["status_date"] = f"{raw_date} is in the future"
     if values.get("status_certainty"):
-        member(Certainty, values["status_certainty"], errors, "status_certainty")
+        _choice(Certainty, values["status_certainty"], errors, "status_certainty")
     optional_text(values.get("status_location"), errors, "status_location", 300)
     optional_text(values.get("status_description"), errors, "status_description", 20000)
     optional_text(values.get("status_source"), errors, "status_source", 300)
@@ -337,7 +351,7 @@ def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[Charg
                 errors[prefix + "max_sentence"] = str(exc)
         stage = group.get("stage") or None
         if stage is not None:
-            member(LegalStage, stage, errors, prefix + "stage")
+            _choice(LegalStage, stage, errors, prefix + "stage")
         result.append(ChargeRow(offence, legal_basis, sentence, stage))
     return result
 

@@ -38,10 +38,10 @@ REFRESH_SECONDS = 2
 PREVIEW_ROWS = 200
 
 
-def _download(body: Iterator[str] | str, mimetype: str, name: str) -> Response:
+def _download(body: Iterator[str] | str, content_type: str, name: str) -> Response:
     response = Response(
         stream_with_context(body) if not isinstance(body, str) else body,
-        mimetype=mimetype,
+        content_type=content_type,
     )
     stem, _, extension = name.rpartition(".")
     stamp = utcnow().strftime("%Y%m%d-%H%M")

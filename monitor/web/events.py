@@ -44,9 +44,7 @@ def record(public_id: str) -> ResponseReturnValue:
             db.session.commit()
             latest = max(case.events, key=lambda e: (e.occurred_on, e.id))
             if latest.id == event.id:
-                flash(
-                    f"Recorded: {case.person.name} is now {event.custody_status.label}.", "success"
-                )
+                flash(f"Recorded: {case.person.name}, now {event.custody_status.label}.", "success")
             else:
                 flash(
                     "Recorded on the timeline. It is older than the latest event, so the current "

@@ -52,7 +52,7 @@ def test_new_user_imports_ten_mps_after_fixing_two_typos(app: Flask, demo: dict[
     editor = client_for(app, "editor")
     template = editor.get("/data/template.csv")
     assert template.status_code == 200
-    assert template.mimetype == "text/csv"
+    assert template.headers["Content-Type"] == "text/csv; charset=utf-8"
     header = next(csv.reader(io.StringIO(template.get_data(as_text=True).lstrip("\ufeff"))))
     assert header[:3] == ["external_id", "name", "name_native"]
 
@@ -72,12 +72,14 @@ def test_new_user_imports_ten_mps_after_fixing_two_typos(app: Flask, demo: dict[
     rows[8]["organization"] = "CNRP"
     page = upload(editor, csv_bytes(rows))
     preview = editor.get(page).get_data(as_text=True)
-    assert "<strong>10</strong> new cases" in preview
+    assert "<strong>10</strong> new cases, <strong>0</strong> to update, <strong>0</strong>" in (
+        preview
+    )
     assert fingerprint() == before  # the preview writes nothing to the register
 
     done = confirm(editor, page)
 
-    assert "<strong>10</strong> new cases" in done
+    assert "<strong>10</strong> new cases, <strong>0</strong> updated" in done
     assert "10 status events recorded" in done
     cnrp = db.session.scalars(select(Organization).where(Organization.short_name == "CNRP")).one()
     org_page = editor.get(f"/organizations/{cnrp.public_id}").get_data(as_text=True)
