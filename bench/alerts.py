@@ -36,13 +36,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from bench.database import BenchError, ensure_database, redacted, run_monitor
+from bench.database import BenchError, dedicated_url, ensure_database, redacted, run_monitor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/case_monitor_bench_alerts"
-FORBIDDEN = {"test", "postgres", "template0", "template1"}
 HOST = "127.0.0.1"
 SUBSCRIBERS = 10_000
 LATENCY_ROUNDS = 15
@@ -55,13 +53,7 @@ _MESSAGE_ID = re.compile(rb"Message-ID: <alert\.([A-Za-z0-9_-]+)\.", re.IGNORECA
 
 def database_url() -> str:
     """``MONITOR_BENCH_ALERTS_DATABASE_URL``, refusing shared databases."""
-    url = os.environ.get("MONITOR_BENCH_ALERTS_DATABASE_URL") or DEFAULT_URL
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
-        raise BenchError("MONITOR_BENCH_ALERTS_DATABASE_URL must be a postgresql:// URL")
-    if parts.path.lstrip("/") in FORBIDDEN:
-        raise BenchError(f"refusing to benchmark in the database {parts.path!r}")
-    return urlunsplit(parts._replace(scheme="postgresql"))
+    return dedicated_url("MONITOR_BENCH_ALERTS_DATABASE_URL", DEFAULT_URL)
 
 
 def free_port() -> int:

@@ -30,23 +30,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from bench.database import BenchError, libpq_url, redacted, run_monitor
+from bench.database import BenchError, dedicated_url, libpq_url, redacted, run_monitor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/case_monitor_bench_bulk"
-FORBIDDEN = {"test", "postgres", "template0", "template1"}
 ROWS = 5000
 
 
 def database_url() -> str:
     """``MONITOR_BENCH_BULK_DATABASE_URL``, refusing shared databases (it is emptied each run)."""
-    url = os.environ.get("MONITOR_BENCH_BULK_DATABASE_URL") or DEFAULT_URL
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
-        raise BenchError("MONITOR_BENCH_BULK_DATABASE_URL must be a postgresql:// URL")
-    if parts.path.lstrip("/") in FORBIDDEN:
-        raise BenchError(f"refusing to benchmark in the database {parts.path!r}")
-    return urlunsplit(parts._replace(scheme="postgresql"))
+    return dedicated_url("MONITOR_BENCH_BULK_DATABASE_URL", DEFAULT_URL)
 
 
 def _recreate(url: str) -> None:

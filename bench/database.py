@@ -22,16 +22,21 @@ class BenchError(RuntimeError):
     """The benchmark cannot run (misconfiguration or a missing page); the message says why."""
 
 
-def database_url() -> str:
-    """The benchmark database URL (``MONITOR_BENCH_DATABASE_URL``), refusing shared databases."""
-    url = os.environ.get("MONITOR_BENCH_DATABASE_URL") or DEFAULT_URL
+def dedicated_url(variable: str = "MONITOR_BENCH_DATABASE_URL", default: str = DEFAULT_URL) -> str:
+    """The PostgreSQL URL in ``variable`` (else ``default``), refusing shared databases."""
+    url = os.environ.get(variable) or default
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
-        raise BenchError("MONITOR_BENCH_DATABASE_URL must be a postgresql:// URL")
+        raise BenchError(f"{variable} must be a postgresql:// URL")
     name = parts.path.lstrip("/")
     if not name or name in FORBIDDEN_DATABASES:
         raise BenchError(f"refusing to benchmark in the database {name!r}; use a dedicated one")
-    return url
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def database_url() -> str:
+    """The pages benchmark's database (``MONITOR_BENCH_DATABASE_URL``)."""
+    return dedicated_url()
 
 
 def libpq_url(url: str) -> str:

@@ -27,13 +27,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from bench.database import BenchError, ensure_database, redacted, run_monitor
+from bench.database import BenchError, dedicated_url, ensure_database, redacted, run_monitor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/case_monitor_bench_dossiers"
-FORBIDDEN = {"test", "postgres", "template0", "template1"}
 ORG = "Synthetic Bench Party"
 MEMBERS = 55
 TARGETS = {"ratio": 1.15, "one_case_s": 0.3, "organization_s": 10.0, "rss_growth_mb": 20.0}
@@ -41,13 +39,7 @@ TARGETS = {"ratio": 1.15, "one_case_s": 0.3, "organization_s": 10.0, "rss_growth
 
 def database_url() -> str:
     """``MONITOR_BENCH_DOSSIERS_DATABASE_URL``, refusing shared databases."""
-    url = os.environ.get("MONITOR_BENCH_DOSSIERS_DATABASE_URL") or DEFAULT_URL
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
-        raise BenchError("MONITOR_BENCH_DOSSIERS_DATABASE_URL must be a postgresql:// URL")
-    if parts.path.lstrip("/") in FORBIDDEN:
-        raise BenchError(f"refusing to benchmark in the database {parts.path!r}")
-    return urlunsplit(parts._replace(scheme="postgresql"))
+    return dedicated_url("MONITOR_BENCH_DOSSIERS_DATABASE_URL", DEFAULT_URL)
 
 
 def environment(url: str) -> dict[str, str]:

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from flask import Flask
 
+from monitor.config import Settings
+
 VENV_BIN = Path(sys.executable).parent
 
 
-def app_env(app: Flask) -> dict[str, str]:
-    """The environment a worker or a ``monitor`` command needs to act on the test app's database
-    and broker."""
-    settings = app.config["SETTINGS"]
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a worker, beat or ``monitor`` command needs to act on the test's database,
+    broker and SMTP server, plus ``extra``."""
     env = dict(os.environ)
     env.update(
         MONITOR_ENV="production",
@@ -25,8 +26,16 @@ def app_env(app: Flask) -> dict[str, str]:
         MONITOR_INSTANCE_PATH=str(settings.instance_path),
         MONITOR_DATABASE_URL=settings.database_url,
         MONITOR_REDIS_URL=settings.redis_url or "",
+        MONITOR_BASE_URL=settings.base_url,
+        MONITOR_SMTP_URL=settings.smtp_url or "",
     )
+    env.update(extra)
     return env
+
+
+def app_env(app: Flask) -> dict[str, str]:
+    """:func:`settings_env` of the test app."""
+    return settings_env(app.config["SETTINGS"])
 
 
 def log_text(log: Path) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from monitor.config import Settings
 from tests.alerts.conftest import FAST_ENV
+from tests.worker_process import settings_env
 
 VENV_BIN = Path(sys.executable).parent
 # A worker's SMTP timeout of 1 s allows a 6 s lease: a killed worker's deliveries are free again
@@ -23,20 +24,8 @@ WORKER_ENV = {**FAST_ENV, "MONITOR_SMTP_TIMEOUT": "1", "MONITOR_ALERT_CLAIM_SECO
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment a worker or beat needs to act on the test's database and broker."""
-    env = dict(os.environ)
-    env.update(
-        MONITOR_ENV="production",
-        MONITOR_SECRET_KEY=settings.secret_key,
-        MONITOR_INSTANCE_PATH=str(settings.instance_path),
-        MONITOR_DATABASE_URL=settings.database_url,
-        MONITOR_REDIS_URL=settings.redis_url or "",
-        MONITOR_BASE_URL=settings.base_url,
-        MONITOR_SMTP_URL=settings.smtp_url or "",
-        **WORKER_ENV,
-    )
-    env.update(extra)
-    return env
+    """The environment a worker or beat needs, with the alert tests' fast settings."""
+    return settings_env(settings, **{**WORKER_ENV, **extra})
 
 
 def wait_until(
