@@ -699,17 +699,35 @@ def stage(user: User, filename: str, data: bytes) -> tuple[Import, Report]:
     return record, report
 
 
+def _move(record: Import, before: ImportState, after: ImportState) -> bool:
+    """Change the import's state if it is still ``before``; False when someone else moved it.
+
+    A conditional UPDATE, so two confirmations (a double click, two tabs) or a sweep racing a
+    worker cannot both go ahead: on PostgreSQL the second waits for the first's row lock and
+    then finds the state changed.
+    """
+    moved = db.session.execute(
+        update(Import)
+        .where(Import.id == record.id, Import.state == before.value)
+        .values(state=after.value)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(record)
+    return getattr(moved, "rowcount", 0) == 1
+
+
 def confirm(user: User, record: Import) -> Import:
     """Apply a previewed import now when it is small, else queue it for a worker.
 
     A small import is applied in the caller's transaction (commit it); on a validation error
     the caller rolls back and the import is marked failed by :func:`fail`.
     """
-    if record.state != ImportState.PREVIEWED.value:
-        raise ValidationError({"import": f"is {record.state}, not waiting for confirmation"})
     settings = current_app.config["SETTINGS"]
-    if record.rows > settings.import_inline_rows:
-        record.state = ImportState.QUEUED.value
+    large = record.rows > settings.import_inline_rows
+    after = ImportState.QUEUED if large else ImportState.RUNNING
+    if not _move(record, ImportState.PREVIEWED, after):
+        raise ValidationError({"import": f"is {record.state}, not waiting for confirmation"})
+    if large:
         jobs.after_commit(APPLY_TASK, record.public_id)
         return record
     run(user, record)
@@ -795,25 +813,35 @@ def progress_writer(public_id: str) -> Callable[[int, int], None] | None:
 def requeue_stale(queued_after: dt.timedelta, running_after: dt.timedelta) -> list[str]:
     """Imports whose message was lost (broker down) or whose worker died: queue them again.
 
-    Applying is one transaction, so a worker that died wrote nothing and a retry is safe.
+    A queued import is only sent again (a duplicate message finds it claimed and does nothing);
+    a running one past the task's hard time limit is put back in the queue only if it is still
+    the same run. Applying is one transaction, so a worker that died wrote nothing.
     """
     now = utcnow()
-    stale = list(
+    resend = list(
         db.session.scalars(
-            select(Import).where(
-                (
-                    (Import.state == ImportState.QUEUED.value)
-                    & (Import.created_at < now - queued_after)
-                )
-                | (
-                    (Import.state == ImportState.RUNNING.value)
-                    & (Import.started_at < now - running_after)
-                )
+            select(Import.public_id).where(
+                Import.state == ImportState.QUEUED.value, Import.created_at < now - queued_after
             )
         )
     )
-    for record in stale:
-        record.state = ImportState.QUEUED.value
-        record.progress = 0
-        jobs.after_commit(APPLY_TASK, record.public_id)
-    return [record.public_id for record in stale]
+    stuck = db.session.execute(
+        select(Import.id, Import.public_id, Import.started_at).where(
+            Import.state == ImportState.RUNNING.value, Import.started_at < now - running_after
+        )
+    ).all()
+    for row_id, public_id, started_at in stuck:
+        moved = db.session.execute(
+            update(Import)
+            .where(
+                Import.id == row_id,
+                Import.state == ImportState.RUNNING.value,
+                Import.started_at == started_at,
+            )
+            .values(state=ImportState.QUEUED.value, progress=0)
+        )
+        if getattr(moved, "rowcount", 0) == 1:
+            resend.append(public_id)
+    for public_id in resend:
+        jobs.after_commit(APPLY_TASK, public_id)
+    return resend

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -445,3 +446,34 @@ def test_progress_is_visible_to_other_connections_while_an_import_runs(
 
     assert seen == [10, 20, 30, 40, 50, 60, 70, 80, 90, 99]
     assert (record.state, record.progress) == ("done", 100)
+
+
+def test_confirming_twice_imports_once(app: Flask, editor: User) -> None:
+    record, _ = imports.stage(editor, "mps.csv", csv_bytes([mp(1), mp(2)]))
+    db.session.commit()
+    imports.confirm(editor, record)
+    db.session.commit()
+    before = fingerprint()
+    with pytest.raises(ValidationError, match="is done, not waiting for confirmation"):
+        imports.confirm(editor, record)
+    db.session.rollback()
+    assert fingerprint() == before
+
+
+def test_the_sweep_resends_lost_imports_and_frees_dead_runs_only(app: Flask, editor: User) -> None:
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    made = {}
+    for name, state in [("lost", "queued"), ("dead", "running"), ("busy", "running")]:
+        record, _ = imports.stage(editor, f"{name}.csv", csv_bytes([mp(1)]))
+        record.state = state
+        record.created_at = long_ago
+        record.started_at = long_ago if name == "dead" else dt.datetime.now(dt.UTC)
+        made[name] = record
+    db.session.commit()
+
+    resent = imports.requeue_stale(dt.timedelta(minutes=2), dt.timedelta(minutes=31))
+    db.session.commit()
+
+    assert sorted(resent) == sorted([made["lost"].public_id, made["dead"].public_id])
+    states = {name: db.session.get(Import, r.id).state for name, r in made.items()}  # type: ignore[union-attr]
+    assert states == {"lost": "queued", "dead": "queued", "busy": "running"}
