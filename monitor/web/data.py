@@ -151,8 +151,11 @@ def confirm(public_id: str) -> ResponseReturnValue:
     except ValidationError as exc:
         errors = list(record.errors)
         db.session.rollback()
-        imports.fail(public_id, str(exc.errors.get("file", exc)), errors)
-        flash("Nothing was imported: the file no longer checks out.", "error")
+        if "import" in exc.errors:  # confirmed already: a double click, another tab
+            flash(f"This import {exc.errors['import']}.", "warning")
+        else:
+            imports.fail(public_id, str(exc.errors.get("file", exc)), errors)
+            flash("Nothing was imported: the file no longer checks out.", "error")
         return redirect(url_for("data.detail", public_id=public_id))
     if record.state == ImportState.DONE.value:
         flash("Imported.", "success")

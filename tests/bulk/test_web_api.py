@@ -85,9 +85,15 @@ def test_new_user_imports_ten_mps_after_fixing_two_typos(app: Flask, demo: dict[
     org_page = editor.get(f"/organizations/{cnrp.public_id}").get_data(as_text=True)
     for n in range(1, 11):
         assert f"Member {n}<" in org_page or f"Member {n} " in org_page
-    # Confirming twice does not import twice.
-    editor.post(f"{page}/confirm", data={"csrf_token": csrf_token(editor, page)})
+    # Confirming twice (a double click) does not import twice, nor spoil the finished import.
+    again = editor.post(f"{page}/confirm", data={"csrf_token": csrf_token(editor, page)})
+    assert again.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Case)) == 13
+    assert "is done, not waiting for confirmation" in editor.get(page).get_data(as_text=True)
+    public_id = page.rsplit("/", 1)[-1]
+    assert db.session.scalars(select(Import.state).where(Import.public_id == public_id)).one() == (
+        "done"
+    )
 
 
 def test_upload_escapes_what_the_file_says(app: Flask, demo: dict[str, str]) -> None:
