@@ -298,12 +298,12 @@ def get_delivery(public_id: str, user: User | None, action: Action = Action.WRIT
 
 
 def get_import(public_id: str, user: User | None) -> Import:
-    """An import the user made (or any, for admins), while they may still write; else 404."""
+    """An import the user made, while they may still write; else 404."""
     require(user, Action.WRITE)
     assert user is not None  # noqa: S101 - require() aborted otherwise
-    query = select(Import).where(Import.public_id == public_id)
-    if not can(user, Action.ADMIN):
-        query = query.where(Import.requested_by_id == user.id)
+    # Only the uploader: problems and the preview quote cells of cases at any level the
+    # uploader may write, which an admin of lower clearance must not read.
+    query = select(Import).where(Import.public_id == public_id, Import.requested_by_id == user.id)
     record = db.session.scalars(query).first()
     if record is None:
         abort(404)

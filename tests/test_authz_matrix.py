@@ -133,7 +133,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "dossiers.detail": web(VIEWER, public_id="dossier"),
     "dossiers.download": web(VIEWER, public_id="dossier"),
     # Bulk data: exports for every reader (within their clearance); imports for writers, each
-    # visible to the user who made it and to admins.
+    # visible only to the user who made it.
     "data.index": web(VIEWER),
     "data.cases_csv": web(VIEWER),
     "data.cases_json": web(VIEWER),
@@ -382,8 +382,7 @@ def _dossiers(register: Register, actor: Actor) -> list[Instance]:
 
 @kind("import")
 def _imports(register: Register, actor: Actor) -> list[Instance]:
-    """A finished import of the actor's own, and someone else's (only admins may open it)."""
-    is_admin = actor.user is not None and actor.user.role == ADMIN
+    """A finished import of the actor's own, and someone else's (nobody else may open it)."""
     rows = [
         Import(
             requested_by=owner,
@@ -398,7 +397,7 @@ def _imports(register: Register, actor: Actor) -> list[Instance]:
     db.session.add_all(rows)
     db.session.commit()
     own = [Instance("own import", rows[0].public_id, True)] if actor.user is not None else []
-    return [*own, Instance("someone else's import", rows[1].public_id, is_admin)]
+    return [*own, Instance("someone else's import", rows[1].public_id, False)]
 
 
 def _alert_subscriber(register: Register, name: str, **fields: Any) -> Subscription:

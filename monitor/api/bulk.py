@@ -144,7 +144,7 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
 @operation("Follow an import", response=ImportStatus)
 def get_import(import_id: str) -> Response:
     """State (queued, running, done, failed), progress in percent, what changed, and the
-    problems or failure reason. Visible to the user who made it and to admins."""
+    problems or failure reason. Visible only to the user who made it."""
     return jsonify(status(authz.get_import(import_id, api_user())))
 
 

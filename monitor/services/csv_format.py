@@ -50,6 +50,7 @@ REQUIRED_COLUMNS = ("external_id", "name", "country", "status", "status_date")
 CHARGE_FIELDS = ("offence", "legal_basis", "max_sentence", "stage")
 CHARGE_COLUMN = re.compile(r"^charge_([1-9]\d{0,2})_(" + "|".join(CHARGE_FIELDS) + r")$")
 ALIAS_SEPARATOR = ";"
+MAX_TERM_MONTHS = 200 * 12
 
 # A spreadsheet evaluates a cell starting with one of these (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -112,6 +113,8 @@ def parse_sentence(text: str) -> Sentence:
     if years < 0 or months < 0:
         raise ValueError("a sentence cannot be negative")
     total = years * 12 + months
+    if total > MAX_TERM_MONTHS:
+        raise ValueError("a term longer than 200 years: write 'life' instead")
     if total == 0:
         raise ValueError("a prison term must be longer than zero (use 'fine only' or 'unknown')")
     return Sentence(SentenceKind.TERM, total)

@@ -736,6 +736,8 @@ def confirm(user: User, record: Import) -> Import:
 
 def run(user: User, record: Import, progress: Callable[[int, int], None] | None = None) -> None:
     """Check the stored file again (the register may have changed) and apply it."""
+    if not authz.can(user, authz.Action.WRITE) or not user.active:
+        raise ValidationError({"file": "the uploader may no longer write to the register"})
     report = check(record.content, user)
     if not report.ok:
         record.errors = _problem_dicts(report)

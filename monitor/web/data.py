@@ -2,7 +2,7 @@
 with a preview step: upload → every problem by row and column, or what will change → confirm.
 
 Exports show what the user is cleared for; imports are for editors and admins, and an import is
-visible to the user who made it and to admins (:func:`monitor.authz.get_import`).
+visible only to the user who made it (:func:`monitor.authz.get_import`).
 """
 
 from __future__ import annotations

@@ -477,3 +477,24 @@ def test_the_sweep_resends_lost_imports_and_frees_dead_runs_only(app: Flask, edi
     assert sorted(resent) == sorted([made["lost"].public_id, made["dead"].public_id])
     states = {name: db.session.get(Import, r.id).state for name, r in made.items()}  # type: ignore[union-attr]
     assert states == {"lost": "queued", "dead": "queued", "busy": "running"}
+
+
+def test_a_sentence_over_200_years_is_refused(app: Flask, editor: User) -> None:
+    problems = problems_of(csv_bytes([mp(1, charge_1_max_sentence="99999999999 years")]), editor)
+    assert problems == [
+        "row 2, column charge_1_max_sentence: a term longer than 200 years: write 'life' instead"
+    ]
+
+
+def test_an_uploader_who_lost_the_right_to_write_cannot_have_the_import_applied(
+    app: Flask, editor: User
+) -> None:
+    record, _ = imports.stage(editor, "mps.csv", csv_bytes([mp(1)]))
+    db.session.commit()
+    editor.role = "viewer"
+    db.session.commit()
+    before = fingerprint()
+    with pytest.raises(ValidationError, match="may no longer write"):
+        imports.run(editor, record)
+    db.session.rollback()
+    assert fingerprint() == before
