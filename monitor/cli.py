@@ -237,8 +237,9 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
         actor = db.session.scalars(select(User).where(User.email == email.lower())).first()
         if actor is None:
             _fail(f"no account {email}")
+    data = path.read_bytes()
     try:
-        report = imports.check(path.read_bytes(), actor)
+        report = imports.check(data, actor)
     except imports.FileTooLarge as exc:
         _fail(f"nothing imported: {exc}")
         return
@@ -254,9 +255,7 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
         )
         return
     try:
-        result = imports.apply(
-            actor or CLI_ACTOR, report, sha256=hashlib.sha256(path.read_bytes()).hexdigest()
-        )
+        result = imports.apply(actor or CLI_ACTOR, report, sha256=hashlib.sha256(data).hexdigest())
     except ValidationError as exc:
         db.session.rollback()
         _fail(f"nothing imported: {exc}")
