@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, Response, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from monitor.config import PROJECT_ROOT, Settings
@@ -89,7 +90,11 @@ UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 def _upload_limit() -> None:
-    if request.endpoint in UPLOAD_ENDPOINTS:
+    # Web uploads: only for a signed-in user, since CSRF protection parses the form before the
+    # view checks the login. The API reads its body only after the token is checked.
+    if request.endpoint == "api.create_import" or (
+        request.endpoint in UPLOAD_ENDPOINTS and current_user.is_authenticated
+    ):
         limit = _current_settings().import_max_bytes + UPLOAD_ENVELOPE_BYTES
         request.max_content_length = limit
 

@@ -238,6 +238,8 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
         if actor is None:
             _fail(f"no account {email}")
     data = path.read_bytes()
+    if not dry_run:
+        imports.lock_register()  # checked and applied with no other import in between
     try:
         report = imports.check(data, actor)
     except imports.FileTooLarge as exc:

@@ -6,7 +6,8 @@ Columns (header row first; order free; a column left out of the header is left a
   same file again changes nothing. An exported file carries the register's id when a case has none.
 - ``name`` *(required)*, ``name_native`` (native script), ``aliases`` (separated by ``;``),
   ``gender``, ``nationality`` (ISO code);
-- ``organization`` (an existing organization's short name or name) and ``role``;
+- ``organization`` (an existing organization's short name, name or register id; the id is needed
+  only when a name is shared by two organizations) and ``role``;
 - ``country`` *(required, ISO code)*, ``title`` (defaults to the name), ``confidentiality``
   (``public``, ``restricted`` or ``confidential``; default public);
 - ``status`` *(required)*: ``at_liberty``, ``jailed``, ``house_arrest``, ``fled``,
@@ -20,14 +21,18 @@ Columns (header row first; order free; a column left out of the header is left a
   ``on_trial``, ``convicted``, ``acquitted``, ``dropped``), then ``charge_2_…`` and so on.
 
 Cells starting with ``=``, ``+``, ``-`` or ``@`` are formulas to a spreadsheet: the export prefixes
-them with an apostrophe, the import strips that apostrophe again and refuses unprefixed ones.
+them (and cells that start with an apostrophe) with an apostrophe, the import strips that
+apostrophe again and refuses unprefixed formulas. A cell starting with ``-`` is taken as text only
+when it is dashes alone or a number (``-``, ``-5 years``, which the sentence check then refuses).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from monitor.domain import Sentence, SentenceKind
+from monitor.models import Organization
 
 PERSON_COLUMNS = ("name", "name_native", "aliases", "gender", "nationality")
 CASE_COLUMNS = (
@@ -67,20 +72,65 @@ def header(charges: int) -> list[str]:
 
 
 def neutralise(cell: str) -> str:
-    """An exported cell a spreadsheet will show as text, never evaluate."""
-    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+    """An exported cell a spreadsheet will show as text, never evaluate.
+
+    A cell that already starts with an apostrophe gets one more, so the import, which strips one
+    apostrophe before a formula character or an apostrophe, gives back the cell as it was.
+    """
+    return f"'{cell}" if cell.startswith((*FORMULA_STARTS, "'")) else cell
 
 
 def unneutralise(cell: str) -> tuple[str, bool]:
     """An imported cell without the export's apostrophe; ``False`` when it is a bare formula."""
-    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+    if cell.startswith("'") and cell[1:].startswith((*FORMULA_STARTS, "'")):
         return cell[1:], True
-    return cell, not cell.startswith(("=", "+", "@")) and not _DASH_FORMULA.match(cell)
+    if cell.startswith("-"):
+        return cell, bool(_DASH_TEXT.fullmatch(cell))
+    return cell, not cell.startswith(("=", "+", "@"))
 
 
-# A leading minus is a formula only when it is not a number (``-5 years`` is a bad sentence,
-# reported as such, and a lone ``-`` is a common "none").
-_DASH_FORMULA = re.compile(r"^-\s*[^\d\s]")
+# A leading minus is text only as dashes alone (a common "none") or a number, perhaps with words
+# after it (``-5 years`` is then refused as a negative sentence). ``-2+3+cmd|…`` is a formula.
+_DASH_TEXT = re.compile(r"-+|-\s*\d+(?:[.,]\d+)?(?:\s+[^\W_]+)*")
+
+
+class OrganizationNames:
+    """How the ``organization`` column names organizations: short name, name or register id.
+
+    A short name or name that two organizations share names neither: the import says so and asks
+    for the register id, and the export writes the id for such an organization.
+    """
+
+    def __init__(self, organizations: Iterable[Organization]) -> None:
+        self._by_id: dict[str, Organization] = {}
+        self._by_name: dict[str, list[Organization]] = {}
+        for org in organizations:
+            self._by_id[org.public_id] = org
+            for name in {org.name.casefold(), (org.short_name or "").casefold()} - {""}:
+                self._by_name.setdefault(name, []).append(org)
+
+    def find(self, text: str) -> Organization:
+        """The organization the cell names; ``LookupError`` with a reader's message otherwise."""
+        if text in self._by_id:
+            return self._by_id[text]
+        found = self._by_name.get(text.casefold(), [])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise LookupError(
+                f"{text!r} is not an organization in the register (add it first, or correct "
+                "the name)"
+            )
+        named = ", ".join(f"{o.name} ({o.public_id})" for o in found)
+        raise LookupError(f"{text!r} names more than one organization: {named}; write its id")
+
+    def label(self, org: Organization) -> str:
+        """What the export writes: a short name or name that names only this one, else its id."""
+        for name in (org.short_name, org.name):
+            if name and len(self._by_name.get(name.casefold(), [])) == 1:
+                return name
+        return org.public_id
+
 
 _TERM = re.compile(
     r"^(?:(?P<years>-?\d+)\s*(?:years?|yrs?|y))?\s*(?:(?P<months>-?\d+)\s*(?:months?|mos?|m))?$"

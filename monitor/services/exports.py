@@ -19,7 +19,13 @@ from monitor import authz
 from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
 from monitor.models.base import utcnow
-from monitor.services.csv_format import ALIAS_SEPARATOR, format_sentence, header, neutralise
+from monitor.services.csv_format import (
+    ALIAS_SEPARATOR,
+    OrganizationNames,
+    format_sentence,
+    header,
+    neutralise,
+)
 
 BATCH = 500
 
@@ -70,7 +76,7 @@ def current_event(case: Case) -> StatusEvent | None:
     return max(case.events, key=lambda e: (e.occurred_on, e.id), default=None)
 
 
-def _csv_row(case: Case, charge_groups: int) -> list[str]:
+def _csv_row(case: Case, charge_groups: int, names: OrganizationNames) -> list[str]:
     person = case.person
     membership = person.memberships[0] if person.memberships else None
     event = current_event(case)
@@ -82,7 +88,7 @@ def _csv_row(case: Case, charge_groups: int) -> list[str]:
         f"{ALIAS_SEPARATOR} ".join(person.aliases),
         person.gender or "",
         person.nationality or "",
-        (membership.organization.short_name or membership.organization.name) if membership else "",
+        names.label(membership.organization) if membership else "",
         membership.role if membership else "",
         case.country,
         case.title,
@@ -131,13 +137,14 @@ def cases_csv(user: User | None, organization: Organization | None = None) -> It
     """The cases CSV (UTF-8 with a BOM, so spreadsheets pick the encoding), optionally of one
     organization's members."""
     groups = max(_most_charges(user, organization), 1)
+    names = OrganizationNames(db.session.scalars(select(Organization)))
     yield "\ufeff"
 
     def rows() -> Iterator[list[str]]:
         yield header(groups)
         for batch in _batches(user, organization):
             for case in batch:
-                yield _csv_row(case, groups)
+                yield _csv_row(case, groups, names)
 
     yield from _lines(rows())
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import selectinload
 
 from monitor import authz, jobs
@@ -47,6 +47,7 @@ from monitor.services.csv_format import (
     CHARGE_COLUMN,
     CHARGE_FIELDS,
     REQUIRED_COLUMNS,
+    OrganizationNames,
     parse_sentence,
     unneutralise,
 )
@@ -57,10 +58,12 @@ from monitor.services.validation import (
     normalise_country,
     optional_text,
     required_text,
+    web_url,
 )
 
 APPLY_TASK = "monitor.imports.apply"
 MAX_REPORTED_PROBLEMS = 1000
+IMPORT_LOCK_KEY = 0x63_6D_69_6D  # PostgreSQL advisory lock key, "cmim"
 
 
 class FileTooLarge(Exception):
@@ -94,6 +97,7 @@ class ChargeRow:
 
     offence: str
     legal_basis: str | None
+    has_legal_basis: bool  # False: the file has no legal basis column for this charge
     max_sentence: Sentence | None  # None: the column is not in the file
     stage: str | None
 
@@ -170,22 +174,31 @@ def _records(data: bytes, max_rows: int) -> tuple[list[str], Iterator[tuple[int,
         header = next(reader)
     except (StopIteration, csv.Error):
         raise ValidationError({"file": "has no header row"}) from None
-    rows = sum(1 for line in text.splitlines()[1:] if line.strip())
-    if rows > max_rows:
-        raise ValidationError(
-            {"file": f"has {rows:,} rows; at most {max_rows:,} are accepted at once"}
-        )
 
     def records() -> Iterator[tuple[int, list[str]]]:
+        count = 0
         try:
             for cells in reader:
+                count += 1
+                if count > max_rows:
+                    raise ValidationError(
+                        {
+                            "file": f"has more than {max_rows:,} rows; at most {max_rows:,} are "
+                            "accepted at once"
+                        }
+                    )
                 yield reader.line_num, cells
         except csv.Error as exc:
             raise ValidationError(
                 {"file": f"is not valid CSV near line {reader.line_num}: {exc}"}
             ) from None
 
-    return [h.strip().lower() for h in header], records()
+    return [_clean(h).lower() for h in header], records()
+
+
+def _clean(cell: str) -> str:
+    """The cell without surrounding blanks or byte-order marks (files pasted together keep them)."""
+    return cell.replace("\ufeff", "").strip()
 
 
 def _check_header(header: list[str]) -> list[Problem]:
@@ -214,16 +227,12 @@ class _Context:
 
     user: User | None  # None: the command line, which sees everything
     levels: list[str]
-    organizations: dict[str, Organization]
+    organizations: OrganizationNames
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
     @classmethod
     def load(cls, user: User | None) -> _Context:
-        organizations: dict[str, Organization] = {}
-        for org in db.session.scalars(select(Organization)):
-            organizations.setdefault(org.name.casefold(), org)
-            if org.short_name:
-                organizations.setdefault(org.short_name.casefold(), org)
+        organizations = OrganizationNames(db.session.scalars(select(Organization)))
         levels = authz.visible_levels(user) if user else [c.value for c in Confidentiality]
         return cls(user, levels, organizations)
 
@@ -237,7 +246,7 @@ def _cells(
         )
     values: dict[str, str] = {}
     for name, raw in zip(header, cells, strict=False):
-        text, safe = unneutralise(raw.strip())
+        text, safe = unneutralise(_clean(raw))
         if not safe:
             problems.append(
                 Problem(
@@ -279,12 +288,10 @@ def _check_row(
     date = _check_status(values, errors, ctx)
     organization = None
     if values.get("organization"):
-        organization = ctx.organizations.get(values["organization"].casefold())
-        if organization is None:
-            errors["organization"] = (
-                f"{values['organization']!r} is not an organization in the register "
-                "(add it first, or correct the name)"
-            )
+        try:
+            organization = ctx.organizations.find(values["organization"])
+        except LookupError as exc:
+            errors["organization"] = str(exc)
     optional_text(values.get("role"), errors, "role", 120)
     charge_rows = _check_charges(values, errors)
     problems = [Problem(line, column, message) for column, message in errors.items()]
@@ -321,9 +328,7 @@ def _check_status(
     optional_text(values.get("status_location"), errors, "status_location", 300)
     optional_text(values.get("status_description"), errors, "status_description", 20000)
     optional_text(values.get("status_source"), errors, "status_source", 300)
-    url = values.get("status_source_url")
-    if url and not url.startswith(("http://", "https://")):
-        errors["status_source_url"] = "must be an http:// or https:// address"
+    url = web_url(values.get("status_source_url"), errors, "status_source_url")
     if url and not values.get("status_source"):
         errors["status_source"] = "is required when status_source_url is given"
     return date
@@ -352,7 +357,7 @@ def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[Charg
         stage = group.get("stage") or None
         if stage is not None:
             _choice(LegalStage, stage, errors, prefix + "stage")
-        result.append(ChargeRow(offence, legal_basis, sentence, stage))
+        result.append(ChargeRow(offence, legal_basis, "legal_basis" in group, sentence, stage))
     return result
 
 
@@ -370,6 +375,8 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
                 selectinload(Case.charges),
                 selectinload(Case.events),
             )
+            # Fresh from the database even if the session holds the case (see lock_register).
+            .execution_options(populate_existing=True)
         )
         for case in db.session.scalars(query):
             if case.external_id in chunk:
@@ -465,17 +472,33 @@ def _has_membership(person: Person, row: Row) -> bool:
     )
 
 
-def _existing_charge(case: Case, charge: ChargeRow) -> Charge | None:
-    wanted = charge.offence.casefold()
-    return next((c for c in case.charges if c.offence.casefold() == wanted), None)
+def _existing_charges(case: Case, row: Row) -> list[tuple[ChargeRow, Charge | None]]:
+    """Each of the row's charges with the case's charge it updates (``None``: a new charge).
+
+    Charges match by offence, each existing charge once and in the order they were added, so
+    a case charged twice with the same offence (two counts) exports as two groups and imports
+    back onto the same two charges.
+    """
+    unmatched = list(case.charges)
+    pairs: list[tuple[ChargeRow, Charge | None]] = []
+    for charge in row.charges:
+        wanted = charge.offence.casefold()
+        existing = next((c for c in unmatched if c.offence.casefold() == wanted), None)
+        if existing is not None:
+            unmatched.remove(existing)
+        pairs.append((charge, existing))
+    return pairs
 
 
 def _charge_input(charge: ChargeRow, existing: Charge | None) -> charges.ChargeInput:
     stage = charge.stage or (existing.stage if existing else LegalStage.CHARGED.value)
     keep_imposed = existing is not None and stage == LegalStage.CONVICTED.value
+    legal_basis = charge.legal_basis
+    if not charge.has_legal_basis and existing is not None:
+        legal_basis = existing.legal_basis  # a file without the column leaves it alone
     return charges.ChargeInput(
         offence=charge.offence,
-        legal_basis=charge.legal_basis,
+        legal_basis=legal_basis,
         max_sentence=charge.max_sentence
         or (existing.max_sentence if existing else Sentence(SentenceKind.UNKNOWN)),
         stage=stage,
@@ -506,8 +529,7 @@ def _changes(row: Row, case: Case) -> list[str]:
         changes.append("membership")
     if not _has_event(case, row):
         changes.append(f"status {row.get('status')} on {row.status_date.iso()}")
-    for charge in row.charges:
-        existing = _existing_charge(case, charge)
+    for charge, existing in _existing_charges(case, row):
         if existing is None:
             changes.append(f"new charge {charge.offence}")
         elif _charge_changed(existing, _charge_input(charge, existing)):
@@ -518,8 +540,11 @@ def _changes(row: Row, case: Case) -> list[str]:
 # -- checking a file --------------------------------------------------------------------------
 
 
-def check(data: bytes, user: User | None) -> Report:
-    """Check a whole file against the register without writing anything."""
+def check(data: bytes, user: User | None, *, first: int | None = None) -> Report:
+    """Check a whole file against the register without writing anything.
+
+    ``first``: check only that many data rows (a preview of a file checked whole before).
+    """
     settings = current_app.config["SETTINGS"]
     if len(data) > settings.import_max_bytes:
         raise FileTooLarge(settings.import_max_bytes)
@@ -537,6 +562,8 @@ def check(data: bytes, user: User | None) -> Report:
         for line, cells in records:
             if not any(c.strip() for c in cells):
                 continue
+            if first is not None and len(first_line) >= first:
+                break
             values = _cells(line, header, cells, problems)
             row, row_problems = _check_row(line, values, ctx)
             problems.extend(row_problems)
@@ -621,8 +648,7 @@ def _apply_row(actor: Actor, row: Row, found: _Sources) -> int:
     if not _has_membership(person, row):
         assert row.organization is not None  # noqa: S101 - _has_membership is True otherwise
         add_membership(actor, person, row.organization, row.get("role"))
-    for charge in row.charges:
-        existing = _existing_charge(case, charge)
+    for charge, existing in _existing_charges(case, row):
         data = _charge_input(charge, existing)
         if existing is None:
             charges.add_charge(actor, case, data)
@@ -734,15 +760,47 @@ def confirm(user: User, record: Import) -> Import:
     return record
 
 
+def lock_register() -> None:
+    """Hold the register for one import until its transaction ends.
+
+    Two imports at once (two workers, a worker and a web confirmation, the command line) would
+    otherwise both check the same state and both apply it: the same status change recorded, and
+    alerted, twice. Taken before the check, the lock makes the second import check after the
+    first has committed. PostgreSQL: a transaction-scoped advisory lock. SQLite: its one write
+    lock, taken now (``BEGIN IMMEDIATE``) rather than at the first write.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        # A write earlier in this transaction (confirm's state change) holds the lock already.
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_PLAN_KEYS = ("rows", "create", "update", "unchanged")
+
+
 def run(user: User, record: Import, progress: Callable[[int, int], None] | None = None) -> None:
-    """Check the stored file again (the register may have changed) and apply it."""
+    """Check the stored file again and apply it, if it still does what the preview showed."""
     if not authz.can(user, authz.Action.WRITE) or not user.active:
         raise ValidationError({"file": "the uploader may no longer write to the register"})
+    lock_register()
     report = check(record.content, user)
     if not report.ok:
         record.errors = _problem_dicts(report)
         raise ValidationError(
             {"file": "changed problems since the preview: " + str(report.problems[0])}
+        )
+    now = report.summary()
+    if any(now[key] != record.summary.get(key) for key in _PLAN_KEYS):
+        raise ValidationError(
+            {
+                "file": "the register changed since the preview: the file would now create "
+                f"{now['create']}, update {now['update']} and leave {now['unchanged']} "
+                "unchanged; upload it again to see what it changes now"
+            }
         )
     record.summary = apply(
         user, report, sha256=record.sha256, import_id=record.public_id, progress=progress

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import Select
 
@@ -12,7 +11,7 @@ from monitor.domain import PartialDate
 from monitor.extensions import db
 from monitor.models import Source
 from monitor.services import Actor, ValidationError, audit
-from monitor.services.validation import optional_text, required_text
+from monitor.services.validation import optional_text, required_text, web_url
 
 
 @dataclass
@@ -32,10 +31,7 @@ def create_source(actor: Actor, data: SourceInput, *, prefix: str = "") -> Sourc
     errors: dict[str, str] = {}
     title = required_text(data.title, errors, f"{prefix}title", 300)
     publisher = optional_text(data.publisher, errors, f"{prefix}publisher", 200)
-    url = optional_text(data.url, errors, f"{prefix}url", 2000)
-    # Only web links: a javascript: or file: URL would be a trap in every page that links it.
-    if url and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc):
-        errors[f"{prefix}url"] = "must be an http:// or https:// address"
+    url = web_url(data.url, errors, f"{prefix}url")
     quote = optional_text(data.quote, errors, f"{prefix}quote", 5000)
     if errors:
         raise ValidationError(errors)

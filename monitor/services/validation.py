@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import pycountry
 
@@ -47,6 +48,20 @@ def optional_text(
     if len(text) > max_length:
         errors[field] = f"must be at most {max_length} characters"
     return text or None
+
+
+def web_url(value: str | None, errors: dict[str, str], field: str) -> str | None:
+    """An http(s) address or None: a javascript: or file: URL would be a trap in every page that
+    links it, and a malformed one (``http://[x``) is an error, not a crash."""
+    url = optional_text(value, errors, field, 2000)
+    if url and field not in errors:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = urlsplit("")
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            errors[field] = "must be an http:// or https:// address"
+    return url
 
 
 def member(enum: type[E], value: str | None, errors: dict[str, str], field: str) -> E | None:

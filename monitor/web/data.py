@@ -125,8 +125,9 @@ def detail(public_id: str) -> ResponseReturnValue:
     record = authz.get_import(public_id, current_user)
     preview = None
     if record.state == ImportState.PREVIEWED.value:
-        report = imports.check(record.content, actor())
-        preview = report.rows[:PREVIEW_ROWS]
+        # The first rows only: the whole file was checked on upload, and is again on confirmation.
+        report = imports.check(record.content, actor(), first=PREVIEW_ROWS)
+        preview = report.rows
     active = record.state in {ImportState.QUEUED.value, ImportState.RUNNING.value}
     response = current_app.make_response(
         render_template(

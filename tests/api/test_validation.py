@@ -144,6 +144,7 @@ def test_case_patch_errors_name_the_field(
         ("/organizations", {"name": "CNRP", "kind": "ngo", "seats": -1}, "seats"),
         ("/sources", {"publisher": "AFP"}, "title"),
         ("/sources", {"title": "A story", "url": "javascript:alert(1)"}, "url"),
+        ("/sources", {"title": "A story", "url": "http://[not-an-address"}, "url"),
         ("/sources", {"title": "A story", "published_on": "2017-9"}, "published_on"),
     ],
 )

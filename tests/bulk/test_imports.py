@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from monitor.models import (
     User,
 )
 from monitor.services import ValidationError, audit, exports, imports
-from monitor.services.csv_format import header
+from monitor.services.csv_format import header, neutralise, unneutralise
+from monitor.services.people import OrganizationInput, create_organization
 from tests.conftest import Backend, make_user
 
 HEADER = header(2)
@@ -249,6 +251,19 @@ BAD_ROWS = [
     pytest.param(
         {"status_source_url": "javascript:alert(1)"}, "status_source_url", "http", id="bad url"
     ),
+    pytest.param({"status_source_url": "https://"}, "status_source_url", "http", id="no host"),
+    pytest.param(
+        {"status_source_url": "http://[bad"}, "status_source_url", "http", id="malformed url"
+    ),
+    pytest.param(
+        {"status_source_url": "https://example.org/" + "a" * 2000},
+        "status_source_url",
+        "at most 2000 characters",
+        id="long url",
+    ),
+    pytest.param(
+        {"title": "-2+3+cmd|' /C calc'!A0"}, "title", "spreadsheet formula", id="dash formula"
+    ),
 ]
 
 
@@ -317,7 +332,10 @@ def test_size_and_row_limits(app: Flask, editor: User) -> None:
         imports.check(csv_bytes([mp(n) for n in range(1, 10)]), editor)
     app.config["SETTINGS"] = type(settings)(**{**settings.__dict__, "import_max_rows": 3})
     problems = problems_of(csv_bytes([mp(n) for n in range(1, 5)]), editor)
-    assert problems == ["row 0: The file has 4 rows; at most 3 are accepted at once."]
+    assert problems == ["row 0: The file has more than 3 rows; at most 3 are accepted at once."]
+    # Rows are CSV records: line breaks inside quoted cells do not count as rows.
+    multiline = [mp(n, status_description="Seen in\nPhnom Penh\non the 3rd") for n in (1, 2, 3)]
+    assert problems_of(csv_bytes(multiline), editor) == []
 
 
 def test_clearance_limits_what_an_import_may_write(app: Flask, demo: dict[str, str]) -> None:
@@ -498,3 +516,147 @@ def test_an_uploader_who_lost_the_right_to_write_cannot_have_the_import_applied(
         imports.run(editor, record)
     db.session.rollback()
     assert fingerprint() == before
+
+
+def test_cells_round_trip_through_the_formula_guard() -> None:
+    for cell in ["'+ve", "''x", "'quoted'", "=1+1", "-", "--", "-5 years", "@home", "plain"]:
+        assert unneutralise(neutralise(cell)) == (cell, True), cell
+    assert unneutralise("-2+3+cmd|' /C calc'!A0")[1] is False
+    assert unneutralise("- jailed")[1] is False
+
+
+def test_two_counts_of_one_offence_import_and_reimport_onto_the_same_charges(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    counts = mp(
+        1,
+        charge_1_offence="Incitement",
+        charge_1_max_sentence="2 years",
+        charge_2_offence="incitement",
+        charge_2_max_sentence="3 years",
+    )
+    run_import(csv_bytes([counts]))
+    case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-01")).one()
+    assert [c.max_sentence.human() for c in case.charges] == ["2 years", "3 years"]
+    before = fingerprint()
+
+    assert run_import(csv_bytes([counts]))["unchanged"] == 1
+    exported = "".join(exports.cases_csv(editor)).encode()
+    assert run_import(exported)["update"] == 0
+    assert fingerprint() == before
+
+
+def test_a_file_without_a_legal_basis_column_keeps_the_legal_basis(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    run_import(csv_bytes([mp(1)]))
+    columns = [c for c in HEADER if not c.endswith("_legal_basis")]
+    row = {k: v for k, v in mp(1, charge_1_max_sentence="5 years").items() if k in columns}
+    assert run_import(csv_bytes([row], columns))["update"] == 1
+    charge = db.session.scalars(select(Charge).where(Charge.offence == "Incitement")).one()
+    assert (charge.legal_basis, charge.max_sentence.human()) == (
+        "Criminal Code art. 495",
+        "5 years",
+    )
+
+
+def test_an_organization_name_two_organizations_share_asks_for_the_id(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    other = create_organization(editor, OrganizationInput(name="CNRP", kind="ngo", short_name="CN"))
+    db.session.commit()
+    problems = problems_of(csv_bytes([mp(1)]), editor)
+    assert len(problems) == 1
+    assert problems[0].startswith("row 2, column organization: 'CNRP' names more than one")
+    assert f"CNRP ({other.public_id})" in problems[0]
+
+    run_import(csv_bytes([mp(1, organization=other.public_id), mp(2, organization="CN")]))
+    members = db.session.scalars(
+        select(Person.name).join(Membership).where(Membership.organization_id == other.id)
+    )
+    assert sorted(members) == ["Member 1", "Member 2"]
+    # The export names each organization so that the import finds the same one again.
+    before = fingerprint()
+    exported = "".join(exports.cases_csv(editor)).encode()
+    assert run_import(exported)["update"] == 0
+    assert fingerprint() == before
+
+
+def test_stray_byte_order_marks_in_cells_are_ignored(app: Flask, editor: User) -> None:
+    data = csv_bytes([mp(1, country="\ufeffKH")])
+    assert problems_of(b"\xef\xbb\xbf" + data, editor) == []
+
+
+def test_a_preview_the_register_has_overtaken_is_not_applied(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    record, report = imports.stage(editor, "mps.csv", csv_bytes([mp(1), mp(2)]))
+    assert report.summary()["create"] == 2
+    db.session.commit()
+    run_import(csv_bytes([mp(1)]))  # somebody else imports MP 1 meanwhile
+    before = fingerprint()
+    with pytest.raises(ValidationError, match="the register changed since the preview"):
+        imports.run(editor, record)
+    db.session.rollback()
+    assert fingerprint() == before
+
+
+def test_two_imports_at_once_record_a_status_change_once(
+    app: Flask,
+    editor: User,
+    run_import: Callable[[bytes], dict[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second import checks only after the first has committed, so it finds the change made.
+
+    Without the lock, the second thread's check would run while the first holds its change
+    uncommitted; the first thread waits for exactly that (up to a second) before committing.
+    """
+    run_import(csv_bytes([mp(1)]))
+    jailed = csv_bytes([mp(1, status="jailed", status_date="2018-01")])
+    records = [imports.stage(editor, f"{n}.csv", jailed)[0] for n in (1, 2)]
+    for record in records:
+        record.state = "running"
+    db.session.commit()
+    ids = [record.public_id for record in records]
+    first_applied, second_checked = threading.Event(), threading.Event()
+    check = imports.check
+
+    def watched(data: bytes, user: User | None) -> imports.Report:
+        report = check(data, user)
+        if threading.current_thread().name == "second":
+            second_checked.set()
+        return report
+
+    monkeypatch.setattr(imports, "check", watched)
+    outcome: dict[str, str] = {}
+
+    def run(public_id: str, name: str) -> None:
+        with app.app_context():
+            record = db.session.scalars(select(Import).where(Import.public_id == public_id)).one()
+            try:
+                imports.run(record.requested_by, record)
+                if name == "first":  # applied, not committed: hold the change a while
+                    first_applied.set()
+                    second_checked.wait(timeout=1)
+                db.session.commit()
+                outcome[name] = "done"
+            except ValidationError as exc:
+                db.session.rollback()
+                outcome[name] = str(exc.errors["file"])
+            finally:
+                first_applied.set()
+
+    first = threading.Thread(target=run, args=(ids[0], "first"), name="first")
+    first.start()
+    first_applied.wait(timeout=60)
+    second = threading.Thread(target=run, args=(ids[1], "second"), name="second")
+    second.start()
+    first.join()
+    second.join()
+
+    assert outcome["first"] == "done"
+    assert outcome["second"].startswith("the register changed since the preview")
+    case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-01")).one()
+    db.session.refresh(case)
+    assert [e.status for e in case.events].count("jailed") == 1

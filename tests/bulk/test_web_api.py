@@ -138,6 +138,21 @@ def test_files_up_to_the_import_limit_pass_the_app_wide_body_limit(
     assert text.count("<td>status_description</td><td>must be at most 20000 characters") == 30
 
 
+def test_only_a_signed_in_user_may_send_a_body_over_the_app_wide_limit(
+    app: Flask, demo: dict[str, str]
+) -> None:
+    """Anybody could otherwise make the server parse a form of MONITOR_IMPORT_MAX_BYTES."""
+    big = csv_bytes([mp(n, status_description="x" * 100_000) for n in range(1, 31)])  # 3 MB
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(big), "big.csv")})
+    anonymous = app.test_client()
+    response = anonymous.post(
+        "/data/imports", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 413
+    editor = client_for(app, "editor")
+    assert post_file(editor, big, "big.csv").status_code == 302
+
+
 def test_viewers_export_but_cannot_import(app: Flask, demo: dict[str, str]) -> None:
     viewer = client_for(app, "viewer", "public")
     page = viewer.get("/data").get_data(as_text=True)
