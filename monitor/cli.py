@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor import authz
 from monitor.extensions import db
 from monitor.models import User
 from monitor.services import ValidationError, audit, seed, users
@@ -237,6 +238,10 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
         actor = db.session.scalars(select(User).where(User.email == email.lower())).first()
         if actor is None:
             _fail(f"no account {email}")
+            return
+        if not (actor.active and authz.can(actor, authz.Action.WRITE)):
+            _fail(f"{email} may not write to the register (role {actor.role})")
+            return
     data = path.read_bytes()
     if not dry_run:
         imports.lock_register()  # checked and applied with no other import in between

@@ -71,6 +71,12 @@ class LegalStage(StrEnum):
         return self.value.replace("_", " ")
 
 
+# The longest term the register records: anything longer is life imprisonment in all but name, and
+# the import's sentence format (``30 years``) reads back whatever the forms and the API accept.
+MAX_TERM_MONTHS = 200 * 12
+TERM_TOO_LONG = "a term longer than 200 years: record it as life imprisonment"
+
+
 class SentenceKind(StrEnum):
     """What a sentence (maximum or imposed) is."""
 

@@ -24,6 +24,8 @@ from pydantic import (
 )
 
 from monitor.domain import (
+    MAX_TERM_MONTHS,
+    TERM_TOO_LONG,
     Certainty,
     Confidentiality,
     CustodyStatus,
@@ -81,6 +83,8 @@ class SentenceValue(RequestModel):
         kind = info.data.get("kind")
         if kind is SentenceKind.TERM and (months is None or months <= 0):
             raise ValueError("a term needs a positive number of months")
+        if months is not None and months > MAX_TERM_MONTHS:
+            raise ValueError(TERM_TOO_LONG)
         if kind is not None and kind is not SentenceKind.TERM and months is not None:
             raise ValueError(f"a {kind.value} sentence has no months")
         return months

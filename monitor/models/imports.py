@@ -48,6 +48,9 @@ class Import(Base):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # What applying does / did: {"create": n, "update": n, "unchanged": n, "status_events": n}.
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A fingerprint of the previewed plan and of the register state it was made from: a
+    # confirmation applies the file only while the two are unchanged.
+    plan_sha256: Mapped[str | None] = mapped_column(String(64))
     failure: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created_at_column()
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

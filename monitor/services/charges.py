@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from monitor.domain import LegalStage, PartialDate, Sentence, maximum_exposure
+from monitor.domain import (
+    MAX_TERM_MONTHS,
+    TERM_TOO_LONG,
+    LegalStage,
+    PartialDate,
+    Sentence,
+    maximum_exposure,
+)
 from monitor.extensions import db
 from monitor.models import Case, Charge, Source
 from monitor.services import Actor, ValidationError, audit
@@ -34,6 +41,10 @@ def _apply_charge(charge: Charge, data: ChargeInput) -> None:
     stage = member(LegalStage, data.stage, errors, "stage")
     if data.sentence_imposed is not None and stage is not LegalStage.CONVICTED:
         errors["sentence_imposed"] = "only a conviction carries an imposed sentence"
+    terms = {"max_sentence": data.max_sentence, "sentence_imposed": data.sentence_imposed}
+    for name, sentence in terms.items():
+        if sentence is not None and (sentence.months or 0) > MAX_TERM_MONTHS:
+            errors[name] = TERM_TOO_LONG
     if errors:
         raise ValidationError(errors)
     assert stage is not None  # noqa: S101 - errors raised above

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from monitor.domain import Sentence, SentenceKind
+from monitor.domain import MAX_TERM_MONTHS, Sentence, SentenceKind
 from monitor.models import Organization
 
 PERSON_COLUMNS = ("name", "name_native", "aliases", "gender", "nationality")
@@ -55,7 +55,6 @@ REQUIRED_COLUMNS = ("external_id", "name", "country", "status", "status_date")
 CHARGE_FIELDS = ("offence", "legal_basis", "max_sentence", "stage")
 CHARGE_COLUMN = re.compile(r"^charge_([1-9]\d{0,2})_(" + "|".join(CHARGE_FIELDS) + r")$")
 ALIAS_SEPARATOR = ";"
-MAX_TERM_MONTHS = 200 * 12
 
 # A spreadsheet evaluates a cell starting with one of these (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

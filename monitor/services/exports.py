@@ -51,6 +51,7 @@ def _cases(user: User | None, organization: Organization | None, *, full: bool) 
             # The CSV cites only the current event's source; JSON cites every charge's too.
             charges.selectinload(Charge.sources) if full else charges,
             selectinload(Case.events).selectinload(StatusEvent.sources),
+            *([selectinload(Case.sources)] if full else []),
         )
         .order_by(Case.id)
     )
@@ -209,6 +210,9 @@ def _case_json(case: Case) -> dict[str, Any]:
         "status_since": _date(case.since),
         "max_exposure": case.max_exposure.as_dict() if case.max_exposure else None,
         "tags": case.tags,
+        "opened_on": case.opened_on.isoformat() if case.opened_on else None,
+        "closed_on": case.closed_on.isoformat() if case.closed_on else None,
+        "sources": [source(s) for s in case.sources],
         "person": {
             "id": person.public_id,
             "name": person.name,
@@ -218,6 +222,7 @@ def _case_json(case: Case) -> dict[str, Any]:
             "birth_date": _date(person.birth),
             "nationality": person.nationality,
             "occupation": person.occupation,
+            "biography": person.biography,
             "memberships": [
                 {
                     "organization": m.organization.public_id,
@@ -237,6 +242,7 @@ def _case_json(case: Case) -> dict[str, Any]:
                 "stage": c.stage,
                 "filed": _date(c.filed),
                 "sentence_imposed": c.sentence_imposed.as_dict() if c.sentence_imposed else None,
+                "sentenced_on": c.sentenced_on.isoformat() if c.sentenced_on else None,
                 "in_absentia": c.in_absentia,
                 "sources": [source(s) for s in c.sources],
             }

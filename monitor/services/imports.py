@@ -46,6 +46,7 @@ from monitor.services.csv_format import (
     CASE_COLUMNS,
     CHARGE_COLUMN,
     CHARGE_FIELDS,
+    PERSON_COLUMNS,
     REQUIRED_COLUMNS,
     OrganizationNames,
     parse_sentence,
@@ -162,24 +163,34 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _records(data: bytes, max_rows: int) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+@dataclass
+class _File:
+    """A decoded CSV file: its header row and number, and its rows numbered as a spreadsheet
+    numbers them (a record whose cell holds line breaks is one row)."""
+
+    header_row: int
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+
+
+def _records(data: bytes, max_rows: int) -> _File:
     """The header and the data rows with their row numbers; file-level problems raise."""
     if not data.strip():
         raise ValidationError({"file": "is empty"})
     text = _decode(data)
     if "\x00" in text:
         raise ValidationError({"file": "is not a text CSV file (it contains NUL bytes)"})
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = enumerate(csv.reader(io.StringIO(text, newline=""), strict=True), start=1)
     try:
-        header = next(reader)
+        header_row, header = next((n, cells) for n, cells in reader if any(map(_clean, cells)))
     except (StopIteration, csv.Error):
         raise ValidationError({"file": "has no header row"}) from None
 
     def records() -> Iterator[tuple[int, list[str]]]:
-        count = 0
+        count, number = 0, header_row
         try:
-            for cells in reader:
-                count += 1
+            for number, cells in reader:
+                count += any(cell.strip() for cell in cells)
                 if count > max_rows:
                     raise ValidationError(
                         {
@@ -187,13 +198,11 @@ def _records(data: bytes, max_rows: int) -> tuple[list[str], Iterator[tuple[int,
                             "accepted at once"
                         }
                     )
-                yield reader.line_num, cells
+                yield number, cells
         except csv.Error as exc:
-            raise ValidationError(
-                {"file": f"is not valid CSV near line {reader.line_num}: {exc}"}
-            ) from None
+            raise ValidationError({"file": f"is not valid CSV after row {number}: {exc}"}) from None
 
-    return [_clean(h).lower() for h in header], records()
+    return _File(header_row, [_clean(h).lower() for h in header], records())
 
 
 def _clean(cell: str) -> str:
@@ -201,20 +210,22 @@ def _clean(cell: str) -> str:
     return cell.replace("\ufeff", "").strip()
 
 
-def _check_header(header: list[str]) -> list[Problem]:
+def _check_header(row: int, header: list[str]) -> list[Problem]:
+    """Unknown, repeated and missing columns; a column without a name is ignored (spreadsheets
+    save empty columns after the last one), unless a row has a value in it (see :func:`_cells`)."""
     problems = []
     seen: set[str] = set()
-    for name in header:
+    for name in filter(None, header):
         if name in seen:
-            problems.append(Problem(1, name, "appears twice in the header row"))
+            problems.append(Problem(row, name, "appears twice in the header row"))
         seen.add(name)
         if name not in CASE_COLUMNS and not CHARGE_COLUMN.match(name):
             problems.append(
-                Problem(1, name, "is not a column this import knows (see the template)")
+                Problem(row, name, "is not a column this import knows (see the template)")
             )
     for name in REQUIRED_COLUMNS:
         if name not in seen:
-            problems.append(Problem(1, name, "is missing from the header row"))
+            problems.append(Problem(row, name, "is missing from the header row"))
     return problems
 
 
@@ -240,12 +251,22 @@ class _Context:
 def _cells(
     line: int, header: list[str], cells: list[str], problems: list[Problem]
 ) -> dict[str, str]:
-    if len(cells) > len(header):
+    if len(cells) > len(header) and any(_clean(cell) for cell in cells[len(header) :]):
         problems.append(
             Problem(line, "", f"has {len(cells)} cells but the header row has {len(header)}")
         )
     values: dict[str, str] = {}
-    for name, raw in zip(header, cells, strict=False):
+    for position, (name, raw) in enumerate(zip(header, cells, strict=False), start=1):
+        if not name:
+            if _clean(raw):
+                problems.append(
+                    Problem(
+                        line,
+                        "",
+                        f"has a value in column {position}, which has no name in the header row",
+                    )
+                )
+            continue
         text, safe = unneutralise(_clean(raw))
         if not safe:
             problems.append(
@@ -257,7 +278,7 @@ def _cells(
                 )
             )
         values[name] = text
-    for name in header[len(cells) :]:
+    for name in filter(None, header[len(cells) :]):
         values[name] = ""
     return values
 
@@ -276,6 +297,8 @@ def _check_row(
     errors: dict[str, str] = {}
     external_id = required_text(values.get("external_id"), errors, "external_id", 100)
     required_text(values.get("name"), errors, "name", 200)
+    if any(len(a.strip()) > 200 for a in (values.get("aliases") or "").split(ALIAS_SEPARATOR)):
+        errors["aliases"] = "each alias must be at most 200 characters"
     optional_text(values.get("name_native"), errors, "name_native", 200)
     optional_text(values.get("gender"), errors, "gender", 40)
     normalise_country(values.get("nationality"), errors, "nationality")
@@ -383,6 +406,7 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
                 found[case.external_id] = case
             elif case.public_id in chunk and case.external_id is None:
                 found.setdefault(case.public_id, case)
+    people: dict[int, tuple[Row, PersonInput]] = {}
     for row in rows:
         match = found.get(row.external_id)
         if match is None:
@@ -393,6 +417,22 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
             continue
         row.case = match
         row.changes = _changes(row, match)
+        person = _person_input(row, match.person)
+        earlier = people.setdefault(match.person_id, (row, person))
+        if earlier[0] is not row and earlier[1] != person:
+            # Both rows would write the one person, and every import would undo the other.
+            column = next(
+                (c for c in PERSON_COLUMNS if getattr(person, c) != getattr(earlier[1], c)),
+                "name",
+            )
+            problems.append(
+                Problem(
+                    row.line,
+                    column,
+                    f"is the same person as row {earlier[0].line} ({match.person.name}), "
+                    f"whose {column} differs; make the two rows agree",
+                )
+            )
 
 
 # -- what a row changes -----------------------------------------------------------------------
@@ -549,10 +589,11 @@ def check(data: bytes, user: User | None, *, first: int | None = None) -> Report
     if len(data) > settings.import_max_bytes:
         raise FileTooLarge(settings.import_max_bytes)
     try:
-        header, records = _records(data, settings.import_max_rows)
+        file = _records(data, settings.import_max_rows)
     except ValidationError as exc:
         return Report([], [Problem(0, "", f"The file {exc.errors['file']}.")])
-    problems = _check_header(header)
+    header, records = file.header, file.rows
+    problems = _check_header(file.header_row, header)
     if problems:
         return Report([], problems)
     ctx = _Context.load(user)
@@ -703,6 +744,34 @@ def apply(
 # -- the staged import (web and API) ----------------------------------------------------------
 
 
+def plan_digest(report: Report) -> str:
+    """A fingerprint of what applying the report does and of the state it was worked out from.
+
+    Per row: its action and changes, and for an existing case what the import compares and may
+    overwrite (the person's columns, the case's, the memberships, the current status, the
+    charges). A confirmation compares it with the preview's, so a colleague's edit in between
+    (one the file would silently undo, or one that makes a previewed change a no-op) stops it.
+    """
+    digest = hashlib.sha256()
+    for row in report.rows:
+        plan: tuple[Any, ...] = (row.line, row.external_id, row.action, row.changes)
+        case = row.case
+        if case is not None:
+            person = case.person
+            plan += (
+                (person.name, person.name_native, list(person.aliases), person.gender),
+                (person.nationality, case.country, case.title, case.confidentiality),
+                sorted((m.organization_id, m.role or "") for m in person.memberships),
+                (case.status, str(case.status_since), case.status_since_precision),
+                [
+                    (c.id, c.offence, c.legal_basis, str(c.max_sentence), c.stage)
+                    for c in case.charges
+                ],
+            )
+        digest.update(repr(plan).encode())
+    return digest.hexdigest()
+
+
 def _problem_dicts(report: Report) -> list[dict[str, Any]]:
     return [p.as_dict() for p in report.problems[:MAX_REPORTED_PROBLEMS]]
 
@@ -719,6 +788,7 @@ def stage(user: User, filename: str, data: bytes) -> tuple[Import, Report]:
         state=(ImportState.PREVIEWED if report.ok else ImportState.INVALID).value,
         errors=_problem_dicts(report),
         summary=report.summary() if report.ok else {},
+        plan_sha256=plan_digest(report) if report.ok else None,
     )
     db.session.add(record)
     db.session.flush()
@@ -779,9 +849,6 @@ def lock_register() -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-_PLAN_KEYS = ("rows", "create", "update", "unchanged")
-
-
 def run(user: User, record: Import, progress: Callable[[int, int], None] | None = None) -> None:
     """Check the stored file again and apply it, if it still does what the preview showed."""
     if not authz.can(user, authz.Action.WRITE) or not user.active:
@@ -793,8 +860,8 @@ def run(user: User, record: Import, progress: Callable[[int, int], None] | None 
         raise ValidationError(
             {"file": "changed problems since the preview: " + str(report.problems[0])}
         )
-    now = report.summary()
-    if any(now[key] != record.summary.get(key) for key in _PLAN_KEYS):
+    if plan_digest(report) != record.plan_sha256:
+        now = report.summary()
         raise ValidationError(
             {
                 "file": "the register changed since the preview: the file would now create "

@@ -9,6 +9,7 @@ from monitor.domain import OrganizationKind, PartialDate
 from monitor.extensions import db
 from monitor.models import Membership, Organization, Person
 from monitor.services import Actor, ValidationError, audit
+from monitor.services.csv_format import ALIAS_SEPARATOR
 from monitor.services.validation import member, normalise_country, optional_text, required_text
 
 
@@ -50,6 +51,10 @@ def _apply_person(person: Person, data: PersonInput) -> None:
     aliases = [a.strip() for a in data.aliases if a and a.strip()]
     if any(len(a) > 200 for a in aliases):
         errors["aliases"] = "each alias must be at most 200 characters"
+    elif any(ALIAS_SEPARATOR in a for a in aliases):
+        errors["aliases"] = (
+            f"an alias cannot contain {ALIAS_SEPARATOR!r} (it separates aliases in CSV files)"
+        )
     nationality = normalise_country(data.nationality, errors, "nationality")
     gender = optional_text(data.gender, errors, "gender", 40)
     occupation = optional_text(data.occupation, errors, "occupation", 200)

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from monitor.domain import PartialDate, Sentence, SentenceKind
+from monitor.domain import MAX_TERM_MONTHS, TERM_TOO_LONG, PartialDate, Sentence, SentenceKind
 from monitor.services import ValidationError
 from monitor.web.helpers import SENTENCE_KIND_LABELS
 
@@ -82,6 +82,8 @@ def build_sentence(kind: str | None, years: int | None, months: int | None, fiel
     if sentence_kind is SentenceKind.TERM:
         if total <= 0:
             raise ValidationError({field: "a term needs its length in years and/or months"})
+        if total > MAX_TERM_MONTHS:
+            raise ValidationError({field: TERM_TOO_LONG})
         return Sentence(sentence_kind, total)
     if total:
         raise ValidationError({field: f"a sentence of {kind} has no length; leave it empty"})

@@ -53,6 +53,7 @@ def test_missing_fields_are_each_named(editor_api: Api, demo: dict[str, str]) ->
     [
         ({"max_sentence": {"kind": "term"}}, "max_sentence.months"),
         ({"max_sentence": {"kind": "term", "months": 0}}, "max_sentence.months"),
+        ({"max_sentence": {"kind": "term", "months": 2401}}, "max_sentence.months"),
         ({"max_sentence": {"kind": "life", "months": 12}}, "max_sentence.months"),
         ({"max_sentence": {"kind": "decades", "months": 3}}, "max_sentence.kind"),
         ({"max_sentence": {"kind": "term", "months": "360"}}, "max_sentence.months"),

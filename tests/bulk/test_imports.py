@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from monitor.domain import MAX_TERM_MONTHS, Sentence, SentenceKind
 from monitor.extensions import db
 from monitor.models import (
     AuditEntry,
@@ -26,9 +29,14 @@ from monitor.models import (
     StatusEvent,
     User,
 )
-from monitor.services import ValidationError, audit, exports, imports
+from monitor.services import ValidationError, audit, charges, exports, imports
 from monitor.services.csv_format import header, neutralise, unneutralise
-from monitor.services.people import OrganizationInput, create_organization
+from monitor.services.people import (
+    OrganizationInput,
+    PersonInput,
+    create_organization,
+    update_person,
+)
 from tests.conftest import Backend, make_user
 
 HEADER = header(2)
@@ -660,3 +668,115 @@ def test_two_imports_at_once_record_a_status_change_once(
     case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-01")).one()
     db.session.refresh(case)
     assert [e.status for e in case.events].count("jailed") == 1
+
+
+def test_rows_are_numbered_as_a_spreadsheet_numbers_them(app: Flask, editor: User) -> None:
+    rows = [mp(1, status_description="line one\nline two\nline three"), mp(2, status="jialed")]
+    problems = problems_of(b"\n" + csv_bytes(rows), editor)  # a blank first line, then the header
+    assert len(problems) == 1
+    assert problems[0].startswith("row 4, column status: 'jialed'")
+
+
+def test_empty_columns_after_the_last_are_ignored_unless_filled(app: Flask, editor: User) -> None:
+    data = csv_bytes([mp(1), mp(2)]).replace(b"\n", b",,\n")  # as spreadsheets save them
+    assert problems_of(data, editor) == []
+    lines = data.split(b"\n")
+    filled = b"\n".join([lines[0], lines[1] + b"oops", *lines[2:]])
+    assert problems_of(filled, editor)[0] == (
+        f"row 2: has a value in column {len(HEADER) + 2}, which has no name in the header row"
+    )
+
+
+def test_every_alias_problem_is_in_the_preview(app: Flask, editor: User) -> None:
+    problems = problems_of(csv_bytes([mp(1, aliases="A" * 201 + "; B")]), editor)
+    assert problems == ["row 2, column aliases: each alias must be at most 200 characters"]
+
+
+def test_an_alias_cannot_hold_the_separator(app: Flask, editor: User) -> None:
+    """An alias with ';' would come back from an export as two aliases."""
+    person = db.session.scalars(select(Person).where(Person.name == "Kem Sokha")).one()
+    with pytest.raises(ValidationError, match="cannot contain ';'"):
+        update_person(editor, person, PersonInput(name=person.name, aliases=["Sokha; elder"]))
+
+
+def test_terms_over_200_years_are_refused_everywhere_so_exports_reimport(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    run_import(csv_bytes([mp(1)]))
+    charge = db.session.scalars(select(Charge).where(Charge.offence == "Incitement")).one()
+    too_long = charges.ChargeInput(
+        offence=charge.offence, max_sentence=Sentence(SentenceKind.TERM, MAX_TERM_MONTHS + 11)
+    )
+    with pytest.raises(ValidationError, match="longer than 200 years"):
+        charges.update_charge(editor, charge, too_long)
+    db.session.rollback()
+    longest = dataclasses.replace(too_long, max_sentence=Sentence(SentenceKind.TERM, 2400))
+    charges.update_charge(editor, charge, longest)
+    db.session.commit()
+    exported = "".join(exports.cases_csv(editor)).encode()
+    assert run_import(exported)["update"] == 0
+
+
+def test_two_rows_of_one_person_must_agree(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    """Otherwise each import renames the person back and forth."""
+    run_import(csv_bytes([mp(1), mp(2)]))
+    case = db.session.scalars(select(Case).where(Case.external_id == "CNRP-02")).one()
+    case.person = db.session.scalars(select(Person).where(Person.name == "Member 1")).one()
+    db.session.commit()
+    person = {k: v for k, v in mp(1).items() if k in ("name_native", "aliases")}
+    problems = problems_of(csv_bytes([mp(1, name="Member One"), mp(2, **person)]), editor)
+    assert problems == [
+        "row 3, column name: is the same person as row 2 (Member 1), whose name differs; "
+        "make the two rows agree"
+    ]
+    agreeing = csv_bytes([mp(1, name="Member One"), mp(2, name="Member One", **person)])
+    assert problems_of(agreeing, editor) == []
+
+
+def test_a_confirmation_does_not_undo_an_edit_made_after_the_preview(
+    app: Flask, editor: User, run_import: Callable[[bytes], dict[str, int]]
+) -> None:
+    """Same counts (one row to update, one unchanged), other rows: still refused."""
+    run_import(csv_bytes([mp(1), mp(2)]))
+    record, report = imports.stage(editor, "f.csv", csv_bytes([mp(1, name="Renamed"), mp(2)]))
+    assert [r.action for r in report.rows] == ["update", "unchanged"]
+    db.session.commit()
+    for external_id, name in (("CNRP-01", "Renamed"), ("CNRP-02", "Corrected 2")):
+        case = db.session.scalars(select(Case).where(Case.external_id == external_id)).one()
+        person = case.person
+        update_person(editor, person, PersonInput(name=name, aliases=person.aliases))
+    db.session.commit()
+    before = fingerprint()
+    with pytest.raises(ValidationError, match="the register changed since the preview"):
+        imports.run(editor, record)
+    db.session.rollback()
+    assert fingerprint() == before
+
+
+def test_the_command_line_refuses_an_account_that_may_not_write(
+    app: Flask, editor: User, tmp_path: Path
+) -> None:
+    viewer = make_user("viewer", "confidential")
+    path = tmp_path / "mps.csv"
+    path.write_bytes(csv_bytes([mp(1)]))
+    before = fingerprint()
+    result = app.test_cli_runner().invoke(args=["import-csv", str(path), "--user", viewer.email])
+    assert result.exit_code == 1
+    assert f"{viewer.email} may not write to the register (role viewer)" in result.output
+    assert fingerprint() == before
+
+
+def test_the_full_json_export_holds_what_the_case_page_shows(app: Flask, editor: User) -> None:
+    document = json.loads("".join(exports.cases_json(editor)))
+    kem = next(c for c in document["cases"] if c["person"]["name"] == "Kem Sokha")
+    assert {"opened_on", "closed_on", "sources", "summary", "tags"} <= kem.keys()
+    assert {"biography", "occupation", "birth_date", "memberships"} <= kem["person"].keys()
+    treason = kem["charges"][0]
+    assert (treason["legal_basis"], treason["max_sentence"]) == (
+        "Criminal Code, art. 443",
+        {"kind": "term", "months": 360},
+    )
+    assert {"sentence_imposed", "sentenced_on", "in_absentia", "filed"} <= treason.keys()
+    assert kem["status_events"][-1]["sources"][0]["title"]
