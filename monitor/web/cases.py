@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from monitor import authz
 from monitor.authz import Action
@@ -64,10 +64,23 @@ def country_options(selected: str | None) -> Markup:
 
 def organization_choices(blank: str) -> list[tuple[str, str]]:
     """Every organization as ``(public id, label)``, with a blank option first."""
-    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
+    # Three columns, not ORM objects: the case list shows this select on every page view.
+    orgs = db.session.execute(
+        select(Organization.public_id, Organization.name, Organization.short_name).order_by(
+            Organization.name
+        )
+    ).all()
     return [("", blank)] + [
-        (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in orgs
+        (public_id, f"{name} ({short_name})" if short_name else name)
+        for public_id, name, short_name in orgs
     ]
+
+
+def _case_url_prefix() -> str:
+    """``/cases/`` as routed: each list row appends its quoted public id."""
+    marker = "0"
+    url = url_for("cases.detail", public_id=marker)
+    return url[: -len(marker)]
 
 
 # Past this many matches the list says "more than 10,000" instead of counting every row.
@@ -79,11 +92,13 @@ def index() -> ResponseReturnValue:
     """Filtered, searched, sorted and paged list of the cases the user may see."""
     settings = current_app.config["SETTINGS"]
     filters = queries.CaseFilter.from_args(request.args, per_page=settings.page_size)
-    page = queries.list_cases(current_user, filters, count_limit=LIST_COUNT_LIMIT)
+    page = queries.list_case_rows(current_user, filters, count_limit=LIST_COUNT_LIMIT)
     return render_template(
         "cases/list.html",
         filters=filters,
         page=page,
+        # One url_for per page instead of one per row (each costs tens of microseconds).
+        case_url_prefix=_case_url_prefix(),
         organizations=organization_choices("any organization"),
         country_options=country_options(filters.country),
         levels=current_user.level.levels_visible(),
@@ -163,31 +178,45 @@ def new() -> ResponseReturnValue:
 def detail(public_id: str) -> ResponseReturnValue:
     """The case: person, status, timeline, charges, memberships and audit history."""
     case = authz.get_case(public_id, current_user)
-    events = db.session.scalars(
-        select(StatusEvent)
-        .where(StatusEvent.case_id == case.id)
-        .options(selectinload(StatusEvent.sources))
-        .order_by(StatusEvent.occurred_on, StatusEvent.id)
-    ).all()
-    charges = db.session.scalars(
-        select(Charge)
-        .where(Charge.case_id == case.id)
-        .options(selectinload(Charge.sources))
-        .order_by(Charge.id)
-    ).all()
-    memberships = db.session.scalars(
-        select(Membership)
-        .where(Membership.person_id == case.person_id)
-        .options(joinedload(Membership.organization))
-        .order_by(Membership.id)
-    ).all()
+    # Joined eager loads: one round trip each for the person with their memberships, the
+    # timeline with its sources and the charges with theirs (a select-in load costs another).
+    person = (
+        db.session.scalars(
+            select(Person)
+            .where(Person.id == case.person_id)
+            .options(joinedload(Person.memberships).joinedload(Membership.organization))
+        )
+        .unique()
+        .one()
+    )
+    events = (
+        db.session.scalars(
+            select(StatusEvent)
+            .where(StatusEvent.case_id == case.id)
+            .options(joinedload(StatusEvent.sources))
+            .order_by(StatusEvent.occurred_on, StatusEvent.id)
+        )
+        .unique()
+        .all()
+    )
+    charges = (
+        db.session.scalars(
+            select(Charge)
+            .where(Charge.case_id == case.id)
+            .options(joinedload(Charge.sources))
+            .order_by(Charge.id)
+        )
+        .unique()
+        .all()
+    )
     return render_template(
         "cases/detail.html",
         case=case,
-        person=case.person,
+        person=person,
         events=events,
         charges=charges,
-        memberships=memberships,
+        # Ordered by id (the relationship's order_by), as the list query was.
+        memberships=person.memberships,
         history=audit.history(case.public_id),
     )
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Flask, make_response, render_template
 from flask.typing import ResponseReturnValue
@@ -65,10 +66,16 @@ def template_globals() -> dict[str, Any]:
         "Certainty": Certainty,
         "OrganizationKind": OrganizationKind,
         "STATUS_ORDER": STATUS_ORDER,
-        "country_name": country_name,
+        "country_name": cached_country_name,
         "can_write": authz.can(current_user, authz.Action.WRITE),
         "can_admin": authz.can(current_user, authz.Action.ADMIN),
     }
+
+
+@functools.lru_cache(maxsize=1024)
+def cached_country_name(code: str | None) -> str:
+    """:func:`country_name`, remembered: ISO 3166 names do not change while the process runs."""
+    return country_name(code)
 
 
 def partial_date(value: PartialDate | None, about: bool = False) -> str:
@@ -100,10 +107,21 @@ def status_label(value: str | None) -> str:
         return value
 
 
+@functools.cache
 def badge(value: str) -> Markup:
     """A coloured custody status badge (the status is vocabulary, never user text)."""
+    # Cached: six statuses, and the list shows one per row. Unknown values raise (not cached).
     status = CustodyStatus(value)
     return Markup('<span class="badge badge-{}">{}</span>').format(status.value, status.label)
+
+
+# What werkzeug's default route converter leaves unquoted in a path segment (``url_for``).
+PATH_SEGMENT_SAFE = "!$&'()*+,/:;=@"
+
+
+def path_segment(value: str) -> str:
+    """``value`` quoted as ``url_for`` quotes a ``<public_id>`` route argument."""
+    return quote(value, safe=PATH_SEGMENT_SAFE)
 
 
 def vocabulary_label(value: str | None) -> str:
@@ -118,8 +136,9 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(timestamp, "timestamp")
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(badge, "badge")
+    app.add_template_filter(path_segment, "path_segment")
     app.add_template_filter(vocabulary_label, "label")
-    app.add_template_filter(country_name, "country_name")
+    app.add_template_filter(cached_country_name, "country_name")
 
 
 def _require_login() -> ResponseReturnValue | None:

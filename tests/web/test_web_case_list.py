@@ -157,3 +157,15 @@ def test_clearance_hides_cases_from_list_search_and_counts(
     assert 'id="total"><strong>5</strong> cases' in admin_page
     assert names_in(text(admin.get("/cases?q=informant"))) == ["Hidden Informant"]
     assert admin.get(f"/cases/{secret}").status_code == 200
+
+
+@pytest.mark.parametrize("public_id", ["AbC-d_e012", "a b", "ü/ö", "x&y'z?#%"])
+def test_row_links_quote_a_public_id_as_url_for_does(app: Flask, public_id: str) -> None:
+    from flask import url_for
+
+    from monitor.web.cases import _case_url_prefix
+    from monitor.web.helpers import path_segment
+
+    with app.test_request_context("/cases"):
+        expected = url_for("cases.detail", public_id=public_id)
+        assert _case_url_prefix() + path_segment(public_id) == expected
