@@ -187,10 +187,13 @@ def _records(data: bytes, max_rows: int) -> _File:
         raise ValidationError({"file": "has no header row"}) from None
 
     def records() -> Iterator[tuple[int, list[str]]]:
+        """The rows that are not blank."""
         count, number = 0, header_row
         try:
             for number, cells in reader:
-                count += any(cell.strip() for cell in cells)
+                if not any(cell.strip() for cell in cells):
+                    continue
+                count += 1
                 if count > max_rows:
                     raise ValidationError(
                         {
@@ -600,10 +603,8 @@ def check(data: bytes, user: User | None, *, first: int | None = None) -> Report
     rows: list[Row] = []
     first_line: dict[str, int] = {}
     try:
-        for line, cells in records:
-            if not any(c.strip() for c in cells):
-                continue
-            if first is not None and len(first_line) >= first:
+        for checked, (line, cells) in enumerate(records):
+            if first is not None and checked >= first:
                 break
             values = _cells(line, header, cells, problems)
             row, row_problems = _check_row(line, values, ctx)

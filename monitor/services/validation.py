@@ -57,9 +57,10 @@ def web_url(value: str | None, errors: dict[str, str], field: str) -> str | None
     if url and field not in errors:
         try:
             parts = urlsplit(url)
+            web = parts.scheme in {"http", "https"} and bool(parts.netloc)
         except ValueError:
-            parts = urlsplit("")
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            web = False
+        if not web:
             errors[field] = "must be an http:// or https:// address"
     return url
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Sequence
 from functools import cache
+from typing import Any, TypeVar
 
 import pycountry
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from monitor import authz
 from monitor.authz import Action
@@ -24,6 +25,8 @@ from monitor.web.forms.cases import CaseForm, NewCaseForm
 from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint
 
 bp = login_required_blueprint("cases", __name__)
+
+CitingT = TypeVar("CitingT", StatusEvent, Charge)
 
 SORT_LABELS = {
     "name": "Name (A–Z)",
@@ -44,7 +47,6 @@ NEW_PERSON_ERRORS = {
 
 
 @cache
-@functools.cache
 def _country_options() -> str:
     # ~250 options: rendered once per process instead of on every page view of the list.
     countries = sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
@@ -174,6 +176,19 @@ def new() -> ResponseReturnValue:
     return render_template("cases/new.html", form=form)
 
 
+def _with_sources(
+    model: type[CitingT], case_id: int, *order: InstrumentedAttribute[Any]
+) -> Sequence[CitingT]:
+    """A case's events or charges in ``order``, each with its sources in the same query."""
+    query = (
+        select(model)
+        .where(model.case_id == case_id)
+        .options(joinedload(model.sources))
+        .order_by(*order)
+    )
+    return db.session.scalars(query).unique().all()
+
+
 @bp.get("/cases/<public_id>")
 def detail(public_id: str) -> ResponseReturnValue:
     """The case: person, status, timeline, charges, memberships and audit history."""
@@ -189,26 +204,8 @@ def detail(public_id: str) -> ResponseReturnValue:
         .unique()
         .one()
     )
-    events = (
-        db.session.scalars(
-            select(StatusEvent)
-            .where(StatusEvent.case_id == case.id)
-            .options(joinedload(StatusEvent.sources))
-            .order_by(StatusEvent.occurred_on, StatusEvent.id)
-        )
-        .unique()
-        .all()
-    )
-    charges = (
-        db.session.scalars(
-            select(Charge)
-            .where(Charge.case_id == case.id)
-            .options(joinedload(Charge.sources))
-            .order_by(Charge.id)
-        )
-        .unique()
-        .all()
-    )
+    events = _with_sources(StatusEvent, case.id, StatusEvent.occurred_on, StatusEvent.id)
+    charges = _with_sources(Charge, case.id, Charge.id)
     return render_template(
         "cases/detail.html",
         case=case,
