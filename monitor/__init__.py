@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from monitor import reads
 from monitor.config import PROJECT_ROOT, Settings
 from monitor.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app, db, directory=str(PROJECT_ROOT / "monitor" / "migrations"), render_as_batch=True
     )
     login_manager.init_app(app)
+    reads.init_app(app)  # first: it picks the connection's mode before anything queries
     # Before CSRFProtect, which reads the form (and so the whole body) ahead of any view.
     app.before_request(_upload_limit)
     csrf.init_app(app)

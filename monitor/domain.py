@@ -129,6 +129,10 @@ class Role(StrEnum):
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
+# calendar.month_name formats each name with strftime on every lookup; lists show one per row.
+_MONTH_NAMES = tuple(calendar.month_name)
+
+
 @dataclass(frozen=True, order=True)
 class PartialDate:
     """A date known to the day, the month or only the year (``2017``, ``2017-09``, ``2017-09-03``).
@@ -175,7 +179,7 @@ class PartialDate:
         """Reader wording at this precision: ``3 September 2017``, ``September 2017``, ``2017``."""
         if self.precision is DatePrecision.YEAR:
             return str(self.start.year)
-        month = calendar.month_name[self.start.month]
+        month = _MONTH_NAMES[self.start.month]
         if self.precision is DatePrecision.MONTH:
             return f"{month} {self.start.year}"
         return f"{self.start.day} {month} {self.start.year}"

@@ -18,6 +18,7 @@ from monitor import authz
 from monitor.authz import Action
 from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent
+from monitor.reads import reads_only
 from monitor.services import ValidationError, audit, queries
 from monitor.services import cases as case_service
 from monitor.services import people as people_service
@@ -64,14 +65,16 @@ def country_options(selected: str | None) -> Markup:
     return Markup(html)  # noqa: S704 - built from escaped library data above
 
 
+# Built once: the case list shows this select on every page view.
+_ORGANIZATION_CHOICES = select(
+    Organization.public_id, Organization.name, Organization.short_name
+).order_by(Organization.name)
+
+
 def organization_choices(blank: str) -> list[tuple[str, str]]:
     """Every organization as ``(public id, label)``, with a blank option first."""
-    # Three columns, not ORM objects: the case list shows this select on every page view.
-    orgs = db.session.execute(
-        select(Organization.public_id, Organization.name, Organization.short_name).order_by(
-            Organization.name
-        )
-    ).all()
+    # Three columns, not ORM objects.
+    orgs = db.session.execute(_ORGANIZATION_CHOICES).all()
     return [("", blank)] + [
         (public_id, f"{name} ({short_name})" if short_name else name)
         for public_id, name, short_name in orgs
@@ -90,6 +93,7 @@ LIST_COUNT_LIMIT = 10_000
 
 
 @bp.get("/cases")
+@reads_only
 def index() -> ResponseReturnValue:
     """Filtered, searched, sorted and paged list of the cases the user may see."""
     settings = current_app.config["SETTINGS"]
@@ -190,6 +194,7 @@ def _with_sources(
 
 
 @bp.get("/cases/<public_id>")
+@reads_only
 def detail(public_id: str) -> ResponseReturnValue:
     """The case: person, status, timeline, charges, memberships and audit history."""
     case = authz.get_case(public_id, current_user)

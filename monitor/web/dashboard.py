@@ -6,6 +6,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from monitor.reads import reads_only
 from monitor.services import queries
 from monitor.web.charts import status_chart
 from monitor.web.helpers import login_required_blueprint
@@ -14,6 +15,7 @@ bp = login_required_blueprint("dashboard", __name__)
 
 
 @bp.get("/")
+@reads_only
 def index() -> ResponseReturnValue:
     """Counts by custody status overall, per country, per organization; latest changes."""
     counts = queries.status_counts(current_user)

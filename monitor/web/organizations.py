@@ -10,6 +10,7 @@ from monitor import authz
 from monitor.authz import Action
 from monitor.extensions import db
 from monitor.models import Organization
+from monitor.reads import reads_only
 from monitor.services import ValidationError, queries
 from monitor.services import people as people_service
 from monitor.services.queries import StatusCounts
@@ -37,6 +38,7 @@ def summary_line(org: Organization, counts: StatusCounts) -> str:
 
 
 @bp.get("/organizations")
+@reads_only
 def index() -> ResponseReturnValue:
     """Every organization with the custody status of its members' visible cases."""
     rows = queries.counts_by_organization(current_user)
@@ -67,6 +69,7 @@ def new() -> ResponseReturnValue:
 
 
 @bp.get("/organizations/<public_id>")
+@reads_only
 def detail(public_id: str) -> ResponseReturnValue:
     """Every member with role and the current status of their visible cases."""
     org = authz.get_organization(public_id, current_user)

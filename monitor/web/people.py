@@ -12,6 +12,7 @@ from monitor import authz
 from monitor.authz import Action
 from monitor.extensions import db
 from monitor.models import Case, Membership, Organization, Person
+from monitor.reads import reads_only
 from monitor.services import ValidationError, queries
 from monitor.services import people as people_service
 from monitor.web.cases import organization_choices
@@ -30,6 +31,7 @@ def _page_number() -> int:
 
 
 @bp.get("/people")
+@reads_only
 def index() -> ResponseReturnValue:
     """People the user may see, searchable by name in either script or alias."""
     q = (request.args.get("q") or "").strip()
@@ -87,6 +89,7 @@ def _render_person(
 
 
 @bp.get("/people/<public_id>")
+@reads_only
 def detail(public_id: str) -> ResponseReturnValue:
     """A person: details, the cases the user may see, memberships."""
     person = authz.get_person(public_id, current_user)
