@@ -80,14 +80,22 @@ def run(requests: int, clients: int) -> bool:
         f"requests per endpoint from {clients} clients (req/s), then from "
         f"{load.GUNICORN_WORKERS} (p50/p95: one client per worker, so no queueing)"
     )
-    with load.gunicorn(port, env, RESULTS / "gunicorn.log"):
+    with load.gunicorn(port, env, RESULTS / "gunicorn.log") as server:
         cookie = load.login(port, email, password)
 
         def endpoint(name: str, paths: list[str]) -> report.Endpoint:
             print(f"  measuring {name} …", flush=True)
             return report.Endpoint(
                 name,
-                load.measure(port, name, paths, cookie, total=requests, clients=clients),
+                load.measure(
+                    port,
+                    name,
+                    paths,
+                    cookie,
+                    total=requests,
+                    clients=clients,
+                    server_pid=server.pid,
+                ),
                 load.measure(
                     port, name, paths, cookie, total=requests, clients=load.GUNICORN_WORKERS
                 ),

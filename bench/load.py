@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import os
 import re
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from bench.database import BenchError
 HOST = "127.0.0.1"
 GUNICORN_WORKERS = 2
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_PROC = Path("/proc")
 
 
 def free_port() -> int:
@@ -43,8 +45,11 @@ def _gunicorn_command() -> list[str]:
 
 
 @contextmanager
-def gunicorn(port: int, env: dict[str, str], log: Path) -> Iterator[None]:
-    """Serve ``monitor:create_app()`` with sync workers on ``port`` until the block ends."""
+def gunicorn(port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Serve ``monitor:create_app()`` with sync workers on ``port`` until the block ends.
+
+    Yields the gunicorn master process, whose ``pid`` ``measure(server_pid=...)`` takes.
+    """
     command = [
         *_gunicorn_command(),
         "--workers", str(GUNICORN_WORKERS),
@@ -57,7 +62,7 @@ def gunicorn(port: int, env: dict[str, str], log: Path) -> Iterator[None]:
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
     try:
         _wait_until_serving(port, process, log)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -140,6 +145,133 @@ def login(port: int, email: str, password: str) -> str:
     return _cookie_header(jar)
 
 
+@dataclass(frozen=True)
+class CpuShare:
+    """CPU time (user + system) per completed request of each party to a measurement, in ms."""
+
+    server_ms: float
+    database_ms: float
+    client_ms: float
+    seconds: float  # wall time the CPU was counted over
+
+    @property
+    def total_ms(self) -> float:
+        """The three parties together."""
+        return self.server_ms + self.database_ms + self.client_ms
+
+    def as_dict(self) -> dict[str, float]:
+        """The figures as JSON, rounded to 0.01 ms."""
+        return {
+            "server": round(self.server_ms, 2),
+            "database": round(self.database_ms, 2),
+            "client": round(self.client_ms, 2),
+        }
+
+
+@dataclass(frozen=True)
+class _Process:
+    ppid: int
+    comm: str
+    ticks: int  # utime + stime + cutime + cstime, in clock ticks
+
+
+def _processes() -> dict[int, _Process]:
+    """Every process in ``/proc`` by pid (those exiting while being read are left out)."""
+    table: dict[int, _Process] = {}
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm (the same name as /proc/PID/comm) may itself hold
+        # spaces and parentheses, so it ends at the last ")".
+        head, _, tail = stat.rpartition(b")")
+        fields = tail.split()  # fields[0] is field 3 (state), so field n is fields[n - 3]
+        if len(fields) < 15:
+            continue
+        table[int(entry.name)] = _Process(
+            ppid=int(fields[1]),
+            comm=head.partition(b"(")[2].decode("utf-8", "replace"),
+            # Fields 14-17: the process's own utime and stime, plus cutime and cstime, the CPU of
+            # children it has reaped. With the latter a worker that gunicorn restarts, or a
+            # PostgreSQL parallel worker or backend that ends, is still counted: its time moves
+            # to its parent's reaped total instead of disappearing with it.
+            ticks=sum(int(value) for value in fields[11:15]),
+        )
+    return table
+
+
+def _descendants(table: dict[int, _Process], root: int) -> set[int]:
+    """``root`` and every process below it, following the ppid chains."""
+    children: dict[int, list[int]] = {}
+    for pid, process in table.items():
+        children.setdefault(process.ppid, []).append(pid)
+    found: set[int] = set()
+    pending = [root] if root in table else []
+    while pending:
+        pid = pending.pop()
+        found.add(pid)
+        pending.extend(children.get(pid, []))
+    return found
+
+
+class _CpuMeter:
+    """CPU seconds of the server, the database and this process between ``start`` and ``stop``.
+
+    The server is the gunicorn master and all its descendants, read afresh at both ends since
+    workers may be restarted. The database is every process named ``postgres`` on this machine,
+    with what the postmaster reaped meanwhile (parallel query workers, but also other clients'
+    short-lived backends: on a shared machine the figure includes their work).
+    """
+
+    def __init__(self, server_pid: int) -> None:
+        self._server_pid = server_pid
+        self._tick = float(os.sysconf("SC_CLK_TCK"))
+        self._parties = (0.0, 0.0)
+        self._client = 0.0
+        self._began = 0.0
+
+    @staticmethod
+    def available() -> bool:
+        """Linux's /proc is there (elsewhere the CPU figures are left out)."""
+        return sys.platform.startswith("linux") and (_PROC / "self" / "stat").exists()
+
+    def _read_parties(self) -> tuple[float, float]:
+        table = _processes()
+        server = sum(table[pid].ticks for pid in _descendants(table, self._server_pid))
+        # A local PostgreSQL only: a database server on another machine shows 0 here.
+        database = sum(process.ticks for process in table.values() if process.comm == "postgres")
+        return server / self._tick, database / self._tick
+
+    @staticmethod
+    def _read_client() -> float:
+        own = os.times()
+        return own.user + own.system
+
+    def start(self) -> None:
+        """Take the first reading (the scan of /proc itself is not charged to the client)."""
+        self._parties = self._read_parties()
+        self._client = self._read_client()
+        self._began = time.perf_counter()
+
+    def stop(self, completed: int) -> CpuShare | None:
+        """Per completed request since ``start``; None when no request completed."""
+        seconds = time.perf_counter() - self._began
+        client = self._read_client() - self._client
+        server, database = self._read_parties()
+        if not completed:
+            return None
+        per_request = 1000 / completed
+        return CpuShare(
+            server_ms=(server - self._parties[0]) * per_request,
+            database_ms=(database - self._parties[1]) * per_request,
+            client_ms=client * per_request,
+            seconds=seconds,
+        )
+
+
 @dataclass
 class Measurement:
     """Latencies of one endpoint measured under concurrent load."""
@@ -150,6 +282,7 @@ class Measurement:
     seconds: float
     latencies: list[float]
     errors: list[str] = field(default_factory=list)
+    cpu: CpuShare | None = None  # only when measured with ``server_pid`` on Linux
 
     @property
     def throughput(self) -> float:
@@ -175,11 +308,14 @@ def measure(
     clients: int,
     warmup: int = 20,
     budget: float = 20.0,
+    server_pid: int | None = None,
 ) -> Measurement:
     """Send ``total`` GETs (cycling through ``paths``) from ``clients`` threads; time each one.
 
     Stops sending after ``budget`` seconds, so one pathological page cannot stall the run; the
-    figures then cover the requests that completed.
+    figures then cover the requests that completed. Given the gunicorn master's ``server_pid``
+    (and Linux's /proc), also counts the CPU per successful request of the server, the database
+    and this process, from the start of the timed requests (after the warm-up) to their end.
     """
     for path in itertools.islice(itertools.cycle(paths), warmup):
         request(port, path, cookie=cookie)
@@ -221,11 +357,17 @@ def measure(
         conn.close()
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    meter = _CpuMeter(server_pid) if server_pid is not None and _CpuMeter.available() else None
     for thread in threads:
         thread.start()
+    if meter is not None:
+        meter.start()
     start.wait()
     began = time.perf_counter()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
-    return Measurement(name, paths[0], len(latencies) + len(errors), seconds, latencies, errors)
+    cpu = meter.stop(len(latencies)) if meter is not None else None
+    return Measurement(
+        name, paths[0], len(latencies) + len(errors), seconds, latencies, errors, cpu
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         """The row as JSON."""
         busy, calm = self.endpoint.saturated, self.endpoint.unqueued
+        cpu = busy.cpu
         return {
             "endpoint": self.endpoint.name,
             "example": busy.example,
@@ -52,6 +54,7 @@ class Verdict:
             "p50_ms": round(calm.percentile(0.50), 2),
             "p95_ms": round(calm.percentile(0.95), 2),
             "p95_ms_saturated": round(busy.percentile(0.95), 2),
+            "cpu_ms_per_request": None if cpu is None else cpu.as_dict(),
             "ratio_to_trivial": None if self.ratio is None else round(self.ratio, 3),
             "target": self.target,
             "passed": self.passed,
@@ -98,11 +101,32 @@ def print_table(verdicts: list[Verdict], counts: dict[str, int]) -> None:
         )
         for error in v.endpoint.errors[:3]:
             print(f"    error: {error}")
+    _print_cpu(verdicts)
     print()
     print("SQL queries per page (in process, must be equal):")
     for path, n in counts.items():
         print(f"  {path:<28} {n}")
     print(f"  {'same for both sizes':<28} {'PASS' if queries_passed(counts) else 'FAIL'}")
+
+
+def _print_cpu(verdicts: list[Verdict]) -> None:
+    """CPU per request of each party in the saturated runs; nothing when none was counted."""
+    if all(v.endpoint.saturated.cpu is None for v in verdicts):
+        return
+    print()
+    print(f"CPU per request (ms, saturated run; {os.cpu_count() or '?'} cores shared by all three)")
+    header = f"{'endpoint':<22} {'server':>8} {'database':>8} {'client':>8} {'total':>8}"
+    print(header)
+    print("-" * len(header))
+    for v in verdicts:
+        cpu = v.endpoint.saturated.cpu
+        if cpu is None:
+            print(f"{v.endpoint.name:<22} {'n/a':>8} {'n/a':>8} {'n/a':>8} {'n/a':>8}")
+            continue
+        print(
+            f"{v.endpoint.name:<22} {cpu.server_ms:>8.2f} {cpu.database_ms:>8.2f} "
+            f"{cpu.client_ms:>8.2f} {cpu.total_ms:>8.2f}"
+        )
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
