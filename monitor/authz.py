@@ -7,10 +7,12 @@ visible answers 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, true
+from sqlalchemy.orm.interfaces import ORMOption
 
 from monitor.domain import Confidentiality, Role
 from monitor.extensions import db
@@ -91,10 +93,20 @@ def person_visible(user: User | None) -> ColumnElement[bool]:
     return or_(not_(any_case), visible_case)
 
 
-def get_case(public_id: str, user: User | None, action: Action = Action.READ) -> Case:
-    """The case with this public id if the user may see it (and act on it), else 404 / 403."""
+def get_case(
+    public_id: str,
+    user: User | None,
+    action: Action = Action.READ,
+    *,
+    options: Sequence[ORMOption] = (),
+) -> Case:
+    """The case with this public id if the user may see it (and act on it), else 404 / 403.
+
+    ``options`` are loader options for the same query (what a page shows with the case).
+    """
     require(user, action)
-    case = db.session.scalars(visible_cases(user).where(Case.public_id == public_id)).first()
+    query = visible_cases(user).where(Case.public_id == public_id).options(*options)
+    case = db.session.scalars(query).unique().one_or_none()
     if case is None:
         abort(404)
     return case

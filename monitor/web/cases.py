@@ -197,18 +197,19 @@ def _with_sources(
 @reads_only
 def detail(public_id: str) -> ResponseReturnValue:
     """The case: person, status, timeline, charges, memberships and audit history."""
-    case = authz.get_case(public_id, current_user)
-    # Joined eager loads: one round trip each for the person with their memberships, the
-    # timeline with its sources and the charges with theirs (a select-in load costs another).
-    person = (
-        db.session.scalars(
-            select(Person)
-            .where(Person.id == case.person_id)
-            .options(joinedload(Person.memberships).joinedload(Membership.organization))
-        )
-        .unique()
-        .one()
+    # Joined eager loads: the case with its person and their memberships in one query, then
+    # one each for the timeline and the charges with their sources (a select-in load costs
+    # another round trip).
+    case = authz.get_case(
+        public_id,
+        current_user,
+        options=[
+            joinedload(Case.person)
+            .joinedload(Person.memberships)
+            .joinedload(Membership.organization)
+        ],
     )
+    person = case.person
     events = _with_sources(StatusEvent, case.id, StatusEvent.occurred_on, StatusEvent.id)
     charges = _with_sources(Charge, case.id, Charge.id)
     return render_template(

@@ -222,3 +222,47 @@ def test_user_text_is_escaped(editor_client: FlaskClient, demo: dict[str, str]) 
         assert payload not in page, url
         assert "<img src=x>" not in page, url
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(editor_client.get(response.location))
+
+
+def test_case_page_queries_do_not_grow_with_its_history(
+    editor_client: FlaskClient, demo: dict[str, str]
+) -> None:
+    from sqlalchemy import event
+
+    from monitor.extensions import db
+
+    url = f"/cases/{demo['Kem Sokha']}"
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def record(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        db.session.remove()  # a fresh session, as a real request has
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert editor_client.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(seen)
+
+    before = statements()
+    for year in range(2010, 2016):
+        response = submit(
+            editor_client,
+            f"{url}/status",
+            {"status": "jailed", "occurred_on": str(year), "certainty": "confirmed"},
+        )
+        assert response.status_code == 302
+        response = submit(
+            editor_client,
+            f"{url}/charges/new",
+            {"offence": f"count {year}", "max_sentence_kind": "unknown", "stage": "alleged"},
+        )
+        assert response.status_code == 302, text(response)
+    page = text(editor_client.get(url))
+    assert all(f"count {year}" in page for year in range(2010, 2016))
+    # The person with memberships rides in the case's query; timeline and charges take one
+    # query each with their sources; then audit history, follow state and alert counts.
+    assert statements() == before <= 7
