@@ -4,7 +4,7 @@ A view marked with :func:`reads_only` (a ``GET`` that shows the register and nev
 its database connection in autocommit mode, as every Django view does by default. Each query then
 runs in a transaction of its own. What a page shows does not change: under READ COMMITTED,
 PostgreSQL's default, every statement sees its own snapshot inside a transaction too. Two of a
-list page's five round trips to the database go away.
+list page's six round trips to the database go away (``BEGIN`` and ``ROLLBACK``).
 
 A write in such a request is refused before anything reaches the database (it would otherwise
 be committed statement by statement), so a read view that starts writing fails in its tests.
