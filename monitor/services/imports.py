@@ -52,7 +52,13 @@ from monitor.services.csv_format import (
     parse_sentence,
     unneutralise,
 )
-from monitor.services.people import PersonInput, add_membership, create_person, update_person
+from monitor.services.people import (
+    PersonInput,
+    add_membership,
+    check_aliases,
+    create_person,
+    update_person,
+)
 from monitor.services.validation import (
     E,
     member,
@@ -300,8 +306,7 @@ def _check_row(
     errors: dict[str, str] = {}
     external_id = required_text(values.get("external_id"), errors, "external_id", 100)
     required_text(values.get("name"), errors, "name", 200)
-    if any(len(a.strip()) > 200 for a in (values.get("aliases") or "").split(ALIAS_SEPARATOR)):
-        errors["aliases"] = "each alias must be at most 200 characters"
+    check_aliases([a.strip() for a in (values.get("aliases") or "").split(ALIAS_SEPARATOR)], errors)
     optional_text(values.get("name_native"), errors, "name_native", 200)
     optional_text(values.get("gender"), errors, "gender", 40)
     normalise_country(values.get("nationality"), errors, "nationality")

@@ -44,17 +44,25 @@ class PersonInput:
     biography: str | None = None
 
 
+MAX_ALIAS_LENGTH = 200
+
+
+def check_aliases(aliases: list[str], errors: dict[str, str]) -> None:
+    """Record under ``aliases`` an alias too long, or one holding the CSV alias separator."""
+    if any(len(a) > MAX_ALIAS_LENGTH for a in aliases):
+        errors["aliases"] = f"each alias must be at most {MAX_ALIAS_LENGTH} characters"
+    elif any(ALIAS_SEPARATOR in a for a in aliases):
+        errors["aliases"] = (
+            f"an alias cannot contain {ALIAS_SEPARATOR!r} (it separates aliases in CSV files)"
+        )
+
+
 def _apply_person(person: Person, data: PersonInput) -> None:
     errors: dict[str, str] = {}
     name = required_text(data.name, errors, "name", 200)
     name_native = optional_text(data.name_native, errors, "name_native", 200)
     aliases = [a.strip() for a in data.aliases if a and a.strip()]
-    if any(len(a) > 200 for a in aliases):
-        errors["aliases"] = "each alias must be at most 200 characters"
-    elif any(ALIAS_SEPARATOR in a for a in aliases):
-        errors["aliases"] = (
-            f"an alias cannot contain {ALIAS_SEPARATOR!r} (it separates aliases in CSV files)"
-        )
+    check_aliases(aliases, errors)
     nationality = normalise_country(data.nationality, errors, "nationality")
     gender = optional_text(data.gender, errors, "gender", 40)
     occupation = optional_text(data.occupation, errors, "occupation", 200)

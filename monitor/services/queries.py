@@ -277,10 +277,10 @@ def count_cases(
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 
-def _paged(query: AnySelect, filters: CaseFilter) -> AnySelect:
-    # One extra row tells whether a further page exists.
+def _paged(query: AnySelect, filters: CaseFilter, order: Sequence[Any] | None = None) -> AnySelect:
+    # In the filter's sort order unless told; one extra row tells whether a further page exists.
     return (
-        query.order_by(*SORTS[filters.sort])
+        query.order_by(*(SORTS[filters.sort] if order is None else order))
         .limit(filters.per_page + 1)
         .offset((filters.page - 1) * filters.per_page)
     )
@@ -364,13 +364,12 @@ def _found_by_name(user: User | None, filters: CaseFilter) -> Select[*tuple[Any,
         .subquery("found_people")
     )
     order = (people.c.name, Case.id)
-    return (
+    return _paged(
         _matching_cases(user, replace(filters, q=None))
         .join(people, people.c.id == Case.person_id)
-        .with_only_columns(*_CASE_ROW_COLUMNS[:-2], people.c.name, people.c.name_native)
-        .order_by(*(column.desc() if descending else column.asc() for column in order))
-        .limit(filters.per_page + 1)
-        .offset((filters.page - 1) * filters.per_page)
+        .with_only_columns(*_CASE_ROW_COLUMNS[:-2], people.c.name, people.c.name_native),
+        filters,
+        [column.desc() if descending else column.asc() for column in order],
     )
 
 

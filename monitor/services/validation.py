@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -11,8 +12,10 @@ import pycountry
 E = TypeVar("E", bound=StrEnum)
 
 
+@functools.lru_cache(maxsize=1024)
 def country_name(code: str | None) -> str:
-    """``Cambodia`` for ``KH``; the code itself when unknown."""
+    """``Cambodia`` for ``KH``; the code itself when unknown (remembered: ISO 3166 names do not
+    change while the process runs, and lists show one per row)."""
     if not code:
         return ""
     country = pycountry.countries.get(alpha_2=code.upper())

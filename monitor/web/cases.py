@@ -218,7 +218,7 @@ def detail(public_id: str) -> ResponseReturnValue:
         person=person,
         events=events,
         charges=charges,
-        # Ordered by id (the relationship's order_by), as the list query was.
+        # Ordered by id (the relationship's order_by).
         memberships=person.memberships,
         history=audit.history(case.public_id),
     )

@@ -66,16 +66,10 @@ def template_globals() -> dict[str, Any]:
         "Certainty": Certainty,
         "OrganizationKind": OrganizationKind,
         "STATUS_ORDER": STATUS_ORDER,
-        "country_name": cached_country_name,
+        "country_name": country_name,
         "can_write": authz.can(current_user, authz.Action.WRITE),
         "can_admin": authz.can(current_user, authz.Action.ADMIN),
     }
-
-
-@functools.lru_cache(maxsize=1024)
-def cached_country_name(code: str | None) -> str:
-    """:func:`country_name`, remembered: ISO 3166 names do not change while the process runs."""
-    return country_name(code)
 
 
 def partial_date(value: PartialDate | None, about: bool = False) -> str:
@@ -138,7 +132,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(badge, "badge")
     app.add_template_filter(path_segment, "path_segment")
     app.add_template_filter(vocabulary_label, "label")
-    app.add_template_filter(cached_country_name, "country_name")
+    app.add_template_filter(country_name, "country_name")
 
 
 def _require_login() -> ResponseReturnValue | None:
