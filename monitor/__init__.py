@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from monitor import reads
 from monitor.config import PROJECT_ROOT, Settings
 from monitor.extensions import csrf, db, limiter, login_manager, migrate
+from monitor.sessions import ThrottledRefreshSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
-        # Sessions are refreshed on each request, so this is an idle timeout.
+        # Sessions are refreshed on requests (monitor/sessions.py), so this is an idle timeout.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(settings.extra)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
+    app.session_interface = ThrottledRefreshSessionInterface()
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "monitor" / "migrations"), render_as_batch=True

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import TimestampSigner
 
 from monitor import create_app
 from monitor.config import Settings
@@ -39,6 +40,61 @@ def test_session_cookie_expires_after_the_idle_timeout(app: Flask, client: Flask
     assert cookie.expires is not None
     lifetime = cookie.expires - dt.datetime.now(dt.UTC)
     assert dt.timedelta(hours=7, minutes=55) < lifetime <= dt.timedelta(hours=8)
+
+
+def _signed_at(app: Flask, value: str, when: dt.datetime) -> str:
+    """The session cookie ``value`` re-signed as if issued at ``when`` (same data, same key)."""
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    data = serializer.loads(value)
+
+    class Then(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(when.timestamp())
+
+    serializer.signer = Then
+    return str(serializer.dumps(data))
+
+
+def _set_cookies(response: object) -> list[str]:
+    headers = response.headers  # type: ignore[attr-defined]
+    return [value for value in headers.getlist("Set-Cookie") if value.startswith("session=")]
+
+
+def test_an_unchanged_session_is_re_issued_once_a_minute(app: Flask, client: FlaskClient) -> None:
+    user = make_user("viewer", "public")
+    login(client, user.email)
+    client.get("/")  # shows (and so removes) the login's flashed message: a changed session
+    # Signed moments ago: the page is served without re-sending the cookie.
+    response = client.get("/cases")
+    assert response.status_code == 200
+    assert _set_cookies(response) == []
+
+    # Signed 61 seconds ago: the same session comes back with a fresh idle timeout.
+    now = dt.datetime.now(dt.UTC)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    client.set_cookie("session", _signed_at(app, cookie.value, now - dt.timedelta(seconds=61)))
+    response = client.get("/cases")
+    assert response.status_code == 200
+    [renewed] = _set_cookies(response)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert cookie.expires is not None
+    assert cookie.expires - now > dt.timedelta(hours=7, minutes=59)
+    assert "HttpOnly" in renewed
+    assert client.get("/cases").status_code == 200  # still the same login
+
+
+def test_a_session_idle_past_the_timeout_is_logged_out(app: Flask, client: FlaskClient) -> None:
+    user = make_user("viewer", "public")
+    login(client, user.email)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    idle = dt.datetime.now(dt.UTC) - dt.timedelta(hours=8, minutes=1)
+    client.set_cookie("session", _signed_at(app, cookie.value, idle))
+    response = client.get("/cases")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
 
 
 def test_pages_are_not_cached_but_static_files_are(app: Flask, client: FlaskClient) -> None:

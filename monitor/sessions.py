@@ -1,0 +1,58 @@
+"""Signed-cookie sessions whose idle timeout is refreshed at most once a minute.
+
+Flask re-signs and re-sends a permanent session's cookie on every response
+(``SESSION_REFRESH_EACH_REQUEST``), so that it expires ``PERMANENT_SESSION_LIFETIME`` after the
+last request. That costs every page view a JSON dump, a compression, an HMAC and a
+``Set-Cookie`` header. This interface keeps the idle timeout but re-issues an unchanged cookie
+only when it is at least :data:`REFRESH_AFTER` old: a login now expires between
+``MONITOR_SESSION_HOURS`` and that plus one minute after the last request. A session that
+changed (login, logout, a flashed message) is still saved on the response that changed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature
+
+REFRESH_AFTER = dt.timedelta(minutes=1)
+
+
+class StampedSession(SecureCookieSession):
+    """A cookie session that remembers when its cookie was signed (``None`` when new)."""
+
+    issued_at: dt.datetime | None = None
+
+
+class ThrottledRefreshSessionInterface(SecureCookieSessionInterface):
+    """:class:`SecureCookieSessionInterface` re-issuing unchanged cookies once a minute at most."""
+
+    session_class = StampedSession
+
+    def open_session(self, app: Flask, request: Request) -> StampedSession | None:
+        """As Flask's, also reading the time the cookie was signed."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, issued_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:  # also an expired cookie (SignatureExpired)
+            return self.session_class()
+        session = self.session_class(data)
+        session.issued_at = issued_at
+        return session
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """A changed session always; an unchanged permanent one once its cookie is a minute old."""
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        issued_at = getattr(session, "issued_at", None)
+        return issued_at is None or dt.datetime.now(dt.UTC) - issued_at >= REFRESH_AFTER
