@@ -74,7 +74,7 @@ _ORGANIZATION_CHOICES = select(
 def organization_choices(blank: str) -> list[tuple[str, str]]:
     """Every organization as ``(public id, label)``, with a blank option first."""
     # Three columns, not ORM objects.
-    orgs = db.session.execute(_ORGANIZATION_CHOICES).all()
+    orgs = queries.column_rows(_ORGANIZATION_CHOICES)
     return [("", blank)] + [
         (public_id, f"{name} ({short_name})" if short_name else name)
         for public_id, name, short_name in orgs

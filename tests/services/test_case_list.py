@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
+from monitor.extensions import db
+from monitor.models import Case
 from monitor.services import queries
+from monitor.services.seed import seed_synthetic
 from tests.conftest import make_user
 
 
@@ -64,3 +68,46 @@ def test_list_rows_match_the_full_cases_for_every_sort_and_filter(
                 full.total_capped,
                 full.has_next,
             )
+
+
+@pytest.mark.parametrize("sort_limit", [2_000, 3, 0])
+def test_name_searches_page_count_and_sort_alike_whichever_way_they_are_read(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, sort_limit: int
+) -> None:
+    # A name search in name order reads its page and count in one query while few people
+    # match (up to NAME_SEARCH_SORT_LIMIT), and in two otherwise. Lowering the limit sends
+    # the same searches down the other path: the pages must not differ from the ORM list's.
+    monkeypatch.setattr(queries, "NAME_SEARCH_SORT_LIMIT", sort_limit)
+    seed_synthetic(60, seed=7)
+    # Some cases above a viewer's clearance, so the count and the page must both filter them.
+    for case in db.session.query(Case).filter(Case.id % 4 == 0):
+        case.confidentiality = "confidential"
+    db.session.commit()
+    viewer = make_user("viewer", "public")
+    admin = make_user("admin", "confidential")
+    searches = [
+        {"q": "synthetic"},
+        {"q": "synthetic", "sort": "-name", "per_page": "7", "page": "3"},
+        {"q": "synthetic", "per_page": "7", "page": "9"},
+        {"q": "synthetic", "per_page": "7", "page": "99"},
+        {"q": "a"},
+        {"q": "a", "status": "jailed", "per_page": "5", "page": "2"},
+        {"q": "00", "sort": "-name"},
+        {"q": "nobody at all"},
+    ]
+    for user in (viewer, admin):
+        for args in searches:
+            filters = queries.CaseFilter.from_args(args)
+            full = queries.list_cases(user, filters, count_limit=40)
+            rows = queries.list_case_rows(user, filters, count_limit=40)
+            assert [r.public_id for r in rows.items] == [c.public_id for c in full.items], args
+            assert [r.person_name for r in rows.items] == [c.person.name for c in full.items]
+            assert (rows.total, rows.total_capped, rows.has_next) == (
+                full.total,
+                full.total_capped,
+                full.has_next,
+            ), args
+    # The searches found something to compare, and the clearance hid some of it.
+    everything = queries.CaseFilter.from_args({"q": "synthetic"})
+    seen = queries.list_case_rows(viewer, everything).total
+    assert 0 < seen < queries.list_case_rows(admin, everything).total
