@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from sqlalchemy import Row, Select
+
+from monitor.extensions import db
 from monitor.models import User
 
 # Who performs a write: a logged-in user, or a label such as "cli" for command-line tools.
@@ -26,3 +30,15 @@ def actor_label(actor: Actor) -> str:
 def actor_user_id(actor: Actor) -> int | None:
     """The user row id of an actor, if it is a user."""
     return None if isinstance(actor, str) else actor.id
+
+
+def column_rows(statement: Select[*tuple[Any, ...]]) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The rows of a query for columns (not ORM objects), run on the session's connection.
+
+    ``session.execute`` would pass them through the ORM's result machinery, about 0.1 ms per
+    query for nothing when no object is loaded. Pending changes are flushed first, as
+    ``session.execute`` would (a no-op when there are none).
+    """
+    session = db.session()
+    session.flush()
+    return session.connection().execute(statement).all()

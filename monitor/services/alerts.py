@@ -26,7 +26,7 @@ from monitor.extensions import db
 from monitor.models import AlertDelivery, Case, Membership, StatusEvent, Subscription, User
 from monitor.models.alerts import DeliveryState, SubscriptionMode, SubscriptionScope
 from monitor.models.base import utcnow
-from monitor.services import Actor, ValidationError, audit
+from monitor.services import Actor, ValidationError, audit, column_rows
 
 DISPATCH_TASK = "monitor.alerts.dispatch"
 SEND_TASK = "monitor.alerts.send"
@@ -285,12 +285,12 @@ def deliveries_of(event: StatusEvent) -> list[AlertDelivery]:
 
 def counts_by_event(case: Case) -> dict[int, Counter[str]]:
     """For each event of the case: how many deliveries are in each state."""
-    rows = db.session.execute(
+    rows = column_rows(
         select(AlertDelivery.status_event_id, AlertDelivery.state, func.count())
         .join(StatusEvent, AlertDelivery.status_event_id == StatusEvent.id)
         .where(StatusEvent.case_id == case.id)
         .group_by(AlertDelivery.status_event_id, AlertDelivery.state)
-    ).all()
+    )
     counts: dict[int, Counter[str]] = {}
     for event_id, state, number in rows:
         counts.setdefault(event_id, Counter())[state] = number

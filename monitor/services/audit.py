@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Row, inspect, select
 
 from monitor.extensions import Base, db
 from monitor.models import AuditEntry, AuditHead
 from monitor.models.base import utcnow
-from monitor.services import Actor, actor_label
+from monitor.services import Actor, actor_label, column_rows
 
 GENESIS = "0" * 64
 
@@ -162,13 +162,12 @@ def _walk(entries: Iterable[AuditEntry]) -> tuple[int, str | None, str]:
     return checked, None, expected_prev
 
 
-def history(case_ref: str, limit: int = 200) -> list[AuditEntry]:
-    """The audit entries that belong to one case, newest first."""
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.case_ref == case_ref)
-            .order_by(AuditEntry.seq.desc())
-            .limit(limit)
-        )
+def history(case_ref: str, limit: int = 200) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The audit entries that belong to one case, newest first, as rows of ``at``, ``actor``,
+    ``action`` and ``case_ref`` (what the case page lists, without each entry's snapshots)."""
+    return column_rows(
+        select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.case_ref)
+        .where(AuditEntry.case_ref == case_ref)
+        .order_by(AuditEntry.seq.desc())
+        .limit(limit)
     )

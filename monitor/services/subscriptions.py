@@ -22,7 +22,7 @@ from monitor.extensions import db
 from monitor.models import Case, Membership, Organization, Subscription, User
 from monitor.models.alerts import SubscriptionMode, SubscriptionScope
 from monitor.models.base import utcnow
-from monitor.services import Actor, ValidationError, audit
+from monitor.services import Actor, ValidationError, audit, column_rows
 from monitor.services.validation import country_name, member, normalise_country, optional_text
 
 CONFIRM_TASK = "monitor.alerts.confirm"
@@ -252,20 +252,28 @@ def create_confirmed(actor: User, data: SubscriptionInput) -> Subscription:
 
 def following(user: User, scope: SubscriptionScope, target: Case | Organization | None) -> bool:
     """Whether the user follows this case, organization (or, with no target, everything)."""
-    return _own(user, scope, target) is not None
+    # Asked on every case and organization page: an id, not a Subscription object.
+    found = select(Subscription.id).where(*_own_conditions(user, scope, target)).limit(1)
+    return bool(column_rows(found))
 
 
 def _own(
     user: User, scope: SubscriptionScope, target: Case | Organization | None
 ) -> Subscription | None:
+    return db.session.scalars(
+        select(Subscription).where(*_own_conditions(user, scope, target))
+    ).first()
+
+
+def _own_conditions(
+    user: User, scope: SubscriptionScope, target: Case | Organization | None
+) -> list[ColumnElement[bool]]:
     conditions = [Subscription.user_id == user.id, Subscription.scope == scope.value]
     if isinstance(target, Case):
         conditions.append(Subscription.scope_case_id == target.id)
     elif isinstance(target, Organization):
         conditions.append(Subscription.scope_organization_id == target.id)
-    return db.session.scalars(
-        select(Subscription).where(*conditions, Subscription.unsubscribed_at.is_(None))
-    ).first()
+    return [*conditions, Subscription.unsubscribed_at.is_(None)]
 
 
 def follow(

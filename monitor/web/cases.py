@@ -19,7 +19,7 @@ from monitor.authz import Action
 from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent
 from monitor.reads import reads_only
-from monitor.services import ValidationError, audit, queries
+from monitor.services import ValidationError, audit, column_rows, queries
 from monitor.services import cases as case_service
 from monitor.services import people as people_service
 from monitor.web.forms.cases import CaseForm, NewCaseForm
@@ -74,7 +74,7 @@ _ORGANIZATION_CHOICES = select(
 def organization_choices(blank: str) -> list[tuple[str, str]]:
     """Every organization as ``(public id, label)``, with a blank option first."""
     # Three columns, not ORM objects.
-    orgs = queries.column_rows(_ORGANIZATION_CHOICES)
+    orgs = column_rows(_ORGANIZATION_CHOICES)
     return [("", blank)] + [
         (public_id, f"{name} ({short_name})" if short_name else name)
         for public_id, name, short_name in orgs

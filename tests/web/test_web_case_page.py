@@ -34,8 +34,16 @@ def test_case_page_shows_what_a_reader_checks(
     assert "CNRP" in page
     assert "AFP" in page  # the source's publisher on the timeline
     assert "CNRP MPs flee" in page
-    assert "case.create" in page  # audit history
-    assert "charge.create" in page
+    # The audit history: when, by whom, what, newest first.
+    history = re.findall(
+        r"<tr><td>(\d{4}-\d\d-\d\d \d\d:\d\d UTC)</td><td>([^<]+)</td><td>([a-z_.]+)</td></tr>",
+        page,
+    )
+    assert [(actor, action) for _, actor, action in history] == [
+        ("test", "charge.create"),
+        ("test", "status_event.create"),
+        ("test", "case.create"),
+    ]
     assert "Record status change" not in page  # viewers get no edit controls
 
 
