@@ -4,9 +4,11 @@ Flask re-signs and re-sends a permanent session's cookie on every response
 (``SESSION_REFRESH_EACH_REQUEST``), so that it expires ``PERMANENT_SESSION_LIFETIME`` after the
 last request. That costs every page view a JSON dump, a compression, an HMAC and a
 ``Set-Cookie`` header. This interface keeps the idle timeout but re-issues an unchanged cookie
-only when it is at least :data:`REFRESH_AFTER` old: a login now expires between
-``MONITOR_SESSION_HOURS`` and that plus one minute after the last request. A session that
-changed (login, logout, a flashed message) is still saved on the response that changed it.
+only when it is at least :data:`REFRESH_AFTER` old. A login therefore expires
+``MONITOR_SESSION_HOURS`` after the last re-issue, which is at most a minute before the last
+request: it may end up to a minute sooner than with Flask's default, never later. A session that
+changed (login, logout, a flashed message, a new CSRF token) is still saved on the response that
+changed it.
 """
 
 from __future__ import annotations

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 from flask import Flask
+from sqlalchemy import event, select
 
+from monitor.domain import PartialDate
 from monitor.extensions import db
-from monitor.models import Case
-from monitor.services import queries
+from monitor.models import Case, Organization, Person, User
+from monitor.services import cases as case_service
+from monitor.services import people, queries
 from monitor.services.seed import seed_synthetic
 from tests.conftest import make_user
 
@@ -70,29 +77,66 @@ def test_list_rows_match_the_full_cases_for_every_sort_and_filter(
             )
 
 
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _search_register() -> tuple[User, User]:
+    """60 synthetic cases; five people with a second case, two people sharing one name."""
+    seed_synthetic(60, seed=7)
+    # Some cases above a viewer's clearance, so the count and the page must both filter them.
+    for case in db.session.scalars(select(Case).where(Case.id % 4 == 0)):
+        case.confidentiality = "confidential"
+    twice = db.session.scalars(select(Person).order_by(Person.id).limit(5)).all()
+    namesake = people.create_person("test", people.PersonInput(name=twice[0].name))
+    for number, person in enumerate([*twice, namesake]):
+        case_service.create_case(
+            "test",
+            person,
+            case_service.CaseInput(
+                country="KH",
+                title="a second case",
+                confidentiality=("public", "restricted", "confidential")[number % 3],
+            ),
+            case_service.StatusInput(status="jailed", occurred_on=PartialDate.parse("2020-05")),
+        )
+    db.session.commit()
+    return make_user("viewer", "public"), make_user("admin", "confidential")
+
+
 @pytest.mark.parametrize("sort_limit", [2_000, 3, 0])
 def test_name_searches_page_count_and_sort_alike_whichever_way_they_are_read(
     app: Flask, monkeypatch: pytest.MonkeyPatch, sort_limit: int
 ) -> None:
     # A name search in name order reads its page and count in one query while few people
-    # match (up to NAME_SEARCH_SORT_LIMIT), and in two otherwise. Lowering the limit sends
+    # match (up to NAME_SEARCH_SORT_LIMIT), and in more otherwise. Lowering the limit sends
     # the same searches down the other path: the pages must not differ from the ORM list's.
     monkeypatch.setattr(queries, "NAME_SEARCH_SORT_LIMIT", sort_limit)
-    seed_synthetic(60, seed=7)
-    # Some cases above a viewer's clearance, so the count and the page must both filter them.
-    for case in db.session.query(Case).filter(Case.id % 4 == 0):
-        case.confidentiality = "confidential"
-    db.session.commit()
-    viewer = make_user("viewer", "public")
-    admin = make_user("admin", "confidential")
+    viewer, admin = _search_register()
+    organization = db.session.scalars(select(Organization.public_id).limit(1)).one()
     searches = [
         {"q": "synthetic"},
         {"q": "synthetic", "sort": "-name", "per_page": "7", "page": "3"},
         {"q": "synthetic", "per_page": "7", "page": "9"},
         {"q": "synthetic", "per_page": "7", "page": "99"},
+        {"q": "synthetic", "status": "jailed", "per_page": "5", "page": "2"},
+        {"q": "synthetic", "country": "KH", "confidentiality": "public"},
+        {"q": "synthetic", "organization": organization, "sort": "-name"},
+        {"q": "synthetic", "offence": "treason"},
+        {"q": "00001"},  # eleven people: 000001 and 000010-000019
+        {"q": "000002", "sort": "-name"},  # one person with two cases
         {"q": "a"},
-        {"q": "a", "status": "jailed", "per_page": "5", "page": "2"},
-        {"q": "00", "sort": "-name"},
+        {"q": "00", "sort": "-name", "per_page": "4", "page": "2"},
         {"q": "nobody at all"},
     ]
     for user in (viewer, admin):
@@ -111,3 +155,9 @@ def test_name_searches_page_count_and_sort_alike_whichever_way_they_are_read(
     everything = queries.CaseFilter.from_args({"q": "synthetic"})
     seen = queries.list_case_rows(viewer, everything).total
     assert 0 < seen < queries.list_case_rows(admin, everything).total
+
+    # Which way a search was read: one statement while no more people match than the limit.
+    for q, people_found in (("synthetic", 61), ("000002", 1)):
+        with _statements() as statements:
+            queries.list_case_rows(admin, queries.CaseFilter.from_args({"q": q}))
+        assert len(statements) == (1 if people_found <= sort_limit else 3), (q, statements)

@@ -13,7 +13,7 @@ from monitor import create_app
 from monitor.config import Settings
 from monitor.extensions import db
 from monitor.services import users
-from tests.conftest import login, make_user
+from tests.conftest import csrf_token, login, make_user
 
 
 def test_changing_the_password_ends_sessions_opened_before(app: Flask) -> None:
@@ -63,7 +63,7 @@ def _set_cookies(response: object) -> list[str]:
 def test_an_unchanged_session_is_re_issued_once_a_minute(app: Flask, client: FlaskClient) -> None:
     user = make_user("viewer", "public")
     login(client, user.email)
-    client.get("/")  # shows (and so removes) the login's flashed message: a changed session
+    client.get("/")  # the first page after login stores a new CSRF token: a changed session
     # Signed moments ago: the page is served without re-sending the cookie.
     response = client.get("/cases")
     assert response.status_code == 200
@@ -83,6 +83,21 @@ def test_an_unchanged_session_is_re_issued_once_a_minute(app: Flask, client: Fla
     assert cookie.expires - now > dt.timedelta(hours=7, minutes=59)
     assert "HttpOnly" in renewed
     assert client.get("/cases").status_code == 200  # still the same login
+
+    # A change within the minute is saved at once: logging out ends the session.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/cases")})
+    assert client.get("/cases").status_code == 302
+
+
+def test_a_tampered_session_cookie_is_logged_out(app: Flask, client: FlaskClient) -> None:
+    user = make_user("viewer", "public")
+    login(client, user.email)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    payload, signed_at, signature = cookie.value.rsplit(".", 2)
+    forged = ("B" if signature[0] == "A" else "A") + signature[1:]  # a full 6-bit character
+    client.set_cookie("session", f"{payload}.{signed_at}.{forged}")
+    assert client.get("/cases").status_code == 302
 
 
 def test_a_session_idle_past_the_timeout_is_logged_out(app: Flask, client: FlaskClient) -> None:
