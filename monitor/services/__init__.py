@@ -37,7 +37,9 @@ def column_rows(statement: Select[*tuple[Any, ...]]) -> Sequence[Row[*tuple[Any,
 
     ``session.execute`` would pass them through the ORM's result machinery, about 0.1 ms per
     query for nothing when no object is loaded. Pending changes are flushed first, as
-    ``session.execute`` would (a no-op when there are none).
+    ``session.execute`` would (a no-op when there are none). ORM execution hooks
+    (``do_orm_execute``, ``with_loader_criteria``) do not apply here: clearance is filtered in
+    each query itself (:mod:`monitor.authz`), never by such a hook.
     """
     session = db.session()
     session.flush()
