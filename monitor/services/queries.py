@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, any_, exists, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, any_, exists, func, select
 from sqlalchemy.orm import contains_eager
 
 from monitor import authz
@@ -342,7 +342,11 @@ def list_case_rows(
     # sort order, which stops after a page when matches are dense.
     few = total <= NAME_SEARCH_SORT_LIMIT
     if few and filters.sort in {"name", "-name"}:
-        query = _found_by_name(user, filters)
+        query = _found_by_name(
+            _matching_cases(user, replace(filters, q=None)),
+            filters,
+            _matching_people(filters.q).subquery("found_people"),
+        )
     else:
         query = _paged(
             _matching_cases(user, filters, probe_people=few)
@@ -367,18 +371,7 @@ def _name_search_page(
     faster than sorting them all).
     """
     assert filters.q  # noqa: S101 - only called for a name search
-    descending = filters.sort == "-name"
-    found = (
-        select(Person.id, Person.name, Person.name_native)
-        .where(*_name_search(filters.q))
-        .limit(NAME_SEARCH_SORT_LIMIT + 1)
-        .cte("found_people")
-    )
-    people = (
-        select(found)
-        .order_by(found.c.name.desc() if descending else found.c.name.asc())
-        .subquery("sorted_people")
-    )
+    found = _matching_people(filters.q).limit(NAME_SEARCH_SORT_LIMIT + 1).cte("found_people")
     others = _matching_cases(user, replace(filters, q=None))  # clearance and the other filters
     counted = others.with_only_columns(Case.id).where(_person_among(select(found.c.id), probe=True))
     if count_limit is not None:
@@ -387,41 +380,40 @@ def _name_search_page(
     # When too many people match, the database stops here (a one-time filter) and no row
     # comes back.
     few = select(func.count()).select_from(found).scalar_subquery() <= NAME_SEARCH_SORT_LIMIT
-    order = (people.c.name, Case.id)
-    query = _paged(
-        others.join(people, people.c.id == Case.person_id)
-        .where(few)
-        .with_only_columns(*_CASE_ROW_COLUMNS[:-2], people.c.name, people.c.name_native, total),
-        filters,
-        [column.desc() if descending else column.asc() for column in order],
-    )
+    query = _found_by_name(others, filters, found, total).where(few)
     rows = column_rows(query)
     if not rows:
         return None
     return _page([CaseRow.of(row[:-1]) for row in rows], filters, int(rows[0][-1]), count_limit)
 
 
-def _found_by_name(user: User | None, filters: CaseFilter) -> Select[*tuple[Any, ...]]:
-    """A page of a name search in name order, as rows of ``_CASE_ROW_COLUMNS``.
+def _matching_people(q: str) -> Select[*tuple[Any, ...]]:
+    """The id, name and native name of every person the name search ``q`` finds."""
+    return select(Person.id, Person.name, Person.name_native).where(*_name_search(q))
 
-    For a search with few matches. The matching people come from a subquery sorted by name
-    (the trigram index, then a sort of the matches), and only the first people's cases are
-    read. Joining ``people`` directly instead lets the planner walk the name index past every
+
+def _found_by_name(
+    cases: Select[Case], filters: CaseFilter, found: FromClause, *extra: ColumnElement[Any]
+) -> Select[*tuple[Any, ...]]:
+    """A page of ``cases`` whose person is among ``found`` (as :func:`_matching_people`), in name
+    order, as rows of ``_CASE_ROW_COLUMNS`` followed by ``extra``.
+
+    For a search with few matches. The found people are sorted by name in a subquery (the
+    trigram index, then a sort of the matches), and only the first people's cases are read.
+    Joining ``people`` directly instead lets the planner walk the name index past every
     non-matching person: 20 ms for a name late in the alphabet, on 100,000 people.
     """
-    assert filters.q  # noqa: S101 - only called for a name search
     descending = filters.sort == "-name"
     people = (
-        select(Person.id, Person.name, Person.name_native)
-        .where(*_name_search(filters.q))
-        .order_by(Person.name.desc() if descending else Person.name.asc())
-        .subquery("found_people")
+        select(found)
+        .order_by(found.c.name.desc() if descending else found.c.name.asc())
+        .subquery("sorted_people")
     )
     order = (people.c.name, Case.id)
     return _paged(
-        _matching_cases(user, replace(filters, q=None))
-        .join(people, people.c.id == Case.person_id)
-        .with_only_columns(*_CASE_ROW_COLUMNS[:-2], people.c.name, people.c.name_native),
+        cases.join(people, people.c.id == Case.person_id).with_only_columns(
+            *_CASE_ROW_COLUMNS[:-2], people.c.name, people.c.name_native, *extra
+        ),
         filters,
         [column.desc() if descending else column.asc() for column in order],
     )
