@@ -39,6 +39,24 @@ def test_capped_count_is_exact_below_the_cap(app: Flask, demo: dict[str, str]) -
     assert (page.total, page.total_capped, page.has_next) == (1, False, False)
 
 
+def _both_lists(
+    user: User, args: dict[str, str], count_limit: int
+) -> tuple[queries.CasePage[queries.CaseRow], queries.CasePage[Case]]:
+    """The web list's rows and the ORM list for ``args``, checked to show the same cases, in
+    the same order, with the same counts."""
+    filters = queries.CaseFilter.from_args(args)
+    full = queries.list_cases(user, filters, count_limit=count_limit)
+    rows = queries.list_case_rows(user, filters, count_limit=count_limit)
+    assert [r.public_id for r in rows.items] == [c.public_id for c in full.items], args
+    assert [r.person_name for r in rows.items] == [c.person.name for c in full.items], args
+    assert (rows.total, rows.total_capped, rows.has_next) == (
+        full.total,
+        full.total_capped,
+        full.has_next,
+    ), args
+    return rows, full
+
+
 def test_list_rows_match_the_full_cases_for_every_sort_and_filter(
     app: Flask, demo: dict[str, str]
 ) -> None:
@@ -62,19 +80,10 @@ def test_list_rows_match_the_full_cases_for_every_sort_and_filter(
     ]
     for user in (viewer, admin):
         for args in choices:
-            filters = queries.CaseFilter.from_args(args)
-            full = queries.list_cases(user, filters, count_limit=2)
-            rows = queries.list_case_rows(user, filters, count_limit=2)
-            assert [r.public_id for r in rows.items] == [c.public_id for c in full.items], args
-            assert [r.person_name for r in rows.items] == [c.person.name for c in full.items]
+            rows, full = _both_lists(user, args, count_limit=2)
             assert [(r.since, r.max_exposure) for r in rows.items] == [
                 (c.since, c.max_exposure) for c in full.items
             ]
-            assert (rows.total, rows.total_capped, rows.has_next) == (
-                full.total,
-                full.total_capped,
-                full.has_next,
-            )
 
 
 @contextmanager
@@ -141,16 +150,7 @@ def test_name_searches_page_count_and_sort_alike_whichever_way_they_are_read(
     ]
     for user in (viewer, admin):
         for args in searches:
-            filters = queries.CaseFilter.from_args(args)
-            full = queries.list_cases(user, filters, count_limit=40)
-            rows = queries.list_case_rows(user, filters, count_limit=40)
-            assert [r.public_id for r in rows.items] == [c.public_id for c in full.items], args
-            assert [r.person_name for r in rows.items] == [c.person.name for c in full.items]
-            assert (rows.total, rows.total_capped, rows.has_next) == (
-                full.total,
-                full.total_capped,
-                full.has_next,
-            ), args
+            _both_lists(user, args, count_limit=40)
     # The searches found something to compare, and the clearance hid some of it.
     everything = queries.CaseFilter.from_args({"q": "synthetic"})
     seen = queries.list_case_rows(viewer, everything).total

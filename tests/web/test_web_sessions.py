@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
+from werkzeug.test import Cookie, TestResponse
 
 from monitor import create_app
 from monitor.config import Settings
@@ -32,11 +33,16 @@ def test_changing_the_password_ends_sessions_opened_before(app: Flask) -> None:
     assert laptop.get("/cases").status_code == 200
 
 
-def test_session_cookie_expires_after_the_idle_timeout(app: Flask, client: FlaskClient) -> None:
-    user = make_user("viewer", "public")
-    login(client, user.email)
+def _logged_in(client: FlaskClient) -> Cookie:
+    """Log a new viewer in with ``client``; their session cookie."""
+    login(client, make_user("viewer", "public").email)
     cookie = client.get_cookie("session")
     assert cookie is not None
+    return cookie
+
+
+def test_session_cookie_expires_after_the_idle_timeout(app: Flask, client: FlaskClient) -> None:
+    cookie = _logged_in(client)
     assert cookie.expires is not None
     lifetime = cookie.expires - dt.datetime.now(dt.UTC)
     assert dt.timedelta(hours=7, minutes=55) < lifetime <= dt.timedelta(hours=8)
@@ -55,14 +61,12 @@ def _signed_at(app: Flask, value: str, when: dt.datetime) -> str:
     return str(serializer.dumps(data))
 
 
-def _set_cookies(response: object) -> list[str]:
-    headers = response.headers  # type: ignore[attr-defined]
-    return [value for value in headers.getlist("Set-Cookie") if value.startswith("session=")]
+def _set_cookies(response: TestResponse) -> list[str]:
+    return [v for v in response.headers.getlist("Set-Cookie") if v.startswith("session=")]
 
 
 def test_an_unchanged_session_is_re_issued_once_a_minute(app: Flask, client: FlaskClient) -> None:
-    user = make_user("viewer", "public")
-    login(client, user.email)
+    _logged_in(client)
     client.get("/")  # the first page after login stores a new CSRF token: a changed session
     # Signed moments ago: the page is served without re-sending the cookie.
     response = client.get("/cases")
@@ -90,10 +94,7 @@ def test_an_unchanged_session_is_re_issued_once_a_minute(app: Flask, client: Fla
 
 
 def test_a_tampered_session_cookie_is_logged_out(app: Flask, client: FlaskClient) -> None:
-    user = make_user("viewer", "public")
-    login(client, user.email)
-    cookie = client.get_cookie("session")
-    assert cookie is not None
+    cookie = _logged_in(client)
     payload, signed_at, signature = cookie.value.rsplit(".", 2)
     forged = ("B" if signature[0] == "A" else "A") + signature[1:]  # a full 6-bit character
     client.set_cookie("session", f"{payload}.{signed_at}.{forged}")
@@ -101,10 +102,7 @@ def test_a_tampered_session_cookie_is_logged_out(app: Flask, client: FlaskClient
 
 
 def test_a_session_idle_past_the_timeout_is_logged_out(app: Flask, client: FlaskClient) -> None:
-    user = make_user("viewer", "public")
-    login(client, user.email)
-    cookie = client.get_cookie("session")
-    assert cookie is not None
+    cookie = _logged_in(client)
     idle = dt.datetime.now(dt.UTC) - dt.timedelta(hours=8, minutes=1)
     client.set_cookie("session", _signed_at(app, cookie.value, idle))
     response = client.get("/cases")
