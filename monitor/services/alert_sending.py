@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,8 @@ from monitor.models.base import utcnow
 from monitor.services import alert_claims as claims
 from monitor.services import subscriptions
 from monitor.services.alert_content import digest_day, status_change
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -131,6 +134,8 @@ class _Batch:
     def postpone(self, delivery: claims.Pending, error: TemporaryMailError | None) -> None:
         """Try again later; ``error`` None for a delivery not attempted (the connection died)."""
         attempts = delivery.attempts + (error is not None)
+        if error is not None:
+            log.warning("alert delivery %s: attempt %s failed: %s", delivery.id, attempts, error)
         if (
             error is not None
             and delivery.give_up_at is not None

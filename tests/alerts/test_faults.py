@@ -43,10 +43,22 @@ def _expected(event: StatusEvent, subscribers: dict[str, str]) -> dict[str, str]
     }
 
 
+def _deliveries() -> str:
+    """Each delivery's recipient, state, attempts and last error, for a failure message."""
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Subscription.email, AlertDelivery.state, AlertDelivery.attempts)
+        .add_columns(AlertDelivery.last_error)
+        .join(Subscription, AlertDelivery.subscription_id == Subscription.id)
+        .order_by(AlertDelivery.id)
+    )
+    return "\n".join(" | ".join(str(value) for value in row) for row in rows)
+
+
 def _assert_exactly_once(sink: SmtpSink, expected: dict[str, str], logs: str) -> None:
     pairs = Counter((m.message_id, m.rcpt_tos[0]) for m in sink.messages)
     doubled = {pair: n for pair, n in pairs.items() if n > 1}
-    assert not doubled, f"sent more than once: {doubled}\n{logs}"
+    assert not doubled, f"sent more than once: {doubled}\n{_deliveries()}\n{logs}"
     assert set(pairs) == set(expected.items()), logs
 
 
