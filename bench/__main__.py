@@ -81,7 +81,7 @@ def run(requests: int, clients: int) -> bool:
         f"{load.GUNICORN_WORKERS} (p50/p95: one client per worker, so no queueing)"
     )
     with load.gunicorn(port, env, RESULTS / "gunicorn.log") as server:
-        cookie = load.login(port, email, password)
+        cookies = load.login(port, email, password)
 
         def endpoint(name: str, paths: list[str]) -> report.Endpoint:
             print(f"  measuring {name} …", flush=True)
@@ -91,13 +91,13 @@ def run(requests: int, clients: int) -> bool:
                     port,
                     name,
                     paths,
-                    cookie,
+                    cookies,
                     total=requests,
                     clients=clients,
                     server_pid=server.pid,
                 ),
                 load.measure(
-                    port, name, paths, cookie, total=requests, clients=load.GUNICORN_WORKERS
+                    port, name, paths, cookies, total=requests, clients=load.GUNICORN_WORKERS
                 ),
             )
 

@@ -112,37 +112,65 @@ def request(
         conn.close()
 
 
-def _merge_cookies(jar: dict[str, str], headers: dict[str, list[str]]) -> None:
-    for line in headers.get("set-cookie", []):
-        parsed: SimpleCookie = SimpleCookie()
-        parsed.load(line)
-        for name, morsel in parsed.items():
-            jar[name] = morsel.value
+class CookieJar:
+    """The cookies a browser would hold: every ``Set-Cookie`` answer replaces the old value.
+
+    Shared by a measurement's client threads, like one browser's tabs. A client that kept
+    sending a stale cookie would make the server store a new CSRF token (and re-sign the
+    session) on every page, which no browser causes.
+    """
+
+    def __init__(self) -> None:
+        self._cookies: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.updates = 0
+
+    def header(self) -> str:
+        """The ``Cookie`` header to send now."""
+        with self._lock:
+            return "; ".join(f"{name}={value}" for name, value in self._cookies.items())
+
+    def update(self, set_cookie: Sequence[str]) -> None:
+        """Take the ``Set-Cookie`` values of one response."""
+        if not set_cookie:
+            return
+        with self._lock:
+            for line in set_cookie:
+                parsed: SimpleCookie = SimpleCookie()
+                parsed.load(line)
+                for name, morsel in parsed.items():
+                    self._cookies[name] = morsel.value
+            self.updates += 1
 
 
-def _cookie_header(jar: dict[str, str]) -> str:
-    return "; ".join(f"{name}={value}" for name, value in jar.items())
+def login(port: int, email: str, password: str) -> CookieJar:
+    """Log in through the real form (email, password, csrf_token), then open the case list.
 
-
-def login(port: int, email: str, password: str) -> str:
-    """Log in through the real form (email, password, csrf_token); returns the Cookie header."""
-    jar: dict[str, str] = {}
+    Returns the browser's cookies after that first page, which stores the session's CSRF token.
+    Raises :class:`BenchError` if a second page view changes the session again: every page
+    would then pay for a new cookie.
+    """
+    jar = CookieJar()
     status, headers, page = request(port, "/login")
     if status != 200:
         raise BenchError(f"GET /login answered {status}")
     match = _CSRF.search(page)
     if not match:
         raise BenchError("the login form has no csrf_token field")
-    _merge_cookies(jar, headers)
+    jar.update(headers.get("set-cookie", []))
     form = urlencode({"email": email, "password": password, "csrf_token": match.group(1)})
-    status, headers, _ = request(port, "/login", "POST", form, _cookie_header(jar))
+    status, headers, _ = request(port, "/login", "POST", form, jar.header())
     if status not in {302, 303}:
         raise BenchError(f"logging in answered {status}, expected a redirect")
-    _merge_cookies(jar, headers)
-    status, _, _ = request(port, "/cases", cookie=_cookie_header(jar))
-    if status != 200:
-        raise BenchError(f"GET /cases after logging in answered {status}")
-    return _cookie_header(jar)
+    jar.update(headers.get("set-cookie", []))
+    for attempt in ("first", "second"):
+        status, headers, _ = request(port, "/cases", cookie=jar.header())
+        if status != 200:
+            raise BenchError(f"GET /cases after logging in answered {status}")
+        if attempt == "second" and headers.get("set-cookie"):
+            raise BenchError("the second page after logging in set a cookie again")
+        jar.update(headers.get("set-cookie", []))
+    return jar
 
 
 @dataclass(frozen=True)
@@ -302,7 +330,7 @@ def measure(
     port: int,
     name: str,
     paths: Sequence[str],
-    cookie: str,
+    cookies: CookieJar,
     *,
     total: int,
     clients: int,
@@ -316,9 +344,12 @@ def measure(
     figures then cover the requests that completed. Given the gunicorn master's ``server_pid``
     (and Linux's /proc), also counts the CPU per successful request of the server, the database
     and this process, from the start of the timed requests (after the warm-up) to their end.
+    The clients keep ``cookies`` up to date as a browser would (the session is re-issued once a
+    minute).
     """
     for path in itertools.islice(itertools.cycle(paths), warmup):
-        request(port, path, cookie=cookie)
+        _, headers, _ = request(port, path, cookie=cookies.header())
+        cookies.update(headers.get("set-cookie", []))
     tickets = itertools.count()
     lock = threading.Lock()
     latencies: list[float] = []
@@ -328,7 +359,6 @@ def measure(
     def client() -> None:
         # http.client reconnects by itself when the server closes (gunicorn sync workers do).
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        headers = {"Cookie": cookie}
         start.wait()
         deadline = time.perf_counter() + budget
         while True:
@@ -339,10 +369,11 @@ def measure(
             path = paths[ticket % len(paths)]
             began = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path, headers={"Cookie": cookies.header()})
                 response = conn.getresponse()
                 response.read()
                 status = response.status
+                cookies.update(response.headers.get_all("Set-Cookie") or [])
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 with lock:

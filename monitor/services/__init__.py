@@ -40,7 +40,16 @@ def column_rows(statement: Select[*tuple[Any, ...]]) -> Sequence[Row[*tuple[Any,
     ``session.execute`` would (a no-op when there are none). ORM execution hooks
     (``do_orm_execute``, ``with_loader_criteria``) do not apply here: clearance is filtered in
     each query itself (:mod:`monitor.authz`), never by such a hook.
+
+    Rows are read by position or by column name (``row.at``), never keyed by column object
+    (``row._mapping[AuditEntry.at]``), so SQLAlchemy's re-keying of a cached statement's result
+    map to this statement's column objects is skipped (``_result_disable_adapt_to_context``, as
+    the ORM sets for its own queries): it compares every column as an SQL expression, about a
+    fifth of a list query's time in Python.
     """
     session = db.session()
     session.flush()
-    return session.connection().execute(statement).all()
+    return session.connection().execute(statement, execution_options=_COLUMN_ROWS).all()
+
+
+_COLUMN_ROWS = {"_result_disable_adapt_to_context": True}

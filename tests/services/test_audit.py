@@ -82,3 +82,12 @@ def test_case_history_lists_only_that_case_newest_first(app: Flask, demo: dict[s
     entries = audit.history(kem)
     assert [e.action for e in entries] == ["charge.create", "status_event.create", "case.create"]
     assert all(e.case_ref == kem for e in entries)
+    # The same query again, for another case, reuses the compiled statement (a cache hit):
+    # its rows still answer to their column names.
+    mu = demo["Mu Sochua"]
+    rows = audit.history(mu)
+    assert [(r.action, r.case_ref) for r in rows] == [
+        ("status_event.create", mu),
+        ("case.create", mu),
+    ]
+    assert [r._mapping["actor"] for r in rows] == [r.actor for r in rows]
