@@ -7,11 +7,21 @@ visible answers 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm.interfaces import ORMOption
 
 from monitor.domain import Confidentiality, Role
@@ -93,20 +103,47 @@ def person_visible(user: User | None) -> ColumnElement[bool]:
     return or_(not_(any_case), visible_case)
 
 
+class CaseQuery:
+    """The query for one case by public id, within a clearance, with these loader options.
+
+    Built once (a module constant), its statements take the public id and the visible levels as
+    ``bindparam()`` values: building a statement with eager loads and computing its cache key
+    cost more than running it. The clearance condition is :func:`case_visible`'s: none for a
+    user cleared for every level, else the confidentiality among the user's levels.
+    """
+
+    def __init__(self, *options: ORMOption) -> None:
+        by_id = select(Case).where(Case.public_id == bindparam("public_id")).options(*options)
+        self._cleared_for_all = by_id
+        self._within_levels = by_id.where(
+            Case.confidentiality.in_(bindparam("levels", expanding=True))
+        )
+
+    def statement(self, user: User | None) -> tuple[Select[Case], dict[str, Any]]:
+        """The statement for this user and the clearance's parameter values."""
+        levels = visible_levels(user)
+        if len(levels) == len(Confidentiality):
+            return self._cleared_for_all, {}
+        return self._within_levels, {"levels": levels}
+
+
+CASE = CaseQuery()
+
+
 def get_case(
     public_id: str,
     user: User | None,
     action: Action = Action.READ,
     *,
-    options: Sequence[ORMOption] = (),
+    query: CaseQuery = CASE,
 ) -> Case:
     """The case with this public id if the user may see it (and act on it), else 404 / 403.
 
-    ``options`` are loader options for the same query (what a page shows with the case).
+    ``query`` may add loader options (what a page shows with the case).
     """
     require(user, action)
-    query = visible_cases(user).where(Case.public_id == public_id).options(*options)
-    case = db.session.scalars(query).unique().one_or_none()
+    statement, params = query.statement(user)
+    case = db.session.scalars(statement, {**params, "public_id": public_id}).unique().one_or_none()
     if case is None:
         abort(404)
     return case

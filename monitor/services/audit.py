@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, inspect, select
+from sqlalchemy import Integer, Row, bindparam, inspect, select
 
 from monitor.extensions import Base, db
 from monitor.models import AuditEntry, AuditHead
@@ -165,9 +165,13 @@ def _walk(entries: Iterable[AuditEntry]) -> tuple[int, str | None, str]:
 def history(case_ref: str, limit: int = 200) -> Sequence[Row[*tuple[Any, ...]]]:
     """The audit entries that belong to one case, newest first, as rows of ``at``, ``actor``,
     ``action`` and ``case_ref`` (what the case page lists, without each entry's snapshots)."""
-    return column_rows(
-        select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.case_ref)
-        .where(AuditEntry.case_ref == case_ref)
-        .order_by(AuditEntry.seq.desc())
-        .limit(limit)
-    )
+    return column_rows(_HISTORY, {"case_ref": case_ref, "limit": limit})
+
+
+# Built once: every case page reads it (see column_rows).
+_HISTORY = (
+    select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.case_ref)
+    .where(AuditEntry.case_ref == bindparam("case_ref"))
+    .order_by(AuditEntry.seq.desc())
+    .limit(bindparam("limit", type_=Integer))
+)

@@ -11,10 +11,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from monitor import authz, jobs
 from monitor.domain import Confidentiality
@@ -253,27 +254,57 @@ def create_confirmed(actor: User, data: SubscriptionInput) -> Subscription:
 def following(user: User, scope: SubscriptionScope, target: Case | Organization | None) -> bool:
     """Whether the user follows this case, organization (or, with no target, everything)."""
     # Asked on every case and organization page: an id, not a Subscription object.
-    found = select(Subscription.id).where(*_own_conditions(user, scope, target)).limit(1)
-    return bool(column_rows(found))
+    return bool(column_rows(_FOLLOWING[_target_kind(target)], _own_params(user, scope, target)))
 
 
 def _own(
     user: User, scope: SubscriptionScope, target: Case | Organization | None
 ) -> Subscription | None:
-    return db.session.scalars(
-        select(Subscription).where(*_own_conditions(user, scope, target))
-    ).first()
+    return db.session.scalars(_OWN[_target_kind(target)], _own_params(user, scope, target)).first()
 
 
-def _own_conditions(
-    user: User, scope: SubscriptionScope, target: Case | Organization | None
-) -> list[ColumnElement[bool]]:
-    conditions = [Subscription.user_id == user.id, Subscription.scope == scope.value]
+def _target_kind(target: Case | Organization | None) -> str | None:
     if isinstance(target, Case):
-        conditions.append(Subscription.scope_case_id == target.id)
-    elif isinstance(target, Organization):
-        conditions.append(Subscription.scope_organization_id == target.id)
+        return "case"
+    if isinstance(target, Organization):
+        return "organization"
+    return None
+
+
+def _own_params(
+    user: User, scope: SubscriptionScope, target: Case | Organization | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"user_id": user.id, "scope": scope.value}
+    if target is not None:
+        params["target_id"] = target.id
+    return params
+
+
+def _own_conditions(target_column: Any) -> list[ColumnElement[bool]]:
+    """A user's live subscription of a scope (and target), as ``bindparam()`` placeholders."""
+    conditions = [
+        Subscription.user_id == bindparam("user_id"),
+        Subscription.scope == bindparam("scope"),
+    ]
+    if target_column is not None:
+        conditions.append(target_column == bindparam("target_id"))
     return [*conditions, Subscription.unsubscribed_at.is_(None)]
+
+
+# Built once: the case page asks on every view (see column_rows).
+_TARGET_COLUMNS = {
+    "case": Subscription.scope_case_id,
+    "organization": Subscription.scope_organization_id,
+    None: None,
+}
+_FOLLOWING = {
+    kind: select(Subscription.id).where(*_own_conditions(column)).limit(1)
+    for kind, column in _TARGET_COLUMNS.items()
+}
+_OWN = {
+    kind: select(Subscription).where(*_own_conditions(column))
+    for kind, column in _TARGET_COLUMNS.items()
+}
 
 
 def follow(

@@ -204,6 +204,7 @@ def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
         },
     )
     assert "members of CNRP" in text(browser.get("/alerts"))
+    assert "Following ✓" in text(browser.get(org_url))
 
     record(cnrp["Mao Monyvann"], "jailed", "2017-11")
     run_alerts(settings)
@@ -220,6 +221,7 @@ def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
         },
     )
     assert "Following ✓" not in text(browser.get(case_url))
+    assert "Following ✓" in text(browser.get(org_url))  # the organization is still followed
     owned = db.session.scalars(select(Subscription).where(Subscription.user_id == viewer.id)).all()
     assert {s.scope for s in owned if s.unsubscribed_at is None} == {"organization"}
 
