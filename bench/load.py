@@ -123,7 +123,6 @@ class CookieJar:
     def __init__(self) -> None:
         self._cookies: dict[str, str] = {}
         self._lock = threading.Lock()
-        self.updates = 0
 
     def header(self) -> str:
         """The ``Cookie`` header to send now."""
@@ -140,7 +139,13 @@ class CookieJar:
                 parsed.load(line)
                 for name, morsel in parsed.items():
                     self._cookies[name] = morsel.value
-            self.updates += 1
+
+
+def visit(port: int, path: str, jar: CookieJar) -> tuple[int, dict[str, list[str]], str]:
+    """GET ``path`` with the jar's cookies, keeping the ones the answer sets, as a browser does."""
+    status, headers, text = request(port, path, cookie=jar.header())
+    jar.update(headers.get("set-cookie", []))
+    return status, headers, text
 
 
 def login(port: int, email: str, password: str) -> CookieJar:
@@ -151,25 +156,23 @@ def login(port: int, email: str, password: str) -> CookieJar:
     would then pay for a new cookie.
     """
     jar = CookieJar()
-    status, headers, page = request(port, "/login")
+    status, _, page = visit(port, "/login", jar)
     if status != 200:
         raise BenchError(f"GET /login answered {status}")
     match = _CSRF.search(page)
     if not match:
         raise BenchError("the login form has no csrf_token field")
-    jar.update(headers.get("set-cookie", []))
     form = urlencode({"email": email, "password": password, "csrf_token": match.group(1)})
     status, headers, _ = request(port, "/login", "POST", form, jar.header())
     if status not in {302, 303}:
         raise BenchError(f"logging in answered {status}, expected a redirect")
     jar.update(headers.get("set-cookie", []))
-    for attempt in ("first", "second"):
-        status, headers, _ = request(port, "/cases", cookie=jar.header())
-        if status != 200:
-            raise BenchError(f"GET /cases after logging in answered {status}")
-        if attempt == "second" and headers.get("set-cookie"):
-            raise BenchError("the second page after logging in set a cookie again")
-        jar.update(headers.get("set-cookie", []))
+    status, _, _ = visit(port, "/cases", jar)
+    if status != 200:
+        raise BenchError(f"GET /cases after logging in answered {status}")
+    _, headers, _ = visit(port, "/cases", jar)
+    if headers.get("set-cookie"):
+        raise BenchError("the second page after logging in set a cookie again")
     return jar
 
 
@@ -348,8 +351,7 @@ def measure(
     minute).
     """
     for path in itertools.islice(itertools.cycle(paths), warmup):
-        _, headers, _ = request(port, path, cookie=cookies.header())
-        cookies.update(headers.get("set-cookie", []))
+        visit(port, path, cookies)
     tickets = itertools.count()
     lock = threading.Lock()
     latencies: list[float] = []

@@ -79,10 +79,15 @@ def visible_levels(user: User | None) -> list[str]:
     return Confidentiality(user.clearance).levels_visible()
 
 
+def cleared_for_every_level(levels: list[str]) -> bool:
+    """Whether these visible levels are all there are (no clearance condition is then needed)."""
+    return len(levels) == len(Confidentiality)
+
+
 def case_visible(user: User | None) -> ColumnElement[bool]:
     """SQL condition: the case is within the user's clearance."""
     levels = visible_levels(user)
-    if len(levels) == len(Confidentiality):
+    if cleared_for_every_level(levels):
         # Cleared for everything: no condition, which also keeps the planner's estimates right.
         return true()
     return Case.confidentiality.in_(levels)
@@ -122,7 +127,7 @@ class CaseQuery:
     def statement(self, user: User | None) -> tuple[Select[Case], dict[str, Any]]:
         """The statement for this user and the clearance's parameter values."""
         levels = visible_levels(user)
-        if len(levels) == len(Confidentiality):
+        if cleared_for_every_level(levels):
             return self._cleared_for_all, {}
         return self._within_levels, {"levels": levels}
 
