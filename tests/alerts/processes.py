@@ -18,9 +18,11 @@ from tests.alerts.conftest import FAST_ENV
 from tests.worker_process import settings_env
 
 VENV_BIN = Path(sys.executable).parent
-# A worker's SMTP timeout of 1 s allows a 6 s lease: a killed worker's deliveries are free again
-# soon after, so the fault tests stay short.
-WORKER_ENV = {**FAST_ENV, "MONITOR_SMTP_TIMEOUT": "1", "MONITOR_ALERT_CLAIM_SECONDS": "6"}
+# A worker's SMTP timeout of 5 s allows a 30 s lease: a killed worker's deliveries are free again
+# within half a minute. A shorter timeout is not safe on a loaded CI machine: a late reply to the
+# end of DATA from the test's SMTP sink (1 s was seen) looked like a lost connection, and the
+# message, already accepted, went out again on the retry.
+WORKER_ENV = {**FAST_ENV, "MONITOR_SMTP_TIMEOUT": "5", "MONITOR_ALERT_CLAIM_SECONDS": "30"}
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
