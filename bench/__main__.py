@@ -38,7 +38,15 @@ def _environment(url: str, port: int) -> dict[str, str]:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--requests", type=int, default=300, help="requests per endpoint")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="saturated rounds, every endpoint in each"
+    )
+    parser.add_argument(
+        "--window", type=float, default=1.5, help="seconds each endpoint is measured per round"
+    )
+    parser.add_argument(
+        "--requests", type=int, default=300, help="requests per endpoint for p50/p95 latency"
+    )
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
     parser.add_argument(
         "--part",
@@ -52,7 +60,7 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run(requests: int, clients: int) -> bool:
+def run(requests: int, clients: int, rounds: int, window: float) -> bool:
     """The whole benchmark; True when every target is met."""
     began = time.perf_counter()
     url = database.database_url()
@@ -76,33 +84,45 @@ def run(requests: int, clients: int) -> bool:
         (SEARCH, [f"/cases?q={quote(fragment)}" for fragment in sample.name_fragments]),
     ]
     print(
-        f"gunicorn: {load.GUNICORN_WORKERS} sync workers on {load.HOST}:{port}; up to {requests} "
-        f"requests per endpoint from {clients} clients (req/s), then from "
-        f"{load.GUNICORN_WORKERS} (p50/p95: one client per worker, so no queueing)"
+        f"gunicorn: {load.GUNICORN_WORKERS} sync workers on {load.HOST}:{port}; {rounds} rounds, "
+        f"each measuring every endpoint for {window:g} s from {clients} clients (req/s), then up "
+        f"to {requests} requests per endpoint from {load.GUNICORN_WORKERS} (p50/p95: one client "
+        "per worker, so no queueing)"
     )
+    endpoints = [("GET /healthz", ["/healthz"]), *plan]
     with load.gunicorn(port, env, RESULTS / "gunicorn.log") as server:
         cookies = load.login(port, email, password)
-
-        def endpoint(name: str, paths: list[str]) -> report.Endpoint:
-            print(f"  measuring {name} …", flush=True)
-            return report.Endpoint(
+        # Interleaved: /healthz, then each page, round after round, so every page's ratio is
+        # taken against a floor measured moments before it.
+        saturated: dict[str, list[load.Measurement]] = {name: [] for name, _ in endpoints}
+        for number in range(rounds):
+            print(f"  round {number + 1} of {rounds} …", flush=True)
+            for name, paths in endpoints:
+                saturated[name].append(
+                    load.measure(
+                        port,
+                        name,
+                        paths,
+                        cookies,
+                        total=None,
+                        clients=clients,
+                        warmup=20 if number == 0 else 0,
+                        budget=window,
+                        server_pid=server.pid,
+                    )
+                )
+        print("  latency …", flush=True)
+        measured = [
+            report.Endpoint(
                 name,
-                load.measure(
-                    port,
-                    name,
-                    paths,
-                    cookies,
-                    total=requests,
-                    clients=clients,
-                    server_pid=server.pid,
-                ),
+                saturated[name],
                 load.measure(
                     port, name, paths, cookies, total=requests, clients=load.GUNICORN_WORKERS
                 ),
             )
-
-        trivial = endpoint("GET /healthz", ["/healthz"])
-        pages = [endpoint(name, paths) for name, paths in plan]
+            for name, paths in endpoints
+        ]
+    trivial, *pages = measured
     verdicts = report.judge(trivial, pages, SEARCH)
     print()
     report.print_table(verdicts, counts)
@@ -115,7 +135,9 @@ def run(requests: int, clients: int) -> bool:
             **prepared,
             "gunicorn_workers": load.GUNICORN_WORKERS,
             "clients": clients,
-            "requests_per_endpoint": requests,
+            "rounds": rounds,
+            "window_seconds": window,
+            "latency_requests_per_endpoint": requests,
             "endpoints": [v.as_dict() for v in verdicts],
             "sql_queries_per_page": counts,
             "sql_queries_constant": report.queries_passed(counts),
@@ -136,7 +158,7 @@ def main() -> int:
     try:
         passed = True
         if args.part in {"all", "pages"}:
-            passed = run(args.requests, args.clients) and passed
+            passed = run(args.requests, args.clients, args.rounds, args.window) and passed
         if args.part in {"all", "dossiers"}:
             from bench import dossiers
 

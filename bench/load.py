@@ -190,6 +190,23 @@ class CpuShare:
         """The three parties together."""
         return self.server_ms + self.database_ms + self.client_ms
 
+    @classmethod
+    def combined(cls, shares: Sequence[tuple[CpuShare, int]]) -> CpuShare | None:
+        """Several measurements' figures as one: each ``(share, completed requests)``."""
+        completed = sum(n for _, n in shares)
+        if not completed:
+            return None
+
+        def mean(part: str) -> float:
+            return sum(float(getattr(share, part)) * n for share, n in shares) / completed
+
+        return cls(
+            server_ms=mean("server_ms"),
+            database_ms=mean("database_ms"),
+            client_ms=mean("client_ms"),
+            seconds=sum(share.seconds for share, _ in shares),
+        )
+
     def as_dict(self) -> dict[str, float]:
         """The figures as JSON, rounded to 0.01 ms."""
         return {
@@ -335,7 +352,7 @@ def measure(
     paths: Sequence[str],
     cookies: CookieJar,
     *,
-    total: int,
+    total: int | None,
     clients: int,
     warmup: int = 20,
     budget: float = 20.0,
@@ -344,7 +361,9 @@ def measure(
     """Send ``total`` GETs (cycling through ``paths``) from ``clients`` threads; time each one.
 
     Stops sending after ``budget`` seconds, so one pathological page cannot stall the run; the
-    figures then cover the requests that completed. Given the gunicorn master's ``server_pid``
+    figures then cover the requests that completed. With ``total`` None it sends for exactly
+    ``budget`` seconds (a time window: endpoints of any speed are then measured over the same
+    stretch of the machine's time). Given the gunicorn master's ``server_pid``
     (and Linux's /proc), also counts the CPU per successful request of the server, the database
     and this process, from the start of the timed requests (after the warm-up) to their end.
     The clients keep ``cookies`` up to date as a browser would (the session is re-issued once a
@@ -366,7 +385,7 @@ def measure(
         while True:
             with lock:
                 ticket = next(tickets)
-            if ticket >= total or time.perf_counter() > deadline:
+            if (total is not None and ticket >= total) or time.perf_counter() > deadline:
                 break
             path = paths[ticket % len(paths)]
             began = time.perf_counter()
