@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,18 +37,39 @@ def _environment(url: str, port: int) -> dict[str, str]:
     return env
 
 
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+        return value
+
+    return parse
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--rounds", type=int, default=5, help="saturated rounds, every endpoint in each"
+        "--rounds", type=_positive(int), default=5, help="saturated rounds, every endpoint in each"
     )
     parser.add_argument(
-        "--window", type=float, default=1.5, help="seconds each endpoint is measured per round"
+        "--window",
+        type=_positive(float),
+        default=1.5,
+        help="seconds each endpoint is measured per round",
     )
     parser.add_argument(
-        "--requests", type=int, default=300, help="requests per endpoint for p50/p95 latency"
+        "--requests",
+        type=_positive(int),
+        default=300,
+        help="requests per endpoint for p50/p95 latency",
     )
-    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
+    parser.add_argument(
+        "--clients", type=_positive(int), default=4, help="concurrent client threads"
+    )
     parser.add_argument(
         "--part",
         choices=["all", "pages", "dossiers", "alerts", "bulk"],
