@@ -138,8 +138,15 @@ def run(requests: int, clients: int, rounds: int, window: float) -> bool:
             report.Endpoint(
                 name,
                 saturated[name],
+                # No second warm-up: the rounds have just sent this endpoint requests.
                 load.measure(
-                    port, name, paths, cookies, total=requests, clients=load.GUNICORN_WORKERS
+                    port,
+                    name,
+                    paths,
+                    cookies,
+                    total=requests,
+                    clients=load.GUNICORN_WORKERS,
+                    warmup=0,
                 ),
             )
             for name, paths in endpoints

@@ -254,21 +254,13 @@ def create_confirmed(actor: User, data: SubscriptionInput) -> Subscription:
 def following(user: User, scope: SubscriptionScope, target: Case | Organization | None) -> bool:
     """Whether the user follows this case, organization (or, with no target, everything)."""
     # Asked on every case and organization page: an id, not a Subscription object.
-    return bool(column_rows(_FOLLOWING[_target_kind(target)], _own_params(user, scope, target)))
+    return bool(column_rows(_FOLLOWING[type(target)], _own_params(user, scope, target)))
 
 
 def _own(
     user: User, scope: SubscriptionScope, target: Case | Organization | None
 ) -> Subscription | None:
-    return db.session.scalars(_OWN[_target_kind(target)], _own_params(user, scope, target)).first()
-
-
-def _target_kind(target: Case | Organization | None) -> str | None:
-    if isinstance(target, Case):
-        return "case"
-    if isinstance(target, Organization):
-        return "organization"
-    return None
+    return db.session.scalars(_OWN[type(target)], _own_params(user, scope, target)).first()
 
 
 def _own_params(
@@ -291,11 +283,12 @@ def _own_conditions(target_column: Any) -> list[ColumnElement[bool]]:
     return [*conditions, Subscription.unsubscribed_at.is_(None)]
 
 
-# Built once: the case page asks on every view (see column_rows).
-_TARGET_COLUMNS = {
-    "case": Subscription.scope_case_id,
-    "organization": Subscription.scope_organization_id,
-    None: None,
+# Built once, by the target's type (a case, an organization, or none for everything): the case
+# page asks on every view (see column_rows).
+_TARGET_COLUMNS: dict[type[Any], Any] = {
+    Case: Subscription.scope_case_id,
+    Organization: Subscription.scope_organization_id,
+    type(None): None,
 }
 _FOLLOWING = {
     kind: select(Subscription.id).where(*_own_conditions(column)).limit(1)
