@@ -44,6 +44,10 @@ from monitor.models import (
 from monitor.models.cases import case_sources, charge_sources, event_sources
 
 
+class NotFound(Exception):
+    """No such record, or one the user may not see: both get the same answer (404)."""
+
+
 class Action(StrEnum):
     """What a user asks to do."""
 
@@ -150,7 +154,7 @@ def get_case(
     statement, params = query.statement(user)
     case = db.session.scalars(statement, {**params, "public_id": public_id}).unique().one_or_none()
     if case is None:
-        abort(404)
+        raise NotFound
     return case
 
 
@@ -161,7 +165,7 @@ def get_person(public_id: str, user: User | None, action: Action = Action.READ) 
         select(Person).where(Person.public_id == public_id, person_visible(user))
     ).first()
     if person is None:
-        abort(404)
+        raise NotFound
     return person
 
 
@@ -174,7 +178,7 @@ def get_organization(
         select(Organization).where(Organization.public_id == public_id)
     ).first()
     if org is None:
-        abort(404)
+        raise NotFound
     return org
 
 
@@ -185,7 +189,7 @@ def get_charge(public_id: str, user: User | None, action: Action = Action.READ) 
         select(Charge).join(Case).where(Charge.public_id == public_id, case_visible(user))
     ).first()
     if charge is None:
-        abort(404)
+        raise NotFound
     return charge
 
 
@@ -198,7 +202,7 @@ def get_membership(public_id: str, user: User | None, action: Action = Action.WR
         .where(Membership.public_id == public_id, person_visible(user))
     ).first()
     if membership is None:
-        abort(404)
+        raise NotFound
     return membership
 
 
@@ -210,7 +214,7 @@ def get_event(case: Case, public_id: str) -> StatusEvent:
         )
     ).first()
     if event is None:
-        abort(404)
+        raise NotFound
     return event
 
 
@@ -219,7 +223,7 @@ def get_user(public_id: str, user: User | None) -> User:
     require(user, Action.ADMIN)
     target = db.session.scalars(select(User).where(User.public_id == public_id)).first()
     if target is None:
-        abort(404)
+        raise NotFound
     return target
 
 
@@ -228,7 +232,7 @@ def get_source(public_id: str, user: User | None) -> Source:
     require(user, Action.READ)
     source = db.session.scalars(visible_sources(user).where(Source.public_id == public_id)).first()
     if source is None:
-        abort(404)
+        raise NotFound
     return source
 
 
@@ -270,9 +274,9 @@ def get_token(public_id: str, user: User | None) -> ApiToken:
     require(user, Action.READ)
     token = db.session.scalars(select(ApiToken).where(ApiToken.public_id == public_id)).first()
     if token is None or user is None:
-        abort(404)
+        raise NotFound
     if token.user_id != user.id and not can(user, Action.ADMIN):
-        abort(404)
+        raise NotFound
     return token
 
 
@@ -308,7 +312,7 @@ def get_dossier(public_id: str, user: User | None) -> Dossier:
         select(Dossier).where(Dossier.public_id == public_id, dossier_visible(user))
     ).first()
     if dossier is None:
-        abort(404)
+        raise NotFound
     return dossier
 
 
@@ -333,7 +337,7 @@ def get_subscription(
         )
     ).first()
     if subscription is None:
-        abort(404)
+        raise NotFound
     return subscription
 
 
@@ -347,7 +351,7 @@ def get_delivery(public_id: str, user: User | None, action: Action = Action.WRIT
         .where(AlertDelivery.public_id == public_id, case_visible(user))
     ).first()
     if delivery is None:
-        abort(404)
+        raise NotFound
     return delivery
 
 
@@ -360,5 +364,5 @@ def get_import(public_id: str, user: User | None) -> Import:
     query = select(Import).where(Import.public_id == public_id, Import.requested_by_id == user.id)
     record = db.session.scalars(query).first()
     if record is None:
-        abort(404)
+        raise NotFound
     return record

@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from monitor import authz
 from monitor.api import bp, serializers, shapes
 from monitor.api.auth import api_user
-from monitor.api.errors import json_object, parse_body, prefixed, validate
+from monitor.api.errors import json_object, parse_body, validate
 from monitor.api.openapi import Param, operation
-from monitor.api.schemas import CaseCreate, CasePatch, PersonCreate, provided
+from monitor.api.schemas import CaseCreate, CasePatch, provided
 from monitor.authz import Action
 from monitor.domain import CustodyStatus
 from monitor.extensions import db
-from monitor.models import Case, Charge, Membership, Organization, Person, Source, StatusEvent, User
-from monitor.services import ValidationError, cases, people, queries, sources
+from monitor.models import Person, Source, User
+from monitor.services import ValidationError, cases, pages, people, queries, sources
 from monitor.services.validation import normalise_country
 
 _TEXT = {"type": "string"}
@@ -83,53 +81,9 @@ def _collect(errors: dict[str, str], load: Any, *args: Any) -> Any:
         return None
 
 
-def _visible_person(user: User, public_id: str) -> Person:
-    person = db.session.scalars(
-        select(Person).where(Person.public_id == public_id, authz.person_visible(user))
-    ).first()
-    if person is None:  # the same answer whether it is missing or hidden
-        raise ValidationError({"person_id": "no such person"})
-    return person
-
-
-def _organization(public_id: str) -> Organization:
-    org = db.session.scalars(
-        select(Organization).where(Organization.public_id == public_id)
-    ).first()
-    if org is None:
-        raise ValidationError({"organization_id": "no such organization"})
-    return org
-
-
 def _citable(user: User, public_ids: list[str]) -> list[Source]:
     """Sources the user may cite: a source cited only above their clearance is unknown to them."""
     return sources.sources_by_public_ids(public_ids, within=authz.visible_sources(user))
-
-
-def _check_clearance(user: User, level: str | None) -> None:
-    """Nobody may file a case at a level they could not read back."""
-    if level is not None and level not in authz.visible_levels(user):
-        raise ValidationError({"confidentiality": f"{level} is above your clearance"})
-
-
-def _new_person(user: User, data: PersonCreate) -> Person:
-    try:
-        return people.create_person(user, data.to_input())
-    except ValidationError as exc:
-        raise prefixed(exc, "person") from None
-
-
-def _join_organization(user: User, person: Person, org: Organization, role: str | None) -> None:
-    role_text = (role or "").strip() or "member"
-    held = db.session.scalars(
-        select(Membership).where(
-            Membership.person_id == person.id,
-            Membership.organization_id == org.id,
-            Membership.role == role_text,
-        )
-    ).first()
-    if held is None:  # an existing person may already hold this role: nothing to add
-        people.add_membership(user, person, org, role_text)
 
 
 @bp.post("/cases")
@@ -142,60 +96,51 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
     authz.require(user, Action.WRITE)
     data = parse_body(CaseCreate)
     errors: dict[str, str] = {}
-    _collect(errors, _check_clearance, user, data.confidentiality.value)
     if (data.person is None) == (data.person_id is None):
         errors["person"] = "give either person (someone new) or person_id (someone registered)"
     existing: Person | None = (
-        _collect(errors, _visible_person, user, data.person_id) if data.person_id else None
+        _collect(errors, people.find_person, user, data.person_id, "person_id")
+        if data.person_id
+        else None
     )
-    org = _collect(errors, _organization, data.organization_id) if data.organization_id else None
+    org = (
+        _collect(errors, people.find_organization, data.organization_id, "organization_id")
+        if data.organization_id
+        else None
+    )
     if data.role and not data.organization_id:
         errors["role"] = "needs organization_id"
     cited: list[Source] = _collect(errors, _citable, user, data.source_ids) or []
     if errors:
         raise ValidationError(errors)
-    person = _new_person(user, data.person) if data.person is not None else existing
-    if person is None:  # refused above already; this keeps the type checker certain
-        raise ValidationError({"person": "is required"})
-    case = cases.create_case(
+    case = cases.open_case(
         user,
-        person,
-        cases.CaseInput(
-            country=data.country,
-            title=data.title,
-            confidentiality=data.confidentiality.value,
-            summary=data.summary,
-            tags=list(data.tags),
-        ),
-        cases.StatusInput(
-            status=data.status.value,
-            occurred_on=data.status_since,
-            about=data.about,
-            location=data.location,
-            description=data.description,
-            certainty=data.certainty.value,
-            sources=cited,
+        cases.Opening(
+            case=cases.CaseInput(
+                country=data.country,
+                title=data.title,
+                confidentiality=data.confidentiality.value,
+                summary=data.summary,
+                tags=list(data.tags),
+            ),
+            status=cases.StatusInput(
+                status=data.status.value,
+                occurred_on=data.status_since,
+                about=data.about,
+                location=data.location,
+                description=data.description,
+                certainty=data.certainty.value,
+                sources=cited,
+            ),
+            person=existing,
+            new_person=data.person.to_input() if data.person is not None else None,
+            organization=org,
+            role=data.role,
         ),
     )
-    if org is not None:
-        _join_organization(user, person, org, data.role)
     db.session.commit()
     location = url_for("api.get_case", case_id=case.public_id)
-    return jsonify(serializers.case_detail(_loaded(case))), 201, {"Location": location}
-
-
-def _loaded(case: Case) -> Case:
-    """The case with its person, charges, events and sources loaded in a fixed few queries."""
-    return db.session.scalars(
-        select(Case)
-        .where(Case.id == case.id)
-        .options(
-            joinedload(Case.person),
-            selectinload(Case.charges).selectinload(Charge.sources),
-            selectinload(Case.events).selectinload(StatusEvent.sources),
-            selectinload(Case.sources),
-        )
-    ).one()
+    return jsonify(serializers.case_detail(pages.case_in_full(case))), 201, {"Location": location}
 
 
 @bp.get("/cases/<case_id>")
@@ -203,7 +148,7 @@ def _loaded(case: Case) -> Case:
 def get_case(case_id: str) -> Response:
     """A case with its person, current status, charges, status history and maximum exposure."""
     case = authz.get_case(case_id, api_user())
-    return jsonify(serializers.case_detail(_loaded(case)))
+    return jsonify(serializers.case_detail(pages.case_in_full(case)))
 
 
 @bp.patch("/cases/<case_id>")
@@ -222,7 +167,6 @@ def update_case(case_id: str) -> Response:
         raise ValidationError(errors)
     changes = provided(patch)
     level = changes.get("confidentiality", case.confidentiality)
-    _check_clearance(user, level)
     cases.update_case(
         user,
         case,
@@ -237,4 +181,4 @@ def update_case(case_id: str) -> Response:
         ),
     )
     db.session.commit()
-    return jsonify(serializers.case_detail(_loaded(case)))
+    return jsonify(serializers.case_detail(pages.case_in_full(case)))

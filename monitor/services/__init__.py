@@ -7,11 +7,14 @@ from typing import Any
 
 from sqlalchemy import Row, Select
 
+from monitor.authz import NotFound
 from monitor.extensions import db
 from monitor.models import User
 
 # Who performs a write: a logged-in user, or a label such as "cli" for command-line tools.
 Actor = User | str
+
+__all__ = ["Actor", "NotFound", "ValidationError", "actor_label", "actor_user_id", "column_rows"]
 
 
 class ValidationError(Exception):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from monitor import jobs
+from monitor import authz, jobs
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDate
 from monitor.extensions import db
-from monitor.models import Case, Person, Source, StatusEvent
-from monitor.services import Actor, ValidationError, actor_user_id, audit
+from monitor.models import Case, Organization, Person, Source, StatusEvent
+from monitor.services import Actor, ValidationError, actor_user_id, audit, people
 from monitor.services.validation import member, normalise_country, optional_text, required_text
 
 # Handled by workers.alerts (monitor.services.alerts.dispatch).
@@ -66,6 +66,14 @@ def _apply_case(case: Case, data: CaseInput) -> None:
     case.opened_on, case.closed_on = data.opened_on, data.closed_on
 
 
+def _check_clearance(actor: Actor, level: str, errors: dict[str, str]) -> None:
+    """Nobody may file a case at a level they could not read back (tools run as "cli" may)."""
+    if isinstance(actor, str) or level not in {c.value for c in Confidentiality}:
+        return
+    if level not in authz.visible_levels(actor):
+        errors.setdefault("confidentiality", f"{level} is above your clearance")
+
+
 def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
     errors: dict[str, str] = {}
     status = member(CustodyStatus, data.status, errors, "status")
@@ -81,12 +89,10 @@ def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
     return status, certainty
 
 
-def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusInput) -> Case:
-    """Open a case for a person, with its first status event."""
+def _case_errors(actor: Actor, case: Case, data: CaseInput, initial: StatusInput) -> dict[str, str]:
+    """Every problem with a new case and its first status (``case`` receives the fields)."""
     errors: dict[str, str] = {}
-    # Not attached to the person (and so the session) until it is valid; its collections are
-    # known empty, so nothing queries them later.
-    case = Case(charges=[], events=[], sources=[])
+    _check_clearance(actor, data.confidentiality, errors)
     try:
         _apply_case(case, data)
     except ValidationError as exc:
@@ -97,6 +103,15 @@ def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusIn
         errors.update(
             {("status_since" if k == "occurred_on" else k): v for k, v in exc.errors.items()}
         )
+    return errors
+
+
+def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusInput) -> Case:
+    """Open a case for a person, with its first status event."""
+    # Not attached to the person (and so the session) until it is valid; its collections are
+    # known empty, so nothing queries them later.
+    case = Case(charges=[], events=[], sources=[])
+    errors = _case_errors(actor, case, data, initial)
     if errors:
         raise ValidationError(errors)
     case.person = person
@@ -115,9 +130,59 @@ def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusIn
     return case
 
 
+@dataclass
+class Opening:
+    """What opening a case takes: someone registered (``person``) or someone new
+    (``new_person``), the case, its first custody status, and optionally the organization the
+    person belongs to (with ``role``, "member" when blank)."""
+
+    case: CaseInput
+    status: StatusInput
+    person: Person | None = None
+    new_person: people.PersonInput | None = None
+    organization: Organization | None = None
+    role: str | None = None
+
+
+def open_case(actor: Actor, opening: Opening) -> Case:
+    """Open a case: the person (new or registered), the case, its first status event and the
+    membership, all validated first so a refusal names every bad field and writes nothing.
+
+    Errors on a new person's fields are named ``person.<field>``.
+    """
+    errors: dict[str, str] = {}
+    if (opening.person is None) == (opening.new_person is None):
+        errors["person"] = "give either someone registered or someone new"
+    role = (opening.role or "").strip() or None
+    if role and opening.organization is None:
+        errors["role"] = "needs an organization"
+    _check_clearance(actor, opening.case.confidentiality, errors)
+    if errors:
+        raise ValidationError(errors)
+    person = opening.person
+    if opening.new_person is not None:
+        try:
+            person = people.create_person(actor, opening.new_person)
+        except ValidationError as exc:
+            # Reported with the case's own problems: one refusal names every bad field.
+            errors.update({f"person.{k}": v for k, v in exc.errors.items()})
+            errors.update(_case_errors(actor, Case(), opening.case, opening.status))
+            raise ValidationError(errors) from None
+    assert person is not None  # noqa: S101 - exactly one of the two was given (checked above)
+    case = create_case(actor, person, opening.case, opening.status)
+    org, role_text = opening.organization, role or "member"
+    if org is not None and not people.holds(person, org, role_text):
+        people.add_membership(actor, person, org, role_text)
+    return case
+
+
 def update_case(actor: Actor, case: Case, data: CaseInput) -> Case:
     """Change a case's editable fields."""
     before = audit.snapshot(case)
+    errors: dict[str, str] = {}
+    _check_clearance(actor, data.confidentiality, errors)
+    if errors:
+        raise ValidationError(errors)
     _apply_case(case, data)
     db.session.flush()
     audit.record(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from sqlalchemy import bindparam, select
+
+from monitor import authz
 from monitor.domain import OrganizationKind, PartialDate
 from monitor.extensions import db
-from monitor.models import Membership, Organization, Person
+from monitor.models import Membership, Organization, Person, User
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.csv_format import ALIAS_SEPARATOR
 from monitor.services.validation import member, normalise_country, optional_text, required_text
@@ -177,10 +180,7 @@ def add_membership(
     role_text = optional_text(role, errors, "role", 120) or "member"
     if start and end and end.start < start.start:
         errors["end"] = "must not be before the start"
-    duplicate = any(
-        m.organization_id == organization.id and m.role == role_text for m in person.memberships
-    )
-    if duplicate:
+    if holds(person, organization, role_text):
         errors["role"] = f"{person.name} is already {role_text} of {organization.label}"
     if errors:
         raise ValidationError(errors)
@@ -226,3 +226,34 @@ def remove_membership(actor: Actor, membership: Membership) -> None:
     )
     db.session.delete(membership)
     db.session.flush()
+
+
+_ORGANIZATION_BY_ID = select(Organization).where(Organization.public_id == bindparam("public_id"))
+
+
+def find_organization(public_id: str, field: str = "organization") -> Organization:
+    """The organization a form or request names, else a validation error on ``field``.
+
+    Unlike :func:`monitor.authz.get_organization` (a page's subject: 404), this is a choice made in
+    a form, so a bad id is a field error the form shows beside the field.
+    """
+    org = db.session.scalars(_ORGANIZATION_BY_ID, {"public_id": public_id}).first()
+    if org is None:
+        raise ValidationError({field: "no such organization"})
+    return org
+
+
+def find_person(user: User | None, public_id: str, field: str = "person") -> Person:
+    """A person the user may see, chosen in a form or request, else a validation error on
+    ``field`` (the same answer whether the person is missing or hidden)."""
+    person = db.session.scalars(
+        select(Person).where(Person.public_id == public_id, authz.person_visible(user))
+    ).first()
+    if person is None:
+        raise ValidationError({field: "no such person"})
+    return person
+
+
+def holds(person: Person, organization: Organization, role: str) -> bool:
+    """Whether the person already holds this role in the organization."""
+    return any(m.organization_id == organization.id and m.role == role for m in person.memberships)

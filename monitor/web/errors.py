@@ -7,7 +7,10 @@ from typing import Any
 from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from werkzeug import exceptions as http
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from monitor.authz import NotFound
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -60,8 +63,15 @@ def handle_server_error(exc: InternalServerError) -> ResponseReturnValue:
     return _page(500)
 
 
+def handle_not_found(exc: NotFound) -> ResponseReturnValue:
+    """A record that is missing or hidden (the domain's :class:`~monitor.authz.NotFound`): 404,
+    answered by whichever 404 handler applies (a page, or the API's JSON)."""
+    return current_app.handle_http_exception(http.NotFound())
+
+
 def register(app: Flask) -> None:
     """Register the error handlers."""
+    app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(HTTPException, handle_http_error)

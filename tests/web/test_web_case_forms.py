@@ -21,7 +21,6 @@ NEW_CASE = {
     "tags": "cnrp, exile",
     "status": "fled",
     "status_since": "2015-11",
-    "role": "president",
 }
 
 
@@ -35,7 +34,8 @@ def test_new_case_with_a_new_person_and_a_membership(
 ) -> None:
     cnrp = db.session.query(Organization).one()
     response = submit(
-        editor_client, "/cases/new", {**NEW_CASE, "organization": cnrp.public_id}, follow=True
+        editor_client, "/cases/new", {**NEW_CASE, "organization": cnrp.public_id, "role": "president"},
+        follow=True,
     )
     assert response.status_code == 200
     page = text(response)
@@ -90,6 +90,18 @@ def test_new_case_errors_save_neither_person_nor_case(
         assert response.status_code == 422, changes
         assert message in text(response), (changes, message)
         assert rows() == before, changes
+
+
+def test_role_without_an_organization_is_refused(
+    editor_client: FlaskClient, demo: dict[str, str]
+) -> None:
+    # The same rule as the API's (one open-case use case): a role typed without choosing an
+    # organization was silently dropped before.
+    before = rows()
+    response = submit(editor_client, "/cases/new", {**NEW_CASE, "role": "president"})
+    assert response.status_code == 422
+    assert "needs an organization" in text(response)
+    assert rows() == before
 
 
 def test_confidentiality_above_clearance_is_refused(app: Flask, demo: dict[str, str]) -> None:
