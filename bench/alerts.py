@@ -287,7 +287,7 @@ class Scene:
                 "bench",
                 case,
                 StatusInput(status=status, occurred_on=PartialDate.parse(self.day.isoformat())),
-            )
+            ).event
             db.session.flush()
             public_id = event.public_id
             committed = time.perf_counter()

@@ -6,7 +6,8 @@ from flask import Response, current_app, g, request
 
 from monitor.api import bp
 from monitor.api.errors import error_response
-from monitor.extensions import db, limiter
+from monitor.api.writes import commit_bookkeeping
+from monitor.extensions import limiter
 from monitor.models import User
 from monitor.services import users
 
@@ -44,9 +45,8 @@ def authenticate() -> Response | None:
     if user is None:
         return _unauthorized("the API token is invalid or revoked", "invalid_token")
     g.api_user = user
-    if request.method in _SAFE_METHODS and db.session.dirty:
-        # A read has no commit of its own; keep the token's "last used" time anyway.
-        db.session.commit()
+    if request.method in _SAFE_METHODS:
+        commit_bookkeeping()  # keep the token's "last used" time
     return None
 
 

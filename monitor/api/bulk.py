@@ -19,10 +19,10 @@ from monitor import authz
 from monitor.api import bp, shapes
 from monitor.api.auth import api_user
 from monitor.api.openapi import Param, operation
-from monitor.extensions import db
+from monitor.api.writes import committed, discard
 from monitor.models import Import
 from monitor.models.imports import ImportState
-from monitor.services import ValidationError, exports, imports, popolo
+from monitor.services import exports, imports, popolo
 
 
 class ImportProblem(TypedDict):
@@ -73,7 +73,7 @@ def _read_file() -> bytes:
 
 
 def _too_large(exc: imports.FileTooLarge) -> tuple[Response, int]:
-    db.session.rollback()
+    discard()
     return jsonify(errors={"file": f"is larger than the limit of {exc.limit:,} bytes"}), 413
 
 
@@ -100,6 +100,7 @@ def _refused(problems: list[dict[str, Any]], status_code: int = 422) -> tuple[Re
         ),
     ),
 )
+@committed
 def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
     """The body is the CSV file (``Content-Type: text/csv``, UTF-8). With ``dry_run=true`` the
     file is only checked: 200 with what would change. Otherwise a file of up to
@@ -127,14 +128,9 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
         return jsonify(preview), 200
     record, report = imports.stage(user, request.args.get("filename", "api.csv"), data)
     if not report.ok:
-        db.session.rollback()  # an API caller has the problems in the answer; keep no row
+        # An API caller has the problems in the answer: a 422 keeps no row (see committed).
         return _refused(record.errors)
-    try:
-        imports.confirm(user, record)
-    except ValidationError:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    imports.confirm(user, record)
     location = url_for("api.get_import", import_id=record.public_id)
     code = 201 if record.state == ImportState.DONE.value else 202
     return jsonify(status(record)), code, {"Location": location}

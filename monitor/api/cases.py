@@ -12,9 +12,9 @@ from monitor.api.auth import api_user
 from monitor.api.errors import json_object, parse_body, validate
 from monitor.api.openapi import Param, operation
 from monitor.api.schemas import CaseCreate, CasePatch, provided
+from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.domain import CustodyStatus
-from monitor.extensions import db
 from monitor.models import Person, Source, User
 from monitor.services import ValidationError, cases, pages, people, queries, sources
 from monitor.services.validation import normalise_country
@@ -88,6 +88,7 @@ def _citable(user: User, public_ids: list[str]) -> list[Source]:
 
 @bp.post("/cases")
 @operation("Open a case", body=CaseCreate, response=shapes.Case, status=201)
+@committed
 def create_case() -> tuple[Response, int, dict[str, str]]:
     """Open a case for a new person (``person``) or an existing one (``person_id``), with its
     first custody status; ``organization_id`` and ``role`` also record a membership. All or
@@ -138,7 +139,6 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
             role=data.role,
         ),
     )
-    db.session.commit()
     location = url_for("api.get_case", case_id=case.public_id)
     return jsonify(serializers.case_detail(pages.case_in_full(case))), 201, {"Location": location}
 
@@ -153,6 +153,7 @@ def get_case(case_id: str) -> Response:
 
 @bp.patch("/cases/<case_id>")
 @operation("Edit a case", body=CasePatch, response=shapes.Case)
+@committed
 def update_case(case_id: str) -> Response:
     """Change a case's country, title, summary, confidentiality or tags. The custody status is
     not edited here: record a status event instead."""
@@ -180,5 +181,4 @@ def update_case(case_id: str) -> Response:
             closed_on=changes.get("closed_on", case.closed_on),
         ),
     )
-    db.session.commit()
     return jsonify(serializers.case_detail(pages.case_in_full(case)))

@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from flask import Response, current_app, jsonify, send_file, url_for
 from pydantic import Field, StrictStr
-from sqlalchemy import select
 from typing_extensions import TypedDict
 
 from monitor import authz
@@ -20,10 +19,10 @@ from monitor.api.auth import api_user
 from monitor.api.errors import error_response, parse_body
 from monitor.api.openapi import operation
 from monitor.api.schemas import REQUEST_MODELS, PublicId, RequestModel
+from monitor.api.writes import committed
 from monitor.domain import Confidentiality
-from monitor.extensions import db
 from monitor.models import Dossier
-from monitor.services import dossiers
+from monitor.services import dossiers, pages
 
 LIST_LIMIT = 100
 
@@ -112,6 +111,7 @@ def status(dossier: Dossier) -> DossierStatus:
 
 @bp.post("/dossiers")
 @operation("Ask for a PDF dossier", body=DossierCreate, response=DossierAccepted, status=202)
+@committed
 def create_dossier() -> tuple[Response, int, dict[str, str]]:
     """Queue a PDF dossier: ``{"kind": "case", "case_id"}``, ``{"kind": "organization",
     "organization_id"}`` or ``{"kind": "selection", "filters": {…}}``, with an ``audience`` up to
@@ -129,7 +129,6 @@ def create_dossier() -> tuple[Response, int, dict[str, str]]:
         ),
         current_app.config["SETTINGS"],
     )
-    db.session.commit()
     location = url_for("api.get_dossier", dossier_id=dossier.public_id)
     body: DossierAccepted = {"id": dossier.public_id, "state": dossier.state, "url": location}
     return jsonify(body), 202, {"Location": location}
@@ -141,12 +140,7 @@ def list_dossiers() -> Response:
     """Your own dossiers (the latest 100), newest first."""
     user = api_user()
     authz.require(user, authz.Action.READ)
-    rows = db.session.scalars(
-        select(Dossier)
-        .where(Dossier.requested_by_id == user.id, authz.dossier_visible(user))
-        .order_by(Dossier.created_at.desc(), Dossier.id.desc())
-        .limit(LIST_LIMIT)
-    ).all()
+    rows = pages.own_dossiers(user, LIST_LIMIT)
     body: DossierList = {"items": [status(d) for d in rows]}
     return jsonify(body)
 
@@ -161,6 +155,7 @@ def get_dossier(dossier_id: str) -> Response:
 
 @bp.get("/dossiers/<dossier_id>/pdf")
 @operation("Download a dossier's PDF")
+@committed
 def get_dossier_pdf(dossier_id: str) -> Response:
     """The PDF (``application/pdf``) with its SHA-256 in ``Repr-Digest``; 409 until it is
     ready. Every download is recorded in the audit log with the file's SHA-256."""
@@ -170,7 +165,6 @@ def get_dossier_pdf(dossier_id: str) -> Response:
         pdf = dossiers.download(user, dossier)
     except dossiers.NotReady:
         return error_response(409, f"the dossier is {dossier.state}, not ready")
-    db.session.commit()
     response = send_file(
         BytesIO(pdf),
         mimetype="application/pdf",

@@ -11,7 +11,7 @@ from pydantic import ValidationError as PydanticError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from monitor.api import bp
-from monitor.extensions import db
+from monitor.api.writes import discard
 from monitor.services import ValidationError
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,12 +55,12 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _validation_error(exc: ValidationError) -> tuple[Response, int]:
-    db.session.rollback()  # nothing of a refused write is kept
+    discard()  # nothing of a refused write is kept
     return jsonify(errors=exc.errors), 422
 
 
 def _malformed_body(exc: MalformedBody) -> tuple[Response, int]:
-    db.session.rollback()
+    discard()
     return jsonify(errors={"body": exc.message}), 400
 
 

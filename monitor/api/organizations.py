@@ -12,8 +12,8 @@ from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
 from monitor.api.openapi import operation
 from monitor.api.schemas import OrganizationCreate
+from monitor.api.writes import committed
 from monitor.authz import Action
-from monitor.extensions import db
 from monitor.services import people, queries
 
 
@@ -43,6 +43,7 @@ def get_organization(organization_id: str) -> Response:
 
 @bp.post("/organizations")
 @operation("Add an organization", body=OrganizationCreate, response=shapes.Organization, status=201)
+@committed
 def create_organization() -> tuple[Response, int, dict[str, str]]:
     """Add a party, NGO, media outlet or union."""
     user = api_user()
@@ -59,7 +60,6 @@ def create_organization() -> tuple[Response, int, dict[str, str]]:
             dissolved_on=data.dissolved_on,
         ),
     )
-    db.session.commit()
     location = url_for("api.get_organization", organization_id=org.public_id)
     body = serializers.organization(org, queries.StatusCounts(Counter()))
     return jsonify(body), 201, {"Location": location}

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from monitor import authz
 from monitor.api import bp, serializers, shapes
@@ -14,10 +12,10 @@ from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
 from monitor.api.openapi import Param, operation
 from monitor.api.schemas import PersonCreate
+from monitor.api.writes import committed
 from monitor.authz import Action
-from monitor.extensions import db
-from monitor.models import Case, Membership, Person
-from monitor.services import ValidationError, people, queries
+from monitor.models import Person
+from monitor.services import ValidationError, pages, people, queries
 
 PEOPLE_QUERY = (
     Param("q", "Words in the names (either script) or aliases", {"type": "string"}),
@@ -52,30 +50,20 @@ def list_people() -> Response:
     per_page = min(_whole_number("per_page", settings.page_size, errors), queries.MAX_PAGE_SIZE)
     if errors:
         raise ValidationError(errors)
-    query = queries.visible_people(user, request.args.get("q", "").strip() or None)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    found = pages.people_list(user, request.args.get("q", "").strip(), page, per_page)
     body: shapes.PersonList = {
-        "items": [serializers.person_summary(p) for p in rows],
-        "total": total or 0,
-        "page": page,
-        "per_page": per_page,
-        "pages": max(1, -(-(total or 0) // per_page)),
+        "items": [serializers.person_summary(p) for p in found.items],
+        "total": found.total,
+        "page": found.page,
+        "per_page": found.per_page,
+        "pages": found.pages,
     }
     return jsonify(body)
 
 
 def _person_body(person: Person) -> shapes.Person:
-    user = api_user()
-    loaded = db.session.scalars(
-        select(Person)
-        .where(Person.id == person.id)
-        .options(selectinload(Person.memberships).joinedload(Membership.organization))
-    ).one()
-    visible = db.session.scalars(
-        authz.visible_cases(user).where(Case.person_id == person.id).order_by(Case.id)
-    ).all()
-    return serializers.person_detail(loaded, list(visible))
+    loaded, visible = pages.person_in_full(api_user(), person)
+    return serializers.person_detail(loaded, visible)
 
 
 @bp.get("/people/<person_id>")
@@ -87,12 +75,12 @@ def get_person(person_id: str) -> Response:
 
 @bp.post("/people")
 @operation("Add a person", body=PersonCreate, response=shapes.Person, status=201)
+@committed
 def create_person() -> tuple[Response, int, dict[str, str]]:
     """Add a person (without a case yet); the name in the original script is kept as given."""
     user = api_user()
     authz.require(user, Action.WRITE)
     data = parse_body(PersonCreate)
     person = people.create_person(user, data.to_input())
-    db.session.commit()
     location = url_for("api.get_person", person_id=person.public_id)
     return jsonify(_person_body(person)), 201, {"Location": location}

@@ -10,8 +10,8 @@ from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
 from monitor.api.openapi import operation
 from monitor.api.schemas import ChargeCreate, ChargePatch, StatusEventCreate, provided
+from monitor.api.writes import committed
 from monitor.authz import Action
-from monitor.extensions import db
 from monitor.services import ValidationError, cases, charges, sources
 
 
@@ -22,6 +22,7 @@ from monitor.services import ValidationError, cases, charges, sources
     response=shapes.RecordedStatusEvent,
     status=201,
 )
+@committed
 def record_status_event(case_id: str) -> tuple[Response, int]:
     """Add a dated event to the case's history. It becomes the case's current status only if it
     is the latest by ``occurred_on``; a back-filled older event answers ``changed_current:
@@ -29,7 +30,7 @@ def record_status_event(case_id: str) -> tuple[Response, int]:
     user = api_user()
     case = authz.get_case(case_id, user, Action.WRITE)
     data = parse_body(StatusEventCreate)
-    event = cases.record_status(
+    recorded = cases.record_status(
         user,
         case,
         cases.StatusInput(
@@ -44,12 +45,12 @@ def record_status_event(case_id: str) -> tuple[Response, int]:
             ),
         ),
     )
-    db.session.commit()
-    return jsonify(serializers.recorded_status_event(event)), 201
+    return jsonify(serializers.recorded_status_event(recorded.event)), 201
 
 
 @bp.post("/cases/<case_id>/charges")
 @operation("Add a charge", body=ChargeCreate, response=shapes.Charge, status=201)
+@committed
 def add_charge(case_id: str) -> tuple[Response, int]:
     """Add a charge; the case's maximum exposure is recomputed from its open charges."""
     user = api_user()
@@ -72,12 +73,12 @@ def add_charge(case_id: str) -> tuple[Response, int]:
             ),
         ),
     )
-    db.session.commit()
     return jsonify(serializers.charge(charge)), 201
 
 
 @bp.patch("/charges/<charge_id>")
 @operation("Change a charge", body=ChargePatch, response=shapes.Charge)
+@committed
 def update_charge(charge_id: str) -> Response:
     """Move a charge to a new legal stage, record an imposed sentence, or correct it. Fields left
     out keep their value. A charge acquitted, dropped or pardoned no longer counts towards the
@@ -119,5 +120,4 @@ def update_charge(charge_id: str) -> Response:
             sources=cited,
         ),
     )
-    db.session.commit()
     return jsonify(serializers.charge(charge))

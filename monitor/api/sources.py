@@ -10,8 +10,8 @@ from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
 from monitor.api.openapi import operation
 from monitor.api.schemas import SourceCreate
+from monitor.api.writes import committed
 from monitor.authz import Action
-from monitor.extensions import db
 from monitor.services import sources
 
 
@@ -24,6 +24,7 @@ def get_source(source_id: str) -> Response:
 
 @bp.post("/sources")
 @operation("Add a source", body=SourceCreate, response=shapes.Source, status=201)
+@committed
 def create_source() -> tuple[Response, int, dict[str, str]]:
     """Add a published report; cite it by id in ``source_ids`` of events, charges and cases."""
     user = api_user()
@@ -40,6 +41,5 @@ def create_source() -> tuple[Response, int, dict[str, str]]:
             accessed_on=data.accessed_on,
         ),
     )
-    db.session.commit()
     location = url_for("api.get_source", source_id=item.public_id)
     return jsonify(serializers.source(item)), 201, {"Location": location}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Response, jsonify, url_for
 from pydantic import Field, StrictStr
-from sqlalchemy import select
 from typing_extensions import TypedDict
 
 from monitor import authz
@@ -18,11 +17,11 @@ from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
 from monitor.api.openapi import operation
 from monitor.api.schemas import REQUEST_MODELS, RequestModel
+from monitor.api.writes import committed
 from monitor.authz import Action
-from monitor.extensions import db
-from monitor.models import AlertDelivery, Case, Organization, Subscription
+from monitor.models import AlertDelivery, Subscription
 from monitor.models.alerts import DeliveryState, SubscriptionMode, SubscriptionScope
-from monitor.services import ValidationError, alerts, subscriptions
+from monitor.services import alerts, cases, people, subscriptions
 
 LIST_LIMIT = 1000
 
@@ -123,22 +122,15 @@ def _scope_target(data: SubscriptionCreate) -> subscriptions.SubscriptionInput:
     if data.scope is SubscriptionScope.COUNTRY:
         chosen.country = data.scope_id or ""
     elif data.scope is SubscriptionScope.ORGANIZATION and data.scope_id:
-        chosen.organization = db.session.scalars(
-            select(Organization).where(Organization.public_id == data.scope_id)
-        ).first()
-        if chosen.organization is None:
-            raise ValidationError({"scope_id": "no such organization"})
+        chosen.organization = people.find_organization(data.scope_id, "scope_id")
     elif data.scope is SubscriptionScope.CASE and data.scope_id:
-        chosen.case = db.session.scalars(
-            authz.visible_cases(user).where(Case.public_id == data.scope_id)
-        ).first()
-        if chosen.case is None:  # the same answer whether it is missing or hidden
-            raise ValidationError({"scope_id": "no such case"})
+        chosen.case = cases.find_case(user, data.scope_id, "scope_id")
     return chosen
 
 
 @bp.post("/subscriptions")
 @operation("Subscribe someone", body=SubscriptionCreate, response=SubscriptionOut, status=201)
+@committed
 def create_subscription() -> tuple[Response, int, dict[str, str]]:
     """Subscribe an address to alerts, confirmed at once (no opt-in email). With your own address
     the subscription follows your clearance; any other address hears about public cases only, so
@@ -147,7 +139,6 @@ def create_subscription() -> tuple[Response, int, dict[str, str]]:
     authz.require(user, Action.WRITE)
     data = parse_body(SubscriptionCreate)
     subscription = subscriptions.create_confirmed(user, _scope_target(data))
-    db.session.commit()
     location = url_for("api.list_subscriptions") + f"#{subscription.public_id}"
     return jsonify(_subscription(subscription)), 201, {"Location": location}
 
@@ -158,19 +149,19 @@ def list_subscriptions() -> Response:
     """Active subscriptions (editors and admins), newest first, up to 1,000."""
     user = api_user()
     authz.require(user, Action.WRITE)
-    rows = db.session.scalars(subscriptions.visible_subscriptions(user).limit(LIST_LIMIT)).all()
+    rows = subscriptions.latest_visible(user, LIST_LIMIT)
     body: SubscriptionList = {"items": [_subscription(s) for s in rows], "total": len(rows)}
     return jsonify(body)
 
 
 @bp.delete("/subscriptions/<subscription_id>")
 @operation("Unsubscribe", status=204)
+@committed
 def delete_subscription(subscription_id: str) -> tuple[str, int]:
     """Stop a subscription's alerts; what was already sent stays in the delivery log."""
     user = api_user()
     subscription = authz.get_subscription(subscription_id, user, Action.WRITE)
     subscriptions.unsubscribe(user, subscription)
-    db.session.commit()
     return "", 204
 
 

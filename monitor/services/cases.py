@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from monitor import authz, jobs
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDate
 from monitor.extensions import db
-from monitor.models import Case, Organization, Person, Source, StatusEvent
+from monitor.models import Case, Organization, Person, Source, StatusEvent, User
 from monitor.services import Actor, ValidationError, actor_user_id, audit, people
 from monitor.services.validation import member, normalise_country, optional_text, required_text
 
@@ -64,6 +64,15 @@ def _apply_case(case: Case, data: CaseInput) -> None:
     case.country, case.title, case.confidentiality = country, title, level.value
     case.summary, case.tags = summary, tags
     case.opened_on, case.closed_on = data.opened_on, data.closed_on
+
+
+def find_case(user: User | None, public_id: str, field: str = "case_id") -> Case:
+    """A case the user may see, named in a form or request, else a validation error on
+    ``field`` (the same answer whether it is missing or hidden)."""
+    case = db.session.scalars(authz.visible_cases(user).where(Case.public_id == public_id)).first()
+    if case is None:
+        raise ValidationError({field: "no such case"})
+    return case
 
 
 def _check_clearance(actor: Actor, level: str, errors: dict[str, str]) -> None:
@@ -201,8 +210,22 @@ def _timeline(case: Case) -> list[StatusEvent]:
     return sorted(case.events, key=lambda e: (e.occurred_on, e.id))
 
 
-def record_status(actor: Actor, case: Case, data: StatusInput) -> StatusEvent:
-    """Record a status event; it becomes the current status only if it is now the latest."""
+@dataclass(frozen=True)
+class RecordedStatus:
+    """A recorded status event, and whether it became the case's current status (a back-filled
+    older event joins the timeline only)."""
+
+    event: StatusEvent
+    became_current: bool
+
+
+def record_status(actor: Actor, case: Case, data: StatusInput) -> RecordedStatus:
+    """Record a status event; it becomes the current status only if it is now the latest.
+
+    Next, when it changed the current status: the event is flagged ``alerts_pending`` and, after
+    the caller's commit, :data:`monitor.jobs` sends the alert dispatch task (see
+    :func:`monitor.services.alerts.dispatch`).
+    """
     status, certainty = _validate_status(data)
     previous_current = case.status if case.events else None
     event = StatusEvent(
@@ -254,4 +277,4 @@ def record_status(actor: Actor, case: Case, data: StatusInput) -> StatusEvent:
         },
         case_ref=case.public_id,
     )
-    return event
+    return RecordedStatus(event, became_current=latest is event)

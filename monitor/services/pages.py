@@ -17,7 +17,6 @@ from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from monitor import authz
 from monitor.extensions import db
 from monitor.models import (
-    ApiToken,
     Case,
     Charge,
     Dossier,
@@ -201,30 +200,7 @@ def person_in_full(user: User | None, person: Person) -> tuple[Person, list[Case
     return loaded, list(visible)
 
 
-# --- accounts, dossiers, subscriptions -----------------------------------------------------
-
-
-def all_users() -> Sequence[User]:
-    """Every account, by email (the admin's list)."""
-    return db.session.scalars(select(User).order_by(User.email)).all()
-
-
-def user_by_public_id(public_id: str) -> User | None:
-    """The account a session names (``None`` when it no longer exists)."""
-    return db.session.scalars(_USER_BY_PUBLIC_ID, {"public_id": public_id}).first()
-
-
-# Built once: every request with a login loads its user.
-_USER_BY_PUBLIC_ID = select(User).where(User.public_id == bindparam("public_id"))
-
-
-def own_tokens(user: User) -> Sequence[ApiToken]:
-    """The user's API tokens, newest first."""
-    return db.session.scalars(
-        select(ApiToken)
-        .where(ApiToken.user_id == user.id)
-        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-    ).all()
+# --- dossiers, subscriptions -----------------------------------------------------
 
 
 def own_dossiers(user: User, limit: int) -> Sequence[Dossier]:

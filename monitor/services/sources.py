@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select
 
+from monitor import authz
 from monitor.domain import PartialDate
 from monitor.extensions import db
-from monitor.models import Source
+from monitor.models import Source, User
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.validation import optional_text, required_text, web_url
 
@@ -67,3 +68,20 @@ def sources_by_public_ids(
     if missing:
         raise ValidationError({field: "unknown source id(s): " + ", ".join(missing)})
     return [found[pid] for pid in dict.fromkeys(public_ids)]
+
+
+def recent_citable(user: User | None, limit: int) -> list[Source]:
+    """The ``limit`` newest sources the user may cite (see :func:`monitor.authz.source_visible`)."""
+    query = (
+        authz.visible_sources(user)
+        .order_by(Source.created_at.desc(), Source.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def find_citable(user: User | None, public_id: str) -> Source | None:
+    """The source with this public id if the user may cite it, else ``None``."""
+    return db.session.scalars(
+        authz.visible_sources(user).where(Source.public_id == public_id)
+    ).first()

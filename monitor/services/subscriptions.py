@@ -386,6 +386,11 @@ def reason(subscription: Subscription) -> str:
     return f"you follow {describe_scope(subscription)}"
 
 
+def latest_visible(user: User, limit: int) -> list[Subscription]:
+    """Up to ``limit`` active subscriptions the user may see, newest first."""
+    return list(db.session.scalars(visible_subscriptions(user).limit(limit)))
+
+
 def visible_subscriptions(user: User | None) -> Select[Subscription]:
     """Active subscriptions, leaving out those that follow a case above the user's clearance."""
     return (

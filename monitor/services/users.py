@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from monitor.domain import Confidentiality, Role
 from monitor.extensions import db
@@ -86,8 +87,22 @@ def create_user(actor: Actor, data: UserInput, password: str) -> User:
     return user
 
 
+def _self_lockout(actor: Actor, user: User, data: UserInput) -> str | None:
+    """Why an admin may not make this change to their own account (nobody else could undo it)."""
+    if isinstance(actor, str) or actor.id != user.id:
+        return None
+    if data.role != Role.ADMIN.value:
+        return "you cannot remove your own admin role; ask another admin"
+    if not data.active:
+        return "you cannot deactivate your own account"
+    return None
+
+
 def update_user(actor: Actor, user: User, data: UserInput) -> User:
-    """Change an account's email, role, clearance or active flag."""
+    """Change an account's email, role, clearance or active flag (never locking oneself out)."""
+    problem = _self_lockout(actor, user, data)
+    if problem:
+        raise ValidationError({"account": problem})
     before = audit.snapshot(user)
     _apply_user(user, data, {})
     db.session.flush()
@@ -106,6 +121,36 @@ def set_password(actor: Actor, user: User, password: str) -> None:
     user.password_hash = _hasher.hash(password)
     db.session.flush()
     audit.record(actor, "user.password", "user", user.public_id)
+
+
+# Built once: every request with a login loads its user.
+_USER_BY_PUBLIC_ID = select(User).where(User.public_id == bindparam("public_id"))
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The active user a login session names (``User.get_id()``: public id and a stamp that a
+    password change or deactivation changes), else ``None``."""
+    public_id, _, stamp = session_id.partition(".")
+    user = db.session.scalars(_USER_BY_PUBLIC_ID, {"public_id": public_id}).first()
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(user.get_id(), session_id) and stamp else None
+
+
+def all_users() -> list[User]:
+    """Every account, by email (the admins' list)."""
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def own_tokens(user: User) -> list[ApiToken]:
+    """The user's API tokens, newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def authenticate(email: str, password: str) -> User | None:

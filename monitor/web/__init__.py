@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
-
 from flask import Flask
-from sqlalchemy import bindparam, select
 
-from monitor.extensions import db, login_manager
-from monitor.models import User
-
-# Built once: every page view runs it, and a statement object remembers its cache key.
-_USER_BY_PUBLIC_ID = select(User).where(User.public_id == bindparam("public_id"))
-
-
-def load_user(session_id: str) -> User | None:
-    """Sessions store ``User.get_id()``; a password change or deactivation ends them."""
-    public_id, _, stamp = session_id.partition(".")
-    user = db.session.scalars(_USER_BY_PUBLIC_ID, {"public_id": public_id}).first()
-    if user is None or not user.active:
-        return None
-    return user if hmac.compare_digest(user.get_id(), session_id) and stamp else None
+from monitor.extensions import login_manager
+from monitor.services.users import user_for_session
 
 
 def register(app: Flask) -> None:
@@ -41,7 +26,7 @@ def register(app: Flask) -> None:
     from monitor.web.organizations import bp as organizations_bp
     from monitor.web.people import bp as people_bp
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(user_for_session)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see the register."
     login_manager.login_message_category = "info"

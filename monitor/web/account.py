@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from monitor import authz
-from monitor.extensions import db
 from monitor.models import ApiToken
 from monitor.services import users
+from monitor.web import writes
 from monitor.web.forms.users import TokenForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
 
@@ -18,13 +17,7 @@ bp = login_required_blueprint("account", __name__, url_prefix="/account")
 
 
 def _own_tokens() -> list[ApiToken]:
-    return list(
-        db.session.scalars(
-            select(ApiToken)
-            .where(ApiToken.user_id == current_user.id)
-            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-        )
-    )
+    return users.own_tokens(actor())
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -32,15 +25,18 @@ def tokens() -> ResponseReturnValue:
     """List your tokens; create one (its plain text is shown on this page once)."""
     form = TokenForm()
     if form.validate_on_submit():
-        token, plain = users.create_token(actor(), actor(), form.name.data or "")
-        db.session.commit()
-        return shown_once(
-            "account/tokens.html",
-            form=TokenForm(formdata=None),
-            tokens=_own_tokens(),
-            new_token=token,
-            plain=plain,
+        created = writes.commit(
+            lambda: users.create_token(actor(), actor(), form.name.data or ""), form
         )
+        if created.ok:
+            token, plain = created.value
+            return shown_once(
+                "account/tokens.html",
+                form=TokenForm(formdata=None),
+                tokens=_own_tokens(),
+                new_token=token,
+                plain=plain,
+            )
     if request.method == "POST":
         return invalid("account/tokens.html", form=form, tokens=_own_tokens(), new_token=None)
     return render_template("account/tokens.html", form=form, tokens=_own_tokens(), new_token=None)
@@ -50,8 +46,7 @@ def tokens() -> ResponseReturnValue:
 def revoke(public_id: str) -> ResponseReturnValue:
     """Revoke one of your tokens (admins: anyone's) at once."""
     token = authz.get_token(public_id, current_user)
-    users.revoke_token(actor(), token)
-    db.session.commit()
+    writes.commit(lambda: users.revoke_token(actor(), token))
     flash(f"Token {token.prefix}… revoked.", "success")
     if token.user_id != current_user.id:
         return redirect(url_for("admin.user_detail", public_id=token.user.public_id))

@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from monitor import authz
 from monitor.authz import Action
-from monitor.extensions import db
-from monitor.models import User
-from monitor.services import ValidationError, users
+from monitor.services import users
+from monitor.web import writes
 from monitor.web.forms.users import EditUserForm, NewUserForm, PasswordForm
-from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint, shown_once
+from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
 
 bp = login_required_blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,7 +24,7 @@ def _admins_only() -> None:
 @bp.get("/users")
 def users_index() -> ResponseReturnValue:
     """Every account."""
-    accounts = db.session.scalars(select(User).order_by(User.email)).all()
+    accounts = users.all_users()
     return render_template("admin/users.html", accounts=accounts)
 
 
@@ -36,32 +34,19 @@ def new_user() -> ResponseReturnValue:
     form = NewUserForm()
     if form.validate_on_submit():
         password = form.password.data or users.generate_password()
-        try:
-            account = users.create_user(actor(), form.user_input(), password)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        created = writes.commit(
+            lambda: users.create_user(actor(), form.user_input(), password), form
+        )
+        if created.ok:
             return shown_once(
                 "admin/password_shown.html",
-                account=account,
+                account=created.value,
                 password=None if form.password.data else password,
                 created=True,
             )
     if request.method == "POST":
         return invalid("admin/new_user.html", form=form)
     return render_template("admin/new_user.html", form=form)
-
-
-def _self_lockout(account: User, form: EditUserForm) -> str | None:
-    if account.id != current_user.id:
-        return None
-    if form.role.data != "admin":
-        return "you cannot remove your own admin role; ask another admin"
-    if not form.active.data:
-        return "you cannot deactivate your own account"
-    return None
 
 
 @bp.route("/users/<public_id>", methods=["GET", "POST"])
@@ -73,13 +58,12 @@ def user_detail(public_id: str) -> ResponseReturnValue:
     action = request.form.get("action")
     if request.method == "POST" and action == "reset_password" and password_form.validate():
         password = password_form.new_password.data or users.generate_password()
-        try:
-            users.set_password(actor(), account, password)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(password_form, exc.errors, {"password": "new_password"})
-        else:
-            db.session.commit()
+        reset = writes.commit(
+            lambda: users.set_password(actor(), account, password),
+            password_form,
+            {"password": "new_password"},
+        )
+        if reset.ok:
             return shown_once(
                 "admin/password_shown.html",
                 account=account,
@@ -87,16 +71,11 @@ def user_detail(public_id: str) -> ResponseReturnValue:
                 created=False,
             )
     elif request.method == "POST" and action != "reset_password" and form.validate():
-        problem = _self_lockout(account, form)
-        try:
-            if problem:
-                raise ValidationError({"account": problem})
-            users.update_user(actor(), account, form.user_input(active=form.active.data))
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        saved = writes.commit(
+            lambda: users.update_user(actor(), account, form.user_input(active=form.active.data)),
+            form,
+        )
+        if saved.ok:
             flash(f"Account {account.email} saved.", "success")
             return redirect(url_for("admin.user_detail", public_id=account.public_id))
     context = {"account": account, "form": form, "password_form": password_form}

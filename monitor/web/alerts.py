@@ -14,20 +14,20 @@ import pycountry
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from monitor import authz
 from monitor.authz import Action
 from monitor.config import Settings
 from monitor.domain import Confidentiality
-from monitor.extensions import csrf, db, limiter
+from monitor.extensions import csrf, limiter
 from monitor.mail import mailbox
 from monitor.mail.transport import mail_directory
 from monitor.models import Case, Organization, Subscription
 from monitor.models.alerts import SubscriptionScope
-from monitor.services import ValidationError, alerts, subscriptions
+from monitor.services import alerts, pages, subscriptions
+from monitor.web import writes
 from monitor.web.forms.alerts import ConfirmForm, FollowForm, SubscribeForm
-from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint, safe_next
+from monitor.web.helpers import actor, invalid, login_required_blueprint, safe_next
 
 public_bp = Blueprint("subscribe", __name__, url_prefix="/alerts")
 bp = login_required_blueprint("alerts", __name__)
@@ -62,8 +62,8 @@ def form() -> ResponseReturnValue:
         (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in organizations
     ]
     if form.validate_on_submit():
-        try:
-            subscriptions.request_subscription(
+        requested = writes.commit(
+            lambda: subscriptions.request_subscription(
                 subscriptions.SubscriptionInput(
                     email=form.email.data or "",
                     name=form.name.data or "",
@@ -73,12 +73,11 @@ def form() -> ResponseReturnValue:
                     organization=subscriptions.public_organization(form.organization.data or ""),
                     mode=form.mode.data,
                 )
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors, {"scope_id": _scope_field(form.scope.data)})
-        else:
-            db.session.commit()
+            ),
+            form,
+            {"scope_id": _scope_field(form.scope.data)},
+        )
+        if requested.ok:
             # The same answer whether or not the address had subscribed before.
             return render_template("alerts/subscribe_sent.html", email=form.email.data)
     if request.method == "POST":
@@ -106,8 +105,7 @@ def confirm(token: str) -> ResponseReturnValue:
         abort(404)
     form = ConfirmForm()
     if subscription.confirmed_at is None and form.validate_on_submit():
-        subscriptions.confirm(subscription)
-        db.session.commit()
+        writes.commit(lambda: subscriptions.confirm(subscription))
     return render_template(
         "alerts/confirm.html",
         form=form,
@@ -137,8 +135,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     subscription = subscriptions.by_unsubscribe_token(token)
     if subscription is None:
         abort(404)
-    subscriptions.unsubscribe(subscriptions.SUBSCRIBER_ACTOR, subscription)
-    db.session.commit()
+    writes.commit(lambda: subscriptions.unsubscribe(subscriptions.SUBSCRIBER_ACTOR, subscription))
     return render_template(
         "alerts/unsubscribe.html", subscription=subscription, scope=_public_scope(subscription)
     )
@@ -176,13 +173,10 @@ def follow() -> ResponseReturnValue:
         flash("Choose a case or an organization to follow.", "error")
         return _back(form)
     scope, target = _follow_target(form.scope.data, form.target.data or "")
-    try:
-        subscriptions.follow(actor(), scope, target, form.mode.data)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(f"Not followed: {'; '.join(exc.errors.values())}.", "error")
+    followed = writes.commit(lambda: subscriptions.follow(actor(), scope, target, form.mode.data))
+    if not followed.ok:
+        flash(f"Not followed: {'; '.join(followed.errors.values())}.", "error")
         return _back(form)
-    db.session.commit()
     flash(f"You follow {_followed(scope, target)}: alerts go to {current_user.email}.", "success")
     return _back(form)
 
@@ -195,8 +189,7 @@ def unfollow() -> ResponseReturnValue:
         flash("Choose a case or an organization to stop following.", "error")
         return _back(form)
     scope, target = _follow_target(form.scope.data, form.target.data or "")
-    if subscriptions.unfollow(actor(), scope, target):
-        db.session.commit()
+    if writes.commit(lambda: subscriptions.unfollow(actor(), scope, target)).value:
         flash(f"You no longer follow {_followed(scope, target)}.", "info")
     return _back(form)
 
@@ -212,11 +205,7 @@ def _followed(scope: SubscriptionScope, target: Case | Organization | None) -> s
 @bp.get("/alerts")
 def index() -> ResponseReturnValue:
     """What you follow, and where alerts are kept."""
-    mine = db.session.scalars(
-        select(Subscription)
-        .where(Subscription.user_id == current_user.id, Subscription.unsubscribed_at.is_(None))
-        .order_by(Subscription.created_at)
-    ).all()
+    mine = pages.own_subscriptions(actor())
     return render_template(
         "alerts/index.html",
         subscriptions=mine,
@@ -251,14 +240,12 @@ def resend(delivery_id: str) -> ResponseReturnValue:
     event = delivery.status_event
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        alerts.resend(actor(), delivery, _settings())
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(f"Not sent again: {exc.errors.get('state', exc)}.", "error")
-    else:
-        db.session.commit()
+    resent = writes.commit(lambda: alerts.resend(actor(), delivery, _settings()))
+    if resent.ok:
         flash("Queued to be sent again.", "success")
+    else:
+        errors = resent.errors
+        flash(f"Not sent again: {errors.get('state', '; '.join(errors.values()))}.", "error")
     return redirect(
         url_for("alerts.deliveries", case_id=event.case.public_id, event_id=event.public_id)
     )
@@ -268,18 +255,15 @@ def resend(delivery_id: str) -> ResponseReturnValue:
 def subscribers() -> ResponseReturnValue:
     """Every active subscription (admins)."""
     authz.require(current_user, Action.ADMIN)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    query = subscriptions.visible_subscriptions(current_user)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(
-        query.limit(SUBSCRIBERS_PER_PAGE).offset((page - 1) * SUBSCRIBERS_PER_PAGE)
-    ).all()
+    shown = pages.subscribers(
+        actor(), pages.page_number(request.args.get("page")), SUBSCRIBERS_PER_PAGE
+    )
     return render_template(
         "alerts/subscribers.html",
-        rows=rows,
-        total=total or 0,
-        page=page,
-        pages=max(1, -(-(total or 0) // SUBSCRIBERS_PER_PAGE)),
+        rows=shown.items,
+        total=shown.total,
+        page=shown.page,
+        pages=shown.pages,
         describe=subscriptions.describe_scope,
     )
 

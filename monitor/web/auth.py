@@ -15,8 +15,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from monitor.extensions import db, limiter
+from monitor.extensions import limiter
 from monitor.services import users
+from monitor.web import writes
 from monitor.web.forms.auth import LoginForm
 from monitor.web.helpers import safe_next
 
@@ -34,9 +35,9 @@ def login() -> ResponseReturnValue:
             return redirect(target)
         form.next.data = target if target != "/" else ""
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
+        # It records the last login time, and a rehash when the parameters changed.
+        user = writes.commit(lambda: users.authenticate(form.email.data, form.password.data)).value
         if user is not None:
-            db.session.commit()  # last login time, and a rehash when parameters changed
             # Start from an empty session so nothing from before the login survives it.
             session.clear()
             session.permanent = True  # expires after MONITOR_SESSION_HOURS without a request

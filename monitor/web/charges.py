@@ -8,13 +8,12 @@ from flask_login import current_user
 
 from monitor import authz
 from monitor.authz import Action
-from monitor.extensions import db
-from monitor.models import Case, Source
-from monitor.services import ValidationError
+from monitor.models import Case, Charge, Source
 from monitor.services import charges as charge_service
+from monitor.web import writes
 from monitor.web.citing import chosen_source, source_choices
 from monitor.web.forms.charges import SENTENCE_ERRORS, ChargeForm
-from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint
+from monitor.web.helpers import actor, invalid, login_required_blueprint
 
 bp = login_required_blueprint("charges", __name__)
 
@@ -26,6 +25,19 @@ def _render(form: ChargeForm, case: Case, *, editing: bool, failed: bool) -> Res
     return render_template("charges/form.html", **context)
 
 
+def _add(case: Case, form: ChargeForm) -> Charge:
+    cited = chosen_source(current_user, form.source.data)
+    return charge_service.add_charge(actor(), case, form.charge_input([cited] if cited else []))
+
+
+def _update(charge: Charge, form: ChargeForm) -> Charge:
+    cited: list[Source] = list(charge.sources)  # editing keeps what is already cited
+    extra = chosen_source(current_user, form.source.data)
+    if extra is not None and extra not in cited:
+        cited.append(extra)
+    return charge_service.update_charge(actor(), charge, form.charge_input(cited))
+
+
 @bp.route("/cases/<public_id>/charges/new", methods=["GET", "POST"])
 def new(public_id: str) -> ResponseReturnValue:
     """Add a charge to a case."""
@@ -33,16 +45,9 @@ def new(public_id: str) -> ResponseReturnValue:
     form = ChargeForm()
     form.source.choices = source_choices(current_user, form.source.data)
     if form.validate_on_submit():
-        try:
-            cited = chosen_source(current_user, form.source.data)
-            data = form.charge_input([cited] if cited else [])
-            charge_service.add_charge(actor(), case, data)
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors, SENTENCE_ERRORS)
-        else:
-            db.session.commit()
-            flash(f"Charge added: {data.offence}.", "success")
+        added = writes.commit(lambda: _add(case, form), form, SENTENCE_ERRORS)
+        if added.ok:
+            flash(f"Charge added: {added.value.offence}.", "success")
             return redirect(url_for("cases.detail", public_id=case.public_id))
     return _render(form, case, editing=False, failed=request.method == "POST")
 
@@ -54,18 +59,10 @@ def edit(public_id: str) -> ResponseReturnValue:
     case = charge.case
     form = ChargeForm(data=ChargeForm.data_of(charge))
     form.source.choices = source_choices(current_user, form.source.data)
-    if form.validate_on_submit():
-        try:
-            cited: list[Source] = list(charge.sources)  # editing keeps what is already cited
-            extra = chosen_source(current_user, form.source.data)
-            if extra is not None and extra not in cited:
-                cited.append(extra)
-            charge_service.update_charge(actor(), charge, form.charge_input(cited))
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors, SENTENCE_ERRORS)
-        else:
-            db.session.commit()
-            flash("Charge updated.", "success")
-            return redirect(url_for("cases.detail", public_id=case.public_id))
+    if (
+        form.validate_on_submit()
+        and writes.commit(lambda: _update(charge, form), form, SENTENCE_ERRORS).ok
+    ):
+        flash("Charge updated.", "success")
+        return redirect(url_for("cases.detail", public_id=case.public_id))
     return _render(form, case, editing=True, failed=request.method == "POST")

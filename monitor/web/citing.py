@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from monitor import authz
-from monitor.extensions import db
 from monitor.models import Source, User
-from monitor.services import ValidationError
+from monitor.services import ValidationError, sources
 
 # A select is a convenience for recent sources; older ones stay citable by their id.
 SOURCE_CHOICES_LIMIT = 500
@@ -20,12 +18,7 @@ def source_label(source: Source) -> str:
 
 def source_choices(user: User, selected: str | None = None) -> list[tuple[str, str]]:
     """Options for a source select: uncited sources and those cited on visible cases."""
-    query = (
-        authz.visible_sources(user)
-        .order_by(Source.created_at.desc(), Source.id.desc())
-        .limit(SOURCE_CHOICES_LIMIT)
-    )
-    found = list(db.session.scalars(query))
+    found = sources.recent_citable(user, SOURCE_CHOICES_LIMIT)
     if selected and all(s.public_id != selected for s in found):
         extra = chosen_source(user, selected, "source", required=False)
         if extra is not None:
@@ -39,9 +32,7 @@ def chosen_source(
     """The source picked in a form, if the user may cite it; else a validation error."""
     if not public_id:
         return None
-    source = db.session.scalars(
-        authz.visible_sources(user).where(Source.public_id == public_id)
-    ).first()
+    source = sources.find_citable(user, public_id)
     if source is None and required:
         raise ValidationError({field: "choose a source from the list"})
     return source

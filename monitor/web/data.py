@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 from flask import (
     Response,
@@ -26,10 +27,10 @@ from werkzeug.utils import secure_filename
 
 from monitor import authz
 from monitor.authz import Action
-from monitor.extensions import db
 from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
 from monitor.services import ValidationError, exports, imports, popolo
+from monitor.web import writes
 from monitor.web.helpers import actor, login_required_blueprint
 
 bp = login_required_blueprint("data", __name__)
@@ -106,11 +107,11 @@ def upload() -> ResponseReturnValue:
         data = upload.read(settings.import_max_bytes + 1)
     finally:
         upload.close()  # a large upload is spooled to a temporary file: release it now
+    filename = upload.filename
     try:
-        record, _ = imports.stage(actor(), upload.filename, data)
+        record, _ = writes.commit(lambda: imports.stage(actor(), filename, data)).value
     except imports.FileTooLarge:
         return _index_with_error(too_large, 413)
-    db.session.commit()
     return redirect(url_for("data.detail", public_id=record.public_id))
 
 
@@ -146,16 +147,22 @@ def detail(public_id: str) -> ResponseReturnValue:
 def confirm(public_id: str) -> ResponseReturnValue:
     """Apply a previewed import: now when small, else by a worker (the page shows progress)."""
     record = authz.get_import(public_id, current_user)
-    try:
-        imports.confirm(actor(), record)
-        db.session.commit()
-    except ValidationError as exc:
-        errors = list(record.errors)
-        db.session.rollback()
-        if "import" in exc.errors:  # confirmed already: a double click, another tab
-            flash(f"This import {exc.errors['import']}.", "warning")
+    problems: list[dict[str, Any]] = []
+
+    def confirm_import() -> None:
+        try:
+            imports.confirm(actor(), record)
+        except ValidationError:
+            problems.extend(record.errors)  # the problems found, kept past the rollback
+            raise
+
+    confirmed = writes.commit(confirm_import)
+    if not confirmed.ok:
+        if "import" in confirmed.errors:  # confirmed already: a double click, another tab
+            flash(f"This import {confirmed.errors['import']}.", "warning")
         else:
-            imports.fail(public_id, str(exc.errors.get("file", exc)), errors)
+            reason = confirmed.errors.get("file", "; ".join(confirmed.errors.values()))
+            imports.fail(public_id, reason, problems)
             flash("Nothing was imported: the file no longer checks out.", "error")
         return redirect(url_for("data.detail", public_id=public_id))
     if record.state == ImportState.DONE.value:

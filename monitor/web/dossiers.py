@@ -13,13 +13,11 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from monitor import authz
-from monitor.extensions import db
-from monitor.models import Dossier
 from monitor.models.dossiers import DossierState
-from monitor.services import ValidationError, dossiers
+from monitor.services import dossiers, pages
+from monitor.web import writes
 from monitor.web.helpers import actor, login_required_blueprint, safe_next
 
 bp = login_required_blueprint("dossiers", __name__)
@@ -44,14 +42,12 @@ def create() -> ResponseReturnValue:
         organization_id=form.get("organization_id") or None,
         filters={key: form.get(key, "") for key in dossiers.FILTER_KEYS},
     )
-    try:
-        dossier = dossiers.request_dossier(actor(), data, _settings())
-    except ValidationError as exc:
-        db.session.rollback()
-        for name, message in exc.errors.items():
+    requested = writes.commit(lambda: dossiers.request_dossier(actor(), data, _settings()))
+    if not requested.ok:
+        for name, message in requested.errors.items():
             flash(f"No dossier was requested — {name.replace('_', ' ')}: {message}", "error")
         return redirect(safe_next(form.get("next")))
-    db.session.commit()
+    dossier = requested.value
     flash("Dossier requested. This page follows its progress.", "success")
     return redirect(url_for("dossiers.detail", public_id=dossier.public_id))
 
@@ -59,12 +55,7 @@ def create() -> ResponseReturnValue:
 @bp.get("/dossiers")
 def index() -> ResponseReturnValue:
     """Your dossiers, newest first."""
-    mine = db.session.scalars(
-        select(Dossier)
-        .where(Dossier.requested_by_id == current_user.id, authz.dossier_visible(current_user))
-        .order_by(Dossier.created_at.desc(), Dossier.id.desc())
-        .limit(LIST_LIMIT)
-    ).all()
+    mine = pages.own_dossiers(actor(), LIST_LIMIT)
     return render_template("dossiers/list.html", dossiers=mine)
 
 
@@ -90,11 +81,11 @@ def download(public_id: str) -> ResponseReturnValue:
     """The PDF itself; permission is checked again and the download audited with its SHA-256."""
     dossier = authz.get_dossier(public_id, current_user)
     try:
-        pdf = dossiers.download(actor(), dossier)
+        # The download is audited (with the PDF's SHA-256), hence a write.
+        pdf = writes.commit(lambda: dossiers.download(actor(), dossier)).value
     except dossiers.NotReady:
         flash("This dossier has no PDF to download.", "warning")
         return redirect(url_for("dossiers.detail", public_id=dossier.public_id))
-    db.session.commit()
     response = send_file(
         BytesIO(pdf),
         mimetype="application/pdf",

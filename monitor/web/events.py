@@ -8,13 +8,13 @@ from flask_login import current_user
 
 from monitor import authz
 from monitor.authz import Action
-from monitor.extensions import db
 from monitor.models import Source
-from monitor.services import ValidationError, sources
 from monitor.services import cases as case_service
+from monitor.services import sources
+from monitor.web import writes
 from monitor.web.citing import chosen_source, source_choices
 from monitor.web.forms.cases import StatusForm
-from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint
+from monitor.web.helpers import actor, invalid, login_required_blueprint
 
 bp = login_required_blueprint("events", __name__)
 
@@ -35,15 +35,13 @@ def record(public_id: str) -> ResponseReturnValue:
     form = StatusForm()
     form.source.choices = source_choices(current_user, form.source.data)
     if form.validate_on_submit():
-        try:
-            event = case_service.record_status(actor(), case, form.status_input(_cited(form)))
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            latest = max(case.events, key=lambda e: (e.occurred_on, e.id))
-            if latest.id == event.id:
+        recorded = writes.commit(
+            lambda: case_service.record_status(actor(), case, form.status_input(_cited(form))),
+            form,
+        )
+        if recorded.ok:
+            event = recorded.value.event
+            if recorded.value.became_current:
                 flash(f"Recorded: {case.person.name}, now {event.custody_status.label}.", "success")
             else:
                 flash(

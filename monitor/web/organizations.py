@@ -8,18 +8,17 @@ from flask_login import current_user
 
 from monitor import authz
 from monitor.authz import Action
-from monitor.extensions import db
 from monitor.models import Organization
 from monitor.reads import reads_only
-from monitor.services import ValidationError, queries
 from monitor.services import people as people_service
+from monitor.services import queries
 from monitor.services.queries import StatusCounts
+from monitor.web import writes
 from monitor.web.charts import status_chart
 from monitor.web.forms.people import OrganizationForm
 from monitor.web.helpers import (
     STATUS_ORDER,
     actor,
-    apply_errors,
     invalid,
     login_required_blueprint,
 )
@@ -54,13 +53,11 @@ def new() -> ResponseReturnValue:
     authz.require(current_user, Action.WRITE)
     form = OrganizationForm()
     if form.validate_on_submit():
-        try:
-            org = people_service.create_organization(actor(), form.organization_input())
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        created = writes.commit(
+            lambda: people_service.create_organization(actor(), form.organization_input()), form
+        )
+        if created.ok:
+            org = created.value
             flash(f"{org.name} added.", "success")
             return redirect(url_for("organizations.detail", public_id=org.public_id))
     if request.method == "POST":
@@ -89,16 +86,15 @@ def edit(public_id: str) -> ResponseReturnValue:
     """Change an organization's details."""
     org = authz.get_organization(public_id, current_user, Action.WRITE)
     form = OrganizationForm(data=OrganizationForm.data_of(org))
-    if form.validate_on_submit():
-        try:
-            people_service.update_organization(actor(), org, form.organization_input())
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("Details saved.", "success")
-            return redirect(url_for("organizations.detail", public_id=org.public_id))
+    if (
+        form.validate_on_submit()
+        and writes.commit(
+            lambda: people_service.update_organization(actor(), org, form.organization_input()),
+            form,
+        ).ok
+    ):
+        flash("Details saved.", "success")
+        return redirect(url_for("organizations.detail", public_id=org.public_id))
     if request.method == "POST":
         return invalid("organizations/form.html", form=form, org=org)
     return render_template("organizations/form.html", form=form, org=org)

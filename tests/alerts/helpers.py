@@ -99,7 +99,7 @@ def record(
             location=location,
             about=about,
         ),
-    )
+    ).event
     db.session.commit()
     return event
 

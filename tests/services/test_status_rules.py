@@ -41,7 +41,7 @@ def test_later_event_becomes_the_current_status(app: Flask) -> None:
     case = _case("at_liberty", "2017-01")
     event = record_status(
         "test", case, StatusInput(status="jailed", occurred_on=PartialDate.parse("2017-09-03"))
-    )
+    ).event
     db.session.commit()
     assert case.status == "jailed"
     assert case.since == PartialDate.parse("2017-09-03")
@@ -58,7 +58,8 @@ def test_backfilled_event_does_not_change_status(app: Flask) -> None:
     assert case.status == "jailed"
     assert case.since is not None
     assert case.since.iso() == "2017-09"
-    assert old.changed_current is False
+    assert old.became_current is False
+    assert old.event.changed_current is False
     # The history is re-linked: the back-filled event comes first, the jailing now follows it.
     assert [(e.status, e.previous_status) for e in case.events] == [
         ("fled", None),
@@ -77,9 +78,11 @@ def test_same_day_events_the_one_recorded_last_wins(app: Flask) -> None:
 
 def test_repeating_the_current_status_is_history_not_a_change(app: Flask) -> None:
     case = _case("jailed", "2017-09")
-    event = record_status(
+    recorded = record_status(
         "test", case, StatusInput(status="jailed", occurred_on=PartialDate.parse("2018"))
     )
+    event = recorded.event
+    assert recorded.became_current
     assert case.status == "jailed"
     assert event.changed_current is False
 

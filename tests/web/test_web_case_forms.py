@@ -34,7 +34,9 @@ def test_new_case_with_a_new_person_and_a_membership(
 ) -> None:
     cnrp = db.session.query(Organization).one()
     response = submit(
-        editor_client, "/cases/new", {**NEW_CASE, "organization": cnrp.public_id, "role": "president"},
+        editor_client,
+        "/cases/new",
+        {**NEW_CASE, "organization": cnrp.public_id, "role": "president"},
         follow=True,
     )
     assert response.status_code == 200
