@@ -60,6 +60,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check monitor workers tests bench
 	$(BIN)/ruff format --check monitor workers tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
