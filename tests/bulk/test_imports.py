@@ -646,7 +646,7 @@ def test_two_imports_at_once_record_a_status_change_once(
             second_checked.set()
         return report
 
-    monkeypatch.setattr(imports, "check", watched)
+    monkeypatch.setattr(imports.jobs, "check", watched)  # where run looks it up
     outcome: dict[str, str] = {}
 
     def run(public_id: str, name: str) -> None:
