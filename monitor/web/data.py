@@ -107,7 +107,7 @@ def upload() -> ResponseReturnValue:
     finally:
         upload.close()  # a large upload is spooled to a temporary file: release it now
     try:
-        record, _ = imports.stage(actor(), upload.filename, data)
+        record, _ = imports.stage(actor(), upload.filename, data, settings)
     except imports.FileTooLarge:
         return _index_with_error(too_large, 413)
     db.session.commit()
@@ -126,7 +126,9 @@ def detail(public_id: str) -> ResponseReturnValue:
     preview = None
     if record.state == ImportState.PREVIEWED.value:
         # The first rows only: the whole file was checked on upload, and is again on confirmation.
-        report = imports.check(record.content, actor(), first=PREVIEW_ROWS)
+        report = imports.check(
+            record.content, actor(), current_app.config["SETTINGS"], first=PREVIEW_ROWS
+        )
         preview = report.rows
     active = record.state in {ImportState.QUEUED.value, ImportState.RUNNING.value}
     response = current_app.make_response(
@@ -147,7 +149,7 @@ def confirm(public_id: str) -> ResponseReturnValue:
     """Apply a previewed import: now when small, else by a worker (the page shows progress)."""
     record = authz.get_import(public_id, current_user)
     try:
-        imports.confirm(actor(), record)
+        imports.confirm(actor(), record, current_app.config["SETTINGS"])
         db.session.commit()
     except ValidationError as exc:
         errors = list(record.errors)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from monitor import authz
+from monitor.config import Settings
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, LegalStage, PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Organization, Person, User
@@ -44,12 +44,14 @@ from monitor.services.validation import (
 )
 
 
-def check(data: bytes, user: User | None, *, first: int | None = None) -> Report:
+def check(
+    data: bytes, user: User | None, settings: Settings, *, first: int | None = None
+) -> Report:
     """Check a whole file against the register without writing anything.
 
-    ``first``: check only that many data rows (a preview of a file checked whole before).
+    ``settings``: the size and row limits. ``first``: check only that many data rows (a preview
+    of a file checked whole before).
     """
-    settings = current_app.config["SETTINGS"]
     if len(data) > settings.import_max_bytes:
         raise FileTooLarge(settings.import_max_bytes)
     try:

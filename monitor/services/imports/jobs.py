@@ -20,10 +20,10 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, text, update
 
 from monitor import authz, jobs
+from monitor.config import Settings
 from monitor.extensions import db
 from monitor.models import Import, User
 from monitor.models.base import utcnow
@@ -41,9 +41,9 @@ def _problem_dicts(report: Report) -> list[dict[str, Any]]:
     return [p.as_dict() for p in report.problems[:MAX_REPORTED_PROBLEMS]]
 
 
-def stage(user: User, filename: str, data: bytes) -> tuple[Import, Report]:
+def stage(user: User, filename: str, data: bytes, settings: Settings) -> tuple[Import, Report]:
     """Check an uploaded file and keep it for the preview; nothing in the register changes."""
-    report = check(data, user)
+    report = check(data, user, settings)
     record = Import(
         requested_by=user,
         filename=(filename or "upload.csv")[:255],
@@ -77,13 +77,12 @@ def _move(record: Import, before: ImportState, after: ImportState) -> bool:
     return getattr(moved, "rowcount", 0) == 1
 
 
-def confirm(user: User, record: Import) -> Import:
+def confirm(user: User, record: Import, settings: Settings) -> Import:
     """Apply a previewed import now when it is small, else queue it for a worker.
 
     A small import is applied in the caller's transaction (commit it); on a validation error
     the caller rolls back and the import is marked failed by :func:`fail`.
     """
-    settings = current_app.config["SETTINGS"]
     large = record.rows > settings.import_inline_rows
     after = ImportState.QUEUED if large else ImportState.RUNNING
     if not _move(record, ImportState.PREVIEWED, after):
@@ -91,7 +90,7 @@ def confirm(user: User, record: Import) -> Import:
     if large:
         jobs.after_commit(APPLY_TASK, record.public_id)
         return record
-    run(user, record)
+    run(user, record, settings)
     return record
 
 
@@ -114,12 +113,17 @@ def lock_register() -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def run(user: User, record: Import, progress: Callable[[int, int], None] | None = None) -> None:
+def run(
+    user: User,
+    record: Import,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Check the stored file again and apply it, if it still does what the preview showed."""
     if not authz.can(user, authz.Action.WRITE) or not user.active:
         raise ValidationError({"file": "the uploader may no longer write to the register"})
     lock_register()
-    report = check(record.content, user)
+    report = check(record.content, user, settings)
     if not report.ok:
         record.errors = _problem_dicts(report)
         raise ValidationError(
