@@ -98,9 +98,9 @@ def _apply_row(actor: Actor, row: Row, found: _Sources) -> int:
 
 
 def open_case_from_row(actor: Actor, row: Row, found: _Sources) -> Case:
-    """Open the case of a row that matched none: a new person, the case, its first status."""
-    # Opening a case is one step, as on the case form (person, case and first status, then the
-    # membership), so that it can become the one "open a case" use case web, API and import share.
+    """Open the case of a row that matched none: new person, case, first status, membership."""
+    # The same steps in the same order as the case form, kept together so that this can become
+    # the one "open a case" use case that web, API and import share.
     person = create_person(actor, person_input(row, None))
     case = create_case(actor, person, case_input(row, None), _status_input(row, found))
     case.external_id = row.external_id
