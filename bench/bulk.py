@@ -218,7 +218,7 @@ def _import(app: Any, data: bytes, rows: int) -> dict[str, float]:
 
     with app.app_context():
         started = time.perf_counter()
-        report = imports.check(data, None)
+        report = imports.check(data, None, app.config["SETTINGS"])
         checked = time.perf_counter() - started
         if not report.ok:
             raise BenchError(f"the synthetic file has problems: {report.problems[:3]}")
@@ -229,7 +229,7 @@ def _import(app: Any, data: bytes, rows: int) -> dict[str, float]:
         audit_before = db.session.query(AuditEntry).count()
         print("  re-import (unchanged) …", flush=True)
         started = time.perf_counter()
-        again = imports.check(data, None)
+        again = imports.check(data, None, app.config["SETTINGS"])
         summary = imports.apply("bench", again, sha256="bench")
         db.session.commit()
         again_s = time.perf_counter() - started

@@ -246,7 +246,7 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
     if not dry_run:
         imports.lock_register()  # checked and applied with no other import in between
     try:
-        report = imports.check(data, actor)
+        report = imports.check(data, actor, current_app.config["SETTINGS"])
     except imports.FileTooLarge as exc:
         _fail(f"nothing imported: {exc}")
         return

@@ -12,6 +12,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from flask import current_app
 
 from monitor.extensions import db
 from monitor.services import ValidationError, imports
@@ -32,7 +33,8 @@ def apply_import(public_id: str) -> str:
     if record is None:
         return "skipped"
     try:
-        imports.run(record.requested_by, record, imports.progress_writer(public_id))
+        settings = current_app.config["SETTINGS"]
+        imports.run(record.requested_by, record, settings, imports.progress_writer(public_id))
         db.session.commit()
         return "done"
     except ValidationError as exc:

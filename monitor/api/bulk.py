@@ -111,8 +111,9 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
     user = api_user()
     authz.require(user, authz.Action.WRITE)
     data = _read_file()
+    settings = current_app.config["SETTINGS"]
     if request.args.get("dry_run", "").lower() in {"1", "true", "yes"}:
-        report = imports.check(data, user)
+        report = imports.check(data, user, settings)
         if not report.ok:
             return _refused([p.as_dict() for p in report.problems[: imports.MAX_REPORTED_PROBLEMS]])
         preview: ImportStatus = {
@@ -126,11 +127,11 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
             "url": None,
         }
         return jsonify(preview), 200
-    record, report = imports.stage(user, request.args.get("filename", "api.csv"), data)
+    record, report = imports.stage(user, request.args.get("filename", "api.csv"), data, settings)
     if not report.ok:
         # An API caller has the problems in the answer: a 422 keeps no row (see committed).
         return _refused(record.errors)
-    imports.confirm(user, record)
+    imports.confirm(user, record, settings)
     location = url_for("api.get_import", import_id=record.public_id)
     code = 201 if record.state == ImportState.DONE.value else 202
     return jsonify(status(record)), code, {"Location": location}

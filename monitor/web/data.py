@@ -109,7 +109,7 @@ def upload() -> ResponseReturnValue:
         upload.close()  # a large upload is spooled to a temporary file: release it now
     filename = upload.filename
     try:
-        record, _ = writes.commit(lambda: imports.stage(actor(), filename, data)).value
+        record, _ = writes.commit(lambda: imports.stage(actor(), filename, data, settings)).value
     except imports.FileTooLarge:
         return _index_with_error(too_large, 413)
     return redirect(url_for("data.detail", public_id=record.public_id))
@@ -127,7 +127,9 @@ def detail(public_id: str) -> ResponseReturnValue:
     preview = None
     if record.state == ImportState.PREVIEWED.value:
         # The first rows only: the whole file was checked on upload, and is again on confirmation.
-        report = imports.check(record.content, actor(), first=PREVIEW_ROWS)
+        report = imports.check(
+            record.content, actor(), current_app.config["SETTINGS"], first=PREVIEW_ROWS
+        )
         preview = report.rows
     active = record.state in {ImportState.QUEUED.value, ImportState.RUNNING.value}
     response = current_app.make_response(
@@ -151,7 +153,7 @@ def confirm(public_id: str) -> ResponseReturnValue:
 
     def confirm_import() -> None:
         try:
-            imports.confirm(actor(), record)
+            imports.confirm(actor(), record, current_app.config["SETTINGS"])
         except ValidationError:
             problems.extend(record.errors)  # the problems found, kept past the rollback
             raise

@@ -1,0 +1,64 @@
+"""CSV imports: check a whole file, report every problem by row and column, then apply it whole.
+
+:func:`check` reads a file and the register without writing anything and returns either the
+problems (row, column, message) or a plan: for each row, a new case, the changes to an existing
+one, or nothing. :func:`apply` writes a checked plan through the same services a form uses (so
+every change is audited and a status change alerts subscribers exactly as a manual one does);
+the caller commits once, so an import goes in whole or not at all. :func:`stage` and
+:func:`confirm` keep the file as an :class:`~monitor.models.Import` row between the preview and
+the confirmation, and hand large files to a worker.
+
+The parts, in the order a file goes through them:
+
+- :mod:`.reading`: decode the file, number its records, check its header;
+- :mod:`.checking`: check the rows and match them to existing cases, into a :class:`Report`
+  (:mod:`.report`), using :mod:`.changes` to say what each row would change;
+- :mod:`.applying`: write a clean report through the services, and fingerprint its plan;
+- :mod:`.jobs`: the import kept as a row: stage, confirm, lock, run, claim, fail, progress,
+  and the sweep that re-queues lost ones.
+
+The file format is described in :mod:`monitor.services.csv_format`.
+"""
+
+from __future__ import annotations
+
+from monitor.services.imports.applying import apply, plan_digest
+from monitor.services.imports.checking import check
+from monitor.services.imports.jobs import (
+    APPLY_TASK,
+    IMPORT_LOCK_KEY,
+    claim,
+    confirm,
+    fail,
+    lock_register,
+    own_imports,
+    progress_writer,
+    requeue_stale,
+    run,
+    stage,
+)
+from monitor.services.imports.reading import FileTooLarge
+from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, ChargeRow, Problem, Report, Row
+
+__all__ = [
+    "APPLY_TASK",
+    "IMPORT_LOCK_KEY",
+    "MAX_REPORTED_PROBLEMS",
+    "ChargeRow",
+    "FileTooLarge",
+    "Problem",
+    "Report",
+    "Row",
+    "apply",
+    "check",
+    "claim",
+    "confirm",
+    "fail",
+    "lock_register",
+    "own_imports",
+    "plan_digest",
+    "progress_writer",
+    "requeue_stale",
+    "run",
+    "stage",
+]

@@ -1,0 +1,199 @@
+"""Applying a checked plan: every row written through the services a form uses.
+
+Each change goes through :mod:`monitor.services.people`, :mod:`~monitor.services.cases` and
+:mod:`~monitor.services.charges`, so it is validated and audited as a manual one is, and a status
+change alerts subscribers exactly as a manual one does. Only what differs is written (the
+comparisons are in :mod:`.changes`). :func:`apply` flushes and never commits: the caller commits
+once, so an import goes in whole or not at all. :func:`plan_digest` fingerprints a plan, so a
+confirmation applies only what its preview showed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from monitor import authz
+from monitor.domain import Certainty
+from monitor.extensions import db
+from monitor.models import Case, Person, Source, User
+from monitor.services import Actor, ValidationError, audit, charges, sources
+from monitor.services.cases import Opening, StatusInput, open_case, record_status, update_case
+from monitor.services.imports.changes import (
+    case_changed,
+    case_input,
+    charge_changed,
+    charge_input,
+    existing_charges,
+    has_event,
+    has_membership,
+    person_changed,
+    person_input,
+)
+from monitor.services.imports.report import Report, Row
+from monitor.services.people import add_membership, update_person
+
+
+def apply(
+    actor: Actor,
+    report: Report,
+    *,
+    sha256: str,
+    import_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Write every row of a clean report; the caller commits once (or rolls back on error).
+
+    The audit log gets each change from its service, then one ``import.apply`` entry naming the
+    stored import (``import_id``) or the file's hash, with the counts and the rows changed.
+    """
+    if not report.ok:
+        raise ValidationError({"file": "has problems; nothing was imported"})
+    user = actor if isinstance(actor, User) else None
+    summary = report.summary()
+    found = _Sources(actor, user)
+    events = 0
+    changed = [row for row in report.rows if row.action != "unchanged"]
+    step = max(1, len(changed) // 50)  # about fifty progress reports per import
+    for done, row in enumerate(changed, 1):
+        try:
+            events += _apply_row(actor, row, found)
+        except ValidationError as exc:
+            # Checked above, so only a rule the check does not repeat can land here.
+            first = next(iter(exc.errors.items()))
+            raise ValidationError({"file": f"row {row.line}, {first[0]}: {first[1]}"}) from None
+        if progress and done % step == 0:
+            progress(done, len(changed))
+    summary["status_events"] = events
+    if changed:
+        audit.record(
+            actor,
+            "import.apply",
+            "import",
+            import_id or f"file:{sha256[:16]}",
+            after={**summary, "sha256": sha256, "external_ids": [r.external_id for r in changed]},
+        )
+    db.session.flush()
+    return summary
+
+
+def _apply_row(actor: Actor, row: Row, found: _Sources) -> int:
+    """Write one row; the number of status events it recorded."""
+    if row.case is None:
+        case, events = open_case_from_row(actor, row, found), 1
+    else:
+        case = row.case
+        events = _update_case_from_row(actor, row, case, found)
+    for charge, existing in existing_charges(case, row):
+        data = charge_input(charge, existing)
+        if existing is None:
+            charges.add_charge(actor, case, data)
+        elif charge_changed(existing, data):
+            charges.update_charge(actor, existing, data)
+    return events
+
+
+def open_case_from_row(actor: Actor, row: Row, found: _Sources) -> Case:
+    """Open the case of a row that matched none: new person, case, first status, membership,
+    through the one open-case use case the case form and the API use too."""
+    case = open_case(
+        actor,
+        Opening(
+            case=case_input(row, None),
+            status=_status_input(row, found),
+            new_person=person_input(row, None),
+            organization=row.organization,
+            role=row.get("role"),
+        ),
+    )
+    case.external_id = row.external_id
+    return case
+
+
+def _update_case_from_row(actor: Actor, row: Row, case: Case, found: _Sources) -> int:
+    """Bring an existing case and its person up to the row; the number of status events recorded."""
+    person = case.person
+    person_data = person_input(row, person)
+    if person_changed(person, person_data):
+        update_person(actor, person, person_data)
+    case_data = case_input(row, case)
+    if case_changed(case, case_data):
+        update_case(actor, case, case_data)
+    events = 0
+    if not has_event(case, row):
+        record_status(actor, case, _status_input(row, found))
+        events = 1
+    _add_membership(actor, person, row)
+    return events
+
+
+def _add_membership(actor: Actor, person: Person, row: Row) -> None:
+    """Add the row's membership unless the person holds it already (or the row names none)."""
+    if not has_membership(person, row):
+        assert row.organization is not None  # noqa: S101 - has_membership is True otherwise
+        add_membership(actor, person, row.organization, row.get("role"))
+
+
+@dataclass
+class _Sources:
+    """Status sources by URL (or title), found among the importer's visible sources or created."""
+
+    actor: Actor
+    user: User | None
+    cache: dict[tuple[str, str], Source] = field(default_factory=dict)
+
+    def get(self, title: str | None, url: str | None) -> list[Source]:
+        if not title:
+            return []
+        key = ("url", url) if url else ("title", title)
+        if key not in self.cache:
+            visible = authz.visible_sources(self.user) if self.user else select(Source)
+            condition = Source.url == url if url else Source.title == title
+            found = db.session.scalars(visible.where(condition).limit(1)).first()
+            self.cache[key] = found or sources.create_source(
+                self.actor, sources.SourceInput(title=title, url=url)
+            )
+        return [self.cache[key]]
+
+
+def _status_input(row: Row, found: _Sources) -> StatusInput:
+    return StatusInput(
+        status=row.get("status") or "",
+        occurred_on=row.status_date,
+        location=row.get("status_location"),
+        description=row.get("status_description"),
+        certainty=row.get("status_certainty") or Certainty.CONFIRMED.value,
+        sources=found.get(row.get("status_source"), row.get("status_source_url")),
+    )
+
+
+def plan_digest(report: Report) -> str:
+    """A fingerprint of what applying the report does and of the state it was worked out from.
+
+    Per row: its action and changes, and for an existing case what the import compares and may
+    overwrite (the person's columns, the case's, the memberships, the current status, the
+    charges). A confirmation compares it with the preview's, so a colleague's edit in between
+    (one the file would silently undo, or one that makes a previewed change a no-op) stops it.
+    """
+    digest = hashlib.sha256()
+    for row in report.rows:
+        plan: tuple[Any, ...] = (row.line, row.external_id, row.action, row.changes)
+        case = row.case
+        if case is not None:
+            person = case.person
+            plan += (
+                (person.name, person.name_native, list(person.aliases), person.gender),
+                (person.nationality, case.country, case.title, case.confidentiality),
+                sorted((m.organization_id, m.role or "") for m in person.memberships),
+                (case.status, str(case.status_since), case.status_since_precision),
+                [
+                    (c.id, c.offence, c.legal_basis, str(c.max_sentence), c.stage)
+                    for c in case.charges
+                ],
+            )
+        digest.update(repr(plan).encode())
+    return digest.hexdigest()

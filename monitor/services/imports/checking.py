@@ -1,0 +1,299 @@
+"""Checking a file against the register: every problem by row and column, or the plan.
+
+:func:`check` reads the file (:mod:`.reading`), checks each row's cells against the vocabulary,
+the importer's clearance and the organizations the register knows, then matches the rows to
+existing cases (by external id, else by the register's own id) and works out what each would
+change there (:mod:`.changes`). It writes nothing, so a preview, a dry run and the check a
+confirmation repeats under the register lock are the same function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from monitor import authz
+from monitor.config import Settings
+from monitor.domain import Certainty, Confidentiality, CustodyStatus, LegalStage, PartialDate
+from monitor.extensions import db
+from monitor.models import Case, Organization, Person, User
+from monitor.services import ValidationError
+from monitor.services.csv_format import (
+    ALIAS_SEPARATOR,
+    CHARGE_COLUMN,
+    CHARGE_FIELDS,
+    PERSON_COLUMNS,
+    OrganizationNames,
+    parse_sentence,
+    unneutralise,
+)
+from monitor.services.imports.changes import describe_changes, person_input
+from monitor.services.imports.reading import FileTooLarge, check_header, clean, read_records
+from monitor.services.imports.report import ChargeRow, Problem, Report, Row
+from monitor.services.people import PersonInput, check_aliases
+from monitor.services.validation import (
+    E,
+    member,
+    normalise_country,
+    optional_text,
+    required_text,
+    web_url,
+)
+
+
+def check(
+    data: bytes, user: User | None, settings: Settings, *, first: int | None = None
+) -> Report:
+    """Check a whole file against the register without writing anything.
+
+    ``settings``: the size and row limits. ``first``: check only that many data rows (a preview
+    of a file checked whole before).
+    """
+    if len(data) > settings.import_max_bytes:
+        raise FileTooLarge(settings.import_max_bytes)
+    try:
+        file = read_records(data, settings.import_max_rows)
+    except ValidationError as exc:
+        return Report([], [Problem(0, "", f"The file {exc.errors['file']}.")])
+    header, records = file.header, file.rows
+    problems = check_header(file.header_row, header)
+    if problems:
+        return Report([], problems)
+    ctx = _Context.load(user)
+    rows: list[Row] = []
+    first_line: dict[str, int] = {}
+    try:
+        for checked, (line, cells) in enumerate(records):
+            if first is not None and checked >= first:
+                break
+            values = _cells(line, header, cells, problems)
+            row, row_problems = _check_row(line, values, ctx)
+            problems.extend(row_problems)
+            external_id = values.get("external_id", "")
+            if external_id in first_line:
+                problems.append(
+                    Problem(
+                        line,
+                        "external_id",
+                        f"{external_id!r} is also on row {first_line[external_id]}",
+                    )
+                )
+            elif external_id:
+                first_line[external_id] = line
+            if row is not None:
+                rows.append(row)
+    except ValidationError as exc:
+        return Report([], [Problem(0, "", f"The file {exc.errors['file']}.")])
+    if not rows and not problems:
+        problems.append(Problem(0, "", "The file has a header row but no data rows."))
+    _match_cases(rows, ctx, problems)
+    problems.sort(key=lambda p: (p.row, p.column))
+    return Report(rows, problems)
+
+
+@dataclass
+class _Context:
+    """What checking rows looks up once: the importer, organizations, existing cases."""
+
+    user: User | None  # None: the command line, which sees everything
+    levels: list[str]
+    organizations: OrganizationNames
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+
+    @classmethod
+    def load(cls, user: User | None) -> _Context:
+        organizations = OrganizationNames(db.session.scalars(select(Organization)))
+        levels = authz.visible_levels(user) if user else [c.value for c in Confidentiality]
+        return cls(user, levels, organizations)
+
+
+def _cells(
+    line: int, header: list[str], cells: list[str], problems: list[Problem]
+) -> dict[str, str]:
+    if len(cells) > len(header) and any(clean(cell) for cell in cells[len(header) :]):
+        problems.append(
+            Problem(line, "", f"has {len(cells)} cells but the header row has {len(header)}")
+        )
+    values: dict[str, str] = {}
+    for position, (name, raw) in enumerate(zip(header, cells, strict=False), start=1):
+        if not name:
+            if clean(raw):
+                problems.append(
+                    Problem(
+                        line,
+                        "",
+                        f"has a value in column {position}, which has no name in the header row",
+                    )
+                )
+            continue
+        text, safe = unneutralise(clean(raw))
+        if not safe:
+            problems.append(
+                Problem(
+                    line,
+                    name,
+                    f"starts with {text[0]!r} and would run as a spreadsheet formula; remove it, "
+                    "or start the cell with an apostrophe",
+                )
+            )
+        values[name] = text
+    for name in filter(None, header[len(cells) :]):
+        values[name] = ""
+    return values
+
+
+def _choice(enum: type[E], value: str, errors: dict[str, str], column: str) -> E | None:
+    """The vocabulary member, or an error that repeats what the cell says."""
+    chosen = member(enum, value, errors, column)
+    if chosen is None:
+        errors[column] = f"{value!r}: {errors[column]}"
+    return chosen
+
+
+def _check_row(
+    line: int, values: dict[str, str], ctx: _Context
+) -> tuple[Row | None, list[Problem]]:
+    errors: dict[str, str] = {}
+    external_id = required_text(values.get("external_id"), errors, "external_id", 100)
+    required_text(values.get("name"), errors, "name", 200)
+    check_aliases([a.strip() for a in (values.get("aliases") or "").split(ALIAS_SEPARATOR)], errors)
+    optional_text(values.get("name_native"), errors, "name_native", 200)
+    optional_text(values.get("gender"), errors, "gender", 40)
+    normalise_country(values.get("nationality"), errors, "nationality")
+    if normalise_country(values.get("country"), errors, "country") is None:
+        errors.setdefault("country", "is required")
+    optional_text(values.get("title"), errors, "title", 300)
+    level = values.get("confidentiality") or Confidentiality.PUBLIC.value
+    if _choice(Confidentiality, level, errors, "confidentiality") and level not in ctx.levels:
+        errors["confidentiality"] = f"{level} is above your clearance"
+    date = _check_status(values, errors, ctx)
+    organization = None
+    if values.get("organization"):
+        try:
+            organization = ctx.organizations.find(values["organization"])
+        except LookupError as exc:
+            errors["organization"] = str(exc)
+    optional_text(values.get("role"), errors, "role", 120)
+    if (values.get("role") or "").strip() and not values.get("organization"):
+        # As in the case form and the API (services.cases.open_case): a role belongs to one.
+        errors.setdefault("role", "needs an organization")
+    charge_rows = _check_charges(values, errors)
+    problems = [Problem(line, column, message) for column, message in errors.items()]
+    if problems:
+        return None, problems
+    assert date is not None  # noqa: S101 - errors raised above
+    row = Row(line, external_id, values, date, organization, charge_rows)
+    return row, []
+
+
+def _check_status(
+    values: dict[str, str], errors: dict[str, str], ctx: _Context
+) -> PartialDate | None:
+    """Check the status columns; the status date when it is valid."""
+    status = values.get("status", "")
+    if not status:
+        errors["status"] = "is required"
+    else:
+        _choice(CustodyStatus, status, errors, "status")
+    date: PartialDate | None = None
+    raw_date = values.get("status_date", "")
+    if not raw_date:
+        errors["status_date"] = "is required"
+    else:
+        try:
+            date = PartialDate.parse(raw_date)
+        except ValueError as exc:
+            errors["status_date"] = f"{raw_date!r}: {exc}"
+        else:
+            if date.start > ctx.today:
+                errors["status_date"] = f"{raw_date} is in the future"
+    if values.get("status_certainty"):
+        _choice(Certainty, values["status_certainty"], errors, "status_certainty")
+    optional_text(values.get("status_location"), errors, "status_location", 300)
+    optional_text(values.get("status_description"), errors, "status_description", 20000)
+    optional_text(values.get("status_source"), errors, "status_source", 300)
+    url = web_url(values.get("status_source_url"), errors, "status_source_url")
+    if url and not values.get("status_source"):
+        errors["status_source"] = "is required when status_source_url is given"
+    return date
+
+
+def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[ChargeRow]:
+    groups: dict[int, dict[str, str]] = {}
+    for column, value in values.items():
+        match = CHARGE_COLUMN.match(column)
+        if match:
+            groups.setdefault(int(match[1]), {})[match[2]] = value
+    result = []
+    for number in sorted(groups):
+        group = groups[number]
+        prefix = f"charge_{number}_"
+        if not any(group.get(f) for f in CHARGE_FIELDS):
+            continue
+        offence = required_text(group.get("offence"), errors, prefix + "offence", 300)
+        legal_basis = optional_text(group.get("legal_basis"), errors, prefix + "legal_basis", 300)
+        sentence = None
+        if "max_sentence" in group:
+            try:
+                sentence = parse_sentence(group["max_sentence"])
+            except ValueError as exc:
+                errors[prefix + "max_sentence"] = str(exc)
+        stage = group.get("stage") or None
+        if stage is not None:
+            _choice(LegalStage, stage, errors, prefix + "stage")
+        result.append(ChargeRow(offence, legal_basis, "legal_basis" in group, sentence, stage))
+    return result
+
+
+def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> None:
+    """Attach each row's existing case (by external id, else by the register's own id)."""
+    ids = [row.external_id for row in rows]
+    found: dict[str, Case] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = (
+            select(Case)
+            .where(Case.external_id.in_(chunk) | (Case.public_id.in_(chunk)))
+            .options(
+                selectinload(Case.person).selectinload(Person.memberships),
+                selectinload(Case.charges),
+                selectinload(Case.events),
+            )
+            # Fresh from the database even if the session holds the case (see jobs.lock_register).
+            .execution_options(populate_existing=True)
+        )
+        for case in db.session.scalars(query):
+            if case.external_id in chunk:
+                found[case.external_id] = case
+            elif case.public_id in chunk and case.external_id is None:
+                found.setdefault(case.public_id, case)
+    people: dict[int, tuple[Row, PersonInput]] = {}
+    for row in rows:
+        match = found.get(row.external_id)
+        if match is None:
+            continue
+        if match.confidentiality not in ctx.levels:
+            # Said the same way whatever the case is, so the error reveals nothing about it.
+            problems.append(Problem(row.line, "external_id", "is already used by another case"))
+            continue
+        row.case = match
+        row.changes = describe_changes(row, match)
+        person = person_input(row, match.person)
+        earlier = people.setdefault(match.person_id, (row, person))
+        if earlier[0] is not row and earlier[1] != person:
+            # Both rows would write the one person, and every import would undo the other.
+            column = next(
+                (c for c in PERSON_COLUMNS if getattr(person, c) != getattr(earlier[1], c)),
+                "name",
+            )
+            problems.append(
+                Problem(
+                    row.line,
+                    column,
+                    f"is the same person as row {earlier[0].line} ({match.person.name}), "
+                    f"whose {column} differs; make the two rows agree",
+                )
+            )

@@ -1,0 +1,108 @@
+"""Reading an uploaded CSV file: decode it, find the header, number the records, check the header.
+
+Everything here is about the file as a file. A problem that stops reading altogether (not UTF-8,
+NUL bytes, no header, broken quoting, too many rows) raises :class:`ValidationError` with a
+``file`` message, which :func:`~monitor.services.imports.checking.check` turns into the one
+problem of its report; a size over the limit raises :class:`FileTooLarge` instead, which the web
+and API answer with 413. The columns a file may have are in :mod:`monitor.services.csv_format`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from monitor.services import ValidationError
+from monitor.services.csv_format import CASE_COLUMNS, CHARGE_COLUMN, REQUIRED_COLUMNS
+from monitor.services.imports.report import Problem
+
+
+class FileTooLarge(Exception):
+    """The upload is over ``MONITOR_IMPORT_MAX_BYTES`` (the web and API answer 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the file is larger than the limit of {limit:,} bytes")
+        self.limit = limit
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            {
+                "file": f"is not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start}): "
+                "save it as “CSV UTF-8” and upload it again"
+            }
+        ) from None
+
+
+@dataclass
+class CsvFile:
+    """A decoded CSV file: its header row and number, and its rows numbered as a spreadsheet
+    numbers them (a record whose cell holds line breaks is one row)."""
+
+    header_row: int
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+
+
+def read_records(data: bytes, max_rows: int) -> CsvFile:
+    """The header and the data rows with their row numbers; file-level problems raise."""
+    if not data.strip():
+        raise ValidationError({"file": "is empty"})
+    text = _decode(data)
+    if "\x00" in text:
+        raise ValidationError({"file": "is not a text CSV file (it contains NUL bytes)"})
+    reader = enumerate(csv.reader(io.StringIO(text, newline=""), strict=True), start=1)
+    try:
+        header_row, header = next((n, cells) for n, cells in reader if any(map(clean, cells)))
+    except (StopIteration, csv.Error):
+        raise ValidationError({"file": "has no header row"}) from None
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        """The rows that are not blank."""
+        count, number = 0, header_row
+        try:
+            for number, cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                count += 1
+                if count > max_rows:
+                    raise ValidationError(
+                        {
+                            "file": f"has more than {max_rows:,} rows; at most {max_rows:,} are "
+                            "accepted at once"
+                        }
+                    )
+                yield number, cells
+        except csv.Error as exc:
+            raise ValidationError({"file": f"is not valid CSV after row {number}: {exc}"}) from None
+
+    return CsvFile(header_row, [clean(h).lower() for h in header], records())
+
+
+def clean(cell: str) -> str:
+    """The cell without surrounding blanks or byte-order marks (files pasted together keep them)."""
+    return cell.replace("\ufeff", "").strip()
+
+
+def check_header(row: int, header: list[str]) -> list[Problem]:
+    """Unknown, repeated and missing columns; a column without a name is ignored (spreadsheets
+    save empty columns after the last one), unless a row has a value in it (``checking._cells``)."""
+    problems = []
+    seen: set[str] = set()
+    for name in filter(None, header):
+        if name in seen:
+            problems.append(Problem(row, name, "appears twice in the header row"))
+        seen.add(name)
+        if name not in CASE_COLUMNS and not CHARGE_COLUMN.match(name):
+            problems.append(
+                Problem(row, name, "is not a column this import knows (see the template)")
+            )
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            problems.append(Problem(row, name, "is missing from the header row"))
+    return problems

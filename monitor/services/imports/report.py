@@ -1,0 +1,90 @@
+"""What checking a file produces: the problems found, by row and column, and the checked rows.
+
+A :class:`Report` with no problems is the plan :func:`~monitor.services.imports.applying.apply`
+writes: each :class:`Row` carries its values, the existing case it updates (if any) and the
+changes it makes there, so the preview, the plan's digest and applying all read the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.domain import PartialDate, Sentence
+from monitor.models import Case, Organization
+
+# At most this many problems are stored on an import and listed by the API and the command line.
+MAX_REPORTED_PROBLEMS = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file: its row (the header is row 1), column and what is wrong."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape stored on the import and returned by the API."""
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ChargeRow:
+    """One charge group of a row."""
+
+    offence: str
+    legal_basis: str | None
+    has_legal_basis: bool  # False: the file has no legal basis column for this charge
+    max_sentence: Sentence | None  # None: the column is not in the file
+    stage: str | None
+
+
+@dataclass
+class Row:
+    """A checked row: values of the columns the file has (absent columns are ``None``)."""
+
+    line: int
+    external_id: str
+    values: dict[str, str]
+    status_date: PartialDate
+    organization: Organization | None
+    charges: list[ChargeRow]
+    case: Case | None = None  # the existing case it updates
+    changes: list[str] = field(default_factory=list)
+
+    def get(self, column: str) -> str | None:
+        """The stripped cell, or ``None`` when the file has no such column."""
+        return self.values.get(column)
+
+    @property
+    def action(self) -> str:
+        """``create``, ``update`` or ``unchanged``."""
+        if self.case is None:
+            return "create"
+        return "update" if self.changes else "unchanged"
+
+
+@dataclass
+class Report:
+    """What checking a file found."""
+
+    rows: list[Row]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file can be applied."""
+        return not self.problems
+
+    def summary(self) -> dict[str, int]:
+        """Counts of rows by action."""
+        counts = {"rows": len(self.rows), "create": 0, "update": 0, "unchanged": 0}
+        for row in self.rows:
+            counts[row.action] += 1
+        return counts
