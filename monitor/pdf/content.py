@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from monitor.domain import CustodyStatus, LegalStage, PartialDate, Sentence, SentenceKind
 from monitor.models import Case, Charge, Membership, Source, StatusEvent
-from monitor.services.validation import country_name
-from monitor.web.helpers import STATUS_COLOURS, STATUS_ORDER
+from monitor.presentation import STATUS_COLOURS, STATUS_ORDER, country_name
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from monitor.pdf.content import (
     status_counts,
     summary_row,
 )
+from monitor.presentation import country_name
 from monitor.services import queries
-from monitor.services.validation import country_name
 
 
 class ContentError(Exception):

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from monitor.domain import Confidentiality
 from monitor.mail import messages
 from monitor.models import Case, StatusEvent, Subscription
+from monitor.presentation import country_name
 from monitor.services import subscriptions
-from monitor.services.validation import country_name
 
 
 @dataclass(frozen=True)

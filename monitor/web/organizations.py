@@ -8,21 +8,15 @@ from flask_login import current_user
 
 from monitor import authz
 from monitor.authz import Action
+from monitor.domain import StatusCounts
 from monitor.extensions import db
 from monitor.models import Organization
+from monitor.presentation import STATUS_ORDER, status_chart
 from monitor.reads import reads_only
 from monitor.services import ValidationError, queries
 from monitor.services import people as people_service
-from monitor.services.queries import StatusCounts
-from monitor.web.charts import status_chart
 from monitor.web.forms.people import OrganizationForm
-from monitor.web.helpers import (
-    STATUS_ORDER,
-    actor,
-    apply_errors,
-    invalid,
-    login_required_blueprint,
-)
+from monitor.web.helpers import actor, apply_errors, invalid, login_required_blueprint
 
 bp = login_required_blueprint("organizations", __name__)
 
