@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -252,3 +253,19 @@ def maximum_exposure(sentences: list[Sentence]) -> Sentence | None:
     if not sentences:
         return None
     return max(sentences, key=lambda s: s.severity)
+
+
+@dataclass
+class StatusCounts:
+    """How many visible cases are in each custody status."""
+
+    counts: Counter[str]
+
+    @property
+    def total(self) -> int:
+        """All cases counted."""
+        return sum(self.counts.values())
+
+    def ordered(self) -> list[tuple[CustodyStatus, int]]:
+        """Every status in vocabulary order with its count (zero included)."""
+        return [(s, self.counts.get(s.value, 0)) for s in CustodyStatus]

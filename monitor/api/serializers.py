@@ -15,11 +15,12 @@ from monitor.domain import (
     LegalStage,
     OrganizationKind,
     PartialDate,
+    StatusCounts,
 )
 from monitor.domain import Sentence as SentenceValue
 from monitor.models import Case, Charge, Membership, Organization, Person, Source, StatusEvent
-from monitor.services.queries import MemberRow, StatusCounts
-from monitor.services.validation import country_name
+from monitor.presentation import country_name
+from monitor.services.queries import MemberRow
 
 
 def _iso(value: PartialDate | dt.date | None) -> str | None:

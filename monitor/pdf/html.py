@@ -18,10 +18,9 @@ from importlib.metadata import version
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from monitor.config import PROJECT_ROOT
-from monitor.domain import Confidentiality
+from monitor.domain import Confidentiality, StatusCounts
 from monitor.pdf.content import DossierContent
-from monitor.services.queries import StatusCounts
-from monitor.web.charts import BarChart, status_chart
+from monitor.presentation import BarChart, status_chart, utc_text
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
 # Stylesheets (and any image or font a template needs) live here and nowhere else; the fetcher
@@ -75,11 +74,6 @@ def content_key(content: DossierContent) -> str:
     payload = {"template": template_version(), "content": dataclasses.asdict(content)}
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def utc_text(moment: dt.datetime) -> str:
-    """``2017-10-03 14:05 UTC``."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def chart(content: DossierContent) -> BarChart:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from monitor.domain import Confidentiality
 from monitor.mail import messages
 from monitor.models import Case, StatusEvent, Subscription
+from monitor.presentation import country_name, date_text, sentence_text, vocabulary_label
 from monitor.services import subscriptions
-from monitor.services.validation import country_name
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,6 @@ class Addressee:
 def status_change(event: StatusEvent, base_url: str) -> messages.StatusChange:
     """What an email says about an event, as plain values."""
     case = event.case
-    since = event.occurred.human()
-    exposure = case.max_exposure
     return messages.StatusChange(
         event_id=event.public_id,
         case_id=case.public_id,
@@ -90,9 +88,9 @@ def status_change(event: StatusEvent, base_url: str) -> messages.StatusChange:
         country=country_name(case.country),
         person_name=case.person.name,
         person_native=case.person.name_native,
-        previous_status=event.previous_status.replace("_", " ") if event.previous_status else None,
+        previous_status=vocabulary_label(event.previous_status) or None,
         status=event.custody_status.label,
-        since=f"about {since}" if event.occurred_about else since,
+        since=date_text(event.occurred, event.occurred_about) or "",
         location=event.location,
         description=event.description,
         certainty=event.certainty,
@@ -105,13 +103,13 @@ def status_change(event: StatusEvent, base_url: str) -> messages.StatusChange:
             )
             for charge in case.charges
         ),
-        max_exposure=exposure.human() if exposure else None,
+        max_exposure=sentence_text(case.max_exposure),
         sources=tuple(
             messages.SourceLine(
                 title=source.title,
                 publisher=source.publisher,
                 url=source.url,
-                published=source.published.human() if source.published else None,
+                published=date_text(source.published),
             )
             for source in event.sources
         ),

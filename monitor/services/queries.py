@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager
 
 from monitor import authz
 from monitor.domain import CustodyStatus, PartialDate, Sentence
+from monitor.domain import StatusCounts as StatusCounts  # noqa: PLC0414 - re-export, views use it
 from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
 from monitor.services import column_rows
@@ -417,22 +418,6 @@ def _found_by_name(
         filters,
         [column.desc() if descending else column.asc() for column in order],
     )
-
-
-@dataclass
-class StatusCounts:
-    """How many visible cases are in each custody status."""
-
-    counts: Counter[str]
-
-    @property
-    def total(self) -> int:
-        """All cases counted."""
-        return sum(self.counts.values())
-
-    def ordered(self) -> list[tuple[CustodyStatus, int]]:
-        """Every status in vocabulary order with its count (zero included)."""
-        return [(s, self.counts.get(s.value, 0)) for s in CustodyStatus]
 
 
 def status_counts(user: User | None) -> StatusCounts:

@@ -23,8 +23,9 @@ from monitor.extensions import db
 from monitor.models import Case, Membership, Organization, Subscription, User
 from monitor.models.alerts import SubscriptionMode, SubscriptionScope
 from monitor.models.base import utcnow
+from monitor.presentation import country_name
 from monitor.services import Actor, ValidationError, audit, column_rows
-from monitor.services.validation import country_name, member, normalise_country, optional_text
+from monitor.services.validation import member, normalise_country, optional_text
 
 CONFIRM_TASK = "monitor.alerts.confirm"
 PUBLIC_ACTOR = "public"  # the audit log's name for an anonymous visitor of the subscribe page

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -10,16 +9,6 @@ from urllib.parse import urlsplit
 import pycountry
 
 E = TypeVar("E", bound=StrEnum)
-
-
-@functools.lru_cache(maxsize=1024)
-def country_name(code: str | None) -> str:
-    """``Cambodia`` for ``KH``; the code itself when unknown (remembered: ISO 3166 names do not
-    change while the process runs, and lists show one per row)."""
-    if not code:
-        return ""
-    country = pycountry.countries.get(alpha_2=code.upper())
-    return str(country.name) if country else code
 
 
 def normalise_country(code: str | None, errors: dict[str, str], field: str) -> str | None:

@@ -6,9 +6,9 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from monitor.presentation import status_chart
 from monitor.reads import reads_only
 from monitor.services import queries
-from monitor.web.charts import status_chart
 from monitor.web.helpers import login_required_blueprint
 
 bp = login_required_blueprint("dashboard", __name__)

@@ -10,8 +10,8 @@ from wtforms import IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from monitor.domain import MAX_TERM_MONTHS, TERM_TOO_LONG, PartialDate, Sentence, SentenceKind
+from monitor.presentation import SENTENCE_KIND_LABELS
 from monitor.services import ValidationError
-from monitor.web.helpers import SENTENCE_KIND_LABELS
 
 
 class Form(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints

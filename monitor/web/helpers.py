@@ -25,35 +25,10 @@ from monitor.domain import (
 )
 from monitor.extensions import login_manager
 from monitor.models import User
-from monitor.services.validation import country_name
+from monitor.presentation import STATUS_ORDER, country_name, vocabulary_label, wording
 
-# Most serious first: summaries and charts read "1 jailed · 1 fled · 1 at liberty".
-STATUS_ORDER = [
-    CustodyStatus.JAILED,
-    CustodyStatus.HOUSE_ARREST,
-    CustodyStatus.DISAPPEARED,
-    CustodyStatus.FLED,
-    CustodyStatus.DECEASED,
-    CustodyStatus.AT_LIBERTY,
-]
-
-# Bar colours in SVG charts; the badge colours in app.css match them.
-STATUS_COLOURS = {
-    CustodyStatus.JAILED: "#b42318",
-    CustodyStatus.HOUSE_ARREST: "#c4320a",
-    CustodyStatus.DISAPPEARED: "#6941c6",
-    CustodyStatus.FLED: "#b54708",
-    CustodyStatus.DECEASED: "#344054",
-    CustodyStatus.AT_LIBERTY: "#067647",
-}
-
-SENTENCE_KIND_LABELS = {
-    SentenceKind.TERM: "a term of imprisonment",
-    SentenceKind.LIFE: "life imprisonment",
-    SentenceKind.DEATH: "death",
-    SentenceKind.FINE_ONLY: "fine only",
-    SentenceKind.UNKNOWN: "unknown",
-}
+# How a page shows a missing value; a present one is worded by monitor.presentation.
+MISSING = "—"
 
 
 def template_globals() -> dict[str, Any]:
@@ -74,31 +49,22 @@ def template_globals() -> dict[str, Any]:
 
 def partial_date(value: PartialDate | None, about: bool = False) -> str:
     """``c. September 2017`` for an approximate month; an em dash when unknown."""
-    if value is None:
-        return "—"
-    return ("c. " if about else "") + value.human()
+    return wording.date_text(value, about) or MISSING
 
 
 def sentence(value: Sentence | None) -> str:
     """``30 years``, ``life imprisonment``; an em dash when there is none."""
-    return value.human() if value is not None else "—"
+    return wording.sentence_text(value) or MISSING
 
 
 def timestamp(value: dt.datetime | None) -> str:
     """A recorded-at moment in UTC, to the minute."""
-    if value is None:
-        return "—"
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return wording.utc_text(value) if value is not None else MISSING
 
 
 def status_label(value: str | None) -> str:
     """``at liberty`` for ``at_liberty``; an em dash for none."""
-    if not value:
-        return "—"
-    try:
-        return CustodyStatus(value).label
-    except ValueError:
-        return value
+    return wording.status_label(value) or MISSING
 
 
 @functools.cache
@@ -116,11 +82,6 @@ PATH_SEGMENT_SAFE = "!$&'()*+,/:;=@"
 def path_segment(value: str) -> str:
     """``value`` quoted as ``url_for`` quotes a ``<public_id>`` route argument."""
     return quote(value, safe=PATH_SEGMENT_SAFE)
-
-
-def vocabulary_label(value: str | None) -> str:
-    """Underscores to spaces for any vocabulary value (``on_trial`` → ``on trial``)."""
-    return (value or "").replace("_", " ")
 
 
 def register_filters(app: Flask) -> None:

@@ -8,20 +8,15 @@ from flask_login import current_user
 
 from monitor import authz
 from monitor.authz import Action
+from monitor.domain import StatusCounts
 from monitor.models import Organization
+from monitor.presentation import STATUS_ORDER, status_chart
 from monitor.reads import reads_only
 from monitor.services import people as people_service
 from monitor.services import queries
-from monitor.services.queries import StatusCounts
 from monitor.web import writes
-from monitor.web.charts import status_chart
 from monitor.web.forms.people import OrganizationForm
-from monitor.web.helpers import (
-    STATUS_ORDER,
-    actor,
-    invalid,
-    login_required_blueprint,
-)
+from monitor.web.helpers import actor, invalid, login_required_blueprint
 
 bp = login_required_blueprint("organizations", __name__)
 

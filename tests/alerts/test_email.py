@@ -81,7 +81,8 @@ def test_about_dates_and_year_precision_read_as_recorded(
     run_alerts(settings)
 
     [message] = sink.messages
-    assert "Since: about August 2016" in message.part("plain")
+    assert "Since: c. August 2016" in message.part("plain")
+    assert "<td>c. August 2016</td>" in message.part("html")
 
 
 def test_user_text_is_escaped_in_the_html_part(

@@ -226,7 +226,8 @@ def test_assembled_dossier_fetches_only_its_own_stylesheet(
     app: Flask, demo: dict[str, str]
 ) -> None:
     from monitor.domain import Confidentiality
-    from monitor.pdf import assemble, scope
+    from monitor.pdf import assemble
+    from monitor.services.dossiers import scope
     from tests.conftest import make_user
 
     user = make_user("viewer", "public", email="fetch@example.org")

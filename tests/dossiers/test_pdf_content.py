@@ -194,7 +194,7 @@ def test_khmer_burmese_and_arabic_names_render_with_real_glyphs(
         )
     db.session.commit()
     from monitor.domain import Confidentiality
-    from monitor.pdf import scope  # the loader the worker uses
+    from monitor.services.dossiers import scope  # the loader the worker uses
     from tests.conftest import make_user
 
     user = make_user("viewer", "public", email="scripts@example.org")
@@ -245,7 +245,7 @@ def test_contents_page_numbers_hold_however_long_the_cover(
     app: Flask, demo: dict[str, str], read_pdf: type[Pdf]
 ) -> None:
     from monitor.domain import Confidentiality
-    from monitor.pdf import scope
+    from monitor.services.dossiers import scope
     from tests.conftest import make_user
 
     case = db.session.scalars(select(Case).where(Case.public_id == demo["Kem Sokha"])).one()

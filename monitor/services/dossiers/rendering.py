@@ -16,9 +16,11 @@ from monitor.extensions import db
 from monitor.models import Dossier
 from monitor.models.base import utcnow
 from monitor.models.dossiers import DossierKind, DossierState
-from monitor.pdf import ContentError, DossierContent, assemble, content_key, scope
+from monitor.pdf import DossierContent, assemble, content_key
 from monitor.services import Actor, audit
+from monitor.services.dossiers import scope
 from monitor.services.dossiers.requesting import ACTIVE, case_ref
+from monitor.services.dossiers.scope import ContentError
 
 if TYPE_CHECKING:
     from monitor.pdf.render import RenderedPdf

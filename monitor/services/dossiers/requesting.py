@@ -16,8 +16,8 @@ from monitor.domain import Confidentiality
 from monitor.extensions import db
 from monitor.models import Case, Dossier, Organization, User
 from monitor.models.dossiers import DossierKind, DossierState
-from monitor.pdf import scope
 from monitor.services import ValidationError, audit, queries
+from monitor.services.dossiers import scope
 
 RENDER_TASK = "monitor.dossiers.render"
 # A render that fails this many times (a worker killed mid-render each time) is given up.

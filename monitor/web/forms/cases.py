@@ -10,6 +10,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from monitor.domain import Certainty
 from monitor.models import Case, Source, User
+from monitor.presentation import STATUS_ORDER
 from monitor.services.cases import CaseInput, StatusInput
 from monitor.services.people import PersonInput
 from monitor.services.sources import SourceInput
@@ -21,7 +22,6 @@ from monitor.web.fields import (
     Select,
     vocabulary_choices,
 )
-from monitor.web.helpers import STATUS_ORDER
 
 DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
 

@@ -19,17 +19,16 @@ from monitor import authz
 from monitor.domain import Confidentiality, CustodyStatus, OrganizationKind
 from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
-from monitor.pdf.content import (
-    DossierContent,
+from monitor.pdf.content import DossierContent, SummaryRow
+from monitor.presentation import country_name
+from monitor.services import queries
+from monitor.services.dossiers.sections import (
     SourceNumbers,
-    SummaryRow,
     case_section,
     exposure_text,
     status_counts,
     summary_row,
 )
-from monitor.services import queries
-from monitor.services.validation import country_name
 
 
 class ContentError(Exception):

@@ -1,11 +1,11 @@
-"""Server-rendered SVG charts: geometry is computed here, templates only draw it."""
+"""SVG charts for pages and PDFs: geometry is computed here, templates only draw it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.services.queries import StatusCounts
-from monitor.web.helpers import STATUS_COLOURS, STATUS_ORDER
+from monitor.domain import StatusCounts
+from monitor.presentation.wording import STATUS_COLOURS, STATUS_ORDER
 
 BAR_HEIGHT = 22
 BAR_GAP = 8

@@ -1,0 +1,89 @@
+"""How the register's values read: custody statuses, partial dates, sentences, countries, times.
+
+Pages, PDFs and emails all word a value through here, so an approximate date reads the same
+(``c. May 2017``) wherever a reader meets it. Each function returns ``None`` for a missing value:
+how to say "unknown" (an em dash, "an unknown date") is left to the page or document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import pycountry
+
+from monitor.domain import CustodyStatus, PartialDate, Sentence, SentenceKind
+
+# Most serious first: summaries and charts read "1 jailed · 1 fled · 1 at liberty".
+STATUS_ORDER = [
+    CustodyStatus.JAILED,
+    CustodyStatus.HOUSE_ARREST,
+    CustodyStatus.DISAPPEARED,
+    CustodyStatus.FLED,
+    CustodyStatus.DECEASED,
+    CustodyStatus.AT_LIBERTY,
+]
+
+# Bar colours in SVG charts and the PDF's counts; the badge colours in app.css match them.
+STATUS_COLOURS = {
+    CustodyStatus.JAILED: "#b42318",
+    CustodyStatus.HOUSE_ARREST: "#c4320a",
+    CustodyStatus.DISAPPEARED: "#6941c6",
+    CustodyStatus.FLED: "#b54708",
+    CustodyStatus.DECEASED: "#344054",
+    CustodyStatus.AT_LIBERTY: "#067647",
+}
+
+# What a sentence kind is called where one is chosen (a term's length is asked for apart).
+SENTENCE_KIND_LABELS = {
+    SentenceKind.TERM: "a term of imprisonment",
+    SentenceKind.LIFE: "life imprisonment",
+    SentenceKind.DEATH: "death",
+    SentenceKind.FINE_ONLY: "fine only",
+    SentenceKind.UNKNOWN: "unknown",
+}
+
+# The one wording of an approximate date ("circa"): short enough for a table cell.
+APPROXIMATELY = "c."
+
+
+def date_text(value: PartialDate | None, about: bool = False) -> str | None:
+    """``c. September 2017`` for an approximate month, ``3 September 2017`` for a day."""
+    if value is None:
+        return None
+    return f"{APPROXIMATELY} {value.human()}" if about else value.human()
+
+
+def sentence_text(value: Sentence | None) -> str | None:
+    """``30 years``, ``life imprisonment``."""
+    return value.human() if value is not None else None
+
+
+def status_label(value: str | None) -> str | None:
+    """``at liberty`` for ``at_liberty``; a value outside the vocabulary as it is."""
+    if not value:
+        return None
+    try:
+        return CustodyStatus(value).label
+    except ValueError:
+        return value
+
+
+def vocabulary_label(value: str | None) -> str:
+    """Underscores to spaces for any vocabulary value (``on_trial`` → ``on trial``)."""
+    return (value or "").replace("_", " ")
+
+
+@functools.lru_cache(maxsize=1024)
+def country_name(code: str | None) -> str:
+    """``Cambodia`` for ``KH``; the code itself when unknown, empty for none."""
+    # Remembered: ISO 3166 names do not change while the process runs, and lists show one a row.
+    if not code:
+        return ""
+    country = pycountry.countries.get(alpha_2=code.upper())
+    return str(country.name) if country else code
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """A recorded-at moment in UTC, to the minute: ``2017-10-03 14:05 UTC``."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,194 @@
+"""A dossier's content filled from ORM rows: sections, table rows, counts and exposure.
+
+:mod:`monitor.services.dossiers.scope` loads the rows; these turn them into the plain, worded
+values of :mod:`monitor.pdf.content`, numbering the sources in document order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from monitor.domain import CustodyStatus, LegalStage, Sentence, SentenceKind
+from monitor.models import Case, Charge, Membership, Source, StatusEvent
+from monitor.pdf.content import (
+    CaseSection,
+    ChargeLine,
+    EventLine,
+    MembershipLine,
+    SourceRef,
+    StatusCount,
+    SummaryRow,
+)
+from monitor.presentation import (
+    STATUS_COLOURS,
+    STATUS_ORDER,
+    country_name,
+    date_text,
+    sentence_text,
+)
+
+
+def _label(status: str | None) -> str | None:
+    return CustodyStatus(status).label if status else None
+
+
+class SourceNumbers:
+    """Numbers sources in order of first citation across the whole document."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[int, SourceRef] = {}
+
+    def ref(self, source: Source) -> SourceRef:
+        """The numbered reference for a source (numbered on first sight)."""
+        found = self._numbers.get(source.id)
+        if found is None:
+            url = (
+                source.url
+                if source.url and source.url.startswith(("http://", "https://"))
+                else None
+            )
+            found = SourceRef(
+                number=len(self._numbers) + 1,
+                title=source.title,
+                publisher=source.publisher,
+                url=url,
+                published=date_text(source.published),
+                quote=source.quote,
+            )
+            self._numbers[source.id] = found
+        return found
+
+    def cite(self, sources: Iterable[Source], cited: dict[int, SourceRef]) -> tuple[int, ...]:
+        """Numbers for ``sources``, remembering each in the case's ``cited`` list."""
+        numbers = []
+        for source in sources:
+            ref = self.ref(source)
+            cited.setdefault(ref.number, ref)
+            numbers.append(ref.number)
+        return tuple(numbers)
+
+
+def main_charge(charges: list[Charge]) -> Charge | None:
+    """The charge that matters most: the most severe open one, else the most severe of all."""
+    if not charges:
+        return None
+    open_charges = [c for c in charges if c.legal_stage.is_open]
+    return max(open_charges or charges, key=lambda c: c.max_sentence.severity)
+
+
+def _event(event: StatusEvent, numbers: SourceNumbers, cited: dict[int, SourceRef]) -> EventLine:
+    return EventLine(
+        date=date_text(event.occurred, event.occurred_about) or "",
+        precision=event.occurred_precision,
+        status=event.status,
+        status_label=CustodyStatus(event.status).label,
+        previous_label=_label(event.previous_status),
+        certainty=event.certainty,
+        location=event.location,
+        description=event.description,
+        sources=numbers.cite(event.sources, cited),
+    )
+
+
+def _charge(charge: Charge, numbers: SourceNumbers, cited: dict[int, SourceRef]) -> ChargeLine:
+    return ChargeLine(
+        offence=charge.offence,
+        legal_basis=charge.legal_basis,
+        max_sentence=charge.max_sentence.human(),
+        stage=LegalStage(charge.stage).label,
+        filed=date_text(charge.filed),
+        sentence_imposed=sentence_text(charge.sentence_imposed),
+        sentenced_on=charge.sentenced_on.isoformat() if charge.sentenced_on else None,
+        in_absentia=charge.in_absentia,
+        sources=numbers.cite(charge.sources, cited),
+    )
+
+
+def _membership(membership: Membership) -> MembershipLine:
+    start, end = date_text(membership.start), date_text(membership.end)
+    period = f"{start or '—'} – {end or 'now'}" if start or end else None
+    org = membership.organization
+    name = f"{org.name} ({org.short_name})" if org.short_name else org.name
+    return MembershipLine(organization=name, role=membership.role, period=period)
+
+
+def anchor(case: Case) -> str:
+    """The in-document link target of a case (public ids are URL-safe)."""
+    return f"case-{case.public_id}"
+
+
+def case_section(case: Case, numbers: SourceNumbers) -> CaseSection:
+    """A case's part of the dossier, its sources numbered in document order."""
+    person = case.person
+    cited: dict[int, SourceRef] = {}
+    events = tuple(_event(e, numbers, cited) for e in case.events)
+    charges = tuple(_charge(c, numbers, cited) for c in case.charges)
+    numbers.cite(case.sources, cited)
+    main = main_charge(list(case.charges))
+    return CaseSection(
+        anchor=anchor(case),
+        name=person.name,
+        name_native=person.name_native,
+        aliases=tuple(person.aliases or ()),
+        gender=person.gender,
+        birth=date_text(person.birth),
+        nationality=country_name(person.nationality) or None,
+        occupation=person.occupation,
+        biography=person.biography,
+        country=country_name(case.country),
+        title=case.title,
+        summary=case.summary,
+        tags=tuple(case.tags or ()),
+        confidentiality=case.confidentiality,
+        status=case.status,
+        status_label=case.custody_status.label,
+        since=date_text(case.since),
+        max_exposure=sentence_text(case.max_exposure),
+        main_charge=main.offence if main else None,
+        events=events,
+        charges=charges,
+        memberships=tuple(_membership(m) for m in person.memberships),
+        sources=tuple(sorted(cited.values(), key=lambda ref: ref.number)),
+    )
+
+
+def summary_row(case: Case | None, name: str, native: str | None, role: str | None) -> SummaryRow:
+    """A group table row for a person and one of their cases (or none)."""
+    main = main_charge(list(case.charges)) if case is not None else None
+    return SummaryRow(
+        name=name,
+        name_native=native,
+        role=role,
+        anchor=anchor(case) if case is not None else None,
+        status=case.status if case is not None else None,
+        status_label=case.custody_status.label if case is not None else None,
+        since=date_text(case.since) if case is not None else None,
+        main_charge=main.offence if main else None,
+        max_sentence=sentence_text(case.max_exposure) if case is not None else None,
+    )
+
+
+def status_counts(cases: list[Case]) -> tuple[StatusCount, ...]:
+    """Counts by custody status, most serious first, zeros included."""
+    counts = Counter(case.status for case in cases)
+    return tuple(
+        StatusCount(s.value, s.label, counts.get(s.value, 0), STATUS_COLOURS[s])
+        for s in STATUS_ORDER
+    )
+
+
+def exposure_text(cases: list[Case]) -> str:
+    """The cases' maximum exposure added up: ``maximum 30 years``, plus any life or death."""
+    exposures = [c.max_exposure for c in cases if c.max_exposure is not None]
+    months = sum(e.months or 0 for e in exposures if e.kind is SentenceKind.TERM)
+    parts = []
+    if months:
+        parts.append("maximum " + Sentence(SentenceKind.TERM, months).human())
+    for kind in (SentenceKind.LIFE, SentenceKind.DEATH):
+        n = sum(1 for e in exposures if e.kind is kind)
+        if n:
+            parts.append(f"{n} case{'s' if n != 1 else ''} facing {Sentence(kind).human()}")
+    if not parts:
+        return "no open charge with a known maximum sentence"
+    return "; ".join(parts)
