@@ -228,11 +228,10 @@ def measure(app: Any, name: str, kind: str, target: str, runs: int) -> Timing:
 
 def _produce(public_id: str, settings: Any) -> float:
     """The project's whole path for one queued dossier, timed."""
-    from monitor.extensions import db
     from monitor.services import dossiers
 
     started = time.perf_counter()
-    dossiers.produce(public_id, settings, db.session.commit)
+    dossiers.produce(public_id, settings)
     return time.perf_counter() - started
 
 

@@ -83,6 +83,32 @@ def test_only_the_commit_points_commit() -> None:
     assert _commits(ROOT / "monitor" / "web" / "writes.py"), "the scan finds db.session.commit()"
 
 
+def test_services_commit_only_at_named_checkpoints() -> None:
+    # ARCHITECTURE.md §5: services flush; the few leases and claims other workers must see at
+    # once commit through services.commit_now(Checkpoint.…), which names why.
+    services = ROOT / "monitor" / "services"
+    offenders = [
+        hit
+        for p in sorted(services.rglob("*.py"))
+        if p != services / "__init__.py"
+        for hit in _commits(p)
+        if not hit.endswith(tuple(_rollbacks(p)))
+    ]
+    assert offenders == []
+
+
+def _rollbacks(path: Path) -> list[str]:
+    """Line numbers (as ``:n``) of ``….rollback()`` calls: a service may abandon its own work."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [
+        f":{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "rollback"
+    ]
+
+
 def test_import_contracts_hold() -> None:
     lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint_imports is not None, "import-linter is a dev dependency (make install)"

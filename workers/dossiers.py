@@ -61,7 +61,7 @@ def render_dossier(public_id: str) -> str:
     """Render one dossier by public id; returns its final state (or ``skipped``)."""
     settings = _settings()
     try:
-        return dossiers.produce(public_id, settings, db.session.commit)
+        return dossiers.produce(public_id, settings)
     except SoftTimeLimitExceeded:
         db.session.rollback()
         dossiers.fail(

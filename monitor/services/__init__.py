@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Row, Select
@@ -14,7 +15,40 @@ from monitor.models import User
 # Who performs a write: a logged-in user, or a label such as "cli" for command-line tools.
 Actor = User | str
 
-__all__ = ["Actor", "NotFound", "ValidationError", "actor_label", "actor_user_id", "column_rows"]
+__all__ = [
+    "Actor",
+    "Checkpoint",
+    "NotFound",
+    "ValidationError",
+    "actor_label",
+    "actor_user_id",
+    "column_rows",
+    "commit_now",
+]
+
+
+class Checkpoint(StrEnum):
+    """Why a service commits in the middle of its work: the only deliberate commits in services.
+
+    ARCHITECTURE.md §5: leases and claims that must be visible to other workers at once. Every
+    other service only flushes; the request or task commits once (a test checks that no other
+    service commits).
+    """
+
+    # services.alert_claims.claim: deliveries leased to one sender, so no other sends them.
+    ALERT_CLAIM = "alert deliveries leased to one sender"
+    # services.imports.jobs.claim: a queued import moved to running by one worker.
+    IMPORT_CLAIM = "an import claimed by one worker"
+    # services.imports.jobs.fail: an import marked failed after its own work was rolled back.
+    IMPORT_FAILED = "an import marked failed"
+    # services.dossiers.rendering.produce: the claim, each step's progress and the result, seen
+    # by the page polling it (and the read snapshot ended before the long render).
+    DOSSIER_PROGRESS = "a dossier's claim, progress or result"
+
+
+def commit_now(why: Checkpoint) -> None:
+    """Commit the session at one of the named :class:`Checkpoint` s."""
+    db.session.commit()
 
 
 class ValidationError(Exception):

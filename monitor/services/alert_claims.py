@@ -42,7 +42,7 @@ from monitor.models import (
 )
 from monitor.models.alerts import DeliveryState
 from monitor.models.base import UTCDateTime, utcnow
-from monitor.services import subscriptions
+from monitor.services import Checkpoint, commit_now, subscriptions
 from monitor.services.alert_content import Addressee
 
 CLOCK_TOLERANCE = dt.timedelta(seconds=1)
@@ -66,7 +66,7 @@ def claim(condition: ColumnElement[bool], settings: Settings) -> list[int]:
         .returning(AlertDelivery.id)
         .execution_options(synchronize_session=False)
     ).all()
-    db.session.commit()
+    commit_now(Checkpoint.ALERT_CLAIM)
     return sorted(claimed)
 
 

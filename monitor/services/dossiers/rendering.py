@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from monitor.models import Dossier
 from monitor.models.base import utcnow
 from monitor.models.dossiers import DossierKind, DossierState
 from monitor.pdf import DossierContent, assemble, content_key
-from monitor.services import Actor, audit
+from monitor.services import Actor, Checkpoint, audit, commit_now
 from monitor.services.dossiers import scope
 from monitor.services.dossiers.requesting import ACTIVE, case_ref
 from monitor.services.dossiers.scope import ContentError
@@ -198,12 +199,17 @@ def _renderer() -> Callable[[str], RenderedPdf]:
     return render
 
 
-def produce(public_id: str, settings: Settings, checkpoint: Callable[[], None]) -> str:
+def produce(
+    public_id: str, settings: Settings, checkpoint: Callable[[], None] | None = None
+) -> str:
     """Render one queued dossier from start to finish; returns its state, or ``skipped``.
 
-    ``checkpoint`` commits (the task passes ``db.session.commit``), so each step's progress is
-    visible to the page polling it, and the read snapshot ends before the long render starts.
+    ``checkpoint`` commits (by default at :attr:`Checkpoint.DOSSIER_PROGRESS`), so each step's
+    progress is visible to the page polling it, and the read snapshot ends before the long
+    render starts.
     """
+    if checkpoint is None:
+        checkpoint = functools.partial(commit_now, Checkpoint.DOSSIER_PROGRESS)
     dossier = claim(public_id)
     # Read before the commit: touching the expired row afterwards would start the next
     # transaction before the snapshot could choose its isolation level.

@@ -28,7 +28,7 @@ from monitor.extensions import db
 from monitor.models import Import, User
 from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
-from monitor.services import ValidationError
+from monitor.services import Checkpoint, ValidationError, commit_now
 from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.checking import check
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, Report
@@ -155,7 +155,7 @@ def fail(public_id: str, reason: str, errors: list[dict[str, Any]] | None = None
     if errors is not None:
         record.errors = errors
     record.finished_at = utcnow()
-    db.session.commit()
+    commit_now(Checkpoint.IMPORT_FAILED)
 
 
 def own_imports(user: User, limit: int = 20) -> list[Import]:
@@ -180,7 +180,7 @@ def claim(public_id: str) -> Import | None:
         .where(Import.public_id == public_id, Import.state == ImportState.QUEUED.value)
         .values(state=ImportState.RUNNING.value, progress=1, started_at=utcnow())
     )
-    db.session.commit()
+    commit_now(Checkpoint.IMPORT_CLAIM)
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return db.session.scalars(select(Import).where(Import.public_id == public_id)).one()
