@@ -28,9 +28,9 @@ from monitor.models.alerts import DeliveryState, SubscriptionMode, SubscriptionS
 from monitor.models.base import utcnow
 from monitor.services import Actor, ValidationError, audit, column_rows
 
-DISPATCH_TASK = "monitor.alerts.dispatch"
-SEND_TASK = "monitor.alerts.send"
-DIGEST_TASK = "monitor.alerts.send_digest"
+DISPATCH_TASK = jobs.TaskName.ALERTS_DISPATCH  # → workers.alerts.dispatch → dispatch (below)
+SEND_TASK = jobs.TaskName.ALERTS_SEND  # → workers.alerts.send → alert_sending.send_deliveries
+DIGEST_TASK = jobs.TaskName.ALERTS_SEND_DIGEST  # → workers.alerts.send_digest
 # When one address holds several matching subscriptions it gets one email, from the narrowest.
 _SCOPE_RANK = {
     SubscriptionScope.CASE.value: 0,
