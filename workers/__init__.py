@@ -19,6 +19,7 @@ def celery_init_app(app: Flask) -> Celery[Any]:
     """Create the Celery app whose tasks run inside a Flask app context (Flask docs pattern)."""
 
     class FlaskTask(Task):  # type: ignore[type-arg]
+        # A message's first stop in a worker; next: the task function registered under its name.
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)

@@ -52,7 +52,10 @@ def _mailer(settings: Settings) -> Mailer:
     time_limit=180,
 )
 def dispatch(event_id: int) -> int:
-    """Write one delivery per subscriber of a status event and queue the sends."""
+    """Write one delivery per subscriber of a status event and queue the sends.
+
+    Next: ``services.alerts.dispatch``; each part's commit publishes its sends (:func:`send`).
+    """
     written = 0
     while True:
         step = alerts.dispatch(event_id, _settings(), limit=DISPATCH_PART)
@@ -72,7 +75,10 @@ def dispatch(event_id: int) -> int:
     time_limit=SEND_SOFT_LIMIT + 60,
 )
 def send(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, int]:
-    """Send a batch of alerts over one SMTP connection; retry the temporary failures later."""
+    """Send a batch of alerts over one SMTP connection; retry the temporary failures later.
+
+    Next: ``services.alert_sending.send_deliveries``.
+    """
     settings = _settings()
     result = alert_sending.send_deliveries(delivery_ids, _mailer(settings), settings)
     if result.retry_ids:
