@@ -10,7 +10,8 @@ Sending itself lives in :mod:`monitor.services.alert_sending`.
 From "status recorded" to "email sent", in order (each hop's docstring or comment names the next):
 
 1. ``services.cases.record_status`` → ``jobs.after_commit(TaskName.ALERTS_DISPATCH, event id)``.
-2. The request's commit → ``jobs._send_pending`` → ``jobs.send_now`` → the broker.
+2. The request's commit (``web.writes.commit``, the API's) → ``jobs._send_pending`` →
+   ``jobs.send_now`` → the broker.
 3. ``workers.alerts.dispatch`` → :func:`dispatch` (here) → :func:`queue_sends` →
    ``jobs.after_commit(TaskName.ALERTS_SEND, delivery ids)``; the task's commit sends them as in 2.
 4. ``workers.alerts.send`` → ``services.alert_sending.send_deliveries``: ``alert_claims.claim``
