@@ -1,15 +1,17 @@
-"""Queue Celery tasks only after the database transaction that needs them has committed.
+"""The job contract: every task's name, and queueing tasks only after their transaction commits.
 
-Views and services call :func:`after_commit`; the tasks are sent from SQLAlchemy's
-``after_commit`` hook and dropped on rollback, so a worker never sees a row that does not exist
-yet, and a failed request queues nothing. If the broker is unreachable at that moment the send is
-logged and abandoned: the rows record what is still to do, and beat sweeps pick them up.
+:class:`TaskName` names each Celery task once; workers register their tasks under these names,
+services and beat send them. Views and services call :func:`after_commit`; the tasks are sent from
+SQLAlchemy's ``after_commit`` hook and dropped on rollback, so a worker never sees a row that does
+not exist yet, and a failed request queues nothing. If the broker is unreachable at that moment the
+send is logged and abandoned: the rows record what is still to do, and beat sweeps pick them up.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from celery import Celery
@@ -23,6 +25,41 @@ log = logging.getLogger(__name__)
 _PENDING_KEY = "monitor.jobs.pending"
 
 
+class TaskName(StrEnum):
+    """Every Celery task, by the name its worker registers and its senders send.
+
+    Here, below services, so that a sender names a task without importing the worker code that
+    runs it; ``tests/workers/test_task_names.py`` proves the worker registers each one. A name
+    travels in queued messages: changing one strands the messages already queued under it.
+    """
+
+    # Beat → workers.tasks.heartbeat.
+    HEARTBEAT = "monitor.heartbeat"
+    # Status change → alert, in the order a change travels (see monitor/services/alerts.py).
+    # services.cases.record_status and services.alerts.sweep → workers.alerts.dispatch.
+    ALERTS_DISPATCH = "monitor.alerts.dispatch"
+    # services.alerts.queue_sends and resend → workers.alerts.send.
+    ALERTS_SEND = "monitor.alerts.send"
+    # Beat → workers.alerts.sweep.
+    ALERTS_SWEEP = "monitor.alerts.sweep"
+    # Beat, daily → workers.alerts.digest.
+    ALERTS_DIGEST = "monitor.alerts.digest"
+    # services.alerts.queue_digests → workers.alerts.send_digest.
+    ALERTS_SEND_DIGEST = "monitor.alerts.send_digest"
+    # services.subscriptions (double opt-in) → workers.alerts.confirm.
+    ALERTS_CONFIRM = "monitor.alerts.confirm"
+    # services.dossiers (request, stuck-render sweep) → workers.dossiers.render_dossier.
+    DOSSIERS_RENDER = "monitor.dossiers.render"
+    # Beat → workers.dossiers.expire_dossiers.
+    DOSSIERS_EXPIRE = "monitor.dossiers.expire"
+    # Beat → workers.dossiers.requeue_stuck_dossiers.
+    DOSSIERS_REQUEUE_STUCK = "monitor.dossiers.requeue_stuck"
+    # services.imports (confirm, stale-import sweep) → workers.imports.apply_import.
+    IMPORTS_APPLY = "monitor.imports.apply"
+    # Beat → workers.imports.requeue_stale.
+    IMPORTS_REQUEUE_STALE = "monitor.imports.requeue_stale"
+
+
 @dataclass(frozen=True)
 class QueuedTask:
     """A task to send by name once the transaction commits."""
@@ -33,7 +70,11 @@ class QueuedTask:
 
 
 def after_commit(name: str, *args: Any, **options: Any) -> None:
-    """Send task ``name`` with ``args`` after the current transaction commits."""
+    """Send task ``name`` (a :class:`TaskName`) with ``args`` once the transaction commits.
+
+    Next: the caller's commit → :func:`_send_pending` → :func:`send_now` → the broker → the worker
+    task registered under ``name`` (its :class:`TaskName` comment says which).
+    """
     session = db.session()
     session.info.setdefault(_PENDING_KEY, []).append(QueuedTask(name, args, options))
 
@@ -55,7 +96,11 @@ def celery_client() -> Celery[Any]:
 
 
 def send_now(task: QueuedTask) -> bool:
-    """Publish one task; False (and a log line) when the broker cannot take it."""
+    """Publish one task; False (and a log line) when the broker cannot take it.
+
+    Next: a worker takes it from the broker and runs the task registered under its name, inside
+    an app context (``FlaskTask`` in ``workers/__init__.py``).
+    """
     try:
         celery_client().send_task(
             task.name,
@@ -80,6 +125,7 @@ def send_now(task: QueuedTask) -> bool:
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    """After a commit, publish what :func:`after_commit` collected. Next: :func:`send_now`."""
     pending: list[QueuedTask] = session.info.pop(_PENDING_KEY, [])
     for task in pending:
         send_now(task)

@@ -12,11 +12,14 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
+from monitor.jobs import TaskName
+
 
 def celery_init_app(app: Flask) -> Celery[Any]:
     """Create the Celery app whose tasks run inside a Flask app context (Flask docs pattern)."""
 
     class FlaskTask(Task):  # type: ignore[type-arg]
+        # A message's first stop in a worker; next: the task function registered under its name.
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
@@ -47,20 +50,28 @@ def celery_init_app(app: Flask) -> Celery[Any]:
         # An acks_late task cut off by a lost broker connection will be redelivered: stop it
         # rather than let both copies run (alert tasks are idempotent either way).
         worker_cancel_long_running_tasks_on_connection_loss=True,
+        # Plain strings (.value): beat pickles its entries to beat_schedule_filename, and a
+        # pickled enum would tie that file to where TaskName lives.
         beat_schedule={
-            "heartbeat": {"task": "monitor.heartbeat", "schedule": 60.0},
-            "dossiers-expire": {"task": "monitor.dossiers.expire", "schedule": 600.0},
-            "dossiers-requeue-stuck": {"task": "monitor.dossiers.requeue_stuck", "schedule": 60.0},
+            "heartbeat": {"task": TaskName.HEARTBEAT.value, "schedule": 60.0},
+            "dossiers-expire": {"task": TaskName.DOSSIERS_EXPIRE.value, "schedule": 600.0},
+            "dossiers-requeue-stuck": {
+                "task": TaskName.DOSSIERS_REQUEUE_STUCK.value,
+                "schedule": 60.0,
+            },
             # Alerts left behind by a broker outage or a killed worker; a sweep not started
             # within its interval is dropped, the next one does the same work.
             "alerts-sweep": {
-                "task": "monitor.alerts.sweep",
+                "task": TaskName.ALERTS_SWEEP.value,
                 "schedule": settings.alert_sweep_seconds,
                 "options": {"expires": settings.alert_sweep_seconds},
             },
-            "imports-requeue-stale": {"task": "monitor.imports.requeue_stale", "schedule": 60.0},
+            "imports-requeue-stale": {
+                "task": TaskName.IMPORTS_REQUEUE_STALE.value,
+                "schedule": 60.0,
+            },
             "alerts-daily-digest": {
-                "task": "monitor.alerts.digest",
+                "task": TaskName.ALERTS_DIGEST.value,
                 "schedule": crontab(minute=0, hour=settings.alert_digest_hour),
             },
         },

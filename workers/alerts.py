@@ -25,6 +25,7 @@ from flask import current_app
 
 from monitor.config import Settings
 from monitor.extensions import db
+from monitor.jobs import TaskName
 from monitor.mail.transport import Mailer, TemporaryMailError, mailer_for
 from monitor.services import alert_sending, alerts
 
@@ -44,14 +45,17 @@ def _mailer(settings: Settings) -> Mailer:
 
 
 @shared_task(
-    name="monitor.alerts.dispatch",
+    name=TaskName.ALERTS_DISPATCH,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=120,
     time_limit=180,
 )
 def dispatch(event_id: int) -> int:
-    """Write one delivery per subscriber of a status event and queue the sends."""
+    """Write one delivery per subscriber of a status event and queue the sends.
+
+    Next: ``services.alerts.dispatch``; each part's commit publishes its sends (:func:`send`).
+    """
     written = 0
     while True:
         step = alerts.dispatch(event_id, _settings(), limit=DISPATCH_PART)
@@ -63,7 +67,7 @@ def dispatch(event_id: int) -> int:
 
 @shared_task(
     bind=True,
-    name="monitor.alerts.send",
+    name=TaskName.ALERTS_SEND,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,  # bounded by each delivery's give-up time instead
@@ -71,7 +75,10 @@ def dispatch(event_id: int) -> int:
     time_limit=SEND_SOFT_LIMIT + 60,
 )
 def send(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, int]:
-    """Send a batch of alerts over one SMTP connection; retry the temporary failures later."""
+    """Send a batch of alerts over one SMTP connection; retry the temporary failures later.
+
+    Next: ``services.alert_sending.send_deliveries``.
+    """
     settings = _settings()
     result = alert_sending.send_deliveries(delivery_ids, _mailer(settings), settings)
     if result.retry_ids:
@@ -79,7 +86,7 @@ def send(self: Task[Any, Any], delivery_ids: list[int]) -> dict[str, int]:
     return {"sent": result.sent, "failed": result.failed, "suppressed": result.suppressed}
 
 
-@shared_task(name="monitor.alerts.sweep", soft_time_limit=120, time_limit=180)
+@shared_task(name=TaskName.ALERTS_SWEEP, soft_time_limit=120, time_limit=180)
 def sweep() -> dict[str, int]:
     """Beat: re-queue pending events and overdue deliveries."""
     found = alerts.sweep(_settings())
@@ -87,7 +94,7 @@ def sweep() -> dict[str, int]:
     return {"events": found.events, "deliveries": found.deliveries}
 
 
-@shared_task(name="monitor.alerts.digest", soft_time_limit=120, time_limit=180)
+@shared_task(name=TaskName.ALERTS_DIGEST, soft_time_limit=120, time_limit=180)
 def digest() -> int:
     """Beat, once a day: queue one digest per daily subscriber with something to tell."""
     queued = alerts.queue_digests()
@@ -97,7 +104,7 @@ def digest() -> int:
 
 @shared_task(
     bind=True,
-    name="monitor.alerts.send_digest",
+    name=TaskName.ALERTS_SEND_DIGEST,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,  # bounded by each delivery's give-up time instead
@@ -117,7 +124,7 @@ def send_digest(self: Task[Any, Any], subscription_id: int, cutoff: str) -> int:
 
 @shared_task(
     bind=True,
-    name="monitor.alerts.confirm",
+    name=TaskName.ALERTS_CONFIRM,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=CONFIRM_MAX_RETRIES,

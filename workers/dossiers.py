@@ -19,13 +19,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from monitor.config import Settings
 from monitor.extensions import db
+from monitor.jobs import TaskName
 from monitor.services import dossiers
 
 log = logging.getLogger(__name__)
 
-RENDER = dossiers.RENDER_TASK
-EXPIRE = "monitor.dossiers.expire"
-REQUEUE = "monitor.dossiers.requeue_stuck"
 # Defaults; celery_init_app sets both from MONITOR_DOSSIER_RENDER_SECONDS via task annotations.
 SOFT_TIME_LIMIT = 120
 TIME_LIMIT = SOFT_TIME_LIMIT + 30
@@ -39,7 +37,7 @@ def _settings() -> Settings:
 def task_annotations(settings: Settings) -> dict[str, dict[str, Any]]:
     """Per-task options that depend on the settings (the render's time limits)."""
     return {
-        RENDER: {
+        TaskName.DOSSIERS_RENDER: {
             "soft_time_limit": settings.dossier_render_seconds,
             "time_limit": settings.dossier_render_seconds + 30,
         }
@@ -47,7 +45,7 @@ def task_annotations(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 @shared_task(
-    name=RENDER,
+    name=TaskName.DOSSIERS_RENDER,
     acks_late=True,
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=TIME_LIMIT,
@@ -96,7 +94,7 @@ def _back_to_queue(public_id: str) -> None:
         db.session.rollback()
 
 
-@shared_task(name=EXPIRE)
+@shared_task(name=TaskName.DOSSIERS_EXPIRE)
 def expire_dossiers() -> int:
     """Delete dossiers past their expiry; returns how many."""
     try:
@@ -107,7 +105,7 @@ def expire_dossiers() -> int:
         db.session.remove()
 
 
-@shared_task(name=REQUEUE)
+@shared_task(name=TaskName.DOSSIERS_REQUEUE_STUCK)
 def requeue_stuck_dossiers() -> dict[str, int]:
     """Re-queue stuck renders and re-send lost queue messages (sent after this commit)."""
     try:

@@ -15,18 +15,22 @@ from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
 
 from monitor.extensions import db
+from monitor.jobs import TaskName
 from monitor.services import ValidationError, imports
 
 log = logging.getLogger(__name__)
 
-APPLY = imports.APPLY_TASK
-SWEEP = "monitor.imports.requeue_stale"
 # 20,000 rows (the default row limit) take a few minutes; the hard limit frees a stuck worker.
 SOFT_TIME_LIMIT = 30 * 60
 TIME_LIMIT = SOFT_TIME_LIMIT + 60
 
 
-@shared_task(name=APPLY, acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+@shared_task(
+    name=TaskName.IMPORTS_APPLY,
+    acks_late=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
+)
 def apply_import(public_id: str) -> str:
     """Check and apply one queued import; returns its final state (or ``skipped``)."""
     record = imports.claim(public_id)
@@ -51,7 +55,7 @@ def apply_import(public_id: str) -> str:
     return "failed"
 
 
-@shared_task(name=SWEEP)
+@shared_task(name=TaskName.IMPORTS_REQUEUE_STALE)
 def requeue_stale() -> int:
     """Queue again imports whose message was lost or whose worker died."""
     stale = imports.requeue_stale(

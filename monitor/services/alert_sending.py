@@ -171,7 +171,11 @@ def _batch(mailer: Mailer, settings: Settings, claimed: list[int]) -> Iterator[_
 
 
 def send_deliveries(ids: Sequence[int], mailer: Mailer, settings: Settings) -> SendResult:
-    """Send the pending alerts among ``ids`` (one email each); the caller retries ``retry_ids``."""
+    """Send the pending alerts among ``ids`` (one email each); the caller retries ``retry_ids``.
+
+    Next: ``alert_claims.claim`` (the lease, committed) → ``alert_claims.load`` → :func:`_send_one`
+    for each delivery.
+    """
     claimed = claims.claim(AlertDelivery.id.in_(list(ids)), settings)
     with _batch(mailer, settings, claimed) as work:
         work.result.skipped = len(set(ids)) - len(claimed)
@@ -191,7 +195,12 @@ def send_deliveries(ids: Sequence[int], mailer: Mailer, settings: Settings) -> S
 def _send_one(
     work: _Batch, delivery: claims.Pending, changes: dict[int, messages.StatusChange]
 ) -> bool:
-    """Send or suppress one delivery; True when the connection cannot take another message."""
+    """Send or suppress one delivery; True when the connection cannot take another message.
+
+    Next: ``alert_content`` (suppression, then the wording) → ``mail.messages.alert_message`` →
+    ``mail.transport`` (the connection's ``send``) → :meth:`_Batch.sent`, which writes
+    ``alert_claims.OUTCOME``: the end of the path.
+    """
     event = delivery.event
     why_not = delivery.to.suppression(event.case)
     if why_not:

@@ -1,11 +1,24 @@
 """Status change → alert: the outbox side (dispatch, sweep, digests) and the delivery log.
 
 ``services.cases.record_status`` marks an event that changed a case's current status as
-``alerts_pending`` in the request's own transaction and asks for :data:`DISPATCH_TASK` after commit.
+``alerts_pending`` in the request's own transaction and asks for ``ALERTS_DISPATCH`` after commit.
 :func:`dispatch` then writes one :class:`AlertDelivery` per subscriber (unique per event and
 subscription, so running it twice adds nothing), clears the flag and asks for the sends.
 :func:`sweep`, run by beat, re-queues whatever a broker outage or a killed worker left behind.
 Sending itself lives in :mod:`monitor.services.alert_sending`.
+
+From "status recorded" to "email sent", in order (each hop's docstring or comment names the next):
+
+1. ``services.cases.record_status`` → ``jobs.after_commit(TaskName.ALERTS_DISPATCH, event id)``.
+2. The request's commit (``web.writes.commit``, the API's) → ``jobs._send_pending`` →
+   ``jobs.send_now`` → the broker.
+3. ``workers.alerts.dispatch`` → :func:`dispatch` (here) → :func:`queue_sends` →
+   ``jobs.after_commit(TaskName.ALERTS_SEND, delivery ids)``; the task's commit sends them as in 2.
+4. ``workers.alerts.send`` → ``services.alert_sending.send_deliveries``: ``alert_claims.claim``
+   (a committed lease) → ``alert_claims.load`` → per delivery ``alert_content`` (suppression,
+   wording) → ``mail.messages.alert_message`` → ``mail.transport`` → ``alert_claims.OUTCOME``
+   marks it sent.
+5. Beat → ``workers.alerts.sweep`` → :func:`sweep`: queues again what a fault dropped on the way.
 """
 
 from __future__ import annotations
@@ -28,9 +41,6 @@ from monitor.models.alerts import DeliveryState, SubscriptionMode, SubscriptionS
 from monitor.models.base import utcnow
 from monitor.services import Actor, ValidationError, audit, column_rows
 
-DISPATCH_TASK = "monitor.alerts.dispatch"
-SEND_TASK = "monitor.alerts.send"
-DIGEST_TASK = "monitor.alerts.send_digest"
 # When one address holds several matching subscriptions it gets one email, from the narrowest.
 _SCOPE_RANK = {
     SubscriptionScope.CASE.value: 0,
@@ -146,7 +156,7 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
     With a limit, call again after committing until ``done``: a fan-out to thousands is written in
     parts, so the first emails leave while the rest are still being written. Idempotent: an event
     no longer pending is left alone, and the unique (event, subscription) constraint drops a
-    delivery a concurrent run already wrote.
+    delivery a concurrent run already wrote. Next: :func:`queue_sends`.
     """
     event = db.session.scalars(
         select(StatusEvent)
@@ -209,9 +219,12 @@ def _immediate_pending(*conditions: ColumnElement[bool]) -> list[int]:
 
 
 def queue_sends(delivery_ids: Sequence[int], settings: Settings) -> None:
-    """Ask for the sends after commit, in batches that share one SMTP connection."""
+    """Ask for the sends after commit, in batches that share one SMTP connection.
+
+    Next: the caller's commit → ``workers.alerts.send`` → ``alert_sending.send_deliveries``.
+    """
     for batch in batches(delivery_ids, settings.alert_batch_size):
-        jobs.after_commit(SEND_TASK, batch)
+        jobs.after_commit(jobs.TaskName.ALERTS_SEND, batch)
 
 
 @dataclass(frozen=True)
@@ -240,7 +253,7 @@ def sweep(settings: Settings, now: dt.datetime | None = None) -> SweepResult:
         )
     )
     for event_id in events:
-        jobs.after_commit(DISPATCH_TASK, event_id)
+        jobs.after_commit(jobs.TaskName.ALERTS_DISPATCH, event_id)
     deliveries = _immediate_pending(
         AlertDelivery.next_attempt_at <= overdue,
         or_(AlertDelivery.claimed_until.is_(None), AlertDelivery.claimed_until < now),
@@ -264,7 +277,7 @@ def queue_digests(now: dt.datetime | None = None) -> int:
         .order_by(Subscription.id)
     ).all()
     for sub_id in subscription_ids:
-        jobs.after_commit(DIGEST_TASK, sub_id, now.isoformat())
+        jobs.after_commit(jobs.TaskName.ALERTS_SEND_DIGEST, sub_id, now.isoformat())
     return len(subscription_ids)
 
 
@@ -318,7 +331,7 @@ def resend(actor: Actor, delivery: AlertDelivery, settings: Settings) -> None:
         after={"attempts": delivery.attempts, "last_error": delivery.last_error},
         case_ref=delivery.status_event.case.public_id,
     )
-    jobs.after_commit(SEND_TASK, [delivery.id])
+    jobs.after_commit(jobs.TaskName.ALERTS_SEND, [delivery.id])
 
 
 def levels_by_message(message_ids: Sequence[str]) -> dict[str, set[str]]:

@@ -16,8 +16,9 @@ from monitor.models import Case, Organization, Person, Source, StatusEvent, User
 from monitor.services import Actor, ValidationError, actor_user_id, audit, people
 from monitor.services.validation import member, normalise_country, optional_text, required_text
 
-# Handled by workers.alerts (monitor.services.alerts.dispatch).
-ALERT_DISPATCH_TASK = "monitor.alerts.dispatch"
+# record_status's next hop, sent after the caller's commit: workers.alerts.dispatch →
+# services.alerts.dispatch.
+ALERT_DISPATCH_TASK = jobs.TaskName.ALERTS_DISPATCH
 
 
 @dataclass

@@ -27,7 +27,7 @@ from monitor.presentation import country_name
 from monitor.services import Actor, ValidationError, audit, column_rows
 from monitor.services.validation import member, normalise_country, optional_text
 
-CONFIRM_TASK = "monitor.alerts.confirm"
+CONFIRM_TASK = jobs.TaskName.ALERTS_CONFIRM  # → workers.alerts.confirm
 PUBLIC_ACTOR = "public"  # the audit log's name for an anonymous visitor of the subscribe page
 SUBSCRIBER_ACTOR = "subscriber"  # someone acting through a link in an email
 

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from monitor.extensions import db
+from monitor.jobs import TaskName
 from tests.dossiers.conftest import Pdf, dossier, request_via_web
 from tests.worker_process import celery_worker
 from workers import celery_init_app
@@ -24,14 +25,14 @@ def test_a_real_worker_renders_a_requested_dossier(
     tmp_path: Path,
 ) -> None:
     celery = celery_init_app(app)
-    render = celery.tasks["monitor.dossiers.render"]
+    render = celery.tasks[TaskName.DOSSIERS_RENDER]
     assert render.acks_late
     assert render.soft_time_limit == 120
     assert render.time_limit == 150
     assert celery.conf.worker_max_tasks_per_child
     assert celery.conf.worker_max_memory_per_child
     schedule = {entry["task"] for entry in celery.conf.beat_schedule.values()}
-    assert {"monitor.dossiers.expire", "monitor.dossiers.requeue_stuck"} <= schedule
+    assert {TaskName.DOSSIERS_EXPIRE, TaskName.DOSSIERS_REQUEUE_STUCK} <= schedule
 
     # The web request queues the render through the real broker once it commits.
     public_id = request_via_web(
@@ -51,7 +52,7 @@ def test_a_real_worker_renders_a_requested_dossier(
             time.sleep(0.5)
         text = log.read_text() if log.exists() else ""
         assert state == "ready", f"dossier {state}:\n{text}"
-        assert "monitor.dossiers.render" in text
+        assert TaskName.DOSSIERS_RENDER in text
         assert "succeeded" in text
 
     row = dossier(public_id)

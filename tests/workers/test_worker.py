@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from monitor.jobs import TaskName
 from tests.conftest import Backend
 from tests.worker_process import celery_worker
 from workers import celery_init_app
@@ -17,12 +18,12 @@ def test_heartbeat_runs_on_a_real_worker(app: Flask, backend: Backend, tmp_path:
     with celery_worker(app, log) as worker:
         celery = celery_init_app(app)
         assert celery.conf.broker_url.startswith("redis://" if backend.redis_url else "sqla+sqlite")
-        celery.send_task("monitor.heartbeat")
+        celery.send_task(TaskName.HEARTBEAT)
         deadline = time.monotonic() + 60
         text = ""
         while time.monotonic() < deadline:
             text = log.read_text() if log.exists() else ""
-            if "monitor.heartbeat" in text and "succeeded" in text:
+            if TaskName.HEARTBEAT in text and "succeeded" in text:
                 break
             assert worker.poll() is None, f"worker exited early:\n{text}"
             time.sleep(0.3)

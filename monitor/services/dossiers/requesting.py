@@ -19,7 +19,7 @@ from monitor.models.dossiers import DossierKind, DossierState
 from monitor.services import ValidationError, audit, queries
 from monitor.services.dossiers import scope
 
-RENDER_TASK = "monitor.dossiers.render"
+RENDER_TASK = jobs.TaskName.DOSSIERS_RENDER  # → workers.dossiers.render_dossier → produce
 # A render that fails this many times (a worker killed mid-render each time) is given up.
 MAX_ATTEMPTS = 3
 # Dossiers one person may have waiting or rendering at once; the rest wait their turn.

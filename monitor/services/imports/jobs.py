@@ -33,7 +33,7 @@ from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.checking import check
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, Report
 
-APPLY_TASK = "monitor.imports.apply"
+APPLY_TASK = jobs.TaskName.IMPORTS_APPLY  # → workers.imports.apply_import
 IMPORT_LOCK_KEY = 0x63_6D_69_6D  # PostgreSQL advisory lock key, "cmim"
 
 
