@@ -64,12 +64,12 @@ class TaskName(StrEnum):
 class QueuedTask:
     """A task to send by name once the transaction commits."""
 
-    name: str
+    name: TaskName
     args: tuple[Any, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def after_commit(name: str, *args: Any, **options: Any) -> None:
+def after_commit(name: TaskName, *args: Any, **options: Any) -> None:
     """Send task ``name`` (a :class:`TaskName`) with ``args`` once the transaction commits.
 
     Next: the caller's commit → :func:`_send_pending` → :func:`send_now` → the broker → the worker

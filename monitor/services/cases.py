@@ -16,10 +16,6 @@ from monitor.models import Case, Organization, Person, Source, StatusEvent, User
 from monitor.services import Actor, ValidationError, actor_user_id, audit, people
 from monitor.services.validation import member, normalise_country, optional_text, required_text
 
-# record_status's next hop, sent after the caller's commit: workers.alerts.dispatch →
-# services.alerts.dispatch.
-ALERT_DISPATCH_TASK = jobs.TaskName.ALERTS_DISPATCH
-
 
 @dataclass
 class CaseInput:
@@ -264,7 +260,8 @@ def record_status(actor: Actor, case: Case, data: StatusInput) -> RecordedStatus
         # commit, and beat sweeps flagged events if the broker was down. A case's first event
         # counts too: subscribers hear that a case was opened. A back-fill alerts nobody.
         event.alerts_pending = True
-        jobs.after_commit(ALERT_DISPATCH_TASK, event.id)
+        # Next: workers.alerts.dispatch → services.alerts.dispatch (after the commit).
+        jobs.after_commit(jobs.TaskName.ALERTS_DISPATCH, event.id)
     db.session.flush()
     audit.record(
         actor,

@@ -27,7 +27,6 @@ from monitor.presentation import country_name
 from monitor.services import Actor, ValidationError, audit, column_rows
 from monitor.services.validation import member, normalise_country, optional_text
 
-CONFIRM_TASK = jobs.TaskName.ALERTS_CONFIRM  # → workers.alerts.confirm
 PUBLIC_ACTOR = "public"  # the audit log's name for an anonymous visitor of the subscribe page
 SUBSCRIBER_ACTOR = "subscriber"  # someone acting through a link in an email
 
@@ -190,7 +189,7 @@ def request_subscription(data: SubscriptionInput) -> Subscription:
     subscription.confirm_token_hash = _token_hash(confirm_token(subscription))
     db.session.flush()
     _audit(PUBLIC_ACTOR, "subscription.request", subscription)
-    jobs.after_commit(CONFIRM_TASK, subscription.id)
+    jobs.after_commit(jobs.TaskName.ALERTS_CONFIRM, subscription.id)
     return subscription
 
 

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from monitor import jobs
 from monitor.domain import PartialDate
 from monitor.extensions import db
 from monitor.jobs import celery_client
@@ -33,7 +34,7 @@ def queued_renders(app: Flask) -> list[str]:
             except queue.Empty:
                 return found
             message.ack()
-            if message.headers.get("task") == dossiers.RENDER_TASK:
+            if message.headers.get("task") == jobs.TaskName.DOSSIERS_RENDER:
                 args, _kwargs, _embed = message.decode()
                 found.append(args[0])
 

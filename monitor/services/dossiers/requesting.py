@@ -19,7 +19,6 @@ from monitor.models.dossiers import DossierKind, DossierState
 from monitor.services import ValidationError, audit, queries
 from monitor.services.dossiers import scope
 
-RENDER_TASK = jobs.TaskName.DOSSIERS_RENDER  # → workers.dossiers.render_dossier → produce
 # A render that fails this many times (a worker killed mid-render each time) is given up.
 MAX_ATTEMPTS = 3
 # Dossiers one person may have waiting or rendering at once; the rest wait their turn.
@@ -150,7 +149,7 @@ def request_dossier(user: User, data: DossierRequest, settings: Settings) -> Dos
         after={"kind": kind.value, "scope": scope_data, "audience": level.value},
         case_ref=case_ref,
     )
-    jobs.after_commit(RENDER_TASK, dossier.public_id)
+    jobs.after_commit(jobs.TaskName.DOSSIERS_RENDER, dossier.public_id)
     return dossier
 
 

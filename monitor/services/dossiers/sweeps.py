@@ -16,7 +16,7 @@ from monitor.models.base import utcnow
 from monitor.models.dossiers import DossierKind, DossierState
 from monitor.services import audit
 from monitor.services.dossiers.rendering import fail
-from monitor.services.dossiers.requesting import MAX_ATTEMPTS, RENDER_TASK
+from monitor.services.dossiers.requesting import MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def requeue_stuck(settings: Settings, now: dt.datetime | None = None) -> SweepRe
             given_up.append(dossier.public_id)
             continue
         dossier.state, dossier.progress = DossierState.QUEUED.value, 0
-        jobs.after_commit(RENDER_TASK, dossier.public_id)
+        jobs.after_commit(jobs.TaskName.DOSSIERS_RENDER, dossier.public_id)
         requeued.append(dossier.public_id)
     waiting = now - dt.timedelta(minutes=2)
     lost = db.session.scalars(
@@ -90,7 +90,7 @@ def requeue_stuck(settings: Settings, now: dt.datetime | None = None) -> SweepRe
         )
     ).all()
     for public_id in lost:
-        jobs.after_commit(RENDER_TASK, public_id)
+        jobs.after_commit(jobs.TaskName.DOSSIERS_RENDER, public_id)
     db.session.flush()
     if requeued or given_up:
         log.warning("dossiers re-queued %s, given up %s", requeued, given_up)

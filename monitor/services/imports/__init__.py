@@ -25,7 +25,6 @@ from __future__ import annotations
 from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.checking import check
 from monitor.services.imports.jobs import (
-    APPLY_TASK,
     IMPORT_LOCK_KEY,
     claim,
     confirm,
@@ -41,7 +40,6 @@ from monitor.services.imports.reading import FileTooLarge
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, ChargeRow, Problem, Report, Row
 
 __all__ = [
-    "APPLY_TASK",
     "IMPORT_LOCK_KEY",
     "MAX_REPORTED_PROBLEMS",
     "ChargeRow",

@@ -33,7 +33,6 @@ from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.checking import check
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, Report
 
-APPLY_TASK = jobs.TaskName.IMPORTS_APPLY  # → workers.imports.apply_import
 IMPORT_LOCK_KEY = 0x63_6D_69_6D  # PostgreSQL advisory lock key, "cmim"
 
 
@@ -88,7 +87,7 @@ def confirm(user: User, record: Import, settings: Settings) -> Import:
     if not _move(record, ImportState.PREVIEWED, after):
         raise ValidationError({"import": f"is {record.state}, not waiting for confirmation"})
     if large:
-        jobs.after_commit(APPLY_TASK, record.public_id)
+        jobs.after_commit(jobs.TaskName.IMPORTS_APPLY, record.public_id)
         return record
     run(user, record, settings)
     return record
@@ -239,5 +238,5 @@ def requeue_stale(queued_after: dt.timedelta, running_after: dt.timedelta) -> li
         if getattr(moved, "rowcount", 0) == 1:
             resend.append(public_id)
     for public_id in resend:
-        jobs.after_commit(APPLY_TASK, public_id)
+        jobs.after_commit(jobs.TaskName.IMPORTS_APPLY, public_id)
     return resend
