@@ -97,6 +97,7 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
     authz.require(user, Action.WRITE)
     data = parse_body(CaseCreate)
     errors: dict[str, str] = {}
+    # The request's shape (two fields for one person): the use case then checks the rest.
     if (data.person is None) == (data.person_id is None):
         errors["person"] = "give either person (someone new) or person_id (someone registered)"
     existing: Person | None = (
@@ -109,8 +110,6 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
         if data.organization_id
         else None
     )
-    if data.role and not data.organization_id:
-        errors["role"] = "needs organization_id"
     cited: list[Source] = _collect(errors, _citable, user, data.source_ids) or []
     if errors:
         raise ValidationError(errors)

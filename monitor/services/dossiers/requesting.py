@@ -14,10 +14,12 @@ from monitor import authz, jobs
 from monitor.config import Settings
 from monitor.domain import Confidentiality
 from monitor.extensions import db
-from monitor.models import Case, Dossier, Organization, User
+from monitor.models import Dossier, User
 from monitor.models.dossiers import DossierKind, DossierState
 from monitor.services import ValidationError, audit, queries
+from monitor.services.cases import find_case
 from monitor.services.dossiers import scope
+from monitor.services.people import find_organization
 
 # A render that fails this many times (a worker killed mid-render each time) is given up.
 MAX_ATTEMPTS = 3
@@ -56,11 +58,7 @@ def _audience(user: User, value: str, errors: dict[str, str]) -> Confidentiality
 
 
 def _case_scope(user: User, data: DossierRequest, level: Confidentiality | None) -> Any:
-    case = db.session.scalars(
-        authz.visible_cases(user).where(Case.public_id == (data.case_id or ""))
-    ).first()
-    if case is None:  # missing or above clearance: the same answer
-        raise ValidationError({"case_id": "no such case"})
+    case = find_case(user, data.case_id or "", "case_id")  # missing or hidden: the same answer
     if level is not None and case.confidentiality not in level.levels_visible():
         raise ValidationError(
             {"audience": f"this case is {case.confidentiality}: choose that audience or higher"}
@@ -69,11 +67,7 @@ def _case_scope(user: User, data: DossierRequest, level: Confidentiality | None)
 
 
 def _organization_scope(data: DossierRequest) -> Any:
-    org = db.session.scalars(
-        select(Organization).where(Organization.public_id == (data.organization_id or ""))
-    ).first()
-    if org is None:
-        raise ValidationError({"organization_id": "no such organization"})
+    org = find_organization(data.organization_id or "", "organization_id")
     return {"organization_id": org.public_id}, f"{org.label} — organization dossier", None
 
 
