@@ -7,10 +7,7 @@ the run instead of silently shrinking it.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,32 +18,23 @@ from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from monitor import create_app
-from monitor.config import Settings
 from monitor.extensions import db, limiter
-from monitor.models import User
 from monitor.services import users
-
-PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("MONITOR_TEST_REDIS_URL", "")
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from tests.support.accounts import client_for
+from tests.support.environment import (
+    BACKENDS,
+    IN_CI,
+    PG_URL,
+    REDIS_URL,
+    Backend,
+    make_app,
+    psycopg_url,
+)
 
 if IN_CI and not (PG_URL and REDIS_URL):
     raise pytest.UsageError(
         "CI=true requires MONITOR_TEST_DATABASE_URL and MONITOR_TEST_REDIS_URL (see .ci/run)"
     )
-
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass(frozen=True)
-class Backend:
-    """Where a test's data lives."""
-
-    name: str
-    database_url: str
-    redis_url: str | None
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -56,35 +44,17 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         path = tmp_path_factory.mktemp("sqlite") / "test.sqlite"
         chosen = Backend("sqlite", f"sqlite:///{path}", None)
     else:
-        engine = sa.create_engine(_psycopg(PG_URL))
+        engine = sa.create_engine(psycopg_url(PG_URL))
         with engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
         chosen = Backend("postgresql", PG_URL, REDIS_URL or None)
-    app = _make_app(chosen, tmp_path_factory.mktemp("instance"))
+    app = make_app(chosen, tmp_path_factory.mktemp("instance"))
     with app.app_context():
         upgrade()  # the real migrations, so they are tested on every backend
         db.engine.dispose()
     return chosen
-
-
-def _psycopg(url: str) -> str:
-    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
-
-
-def _make_app(chosen: Backend, instance: Path) -> Flask:
-    settings = Settings.from_env(
-        {
-            "MONITOR_ENV": "testing",
-            "MONITOR_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-            "MONITOR_INSTANCE_PATH": str(instance),
-            "MONITOR_DATABASE_URL": chosen.database_url,
-            "MONITOR_REDIS_URL": chosen.redis_url or "",
-            "MONITOR_BASE_URL": "http://monitor.test",
-        }
-    )
-    return create_app(settings)
 
 
 @pytest.fixture
@@ -94,7 +64,7 @@ def app(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
         import redis
 
         redis.Redis.from_url(backend.redis_url).flushdb()
-    application = _make_app(backend, tmp_path / "instance")
+    application = make_app(backend, tmp_path / "instance")
     with application.app_context():
         limiter.reset()
         yield application
@@ -134,50 +104,6 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def client(app: Flask) -> FlaskClient:
     """An anonymous browser."""
     return app.test_client()
-
-
-def make_user(role: str, clearance: str, email: str | None = None) -> User:
-    """Create and commit a user with the shared test password."""
-    user = users.create_user(
-        "test",
-        users.UserInput(
-            email=email or f"{role}.{clearance}@example.org",
-            role=role,
-            clearance=clearance,
-            name=f"{role.title()} {clearance}",
-        ),
-        PASSWORD,
-    )
-    db.session.commit()
-    return user
-
-
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client: FlaskClient, url: str) -> str:
-    """The CSRF token of the form served at ``url``."""
-    page = client.get(url)
-    match = _CSRF.search(page.get_data(as_text=True))
-    assert match, f"no csrf_token on {url} (status {page.status_code})"
-    return match.group(1)
-
-
-def login(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
-    """Log in through the real form, CSRF token included."""
-    token = csrf_token(client, "/login")
-    response = client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
-def client_for(app: Flask, role: str, clearance: str = "confidential") -> FlaskClient:
-    """A browser logged in as a fresh user of that role and clearance."""
-    user = make_user(role, clearance)
-    browser = app.test_client()
-    login(browser, user.email)
-    return browser
 
 
 @pytest.fixture

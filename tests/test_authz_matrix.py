@@ -48,7 +48,8 @@ from monitor.services.people import (
 )
 from monitor.services.sources import SourceInput, create_source
 from monitor.services.subscriptions import confirm_token
-from tests.conftest import csrf_token, login, make_user
+from tests.support.accounts import login, make_user
+from tests.support.web import csrf_token
 
 VIEWER, EDITOR, ADMIN = "viewer", "editor", "admin"
 RANK = {VIEWER: 1, EDITOR: 2, ADMIN: 3}

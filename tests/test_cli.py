@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from monitor.extensions import db
 from monitor.models import Case, User
 from monitor.services import users
-from tests.worker_process import app_env
+from tests.support.processes import app_env
 
 MONITOR = str(Path(sys.executable).parent / "monitor")
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from flask import Flask
 
 from monitor.config import Settings
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import open_case, organization, record, run_alerts
-from tests.api.conftest import Api
+from tests.support.alerts import open_case, organization, record, run_alerts
+from tests.support.api import Api
+from tests.support.smtp import SmtpSink
 
 
 def test_create_list_and_delete_subscriptions(

@@ -16,8 +16,8 @@ from monitor.models.alerts import DeliveryState
 from monitor.models.base import utcnow
 from monitor.services import alert_sending, alerts, users
 from monitor.services.cases import CaseInput, update_case
-from tests.alerts.conftest import Received, SmtpSink
-from tests.alerts.helpers import (
+from tests.support.accounts import make_user
+from tests.support.alerts import (
     deliveries,
     dispatch_pending,
     follow,
@@ -26,7 +26,7 @@ from tests.alerts.helpers import (
     run_alerts,
     subscribe,
 )
-from tests.conftest import make_user
+from tests.support.smtp import Received, SmtpSink
 
 SECRET_NAMES = ("Restricted Rith", "Confidential Chea", "ឈា")
 

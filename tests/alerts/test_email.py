@@ -9,8 +9,8 @@ from monitor.domain import PartialDate, Sentence, SentenceKind
 from monitor.extensions import db
 from monitor.services import charges, sources
 from monitor.services.cases import StatusInput, record_status
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import case_of, deliveries, open_case, record, run_alerts, subscribe
+from tests.support.alerts import case_of, deliveries, open_case, record, run_alerts, subscribe
+from tests.support.smtp import SmtpSink
 
 
 def test_subject_names_country_person_and_both_statuses(

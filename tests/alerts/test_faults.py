@@ -24,10 +24,11 @@ from monitor.config import Settings
 from monitor.extensions import db
 from monitor.models import AlertDelivery, StatusEvent, Subscription
 from monitor.models.alerts import DeliveryState
-from tests.alerts.conftest import SmtpSink, free_port
-from tests.alerts.helpers import case_of, dispatch_pending, record, subscribe
-from tests.alerts.processes import RedisServer, wait_until
-from tests.conftest import IN_CI
+from tests.support.alerts import case_of, dispatch_pending, record, subscribe
+from tests.support.environment import IN_CI
+from tests.support.processes import RedisServer
+from tests.support.smtp import SmtpSink, free_port
+from tests.support.waiting import wait_until
 
 
 def _subscribers(count: int) -> dict[str, str]:

@@ -15,8 +15,7 @@ from monitor.mail.transport import mailer_for
 from monitor.models.alerts import DeliveryState
 from monitor.models.base import utcnow
 from monitor.services import alert_sending, alerts
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import (
+from tests.support.alerts import (
     case_of,
     deliveries,
     dispatch_pending,
@@ -24,6 +23,7 @@ from tests.alerts.helpers import (
     run_alerts,
     subscribe,
 )
+from tests.support.smtp import SmtpSink
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap(

@@ -9,8 +9,7 @@ from monitor.config import Settings
 from monitor.extensions import db
 from monitor.models import StatusEvent
 from monitor.services import alerts
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import (
+from tests.support.alerts import (
     case_of,
     deliveries,
     dispatch_pending,
@@ -21,6 +20,7 @@ from tests.alerts.helpers import (
     run_alerts,
     subscribe,
 )
+from tests.support.smtp import SmtpSink
 
 
 def _recipients(sink: SmtpSink) -> list[str]:

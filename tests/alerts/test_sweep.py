@@ -12,8 +12,8 @@ from monitor.extensions import db
 from monitor.models import AlertDelivery, StatusEvent
 from monitor.models.base import utcnow
 from monitor.services import alerts
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import deliveries, dispatch_pending, record, run_alerts, subscribe
+from tests.support.alerts import deliveries, dispatch_pending, record, run_alerts, subscribe
+from tests.support.smtp import SmtpSink
 
 
 def _age(model: type, column: str, seconds: float) -> None:

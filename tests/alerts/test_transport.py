@@ -16,7 +16,7 @@ from monitor.mail.transport import (
     TemporaryMailError,
     classify,
 )
-from tests.alerts.conftest import _ALLOWED_PORTS, SINK_HOST, SmtpSink, free_port
+from tests.support.smtp import ALLOWED_PORTS, SINK_HOST, SmtpSink, free_port
 
 SENDER = messages.Sender("case monitor <alerts@monitor.test>", "monitor.test")
 
@@ -49,7 +49,7 @@ def _authenticator(
 def auth_sink() -> Iterator[SmtpSink]:
     """A sink that offers AUTH (without TLS: this is a test on the loopback)."""
     sink = SmtpSink()
-    _ALLOWED_PORTS.add(sink.port)
+    ALLOWED_PORTS.add(sink.port)
     controller = Controller(
         sink,
         hostname=SINK_HOST,
@@ -60,7 +60,7 @@ def auth_sink() -> Iterator[SmtpSink]:
     controller.start()
     yield sink
     controller.stop()
-    _ALLOWED_PORTS.discard(sink.port)
+    ALLOWED_PORTS.discard(sink.port)
 
 
 # aiosmtpd itself still sets a deprecated attribute after a successful login.
@@ -84,7 +84,7 @@ def test_a_refused_login_is_a_temporary_failure(auth_sink: SmtpSink) -> None:
 
 def test_nobody_listening_is_a_temporary_failure() -> None:
     port = free_port()
-    _ALLOWED_PORTS.add(port)
+    ALLOWED_PORTS.add(port)
     try:
         with (
             pytest.raises(TemporaryMailError, match="Connection refused"),
@@ -92,7 +92,7 @@ def test_nobody_listening_is_a_temporary_failure() -> None:
         ):
             pass
     finally:
-        _ALLOWED_PORTS.discard(port)
+        ALLOWED_PORTS.discard(port)
 
 
 @pytest.mark.parametrize(

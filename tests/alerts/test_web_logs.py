@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from monitor.config import Settings
 from monitor.mail.transport import mail_directory
 from monitor.models.alerts import DeliveryState
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import deliveries, follow, open_case, record, run_alerts, subscribe
-from tests.conftest import client_for, csrf_token, make_user
-from tests.web.conftest import text
+from tests.support.accounts import client_for, make_user
+from tests.support.alerts import deliveries, follow, open_case, record, run_alerts, subscribe
+from tests.support.smtp import SmtpSink
+from tests.support.web import csrf_token, text
 
 
 def test_case_page_counts_alerts_and_links_to_the_delivery_log(

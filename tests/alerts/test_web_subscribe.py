@@ -13,10 +13,10 @@ from monitor.extensions import db
 from monitor.mail.transport import mailer_for
 from monitor.models import Subscription
 from monitor.services import alert_sending
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import case_of, open_case, organization, record, run_alerts, subscribe
-from tests.conftest import csrf_token, make_user
-from tests.web.conftest import text
+from tests.support.accounts import make_user
+from tests.support.alerts import case_of, open_case, organization, record, run_alerts, subscribe
+from tests.support.smtp import SmtpSink
+from tests.support.web import csrf_token, text
 
 LINK = re.compile(r"http://monitor\.test(/alerts/(?:confirm|unsubscribe)/[A-Za-z0-9_-]+)")
 
@@ -169,7 +169,7 @@ def test_other_public_forms_still_need_their_csrf_token(app: Flask, client: Flas
 def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
     app: Flask, cnrp: dict[str, str], settings: Settings, sink: SmtpSink
 ) -> None:
-    from tests.conftest import login
+    from tests.support.accounts import login
 
     viewer = make_user("viewer", "public")
     browser = app.test_client()
@@ -227,7 +227,7 @@ def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
 
 
 def test_nobody_follows_a_case_above_their_clearance(app: Flask, settings: Settings) -> None:
-    from tests.conftest import login
+    from tests.support.accounts import login
 
     secret = open_case("Confidential Chea", level="confidential")
     viewer = make_user("viewer", "public")

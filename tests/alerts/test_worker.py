@@ -12,11 +12,11 @@ from monitor.config import Settings
 from monitor.extensions import db
 from monitor.models import AlertDelivery
 from monitor.models.alerts import DeliveryState
-from tests.alerts.conftest import SmtpSink
-from tests.alerts.helpers import dispatch_pending, follow, organization, subscribe
-from tests.alerts.processes import wait_until
-from tests.conftest import csrf_token, login, make_user
-from tests.web.conftest import text
+from tests.support.accounts import login, make_user
+from tests.support.alerts import dispatch_pending, follow, organization, subscribe
+from tests.support.smtp import SmtpSink
+from tests.support.waiting import wait_until
+from tests.support.web import csrf_token, text
 
 
 def _record_jailed_through_the_web(app: Flask, case_id: str) -> None:

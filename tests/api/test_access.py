@@ -17,7 +17,7 @@ from monitor.models import ApiToken, Case, User
 from monitor.services import charges, users
 from monitor.services.cases import CaseInput, StatusInput, create_case
 from monitor.services.people import PersonInput, create_person
-from tests.api.conftest import Api, case_body, issue_token
+from tests.support.api import Api, case_body, issue_token
 
 
 def _secret_case(level: str = "confidential") -> Case:

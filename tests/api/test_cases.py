@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from monitor.extensions import db
 from monitor.models import AuditEntry, Person
-from tests.api.conftest import Api, case_body
+from tests.support.api import Api, case_body
 
 
 def test_create_case_with_inline_person_keeps_the_khmer_name(editor_api: Api) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 
 def test_unknown_paths_are_json_404s(editor_api: Api) -> None:

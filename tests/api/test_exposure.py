@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 THIRTY_YEARS = {"kind": "term", "months": 360}
 LIFE = {"kind": "life", "months": None}

@@ -11,7 +11,7 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 
 from monitor.api.schemas import CaseCreate, StatusEventCreate
-from tests.api.conftest import Api, case_body
+from tests.support.api import Api, case_body
 
 
 @pytest.fixture

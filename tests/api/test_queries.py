@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from monitor.extensions import db
 from monitor.services import seed
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 
 @contextmanager

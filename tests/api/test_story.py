@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 THIRTY_YEARS = {"kind": "term", "months": 360}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, case_body
+from tests.support.api import Api, case_body
 
 EVENT = {"status": "jailed", "occurred_on": "2017-09-03"}
 CHARGE = {"offence": "Incitement", "max_sentence": {"kind": "term", "months": 24}}

@@ -27,7 +27,8 @@ from monitor.models.base import utcnow
 from monitor.services import subscriptions, users
 from monitor.services.backup import LOCKED_PASSWORD_PREFIX, NO_PDF_REASON, backup_tables
 from monitor.services.cases import StatusInput, record_status
-from tests.conftest import PASSWORD, PG_URL, Backend, make_user
+from tests.support.accounts import PASSWORD, make_user
+from tests.support.environment import PG_URL, Backend
 
 Tables = dict[str, list[dict[str, Any]]]
 

@@ -33,7 +33,7 @@ from monitor.services.people import (
     create_person,
 )
 from monitor.services.popolo import popolo_export
-from tests.conftest import make_user
+from tests.support.accounts import make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT.parent / "shared" / "reference" / "popolo-schemas"

@@ -18,10 +18,11 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from monitor.extensions import db
 from monitor.models import Case, Import, Organization
-from tests.api.conftest import Api
-from tests.bulk.test_imports import csv_bytes, fingerprint, mp
-from tests.conftest import client_for, csrf_token
-from tests.worker_process import celery_worker, log_text
+from tests.support.accounts import client_for
+from tests.support.api import Api
+from tests.support.imports import csv_bytes, fingerprint, mp
+from tests.support.processes import celery_worker, log_text
+from tests.support.web import csrf_token
 
 
 def post_file(browser: FlaskClient, data: bytes, name: str) -> TestResponse:

@@ -11,8 +11,8 @@ from typing import Any
 from flask import Flask
 from jsonschema import Draft202012Validator
 
-from tests.api.conftest import Api
-from tests.dossiers.conftest import Pdf, render_queued
+from tests.support.api import Api
+from tests.support.dossiers import Pdf, render_queued
 
 
 def _conforms(document: dict[str, Any], name: str, instance: Any) -> None:

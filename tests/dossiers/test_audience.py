@@ -13,8 +13,8 @@ from monitor.domain import PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Organization, User
 from monitor.services import cases, people
-from tests.conftest import client_for, login, make_user
-from tests.dossiers.conftest import Pdf, dossier, render_queued, request_via_web
+from tests.support.accounts import client_for, login, make_user
+from tests.support.dossiers import Pdf, dossier, render_queued, request_via_web
 
 SECRET = "Secret Witness"
 HIDDEN = "Hidden Organiser"
@@ -84,7 +84,7 @@ def test_a_case_above_the_audience_cannot_be_the_subject(
         select(Case).where(Case.confidentiality == "confidential")
     ).one()
     page = f"/cases/{secret_case.public_id}"
-    from tests.conftest import csrf_token
+    from tests.support.web import csrf_token
 
     response = admin_client.post(
         "/dossiers",
@@ -106,7 +106,7 @@ def test_audience_above_clearance_is_refused(
     app: Flask, viewer_client: FlaskClient, demo: dict[str, str]
 ) -> None:
     page = f"/cases/{demo['Kem Sokha']}"
-    from tests.conftest import csrf_token
+    from tests.support.web import csrf_token
 
     before = viewer_client.get(page).get_data(as_text=True)
     assert 'name="audience" value="public"' in before  # the only level a public viewer has

@@ -22,8 +22,8 @@ from monitor.pdf.fetcher import RefusedURL, SafeFetcher
 from monitor.pdf.render import render
 from monitor.services import cases, charges, people, sources
 from monitor.services.users import UserInput, create_user
-from tests.conftest import PASSWORD, login
-from tests.dossiers.conftest import Pdf, render_queued, request_via_web
+from tests.support.accounts import PASSWORD, login
+from tests.support.dossiers import Pdf, render_queued, request_via_web
 
 
 class Listener:
@@ -228,7 +228,7 @@ def test_assembled_dossier_fetches_only_its_own_stylesheet(
     from monitor.domain import Confidentiality
     from monitor.pdf import assemble
     from monitor.services.dossiers import scope
-    from tests.conftest import make_user
+    from tests.support.accounts import make_user
 
     user = make_user("viewer", "public", email="fetch@example.org")
     content = scope.load_case(user, demo["Kem Sokha"], Confidentiality.PUBLIC, "t")

@@ -20,8 +20,8 @@ from monitor.jobs import celery_client
 from monitor.models import Case, Dossier, User
 from monitor.models.base import utcnow
 from monitor.services import ValidationError, cases, dossiers
-from tests.conftest import csrf_token
-from tests.dossiers.conftest import Pdf, audit_entries, dossier, render_queued, request_via_web
+from tests.support.dossiers import Pdf, audit_entries, dossier, render_queued, request_via_web
+from tests.support.web import csrf_token
 
 
 def queued_renders(app: Flask) -> list[str]:

@@ -17,13 +17,7 @@ from monitor.pdf import assemble
 from monitor.pdf.html import template_version
 from monitor.pdf.render import render
 from monitor.services import cases, people
-from tests.dossiers.conftest import (
-    Pdf,
-    audit_entries,
-    dossier,
-    render_queued,
-    request_via_web,
-)
+from tests.support.dossiers import Pdf, audit_entries, dossier, render_queued, request_via_web
 
 
 def _cnrp() -> Organization:
@@ -195,7 +189,7 @@ def test_khmer_burmese_and_arabic_names_render_with_real_glyphs(
     db.session.commit()
     from monitor.domain import Confidentiality
     from monitor.services.dossiers import scope  # the loader the worker uses
-    from tests.conftest import make_user
+    from tests.support.accounts import make_user
 
     user = make_user("viewer", "public", email="scripts@example.org")
     content = scope.load_selection(user, {"country": "MM"}, Confidentiality.PUBLIC, "t", 50)
@@ -246,7 +240,7 @@ def test_contents_page_numbers_hold_however_long_the_cover(
 ) -> None:
     from monitor.domain import Confidentiality
     from monitor.services.dossiers import scope
-    from tests.conftest import make_user
+    from tests.support.accounts import make_user
 
     case = db.session.scalars(select(Case).where(Case.public_id == demo["Kem Sokha"])).one()
     case.title = "A very long case title that keeps going " * 7

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from monitor.extensions import db
 from monitor.jobs import TaskName
-from tests.dossiers.conftest import Pdf, dossier, request_via_web
-from tests.worker_process import celery_worker
+from tests.support.dossiers import Pdf, dossier, request_via_web
+from tests.support.processes import celery_worker
 from workers import celery_init_app
 
 

@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.conftest import IN_CI, PASSWORD, make_user
+from tests.support.accounts import PASSWORD, make_user
+from tests.support.environment import IN_CI
 
 pytestmark = pytest.mark.e2e
 
@@ -136,7 +137,7 @@ def test_editor_imports_ten_mps_from_the_template_after_fixing_two_typos(
 ) -> None:
     from playwright.sync_api import expect
 
-    from tests.bulk.test_imports import csv_bytes, mp
+    from tests.support.imports import csv_bytes, mp
 
     editor = make_user("editor", "confidential", email="importer@example.org")
     page, console_errors = browser_page

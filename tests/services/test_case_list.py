@@ -16,7 +16,7 @@ from monitor.models import Case, Organization, Person, User
 from monitor.services import cases as case_service
 from monitor.services import people, queries
 from monitor.services.seed import seed_synthetic
-from tests.conftest import make_user
+from tests.support.accounts import make_user
 
 
 def test_capped_count_says_more_and_keeps_a_next_page(app: Flask, demo: dict[str, str]) -> None:

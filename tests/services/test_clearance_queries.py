@@ -10,7 +10,7 @@ from monitor.models import Organization
 from monitor.services import queries
 from monitor.services.cases import CaseInput, StatusInput, create_case
 from monitor.services.people import PersonInput, add_membership, create_person
-from tests.conftest import make_user
+from tests.support.accounts import make_user
 
 
 def _secret_case(org: Organization, level: str, name: str) -> None:

@@ -12,7 +12,7 @@ from monitor.models import AuditEntry, Case, Membership, Organization, Person
 from monitor.services import ValidationError
 from monitor.services.cases import CaseInput, Opening, StatusInput, open_case
 from monitor.services.people import PersonInput
-from tests.conftest import make_user
+from tests.support.accounts import make_user
 
 
 def _count(model: type) -> int:

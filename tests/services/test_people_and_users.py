@@ -10,7 +10,7 @@ from monitor.extensions import db
 from monitor.models import ApiToken, User
 from monitor.services import ValidationError, queries, users
 from monitor.services.people import PersonInput, create_person
-from tests.conftest import PASSWORD, make_user
+from tests.support.accounts import PASSWORD, make_user
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from monitor.extensions import db
 from monitor.models import ApiToken, Charge, Membership, Organization, Person, User
 from monitor.services import users
-from tests.conftest import client_for, login, make_user
-from tests.web.conftest import count, submit, text
+from tests.support.accounts import client_for, login, make_user
+from tests.support.web import count, submit, text
 
 
 def test_admin_creates_a_user_whose_generated_password_is_shown_once(
@@ -212,7 +212,7 @@ def test_only_admins_manage_users(app: Flask, role: str) -> None:
 
 
 def test_write_pages_above_clearance_are_404(app: Flask, demo: dict[str, str]) -> None:
-    from tests.web.conftest import open_case
+    from tests.support.web import open_case
 
     secret = open_case("Hidden Informant", level="confidential")
     editor = client_for(app, "editor", "restricted")

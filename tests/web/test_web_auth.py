@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, csrf_token, login, make_user
-from tests.web.conftest import submit, text
+from tests.support.accounts import PASSWORD, login, make_user
+from tests.support.web import csrf_token, submit, text
 
 PAGES = [
     "/",

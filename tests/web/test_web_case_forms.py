@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 
 from monitor.extensions import db
 from monitor.models import AuditEntry, Case, Charge, Membership, Organization, Person
-from tests.conftest import client_for
-from tests.web.conftest import count, submit, text
+from tests.support.accounts import client_for
+from tests.support.web import count, submit, text
 
 NEW_CASE = {
     "person_name": "Sam Rainsy",

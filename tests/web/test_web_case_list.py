@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from monitor.extensions import db
 from monitor.models import Organization
-from tests.conftest import client_for
-from tests.web.conftest import open_case, text
+from tests.support.accounts import client_for
+from tests.support.web import open_case, text
 
 
 def names_in(page: str) -> list[str]:

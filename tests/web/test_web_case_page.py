@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from monitor.models import Case, Source, StatusEvent
-from tests.conftest import client_for
-from tests.web.conftest import count, open_case, status_count, submit, text
+from tests.support.accounts import client_for
+from tests.support.web import count, open_case, status_count, submit, text
 
 
 def badge_of(page: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import client_for
-from tests.web.conftest import open_case, status_count, text
+from tests.support.accounts import client_for
+from tests.support.web import open_case, status_count, text
 
 
 def test_dashboard_counts_chart_and_latest_changes(

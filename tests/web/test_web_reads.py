@@ -13,8 +13,8 @@ from sqlalchemy import event, select
 from monitor.extensions import db
 from monitor.models import Case, Organization, Person, User
 from monitor.reads import WriteInReadOnlyView, reads_only
-from tests.conftest import client_for
-from tests.web.conftest import submit
+from tests.support.accounts import client_for
+from tests.support.web import submit
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:

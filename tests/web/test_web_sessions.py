@@ -14,7 +14,8 @@ from monitor import create_app
 from monitor.config import Settings
 from monitor.extensions import db
 from monitor.services import users
-from tests.conftest import csrf_token, login, make_user
+from tests.support.accounts import login, make_user
+from tests.support.web import csrf_token
 
 
 def test_changing_the_password_ends_sessions_opened_before(app: Flask) -> None:

@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 
 from monitor.extensions import db
 from monitor.models import Charge, Organization, Person, User
-from tests.web.conftest import text
+from tests.support.web import text
 
 
 def test_every_page_renders_for_an_admin(admin_client: FlaskClient, demo: dict[str, str]) -> None:

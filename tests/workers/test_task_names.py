@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 
 from monitor.jobs import TaskName
-from tests.worker_process import app_env
+from tests.support.processes import app_env
 
 ROOT = Path(__file__).resolve().parents[2]
 # The calls that send a task by name; their first argument (or ``name=``) is the name.

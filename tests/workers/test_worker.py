@@ -8,8 +8,8 @@ from pathlib import Path
 from flask import Flask
 
 from monitor.jobs import TaskName
-from tests.conftest import Backend
-from tests.worker_process import celery_worker
+from tests.support.environment import Backend
+from tests.support.processes import celery_worker
 from workers import celery_init_app
 
 

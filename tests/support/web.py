@@ -1,4 +1,4 @@
-"""Helpers for the web tests: submitting real forms with their CSRF token, reading pages."""
+"""Web helpers: real forms submitted with their CSRF token, pages read, rows counted."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from monitor.extensions import db
-from tests.conftest import csrf_token
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the form served at ``url``."""
+    page = client.get(url)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no csrf_token on {url} (status {page.status_code})"
+    return match.group(1)
 
 
 def submit(

@@ -1,4 +1,5 @@
-"""Helpers for the alert tests: cases, status changes, subscribers, and a worker run in-process."""
+"""Alert helpers: fast retry settings, cases, status changes, subscribers, and a worker run
+in-process."""
 
 from __future__ import annotations
 
@@ -23,6 +24,22 @@ from monitor.services.people import (
     create_organization,
     create_person,
 )
+
+# Short enough for tests, and consistent with Settings' own checks.
+FAST = {
+    "smtp_timeout": 2.0,
+    "alert_retry_base_seconds": 0.2,
+    "alert_retry_max_seconds": 1.0,
+    "alert_claim_seconds": 12.0,
+    "alert_sweep_seconds": 1.0,
+}
+FAST_ENV = {
+    "MONITOR_SMTP_TIMEOUT": "2",
+    "MONITOR_ALERT_RETRY_BASE_SECONDS": "0.2",
+    "MONITOR_ALERT_RETRY_MAX_SECONDS": "1",
+    "MONITOR_ALERT_CLAIM_SECONDS": "12",
+    "MONITOR_ALERT_SWEEP_SECONDS": "1",
+}
 
 
 def case_of(public_id: str) -> Case:

@@ -1,4 +1,5 @@
-"""Real Celery worker and beat processes, and a private Redis server, for the alert tests."""
+"""Child processes on a test's database, broker and SMTP server: ``monitor`` commands, a Celery
+worker for one test, supervised worker and beat processes for the alert tests, a private Redis."""
 
 from __future__ import annotations
 
@@ -8,16 +9,72 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import Flask
+
 from monitor.config import Settings
-from tests.alerts.conftest import FAST_ENV
-from tests.worker_process import settings_env
+from tests.support.alerts import FAST_ENV
+from tests.support.waiting import wait_until
 
 VENV_BIN = Path(sys.executable).parent
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a worker, beat or ``monitor`` command needs to act on the test's database,
+    broker and SMTP server, plus ``extra``."""
+    env = dict(os.environ)
+    env.update(
+        MONITOR_ENV="production",
+        MONITOR_SECRET_KEY=settings.secret_key,
+        MONITOR_INSTANCE_PATH=str(settings.instance_path),
+        MONITOR_DATABASE_URL=settings.database_url,
+        MONITOR_REDIS_URL=settings.redis_url or "",
+        MONITOR_BASE_URL=settings.base_url,
+        MONITOR_SMTP_URL=settings.smtp_url or "",
+    )
+    env.update(extra)
+    return env
+
+
+def app_env(app: Flask) -> dict[str, str]:
+    """:func:`settings_env` of the test app."""
+    return settings_env(app.config["SETTINGS"])
+
+
+def log_text(log: Path) -> str:
+    """The worker's log so far."""
+    return log.read_text() if log.exists() else ""
+
+
+@contextmanager
+def celery_worker(app: Flask, log: Path, pool: str = "solo") -> Iterator[subprocess.Popen[bytes]]:
+    """One worker process logging to ``log``; stopped when the block ends."""
+    worker = subprocess.Popen(
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "workers",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            f"--pool={pool}",
+            f"--logfile={log}",
+        ],
+        env=app_env(app),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
 # A worker's SMTP timeout of 5 s allows a 30 s lease: a killed worker's deliveries are free again
 # within half a minute. A shorter timeout is not safe on a loaded CI machine: a late reply to the
 # end of DATA from the test's SMTP sink (1 s was seen) looked like a lost connection, and the
@@ -28,18 +85,6 @@ WORKER_ENV = {**FAST_ENV, "MONITOR_SMTP_TIMEOUT": "5", "MONITOR_ALERT_CLAIM_SECO
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment a worker or beat needs, with the alert tests' fast settings."""
     return settings_env(settings, **{**WORKER_ENV, **extra})
-
-
-def wait_until(
-    check: Callable[[], bool], timeout: float, what: str, log: Callable[[], str]
-) -> None:
-    """Poll ``check`` until it holds; fail naming ``what``, with the process logs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}\n{log()}")
 
 
 @dataclass
@@ -236,14 +281,16 @@ class RedisServer:
         import redis
 
         client = redis.Redis(host="127.0.0.1", port=self.port)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             try:
-                if client.ping():
-                    return
+                return bool(client.ping())
             except redis.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError("private redis-server did not start")
+                return False
+
+        wait_until(
+            answers, 20, f"the private redis-server to answer on port {self.port}", interval=0.05
+        )
 
     def stop(self) -> None:
         """Stop it."""

@@ -1,0 +1,55 @@
+"""Where the tests run: the backends to test on, CI's rules, and a test app for a backend."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from monitor import create_app
+from monitor.config import Settings
+
+PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("MONITOR_TEST_REDIS_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a test's data lives."""
+
+    name: str
+    database_url: str
+    redis_url: str | None
+
+
+def psycopg_url(url: str) -> str:
+    """A PostgreSQL URL for SQLAlchemy's psycopg 3 driver."""
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+def make_app(chosen: Backend, instance: Path) -> Flask:
+    """A testing app on ``chosen``'s database and broker, with its instance folder."""
+    settings = Settings.from_env(
+        {
+            "MONITOR_ENV": "testing",
+            "MONITOR_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "MONITOR_INSTANCE_PATH": str(instance),
+            "MONITOR_DATABASE_URL": chosen.database_url,
+            "MONITOR_REDIS_URL": chosen.redis_url or "",
+            "MONITOR_BASE_URL": "http://monitor.test",
+        }
+    )
+    return create_app(settings)
+
+
+def unavailable(reason: str) -> None:
+    """Skip for ``reason`` (a missing tool or font), except under ``CI=true``: fail there."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
