@@ -28,7 +28,11 @@ from tests.support.alerts import case_of, dispatch_pending, record, subscribe
 from tests.support.environment import IN_CI
 from tests.support.processes import RedisServer
 from tests.support.smtp import SmtpSink, free_port
-from tests.support.waiting import wait_until
+from tests.support.waiting import stays, wait_until
+
+# Beat sweeps every second (FAST_ENV): for three sweeps, anything re-queued, redelivered or still
+# in flight has the time to reach the sink.
+QUIET_SECONDS = 3.0
 
 
 def _subscribers(count: int) -> dict[str, str]:
@@ -77,9 +81,19 @@ def _settled(sink: SmtpSink, expected: dict[str, str]) -> Callable[[], bool]:
     return check
 
 
+def _alerts_pending(event: StatusEvent) -> bool | None:
+    db.session.expire_all()
+    return db.session.scalar(select(StatusEvent.alerts_pending).where(StatusEvent.id == event.id))
+
+
 def _no_late_duplicates(sink: SmtpSink, expected: dict[str, str], logs: Callable[[], str]) -> None:
-    # Re-queued copies of finished work may still be in flight: give them a moment to arrive.
-    time.sleep(3)
+    """Every delivery is sent: re-queued copies of finished work must not send anything more."""
+    stays(
+        lambda: (sink.rcpt_attempts, len(sink.messages), dict(_states())),
+        QUIET_SECONDS,
+        "(recipients tried, messages accepted, delivery states) once every delivery was sent",
+        logs,
+    )
     _assert_exactly_once(sink, expected, logs())
 
 
@@ -99,7 +113,21 @@ def test_worker_killed_mid_fan_out_then_restarted(
     event = record(cnrp["Mao Monyvann"], "jailed", "2017-11")
     expected = _expected(event, subscribers)
     assert sink.held.wait(60), f"the fan-out never got going\n{processes.logs()}"
-    time.sleep(1)  # messages past RCPT finish and are recorded; the rest wait at RCPT
+
+    # Kill once messages past RCPT are in and recorded as sent, the rest waiting at RCPT: the
+    # kill then strands claims (the fault under test), never an accepted but unrecorded message.
+    def at_rest() -> bool:
+        return sink.past_rcpt == 0 and _states()[DeliveryState.SENT.value] == len(sink.messages)
+
+    wait_until(
+        at_rest,
+        30,
+        "no conversation past RCPT and every accepted message recorded as sent",
+        lambda: (
+            f"{sink.past_rcpt} conversations past RCPT, {len(sink.messages)} accepted, "
+            f"delivery states {dict(_states())}\n{processes.logs()}"
+        ),
+    )
     before = len(sink.messages)
     worker.kill()
     assert 13 <= before < len(expected)
@@ -143,11 +171,15 @@ def test_broker_unreachable_at_commit_then_back(
     started = time.monotonic()
     event = record(cnrp["Mao Monyvann"], "jailed", "2017-11")
     assert time.monotonic() - started < 15, "a broker outage must not hang the request"
-    pending = db.session.scalar(
-        select(StatusEvent.alerts_pending).where(StatusEvent.id == event.id)
+    assert _alerts_pending(event) is True
+    # Nothing can go out while the broker is down: no recipient tried, the event still flagged.
+    outage = stays(
+        lambda: (sink.rcpt_attempts, _alerts_pending(event)),
+        QUIET_SECONDS,
+        "(recipients tried, the event's alerts_pending) while the broker is down",
+        processes.logs,
     )
-    assert pending is True
-    time.sleep(2)
+    assert outage == (0, True)
     assert sink.messages == []
 
     redis.start()  # empty: whatever was queued before the outage is gone too

@@ -70,6 +70,9 @@ class SmtpSink:
     port: int = field(default_factory=free_port)
     messages: list[Received] = field(default_factory=list)
     rcpt_attempts: int = 0
+    # Conversations whose recipient was accepted and whose DATA has not ended yet. (One dropped
+    # between RCPT and DATA stays counted: read it only while no connection is being killed.)
+    past_rcpt: int = 0
     _rules: list[_Rule] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
@@ -134,6 +137,9 @@ class SmtpSink:
         reply = self._reply("rcpt", address)
         if reply:
             return reply
+        with self._lock:
+            if not envelope.rcpt_tos:
+                self.past_rcpt += 1
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -141,11 +147,14 @@ class SmtpSink:
         """Accept (and record) or refuse a message."""
         reply = self._reply("data", envelope.rcpt_tos[0] if envelope.rcpt_tos else None)
         if reply:
+            with self._lock:
+                self.past_rcpt -= 1
             return reply
         parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         assert isinstance(parsed, EmailMessage)
         with self._lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            self.past_rcpt -= 1
         return "250 2.0.0 Accepted"
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
