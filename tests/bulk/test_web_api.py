@@ -7,7 +7,6 @@ import csv
 import dataclasses
 import io
 import re
-import time
 from pathlib import Path
 
 from flask import Flask
@@ -22,6 +21,7 @@ from tests.support.accounts import client_for
 from tests.support.api import Api
 from tests.support.imports import csv_bytes, fingerprint, mp
 from tests.support.processes import celery_worker, log_text
+from tests.support.waiting import wait_until
 from tests.support.web import csrf_token
 
 
@@ -232,13 +232,16 @@ def test_a_large_import_runs_on_a_worker_with_progress(
 
     log = tmp_path / "worker.log"
     with celery_worker(app, log) as worker:
-        deadline = time.monotonic() + 120
-        state = "queued"
-        while time.monotonic() < deadline and state not in {"done", "failed"}:
+
+        def finished() -> str | None:
             assert worker.poll() is None, log_text(log)
-            time.sleep(0.5)
             db.session.expire_all()
             state = db.session.scalars(select(Import.state)).one()
+            return state if state in {"done", "failed"} else None
+
+        state = wait_until(
+            finished, 120, "the import to be done or failed", lambda: log_text(log), interval=0.5
+        )
         assert state == "done", log_text(log)
     text = editor.get(page).get_data(as_text=True)
     assert "<strong>40</strong> new cases" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 from flask import Flask
@@ -12,7 +11,8 @@ from flask.testing import FlaskClient
 from monitor.extensions import db
 from monitor.jobs import TaskName
 from tests.support.dossiers import Pdf, dossier, request_via_web
-from tests.support.processes import celery_worker
+from tests.support.processes import celery_worker, log_text
+from tests.support.waiting import wait_until
 from workers import celery_init_app
 
 
@@ -40,17 +40,23 @@ def test_a_real_worker_renders_a_requested_dossier(
     )
     log = tmp_path / "worker.log"
     with celery_worker(app, log, pool="prefork") as worker:
-        deadline = time.monotonic() + 120
-        state = "queued"
-        while time.monotonic() < deadline:
+
+        def finished() -> str | None:
             db.session.rollback()
             state = dossier(public_id).state
             if state in {"ready", "failed"}:
-                break
-            text = log.read_text() if log.exists() else ""
-            assert worker.poll() is None, f"worker exited early:\n{text}"
-            time.sleep(0.5)
-        text = log.read_text() if log.exists() else ""
+                return state
+            assert worker.poll() is None, f"worker exited early:\n{log_text(log)}"
+            return None
+
+        state = wait_until(
+            finished,
+            120,
+            "the dossier to be ready or failed",
+            lambda: f"dossier {dossier(public_id).state}:\n{log_text(log)}",
+            interval=0.5,
+        )
+        text = log_text(log)
         assert state == "ready", f"dossier {state}:\n{text}"
         assert TaskName.DOSSIERS_RENDER in text
         assert "succeeded" in text

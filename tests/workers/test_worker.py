@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from flask import Flask
 
 from monitor.jobs import TaskName
 from tests.support.environment import Backend
-from tests.support.processes import celery_worker
+from tests.support.processes import celery_worker, log_text
+from tests.support.waiting import wait_until
 from workers import celery_init_app
 
 
@@ -19,12 +19,14 @@ def test_heartbeat_runs_on_a_real_worker(app: Flask, backend: Backend, tmp_path:
         celery = celery_init_app(app)
         assert celery.conf.broker_url.startswith("redis://" if backend.redis_url else "sqla+sqlite")
         celery.send_task(TaskName.HEARTBEAT)
-        deadline = time.monotonic() + 60
-        text = ""
-        while time.monotonic() < deadline:
-            text = log.read_text() if log.exists() else ""
+
+        def heartbeat_ran() -> bool:
+            text = log_text(log)
             if TaskName.HEARTBEAT in text and "succeeded" in text:
-                break
+                return True
             assert worker.poll() is None, f"worker exited early:\n{text}"
-            time.sleep(0.3)
+            return False
+
+        wait_until(heartbeat_ran, 60, "the heartbeat to run", lambda: log_text(log), interval=0.3)
+        text = log_text(log)
         assert "succeeded" in text, f"heartbeat never ran:\n{text}"
