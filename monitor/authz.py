@@ -158,12 +158,17 @@ def get_case(
     return case
 
 
+def visible_person(public_id: str, user: User | None) -> Person | None:
+    """The person with this public id if visible to the user, else ``None``."""
+    return db.session.scalars(
+        select(Person).where(Person.public_id == public_id, person_visible(user))
+    ).first()
+
+
 def get_person(public_id: str, user: User | None, action: Action = Action.READ) -> Person:
     """The person with this public id if visible to the user, else 404."""
     require(user, action)
-    person = db.session.scalars(
-        select(Person).where(Person.public_id == public_id, person_visible(user))
-    ).first()
+    person = visible_person(public_id, user)
     if person is None:
         raise NotFound
     return person

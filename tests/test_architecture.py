@@ -19,6 +19,18 @@ VIEW_PACKAGES = [ROOT / "monitor" / "web", ROOT / "monitor" / "api"]
 # The one module per package allowed to commit and roll back (the request's commit point).
 COMMIT_POINTS = {ROOT / "monitor" / "web" / "writes.py", ROOT / "monitor" / "api" / "writes.py"}
 SQL_CALLS = {"select", "insert", "update", "delete", "text", "execute", "scalars", "scalar"}
+# authz's query builders (SQL conditions and statements): services use them, views do not.
+AUTHZ_QUERY_BUILDERS = {
+    "visible_cases",
+    "visible_sources",
+    "case_visible",
+    "person_visible",
+    "person_visible_at",
+    "source_visible",
+    "dossier_visible",
+    "subscription_visible",
+    "CaseQuery",
+}
 
 
 def _view_modules() -> list[Path]:
@@ -44,6 +56,8 @@ def _sql_uses(path: Path) -> list[str]:
             and node.func.id in SQL_CALLS
         ):
             found.append(f"line {node.lineno}: {node.func.id}(…)")
+        elif isinstance(node, ast.Attribute) and node.attr in AUTHZ_QUERY_BUILDERS:
+            found.append(f"line {node.lineno}: builds a query with {node.attr}")
     return found
 
 
@@ -53,8 +67,9 @@ def test_the_scan_sees_sql_in_a_view(tmp_path: Path) -> None:
         "from sqlalchemy import select\n"
         "from monitor.extensions import db\n"
         "rows = db.session.scalars(select(1))\n"
+        "hidden = authz.visible_cases(user)\n"
     )
-    assert len(_sql_uses(view)) == 3
+    assert len(_sql_uses(view)) == 4
 
 
 @pytest.mark.parametrize("module", _view_modules(), ids=lambda p: str(p.relative_to(ROOT)))

@@ -460,7 +460,7 @@ def _fresh_subscription(register: Register, case: Case) -> str:
 def _confirmation_link(register: Register) -> str:
     """The token of an unconfirmed subscription's confirmation link."""
     subscription = _alert_subscriber(register, "unconfirmed", confirmed_at=None)
-    token = confirm_token(subscription)
+    token = confirm_token(subscription, current_app.config["SETTINGS"].secret_key)
     subscription.confirm_token_hash = hashlib.sha256(token.encode()).hexdigest()
     db.session.commit()
     return token

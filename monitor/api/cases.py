@@ -15,7 +15,7 @@ from monitor.api.schemas import CaseCreate, CasePatch, provided
 from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.domain import CustodyStatus
-from monitor.models import Person, Source, User
+from monitor.models import Person, Source
 from monitor.services import ValidationError, cases, pages, people, queries, sources
 from monitor.services.validation import normalise_country
 
@@ -81,11 +81,6 @@ def _collect(errors: dict[str, str], load: Any, *args: Any) -> Any:
         return None
 
 
-def _citable(user: User, public_ids: list[str]) -> list[Source]:
-    """Sources the user may cite: a source cited only above their clearance is unknown to them."""
-    return sources.sources_by_public_ids(public_ids, within=authz.visible_sources(user))
-
-
 @bp.post("/cases")
 @operation("Open a case", body=CaseCreate, response=shapes.Case, status=201)
 @committed
@@ -110,7 +105,7 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
         if data.organization_id
         else None
     )
-    cited: list[Source] = _collect(errors, _citable, user, data.source_ids) or []
+    cited: list[Source] = _collect(errors, sources.citable, user, data.source_ids) or []
     if errors:
         raise ValidationError(errors)
     case = cases.open_case(

@@ -40,9 +40,7 @@ def record_status_event(case_id: str) -> tuple[Response, int]:
             location=data.location,
             description=data.description,
             certainty=data.certainty.value,
-            sources=sources.sources_by_public_ids(
-                data.source_ids, within=authz.visible_sources(user)
-            ),
+            sources=sources.citable(user, data.source_ids),
         ),
     )
     return jsonify(serializers.recorded_status_event(recorded.event)), 201
@@ -68,9 +66,7 @@ def add_charge(case_id: str) -> tuple[Response, int]:
             sentence_imposed=data.sentence_imposed.to_sentence() if data.sentence_imposed else None,
             sentenced_on=data.sentenced_on,
             in_absentia=data.in_absentia,
-            sources=sources.sources_by_public_ids(
-                data.source_ids, within=authz.visible_sources(user)
-            ),
+            sources=sources.citable(user, data.source_ids),
         ),
     )
     return jsonify(serializers.charge(charge)), 201
@@ -97,9 +93,7 @@ def update_charge(charge_id: str) -> Response:
     imposed = changes.get("sentence_imposed")
     in_absentia = changes.get("in_absentia")
     cited = (
-        sources.sources_by_public_ids(
-            changes["source_ids"] or [], within=authz.visible_sources(user)
-        )
+        sources.citable(user, changes["source_ids"] or [])
         if "source_ids" in changes
         else list(charge.sources)
     )

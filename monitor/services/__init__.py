@@ -46,6 +46,11 @@ class Checkpoint(StrEnum):
     DOSSIER_PROGRESS = "a dossier's claim, progress or result"
 
 
+# Two more writes are seen by others at once without a session commit, each on a connection of
+# its own: an import's progress (services.imports.jobs.progress_writer) and the "sent" mark of
+# each alert email (services.alert_claims.autocommit), so a crash never re-sends what was sent.
+
+
 def commit_now(why: Checkpoint) -> None:
     """Commit the session at one of the named :class:`Checkpoint` s."""
     db.session.commit()

@@ -275,7 +275,7 @@ def send_confirmation(subscription_id: int, mailer: Mailer, settings: Settings) 
     subscription = db.session.get(Subscription, subscription_id)
     if subscription is None or subscription.confirmed_at or subscription.unsubscribed_at:
         return False
-    token = subscriptions.confirm_token(subscription)
+    token = subscriptions.confirm_token(subscription, settings.secret_key)
     message = messages.confirmation_message(
         messages.Sender.from_settings(settings.mail_from, settings.base_url),
         email=subscription.email,

@@ -86,9 +86,7 @@ def people_to_choose(user: User | None, limit: int, selected: str | None = None)
     """Up to ``limit`` people the user may see, by name, and the ``selected`` one if beyond."""
     people = list(db.session.scalars(queries.visible_people(user).limit(limit)))
     if selected and all(p.public_id != selected for p in people):
-        extra = db.session.scalars(
-            select(Person).where(Person.public_id == selected, authz.person_visible(user))
-        ).first()
+        extra = authz.visible_person(selected, user)
         if extra is not None:
             people.insert(0, extra)
     return people

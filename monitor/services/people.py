@@ -246,9 +246,7 @@ def find_organization(public_id: str, field: str = "organization") -> Organizati
 def find_person(user: User | None, public_id: str, field: str = "person") -> Person:
     """A person the user may see, chosen in a form or request, else a validation error on
     ``field`` (the same answer whether the person is missing or hidden)."""
-    person = db.session.scalars(
-        select(Person).where(Person.public_id == public_id, authz.person_visible(user))
-    ).first()
+    person = authz.visible_person(public_id, user)
     if person is None:
         raise ValidationError({field: "no such person"})
     return person

@@ -70,6 +70,12 @@ def sources_by_public_ids(
     return [found[pid] for pid in dict.fromkeys(public_ids)]
 
 
+def citable(user: User | None, public_ids: list[str], field: str = "source_ids") -> list[Source]:
+    """The sources with these public ids, if the user may cite each (one cited only above their
+    clearance is unknown to them), else a validation error on ``field``."""
+    return sources_by_public_ids(public_ids, within=authz.visible_sources(user), field=field)
+
+
 def recent_citable(user: User | None, limit: int) -> list[Source]:
     """The ``limit`` newest sources the user may cite (see :func:`monitor.authz.source_visible`)."""
     query = (

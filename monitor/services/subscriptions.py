@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from monitor import authz, jobs
@@ -140,9 +139,9 @@ def _audit(actor: Actor, action: str, subscription: Subscription) -> None:
     )
 
 
-def confirm_token(subscription: Subscription) -> str:
+def confirm_token(subscription: Subscription, secret_key: str) -> str:
     """The secret in the confirmation link, derived from the app's key: nothing to store."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = secret_key.encode()
     digest = hmac.new(key, f"confirm:{subscription.public_id}".encode(), hashlib.sha256)
     return digest.hexdigest()
 
@@ -159,7 +158,7 @@ def _new(valid: _Valid) -> Subscription:
     return subscription
 
 
-def request_subscription(data: SubscriptionInput) -> Subscription:
+def request_subscription(data: SubscriptionInput, secret_key: str) -> Subscription:
     """The public page: an unconfirmed subscription, and a confirmation email after commit.
 
     Asking again for the same scope re-sends the confirmation (or does nothing once confirmed),
@@ -186,7 +185,7 @@ def request_subscription(data: SubscriptionInput) -> Subscription:
         subscription.unsubscribe_token = secrets.token_urlsafe(32)
     else:
         subscription = _new(valid)
-    subscription.confirm_token_hash = _token_hash(confirm_token(subscription))
+    subscription.confirm_token_hash = _token_hash(confirm_token(subscription, secret_key))
     db.session.flush()
     _audit(PUBLIC_ACTOR, "subscription.request", subscription)
     jobs.after_commit(jobs.TaskName.ALERTS_CONFIRM, subscription.id)

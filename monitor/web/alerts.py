@@ -72,7 +72,8 @@ def form() -> ResponseReturnValue:
                     country=form.country.data,
                     organization=subscriptions.public_organization(form.organization.data or ""),
                     mode=form.mode.data,
-                )
+                ),
+                _settings().secret_key,
             ),
             form,
             {"scope_id": _scope_field(form.scope.data)},

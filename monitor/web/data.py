@@ -163,7 +163,10 @@ def confirm(public_id: str) -> ResponseReturnValue:
         if "import" in confirmed.errors:  # confirmed already: a double click, another tab
             flash(f"This import {confirmed.errors['import']}.", "warning")
         else:
-            reason = confirmed.errors.get("file", "; ".join(confirmed.errors.values()))
+            # Worded as the worker words it (str of the ValidationError) unless it is the file's.
+            reason = confirmed.errors.get("file") or "; ".join(
+                f"{field}: {message}" for field, message in confirmed.errors.items()
+            )
             imports.fail(public_id, reason, problems)
             flash("Nothing was imported: the file no longer checks out.", "error")
         return redirect(url_for("data.detail", public_id=public_id))

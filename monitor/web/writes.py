@@ -25,11 +25,13 @@ class Outcome(Generic[T]):
     def __init__(self, value: T | None = None, errors: Mapping[str, str] | None = None) -> None:
         self._value = value
         self.errors = dict(errors or {})
+        # Refused whenever errors were given at all, even an empty ValidationError.
+        self._refused = errors is not None
 
     @property
     def ok(self) -> bool:
         """Whether the use case ran and was committed."""
-        return not self.errors
+        return not self._refused
 
     @property
     def value(self) -> T:

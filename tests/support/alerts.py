@@ -142,7 +142,8 @@ def subscribe(
             organization=org,
             case=case,
             mode=mode,
-        )
+        ),
+        current_app.config["SETTINGS"].secret_key,
     )
     if confirmed:
         subscriptions.confirm(subscription)
