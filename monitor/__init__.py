@@ -54,6 +54,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.secure_cookies else "http",
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        # A Redis outage must not take the register down: limits fall back to this process's
+        # memory (Flask-Limiter logs the switch once and returns to Redis when it answers), and
+        # an error while counting lets the request through rather than answering 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         TESTING=settings.env == "testing",
