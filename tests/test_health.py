@@ -127,6 +127,24 @@ def test_a_logged_in_user_gets_a_plain_503_page_while_the_database_is_down(
         assert "postgres" not in body.lower()
 
 
+def test_a_missing_page_is_still_a_404_for_a_logged_in_user_while_the_database_is_down(
+    app: Flask, app_without_database: Flask
+) -> None:
+    viewer = make_user("viewer", "public")
+    db.session.commit()
+    browser = app.test_client()
+    login(browser, viewer.email)
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    outage = app_without_database.test_client()
+    outage.set_cookie("session", cookie.value)
+
+    response = outage.get("/no-such-page")
+    assert response.status_code == 404, "its page is drawn without the logged-in user"
+    assert "Not found" in text(response)
+    assert viewer.email not in text(response)
+
+
 def test_a_login_while_the_database_is_down_answers_503(app_without_database: Flask) -> None:
     browser = app_without_database.test_client()
     assert browser.get("/login").status_code == 200, "the login form itself needs no database"

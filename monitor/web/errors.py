@@ -46,7 +46,20 @@ def _page(code: int, detail: str | None = None) -> tuple[Any, int]:
     title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
     if _wants_json():
         return jsonify({"error": detail or message}), code
-    return render_template("error.html", code=code, title=title, message=detail or message), code
+    try:
+        page = render_template("error.html", code=code, title=title, message=detail or message)
+    except health.DATABASE_UNAVAILABLE:
+        # The logged-in user could not be loaded: say what was asked, without the user's menu.
+        page = _page_without_database(code, title, detail or message)
+    return page, code
+
+
+def _page_without_database(code: int, title: str, message: str) -> str:
+    """The error page without the context processors, which load the logged-in user from the
+    database: the site's frame as a visitor who is not logged in sees it."""
+    return current_app.jinja_env.get_template("error.html").render(
+        code=code, title=title, message=message, current_user=login_manager.anonymous_user()
+    )
 
 
 def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -76,20 +89,13 @@ def handle_server_error(exc: InternalServerError) -> ResponseReturnValue:
 
 
 def handle_database_unavailable(exc: Exception) -> ResponseReturnValue:
-    """The database cannot be reached (or dropped the connection): 503 with Retry-After.
-
-    The page is rendered without the context processors, which would load the logged-in user
-    from that same database: it shows the site's frame as to a visitor who is not logged in.
-    """
+    """The database cannot be reached (or dropped the connection): 503 with Retry-After, and a
+    page that does not need the database."""
     log.warning("database unavailable during %s %s: %s", request.method, request.path, exc)
-    title, message = MESSAGES[503]
     headers = {"Retry-After": str(health.RETRY_AFTER_SECONDS)}
     if _wants_json():
         return jsonify({"error": API_UNAVAILABLE}), 503, headers
-    page = current_app.jinja_env.get_template("error.html").render(
-        code=503, title=title, message=message, current_user=login_manager.anonymous_user()
-    )
-    return page, 503, headers
+    return _page_without_database(503, *MESSAGES[503]), 503, headers
 
 
 def handle_not_found(exc: NotFound) -> ResponseReturnValue:
