@@ -78,13 +78,14 @@ def _wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) 
         if process.poll() is not None:
             raise BenchError(f"gunicorn exited with {process.returncode}; see {log}")
         try:
-            status, _, _ = request(port, "/healthz")
+            # Ready, not just alive: /healthz answers 200 only once the database does.
+            status, _, body = request(port, "/healthz")
         except OSError:
             time.sleep(0.3)
             continue
         if status == 200:
             return
-        raise BenchError(f"GET /healthz answered {status}: is the web UI there yet?")
+        raise BenchError(f"GET /healthz answered {status} {body.strip()}: it cannot serve yet")
     raise BenchError(f"gunicorn did not answer within 60 s; see {log}")
 
 

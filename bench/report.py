@@ -137,7 +137,7 @@ def print_table(verdicts: list[Verdict], counts: dict[str, int]) -> None:
     rounds = [v for v in verdicts if v.ratios]
     if rounds:
         print()
-        print("ratio in each round (the median is above; /healthz is measured before each round)")
+        print("ratio in each round (the median is above; /livez is measured before each round)")
         for v in rounds:
             each = " ".join(f"{r:.3f}" for r in v.ratios)
             print(f"  {v.endpoint.name:<22} {each}")

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         SESSION_COOKIE_HTTPONLY=True,
         # Sessions are refreshed on requests (monitor/sessions.py), so this is an idle timeout.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
@@ -90,6 +90,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_template_helpers(app)
     return app
+
+
+# Seconds PostgreSQL gets to accept a connection: an unreachable database host answers 503 (and
+# /healthz reports it) after this long, instead of after the system's TCP timeout (minutes).
+DATABASE_CONNECT_TIMEOUT = 3
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    # pool_pre_ping: a connection the database dropped (a restart, a network cut) is replaced
+    # on checkout, so the register recovers without being restarted.
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
+    return options
 
 
 # Endpoints that take a CSV file: they accept up to MONITOR_IMPORT_MAX_BYTES (plus room for the

@@ -29,7 +29,9 @@ from tests.support.environment import (
     Backend,
     make_app,
     psycopg_url,
+    second_app,
 )
+from tests.support.processes import RedisServer, private_redis_server
 
 if IN_CI and not (PG_URL and REDIS_URL):
     raise pytest.UsageError(
@@ -132,3 +134,20 @@ def demo(app: Flask) -> dict[str, str]:
     cases = seed.seed_demo("test")
     db.session.commit()
     return {name: case.public_id for name, case in cases.items()}
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to stop at will (the machine's Redis never is)."""
+    with private_redis_server(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def app_on_redis(
+    backend: Backend, app: Flask, tmp_path: Path, private_redis: RedisServer
+) -> Iterator[Flask]:
+    """A second app on the test's database whose rate limits and broker are that Redis."""
+    chosen = Backend(backend.name, backend.database_url, private_redis.url)
+    with second_app(app, chosen, tmp_path / "on-redis") as on_redis:
+        yield on_redis

@@ -96,7 +96,8 @@ def open_to_all(**ids: str) -> Expect:
 EXPECTATIONS: dict[str, Expect] = {
     # Open to anyone.
     "static": open_to_all(filename="asset"),
-    "auth.healthz": open_to_all(),
+    "health.healthz": open_to_all(),
+    "health.livez": open_to_all(),
     "auth.login": open_to_all(),
     "auth.logout": Expect(None, {}, Anonymous.OPEN, ends_session=True),
     "api.openapi": open_to_all(),

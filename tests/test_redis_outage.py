@@ -8,49 +8,14 @@ on the web and API calls must still answer; the status change is kept in the out
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from flask import Flask
 
-from monitor.extensions import db, limiter
+from monitor.extensions import db
 from monitor.models import Case, StatusEvent
 from monitor.services import users
 from tests.support.accounts import login, make_user
-from tests.support.environment import IN_CI, Backend, make_app
 from tests.support.processes import RedisServer
-from tests.support.smtp import free_port
 from tests.support.web import submit, text
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server of this test's own (the machine's Redis is never stopped)."""
-    if shutil.which("redis-server") is None:
-        if IN_CI:
-            pytest.fail("redis-server is required under CI=true (apt-get install redis-server)")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer(free_port(), tmp_path / "redis")
-    (tmp_path / "redis").mkdir()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app_on_redis(
-    backend: Backend, app: Flask, tmp_path: Path, private_redis: RedisServer
-) -> Iterator[Flask]:
-    """A second app on the test's database whose rate limits and broker are that Redis."""
-    outage_app = make_app(
-        Backend(backend.name, backend.database_url, private_redis.url), tmp_path / "outage"
-    )
-    yield outage_app
-    with outage_app.app_context():
-        db.engine.dispose()
-    limiter.init_app(app)  # the limiter is one object: give it back to the test's own app
 
 
 def test_the_register_answers_while_redis_is_down(

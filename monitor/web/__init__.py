@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     from monitor.web.dossiers import bp as dossiers_bp
     from monitor.web.errors import register as register_errors
     from monitor.web.events import bp as events_bp
+    from monitor.web.health import bp as health_bp
     from monitor.web.helpers import register_filters
     from monitor.web.organizations import bp as organizations_bp
     from monitor.web.people import bp as people_bp
@@ -31,6 +32,7 @@ def register(app: Flask) -> None:
     login_manager.login_message = "Please log in to see the register."
     login_manager.login_message_category = "info"
     for bp in (
+        health_bp,
         auth_bp,
         dashboard_bp,
         cases_bp,

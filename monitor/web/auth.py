@@ -1,10 +1,9 @@
-"""Logging in and out, and the trivial health endpoint."""
+"""Logging in and out."""
 
 from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -55,9 +54,3 @@ def logout() -> ResponseReturnValue:
     logout_user()
     flash("You are logged out.", "info")
     return redirect("/login")
-
-
-@bp.get("/healthz")
-def healthz() -> Response:
-    """Liveness: no database, no login; a baseline for benchmarks."""
-    return Response("ok", mimetype="text/plain")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
@@ -11,6 +12,10 @@ from werkzeug import exceptions as http
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from monitor.authz import NotFound
+from monitor.extensions import login_manager
+from monitor.services import health
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -23,7 +28,14 @@ MESSAGES = {
         "Too many attempts from your address in a short time. Wait a minute and try again.",
     ),
     500: ("Something went wrong", "The error has been logged. Please try again later."),
+    503: (
+        "Temporarily unavailable",
+        "The register's database is not answering just now. Please try again in a minute. If "
+        "you were saving a change, check whether it was recorded before you send it again.",
+    ),
 }
+# The API's wording of a 503 (Retry-After says when to try again).
+API_UNAVAILABLE = "the database is unavailable; try again later"
 
 
 def _wants_json() -> bool:
@@ -34,7 +46,20 @@ def _page(code: int, detail: str | None = None) -> tuple[Any, int]:
     title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
     if _wants_json():
         return jsonify({"error": detail or message}), code
-    return render_template("error.html", code=code, title=title, message=detail or message), code
+    try:
+        page = render_template("error.html", code=code, title=title, message=detail or message)
+    except health.DATABASE_UNAVAILABLE:
+        # The logged-in user could not be loaded: say what was asked, without the user's menu.
+        page = _page_without_database(code, title, detail or message)
+    return page, code
+
+
+def _page_without_database(code: int, title: str, message: str) -> str:
+    """The error page without the context processors, which load the logged-in user from the
+    database: the site's frame as a visitor who is not logged in sees it."""
+    return current_app.jinja_env.get_template("error.html").render(
+        code=code, title=title, message=message, current_user=login_manager.anonymous_user()
+    )
 
 
 def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -63,6 +88,16 @@ def handle_server_error(exc: InternalServerError) -> ResponseReturnValue:
     return _page(500)
 
 
+def handle_database_unavailable(exc: Exception) -> ResponseReturnValue:
+    """The database cannot be reached (or dropped the connection): 503 with Retry-After, and a
+    page that does not need the database."""
+    log.warning("database unavailable during %s %s: %s", request.method, request.path, exc)
+    headers = {"Retry-After": str(health.RETRY_AFTER_SECONDS)}
+    if _wants_json():
+        return jsonify({"error": API_UNAVAILABLE}), 503, headers
+    return _page_without_database(503, *MESSAGES[503]), 503, headers
+
+
 def handle_not_found(exc: NotFound) -> ResponseReturnValue:
     """A record that is missing or hidden (the domain's :class:`~monitor.authz.NotFound`): 404,
     answered by whichever 404 handler applies (a page, or the API's JSON)."""
@@ -72,6 +107,8 @@ def handle_not_found(exc: NotFound) -> ResponseReturnValue:
 def register(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(NotFound, handle_not_found)
+    for unavailable in health.DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, handle_database_unavailable)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -9,14 +9,11 @@ Each test counts, on the SMTP sink, every expected (event, recipient) pair exact
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
@@ -25,9 +22,8 @@ from monitor.extensions import db
 from monitor.models import AlertDelivery, StatusEvent, Subscription
 from monitor.models.alerts import DeliveryState
 from tests.support.alerts import case_of, dispatch_pending, record, subscribe
-from tests.support.environment import IN_CI
 from tests.support.processes import RedisServer
-from tests.support.smtp import SmtpSink, free_port
+from tests.support.smtp import SmtpSink
 from tests.support.waiting import stays, wait_until
 
 # Beat sweeps every second (FAST_ENV): for three sweeps, anything re-queued, redelivered or still
@@ -137,19 +133,6 @@ def test_worker_killed_mid_fan_out_then_restarted(
     processes.ready(worker.start())
     wait_until(_settled(sink, expected), 120, "every delivery to be sent", processes.logs)
     _no_late_duplicates(sink, expected, processes.logs)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server of this test's own (the machine's Redis is never stopped)."""
-    if shutil.which("redis-server") is None:
-        if IN_CI:
-            pytest.fail("redis-server is required under CI=true (apt-get install redis-server)")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer(free_port(), tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_broker_unreachable_at_commit_then_back(

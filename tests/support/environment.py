@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from flask import Flask
 
 from monitor import create_app
 from monitor.config import Settings
+from monitor.extensions import db, limiter
 
 PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("MONITOR_TEST_REDIS_URL", "")
@@ -46,6 +49,19 @@ def make_app(chosen: Backend, instance: Path) -> Flask:
         }
     )
     return create_app(settings)
+
+
+@contextmanager
+def second_app(test_app: Flask, chosen: Backend, instance: Path) -> Iterator[Flask]:
+    """Another app beside the test's own, on ``chosen``'s database and Redis (one that is down,
+    or about to be); its connections are closed at the end."""
+    other = make_app(chosen, instance)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+        limiter.init_app(test_app)  # the limiter is one object: give it back to the test's app
 
 
 def unavailable(reason: str) -> None:

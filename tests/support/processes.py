@@ -18,6 +18,8 @@ from flask import Flask
 
 from monitor.config import Settings
 from tests.support.alerts import FAST_ENV
+from tests.support.environment import unavailable
+from tests.support.smtp import free_port
 from tests.support.waiting import wait_until
 
 VENV_BIN = Path(sys.executable).parent
@@ -297,3 +299,21 @@ class RedisServer:
         if self.popen is not None and self.popen.poll() is None:
             self.popen.terminate()
             self.popen.wait(timeout=20)
+
+
+@contextmanager
+def private_redis_server(folder: Path) -> Iterator[RedisServer]:
+    """A running redis-server of the caller's own, data under ``folder``; stopped at the end.
+
+    Skips the test when redis-server is not installed (fails under ``CI=true``). The machine's
+    Redis is never stopped: other tests and people use it.
+    """
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server is not installed (apt-get install redis-server)")
+    folder.mkdir()
+    server = RedisServer(free_port(), folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -33,13 +33,6 @@ def test_unknown_case_id_also_asks_anonymous_visitors_to_log_in(client: FlaskCli
     assert client.get("/cases/does-not-exist").status_code == 302
 
 
-def test_healthz_answers_ok_without_login_or_database(client: FlaskClient) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_data(as_text=True) == "ok"
-    assert response.mimetype == "text/plain"
-
-
 def test_login_goes_to_the_page_asked_for(app: Flask, client: FlaskClient) -> None:
     user = make_user("viewer", "public")
     page = client.get("/cases?status=jailed")
