@@ -14,7 +14,8 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.header import Header
+from email import policy
+from email.headerregistry import Address
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache, lru_cache
 from urllib.parse import urlsplit
@@ -137,16 +138,34 @@ class Mail:
     data: bytes
 
 
+# RFC 5322 lines (folded at 78 columns, CRLF) with RFC 2047 encoded words for non-ASCII text.
+_WIRE = policy.SMTP
+
+
+def _policy_line(name: str, value: str | Address) -> str:
+    if isinstance(value, str) and value.isascii():
+        line = _WIRE.fold(name, value)  # a short ASCII line stays as it is; a long one is refolded
+    else:
+        # A header object, not a str: the policy writes a str that fits on one line unencoded.
+        line = _WIRE.fold(*_WIRE.header_store_parse(name, value))
+    return str(line)
+
+
 @lru_cache(maxsize=1024)
-def _header(text: str) -> str:
-    # Cached: the email package's RFC 2047 encoder weighs every character (~1 ms a subject),
+def _text_line(name: str, text: str) -> str:
+    """A header line of text people wrote (a subject), as ``policy.SMTP`` writes it."""
+    # Cached: encoding and folding a non-Latin subject takes the email package milliseconds,
     # and a fan-out repeats one subject thousands of times.
-    text = _one_line(text)
-    return text if text.isascii() else Header(text, "utf-8").encode()
+    return _policy_line(name, _one_line(text))
 
 
-def _mailbox(display: str, email: str) -> str:
-    return formataddr((_one_line(display), email), charset="utf-8")
+@lru_cache(maxsize=1024)
+def _address_line(name: str, display: str, email: str) -> str:
+    """A From or To line: ``Name <address>``, the name quoted or encoded as it needs."""
+    display = _one_line(display)
+    if display.isascii():
+        return _policy_line(name, formataddr((display, email)))
+    return _policy_line(name, Address(display_name=display, addr_spec=email))
 
 
 def _body(text: str) -> bytes:
@@ -170,10 +189,9 @@ def _message(
     from_display, from_address = parseaddr(sender.address)
     # "=_" never occurs in quoted-printable text, so the boundary cannot clash with a body.
     boundary = f"=_cm_{secrets.token_hex(12)}"
+    # Written as they are: ASCII made here, with no spaces to fold at (the policy would turn a
+    # long unsubscribe URL into encoded words, which List-Unsubscribe readers do not decode).
     headers = [
-        ("From", _mailbox(from_display, from_address)),
-        ("To", _mailbox(*to)),
-        ("Subject", _header(subject)),
         ("Date", format_datetime(dt.datetime.now(dt.UTC))),
         ("Message-ID", message_id),
         ("Auto-Submitted", "auto-generated"),
@@ -189,7 +207,14 @@ def _message(
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode()
+    head = "".join(
+        [
+            _address_line("From", from_display, from_address),
+            _address_line("To", *to),
+            _text_line("Subject", subject),
+            *(f"{name}: {value}\r\n" for name, value in headers),
+        ]
+    ).encode()
     part = (
         'Content-Type: text/{}; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
