@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
-from email.headerregistry import Address
+from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache, lru_cache
 from urllib.parse import urlsplit
@@ -138,34 +138,47 @@ class Mail:
     data: bytes
 
 
-# RFC 5322 lines (folded at 78 columns, CRLF) with RFC 2047 encoded words for non-ASCII text.
+# RFC 5322 lines: folded at 78 columns, CRLF line ends.
 _WIRE = policy.SMTP
 
 
-def _policy_line(name: str, value: str | Address) -> str:
-    if isinstance(value, str) and value.isascii():
-        line = _WIRE.fold(name, value)  # a short ASCII line stays as it is; a long one is refolded
-    else:
-        # A header object, not a str: the policy writes a str that fits on one line unencoded.
-        line = _WIRE.fold(*_WIRE.header_store_parse(name, value))
-    return str(line)
+def _encoded_words(name: str, text: str) -> str:
+    """Non-ASCII text as RFC 2047 encoded words, folded as ``policy.SMTP`` folds (78, CRLF)."""
+    # email.header rather than the policy's folder, which (Python 3.11) doubles the space at a
+    # fold in long non-Latin text ("at liberty  → house arrest") and can leave 79-column lines.
+    header = Header(text, "utf-8", maxlinelen=_WIRE.max_line_length, header_name=name)
+    return str(header.encode(linesep=_WIRE.linesep))
+
+
+def _fits(line: str) -> bool:
+    # Only encoded words can break a word longer than a line (a 200-letter name).
+    return all(len(part) <= _WIRE.max_line_length for part in line.split(_WIRE.linesep))
 
 
 @lru_cache(maxsize=1024)
 def _text_line(name: str, text: str) -> str:
-    """A header line of text people wrote (a subject), as ``policy.SMTP`` writes it."""
-    # Cached: encoding and folding a non-Latin subject takes the email package milliseconds,
-    # and a fan-out repeats one subject thousands of times.
-    return _policy_line(name, _one_line(text))
+    """A header line of text people wrote (a subject)."""
+    # Cached: encoding a non-Latin subject costs the email package about a millisecond, and a
+    # fan-out repeats one subject thousands of times.
+    text = _one_line(text)
+    if text.isascii() and _fits(line := str(_WIRE.fold(name, text))):
+        return line  # a short line stays as it is; a long one is folded at its spaces
+    return f"{name}: {_encoded_words(name, text)}{_WIRE.linesep}"
 
 
 @lru_cache(maxsize=1024)
 def _address_line(name: str, display: str, email: str) -> str:
     """A From or To line: ``Name <address>``, the name quoted or encoded as it needs."""
     display = _one_line(display)
-    if display.isascii():
-        return _policy_line(name, formataddr((display, email)))
-    return _policy_line(name, Address(display_name=display, addr_spec=email))
+    if display.isascii() and _fits(line := str(_WIRE.fold(name, formataddr((display, email))))):
+        return line
+    line = f"{name}: {_encoded_words(name, display)} <{email}>"
+    head, _, last = line.rpartition(_WIRE.linesep)
+    if len(last) > _WIRE.max_line_length:
+        # The space before "<" is a place RFC 5322 lets a line fold too.
+        last = "\r\n <".join(last.rsplit(" <", 1))
+        line = f"{head}{_WIRE.linesep}{last}" if head else last
+    return f"{line}{_WIRE.linesep}"
 
 
 def _body(text: str) -> bytes:
