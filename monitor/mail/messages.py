@@ -140,19 +140,20 @@ class Mail:
 
 # RFC 5322 lines: folded at 78 columns, CRLF line ends.
 _WIRE = policy.SMTP
+_LINE_LENGTH = _WIRE.max_line_length or 78
 
 
 def _encoded_words(name: str, text: str) -> str:
     """Non-ASCII text as RFC 2047 encoded words, folded as ``policy.SMTP`` folds (78, CRLF)."""
     # email.header rather than the policy's folder, which (Python 3.11) doubles the space at a
     # fold in long non-Latin text ("at liberty  → house arrest") and can leave 79-column lines.
-    header = Header(text, "utf-8", maxlinelen=_WIRE.max_line_length, header_name=name)
+    header = Header(text, "utf-8", maxlinelen=_LINE_LENGTH, header_name=name)
     return str(header.encode(linesep=_WIRE.linesep))
 
 
 def _fits(line: str) -> bool:
     # Only encoded words can break a word longer than a line (a 200-letter name).
-    return all(len(part) <= _WIRE.max_line_length for part in line.split(_WIRE.linesep))
+    return all(len(part) <= _LINE_LENGTH for part in line.split(_WIRE.linesep))
 
 
 @lru_cache(maxsize=1024)
@@ -174,7 +175,7 @@ def _address_line(name: str, display: str, email: str) -> str:
         return line
     line = f"{name}: {_encoded_words(name, display)} <{email}>"
     head, _, last = line.rpartition(_WIRE.linesep)
-    if len(last) > _WIRE.max_line_length:
+    if len(last) > _LINE_LENGTH:
         # The space before "<" is a place RFC 5322 lets a line fold too.
         last = "\r\n <".join(last.rsplit(" <", 1))
         line = f"{head}{_WIRE.linesep}{last}" if head else last
