@@ -171,13 +171,15 @@ def _text_line(name: str, text: str) -> str:
 def _address_line(name: str, display: str, email: str) -> str:
     """A From or To line: ``Name <address>``, the name quoted or encoded as it needs."""
     display = _one_line(display)
-    if display.isascii() and _fits(line := str(_WIRE.fold(name, formataddr((display, email))))):
-        return line
+    if display.isascii():
+        line = str(_WIRE.fold(name, formataddr((display, email))))
+        if not display or _fits(line):
+            return line
     line = f"{name}: {_encoded_words(name, display)} <{email}>"
     head, _, last = line.rpartition(_WIRE.linesep)
     if len(last) > _LINE_LENGTH:
         # The space before "<" is a place RFC 5322 lets a line fold too.
-        last = "\r\n <".join(last.rsplit(" <", 1))
+        last = f"{_WIRE.linesep} <".join(last.rsplit(" <", 1))
         line = f"{head}{_WIRE.linesep}{last}" if head else last
     return f"{line}{_WIRE.linesep}"
 

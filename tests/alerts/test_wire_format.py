@@ -3,6 +3,7 @@ CRLF line ends only, header lines folded as RFC 5322 asks, and it reads back as 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 from collections.abc import Callable
@@ -126,6 +127,15 @@ def test_message_is_valid_on_the_wire_and_reads_back_as_built(kind: str, name: s
     for part in (text, html):
         for words in says:
             assert _words(words) in _words(part)
+
+
+@pytest.mark.parametrize("name", NAMES.values(), ids=NAMES.keys())
+def test_a_new_case_alert_is_valid_on_the_wire_too(name: str) -> None:
+    # "… (new case)" with a Latin name is an ASCII subject, which the policy folds itself.
+    change = dataclasses.replace(_change(name), previous_status=None)
+    mail = messages.alert_message(change, _recipient("Ann"), SENDER)
+    assert wire_faults(mail.data) == []
+    assert read_back(mail.data)["Subject"] == _words(change.subject)
 
 
 def test_a_long_unsubscribe_url_is_left_as_one_url() -> None:
