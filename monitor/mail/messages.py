@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email import policy
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache, lru_cache
@@ -137,16 +138,50 @@ class Mail:
     data: bytes
 
 
+# RFC 5322 lines: folded at 78 columns, CRLF line ends.
+_WIRE = policy.SMTP
+_LINE_LENGTH = _WIRE.max_line_length or 78
+
+
+def _encoded_words(name: str, text: str) -> str:
+    """Non-ASCII text as RFC 2047 encoded words, folded as ``policy.SMTP`` folds (78, CRLF)."""
+    # email.header rather than the policy's folder, which (Python 3.11) doubles the space at a
+    # fold in long non-Latin text ("at liberty  → house arrest") and can leave 79-column lines.
+    header = Header(text, "utf-8", maxlinelen=_LINE_LENGTH, header_name=name)
+    return str(header.encode(linesep=_WIRE.linesep))
+
+
+def _fits(line: str) -> bool:
+    # Only encoded words can break a word longer than a line (a 200-letter name).
+    return all(len(part) <= _LINE_LENGTH for part in line.split(_WIRE.linesep))
+
+
 @lru_cache(maxsize=1024)
-def _header(text: str) -> str:
-    # Cached: the email package's RFC 2047 encoder weighs every character (~1 ms a subject),
-    # and a fan-out repeats one subject thousands of times.
+def _text_line(name: str, text: str) -> str:
+    """A header line of text people wrote (a subject)."""
+    # Cached: encoding a non-Latin subject costs the email package about a millisecond, and a
+    # fan-out repeats one subject thousands of times.
     text = _one_line(text)
-    return text if text.isascii() else Header(text, "utf-8").encode()
+    if text.isascii() and _fits(line := str(_WIRE.fold(name, text))):
+        return line  # a short line stays as it is; a long one is folded at its spaces
+    return f"{name}: {_encoded_words(name, text)}{_WIRE.linesep}"
 
 
-def _mailbox(display: str, email: str) -> str:
-    return formataddr((_one_line(display), email), charset="utf-8")
+@lru_cache(maxsize=1024)
+def _address_line(name: str, display: str, email: str) -> str:
+    """A From or To line: ``Name <address>``, the name quoted or encoded as it needs."""
+    display = _one_line(display)
+    if display.isascii():
+        line = str(_WIRE.fold(name, formataddr((display, email))))
+        if not display or _fits(line):
+            return line
+    line = f"{name}: {_encoded_words(name, display)} <{email}>"
+    head, _, last = line.rpartition(_WIRE.linesep)
+    if len(last) > _LINE_LENGTH:
+        # The space before "<" is a place RFC 5322 lets a line fold too.
+        last = f"{_WIRE.linesep} <".join(last.rsplit(" <", 1))
+        line = f"{head}{_WIRE.linesep}{last}" if head else last
+    return f"{line}{_WIRE.linesep}"
 
 
 def _body(text: str) -> bytes:
@@ -170,10 +205,9 @@ def _message(
     from_display, from_address = parseaddr(sender.address)
     # "=_" never occurs in quoted-printable text, so the boundary cannot clash with a body.
     boundary = f"=_cm_{secrets.token_hex(12)}"
+    # Written as they are: ASCII made here, with no spaces to fold at (the policy would turn a
+    # long unsubscribe URL into encoded words, which List-Unsubscribe readers do not decode).
     headers = [
-        ("From", _mailbox(from_display, from_address)),
-        ("To", _mailbox(*to)),
-        ("Subject", _header(subject)),
         ("Date", format_datetime(dt.datetime.now(dt.UTC))),
         ("Message-ID", message_id),
         ("Auto-Submitted", "auto-generated"),
@@ -189,7 +223,14 @@ def _message(
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode()
+    head = "".join(
+        [
+            _address_line("From", from_display, from_address),
+            _address_line("To", *to),
+            _text_line("Subject", subject),
+            *(f"{name}: {value}\r\n" for name, value in headers),
+        ]
+    ).encode()
     part = (
         'Content-Type: text/{}; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"

@@ -55,6 +55,15 @@ class Mailer(Protocol):
         """Open a connection for a batch of messages."""
 
 
+def wire_bytes(data: bytes) -> bytes:
+    """``data`` with every line ending in CRLF, whatever built it.
+
+    A bare LF or CR is what SMTP smuggling rides on: servers hardened against it refuse or
+    rewrite such a message, and ``smtplib`` passes bytes through as they are.
+    """
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+
+
 def _reply(code: int, text: bytes | str) -> str:
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
     return f"{code} {' '.join(detail.split())}"
@@ -98,7 +107,7 @@ class _SMTPConnection:
             if code not in {250, 251}:
                 _reset(client)
                 raise classify(code, reply)
-        code, reply = client.data(message.data)
+        code, reply = client.data(wire_bytes(message.data))
         if code != 250:
             _reset(client)
             raise classify(code, reply)
@@ -197,7 +206,7 @@ class _FileConnection:
             fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(message.data)
+                    handle.write(wire_bytes(message.data))
                 os.replace(temporary, target)
             except BaseException:
                 with contextlib.suppress(OSError):

@@ -37,6 +37,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes  # the message as it came over the wire
 
     @property
     def message_id(self) -> str:
@@ -153,7 +154,11 @@ class SmtpSink:
         parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         assert isinstance(parsed, EmailMessage)
         with self._lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            self.messages.append(
+                Received(
+                    envelope.mail_from, list(envelope.rcpt_tos), parsed, envelope.original_content
+                )
+            )
             self.past_rcpt -= 1
         return "250 2.0.0 Accepted"
 
