@@ -37,7 +37,7 @@ from monitor.domain import (
 )
 from monitor.services.people import PersonInput
 
-PARTIAL_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
 def _partial_date(value: object) -> PartialDate:
