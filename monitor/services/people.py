@@ -110,6 +110,11 @@ def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
     return person
 
 
+# Seats or members: the largest party counts under a hundred million; the column is a 32-bit
+# integer on PostgreSQL.
+MAX_SEATS = 1_000_000_000
+
+
 @dataclass
 class OrganizationInput:
     """What a form or the API supplies to create or edit an organization."""
@@ -128,8 +133,8 @@ def _apply_organization(org: Organization, data: OrganizationInput) -> None:
     short_name = optional_text(data.short_name, errors, "short_name", 40)
     kind = member(OrganizationKind, data.kind, errors, "kind")
     country = normalise_country(data.country, errors, "country")
-    if data.seats is not None and data.seats < 0:
-        errors["seats"] = "must be zero or more"
+    if data.seats is not None and not 0 <= data.seats <= MAX_SEATS:
+        errors["seats"] = f"must be a whole number from 0 to {MAX_SEATS:,}"
     if errors:
         raise ValidationError(errors)
     assert kind is not None  # noqa: S101 - an invalid kind raised above
