@@ -13,7 +13,13 @@ from monitor.extensions import db
 from monitor.models import Membership, Organization, Person, User
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.csv_format import ALIAS_SEPARATOR
-from monitor.services.validation import member, normalise_country, optional_text, required_text
+from monitor.services.validation import (
+    member,
+    normalise_country,
+    optional_text,
+    required_text,
+    text_items,
+)
 
 
 def fold(text: str) -> str:
@@ -51,7 +57,11 @@ MAX_ALIAS_LENGTH = 200
 
 
 def check_aliases(aliases: list[str], errors: dict[str, str]) -> None:
-    """Record under ``aliases`` an alias too long, or one holding the CSV alias separator."""
+    """Record under ``aliases`` an alias too long, holding the CSV alias separator, a control
+    character or a line break."""
+    text_items(aliases, errors, "aliases")
+    if "aliases" in errors:
+        return
     if any(len(a) > MAX_ALIAS_LENGTH for a in aliases):
         errors["aliases"] = f"each alias must be at most {MAX_ALIAS_LENGTH} characters"
     elif any(ALIAS_SEPARATOR in a for a in aliases):
@@ -69,7 +79,7 @@ def _apply_person(person: Person, data: PersonInput) -> None:
     nationality = normalise_country(data.nationality, errors, "nationality")
     gender = optional_text(data.gender, errors, "gender", 40)
     occupation = optional_text(data.occupation, errors, "occupation", 200)
-    biography = optional_text(data.biography, errors, "biography", 20000)
+    biography = optional_text(data.biography, errors, "biography", 20000, multiline=True)
     if errors:
         raise ValidationError(errors)
     person.name = name
