@@ -1,4 +1,4 @@
-"""Small checks shared by services: countries, text, vocabulary members."""
+"""Small checks shared by services: countries, text, page numbers, vocabulary members."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ def normalise_country(code: str | None, errors: dict[str, str], field: str) -> s
         return None
     return code
 
+
+# Page numbers past this are refused: SQL OFFSET takes a 64-bit integer, and nobody pages
+# further than a million pages.
+MAX_PAGE_NUMBER = 1_000_000
 
 # Never accepted in text: control characters (NUL, escape codes, DEL, C1) and unpaired
 # surrogates (no database stores them); a long text (a summary, a biography) may hold line
@@ -102,6 +106,36 @@ def text_items(values: list[str], errors: dict[str, str], field: str) -> None:
         if problem := text_problem(value):
             errors[field] = f"an item {problem}"
             return
+
+
+def whole_number(
+    raw: object,
+    errors: dict[str, str],
+    field: str,
+    default: int,
+    maximum: int | None = None,
+) -> int:
+    """A whole number from a query string (``default`` when absent): ASCII digits only, from 1
+    to ``maximum``; anything else records an error and gives ``default``."""
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return default
+    limit = f" to {maximum:,}" if maximum is not None else " or more"
+    refusal = f"must be a whole number from 1{limit}"
+    # Checked as text first: int() takes full-width digits and "1_000", and refuses (with an
+    # exception) past 4,300 digits.
+    if not (text.isascii() and text.isdigit()):
+        errors[field] = refusal
+        return default
+    if len(text) > 18 or int(text) < 1 or (maximum is not None and int(text) > maximum):
+        errors[field] = refusal
+        return default
+    return int(text)
+
+
+def page_number(raw: object, errors: dict[str, str], field: str = "page") -> int:
+    """A page number from a query string: 1 when absent, an error past :data:`MAX_PAGE_NUMBER`."""
+    return whole_number(raw, errors, field, 1, MAX_PAGE_NUMBER)
 
 
 def web_url(value: str | None, errors: dict[str, str], field: str) -> str | None:
