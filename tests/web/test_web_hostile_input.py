@@ -63,3 +63,8 @@ def test_person_form_keeps_line_breaks_in_the_biography(admin_client: FlaskClien
     )
     assert response.status_code == 302
     assert count(Person) == 1
+
+
+@pytest.mark.parametrize("url", ["/cases/%00", "/cases?q=%00", "/people?q=a%00"])
+def test_a_nul_in_the_address_is_a_400_page(admin_client: FlaskClient, url: str) -> None:
+    assert admin_client.get(url).status_code == 400
