@@ -92,7 +92,9 @@ MAX_NUMBER_DIGITS = 30
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Text no database column holds: unpaired surrogates (not UTF-8) and NUL (PostgreSQL refuses it,
+# even in an id that is only looked up).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _nesting_depth(raw: bytes) -> int:
@@ -117,31 +119,32 @@ def _no_constant(name: str) -> Any:
     raise MalformedBody(f"is not valid JSON: {name} is not a JSON number")
 
 
-def _unpaired_surrogates(value: Any, path: str, errors: dict[str, str]) -> None:
-    """Record each string (or key) holding a lone ``\\ud800``-style escape, by field path:
-    valid JSON, but no text any database stores."""
+def _unstorable_text(value: Any, path: str, errors: dict[str, str]) -> None:
+    """Record each string (or key) holding a NUL or a lone ``\\ud800``-style escape, by field
+    path: valid JSON, but text no database stores."""
     if isinstance(value, str):
-        found = _SURROGATE.search(value)
+        found = _UNSTORABLE.search(value)
         if found:
-            errors.setdefault(
-                path or "body",
-                f"must not contain an unpaired surrogate (U+{ord(found.group()):04X})",
-            )
+            char = found.group()
+            what = "a NUL" if char == "\x00" else "an unpaired surrogate"
+            errors.setdefault(path or "body", f"must not contain {what} (U+{ord(char):04X})")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _unpaired_surrogates(item, f"{path}.{index}" if path else str(index), errors)
+            _unstorable_text(item, f"{path}.{index}" if path else str(index), errors)
     elif isinstance(value, dict):
         for key, item in value.items():
-            if _SURROGATE.search(key):
-                errors.setdefault(path or "body", "holds a field name with an unpaired surrogate")
+            if _UNSTORABLE.search(key):
+                errors.setdefault(
+                    path or "body", "holds a field name with a NUL or an unpaired surrogate"
+                )
                 continue
-            _unpaired_surrogates(item, f"{path}.{key}" if path else key, errors)
+            _unstorable_text(item, f"{path}.{key}" if path else key, errors)
 
 
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object, or :class:`MalformedBody` (400): not JSON, not an
     object, nested deeper than :data:`MAX_BODY_DEPTH`, or a number longer than
-    :data:`MAX_NUMBER_DIGITS` digits. A string holding an unpaired surrogate is a
+    :data:`MAX_NUMBER_DIGITS` digits. A string holding a NUL or an unpaired surrogate is a
     :class:`ValidationError` (422) naming its field."""
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -157,7 +160,7 @@ def json_object() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MalformedBody(f"must be a JSON object, not {type(data).__name__}")
     errors: dict[str, str] = {}
-    _unpaired_surrogates(data, "", errors)
+    _unstorable_text(data, "", errors)
     if errors:
         raise ValidationError(errors)
     return data
