@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n
         )
+    app.before_request(_no_nul_in_address)
     _register_blueprints(app)
     _register_cli(app)
     app.after_request(_security_headers)
@@ -120,6 +121,16 @@ def _upload_limit() -> None:
     ):
         limit = _current_settings().import_max_bytes + UPLOAD_ENVELOPE_BYTES
         request.max_content_length = limit
+
+
+def _no_nul_in_address() -> None:
+    """A NUL in the path or the query string is a 400: PostgreSQL cannot take one in a text
+    parameter, so every lookup by id and every search would answer 500, and no link holds one."""
+    if "\x00" in request.path or any(
+        "\x00" in name or any("\x00" in value for value in values)
+        for name, values in request.args.lists()
+    ):
+        abort(400, "the address holds a NUL character (%00)")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -127,7 +127,8 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only: \d would also take full-width digits (U+FF10..U+FF19) as a year.
+_PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
 # calendar.month_name formats each name with strftime on every lookup; lists show one per row.

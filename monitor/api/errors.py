@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
@@ -82,17 +83,86 @@ def _routing_error_as_json() -> Response | None:
     return _http_error(exc)
 
 
+# A request body nested deeper than this is refused before it is parsed: no request model goes
+# past four levels, and the parser recurses once per level (a thousand levels exhaust the stack).
+MAX_BODY_DEPTH = 32
+# A JSON integer with more digits is refused as it is read: no field takes a number this long,
+# and converting one costs time quadratic in its length (Python refuses past 4,300 digits).
+MAX_NUMBER_DIGITS = 30
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+# Text no database column holds: unpaired surrogates (not UTF-8) and NUL (PostgreSQL refuses it,
+# even in an id that is only looked up).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _nesting_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in ``raw`` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise MalformedBody(
+            f"holds a number of {len(text.lstrip('-')):,} digits; at most "
+            f"{MAX_NUMBER_DIGITS} are accepted"
+        )
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedBody(f"is not valid JSON: {name} is not a JSON number")
+
+
+def _unstorable_text(value: Any, path: str, errors: dict[str, str]) -> None:
+    """Record each string (or key) holding a NUL or a lone ``\\ud800``-style escape, by field
+    path: valid JSON, but text no database stores."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found:
+            char = found.group()
+            what = "a NUL" if char == "\x00" else "an unpaired surrogate"
+            errors.setdefault(path or "body", f"must not contain {what} (U+{ord(char):04X})")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _unstorable_text(item, f"{path}.{index}" if path else str(index), errors)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if _UNSTORABLE.search(key):
+                errors.setdefault(
+                    path or "body", "holds a field name with a NUL or an unpaired surrogate"
+                )
+                continue
+            _unstorable_text(item, f"{path}.{key}" if path else key, errors)
+
+
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or :class:`MalformedBody`."""
+    """The request body as a JSON object, or :class:`MalformedBody` (400): not JSON, not an
+    object, nested deeper than :data:`MAX_BODY_DEPTH`, or a number longer than
+    :data:`MAX_NUMBER_DIGITS` digits. A string holding a NUL or an unpaired surrogate is a
+    :class:`ValidationError` (422) naming its field."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise MalformedBody("a JSON object is required")
+    if _nesting_depth(raw) > MAX_BODY_DEPTH:
+        raise MalformedBody(f"is nested more than {MAX_BODY_DEPTH} levels deep")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedBody(f"is not valid JSON: {exc}") from None
+    except RecursionError:  # the depth check above should make this unreachable
+        raise MalformedBody(f"is nested more than {MAX_BODY_DEPTH} levels deep") from None
     if not isinstance(data, dict):
         raise MalformedBody(f"must be a JSON object, not {type(data).__name__}")
+    errors: dict[str, str] = {}
+    _unstorable_text(data, "", errors)
+    if errors:
+        raise ValidationError(errors)
     return data
 
 

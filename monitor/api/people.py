@@ -16,6 +16,7 @@ from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.models import Person
 from monitor.services import ValidationError, pages, people, queries
+from monitor.services.validation import page_number, whole_number
 
 PEOPLE_QUERY = (
     Param("q", "Words in the names (either script) or aliases", {"type": "string"}),
@@ -28,16 +29,6 @@ PEOPLE_QUERY = (
 )
 
 
-def _whole_number(name: str, default: int, errors: dict[str, str]) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        errors[name] = "must be a whole number, 1 or more"
-        return default
-    return int(raw)
-
-
 @bp.get("/people")
 @operation("List people", response=shapes.PersonList, query=PEOPLE_QUERY)
 def list_people() -> Response:
@@ -46,8 +37,11 @@ def list_people() -> Response:
     authz.require(user, Action.READ)
     settings: Any = current_app.config["SETTINGS"]
     errors: dict[str, str] = {}
-    page = _whole_number("page", 1, errors)
-    per_page = min(_whole_number("per_page", settings.page_size, errors), queries.MAX_PAGE_SIZE)
+    page = page_number(request.args.get("page"), errors)
+    per_page = min(
+        whole_number(request.args.get("per_page"), errors, "per_page", settings.page_size),
+        queries.MAX_PAGE_SIZE,
+    )
     if errors:
         raise ValidationError(errors)
     found = pages.people_list(user, request.args.get("q", "").strip(), page, per_page)

@@ -35,9 +35,9 @@ from monitor.domain import (
     Sentence,
     SentenceKind,
 )
-from monitor.services.people import PersonInput
+from monitor.services.people import MAX_SEATS, PersonInput
 
-PARTIAL_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
 def _partial_date(value: object) -> PartialDate:
@@ -202,7 +202,9 @@ class OrganizationCreate(RequestModel):
     short_name: StrictStr | None = None
     kind: OrganizationKind
     country: StrictStr | None = Field(default=None, description="ISO 3166-1 alpha-2 code")
-    seats: StrictInt | None = Field(default=None, description="Seats or member count")
+    seats: StrictInt | None = Field(
+        default=None, ge=0, le=MAX_SEATS, description="Seats or member count"
+    )
     dissolved_on: PartialDateText | None = None
 
 

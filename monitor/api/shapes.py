@@ -25,11 +25,11 @@ from monitor.domain import (
 PartialDateText = Annotated[
     str,
     Field(
-        pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+        pattern=r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
         description="ISO date at its known precision: 2017, 2017-09 or 2017-09-03",
     ),
 ]
-DateText = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+DateText = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 DateTimeText = Annotated[str, Field(description="ISO 8601 date and time in UTC")]
 
 

@@ -14,7 +14,13 @@ from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDat
 from monitor.extensions import db
 from monitor.models import Case, Organization, Person, Source, StatusEvent, User
 from monitor.services import Actor, ValidationError, actor_user_id, audit, people
-from monitor.services.validation import member, normalise_country, optional_text, required_text
+from monitor.services.validation import (
+    member,
+    normalise_country,
+    optional_text,
+    required_text,
+    text_items,
+)
 
 
 @dataclass
@@ -50,8 +56,9 @@ def _apply_case(case: Case, data: CaseInput) -> None:
         errors["country"] = "is required"
     title = required_text(data.title, errors, "title", 300)
     level = member(Confidentiality, data.confidentiality, errors, "confidentiality")
-    summary = optional_text(data.summary, errors, "summary", 20000)
+    summary = optional_text(data.summary, errors, "summary", 20000, multiline=True)
     tags = sorted({t.strip().lower() for t in data.tags if t and t.strip()})
+    text_items(tags, errors, "tags")
     if data.opened_on and data.closed_on and data.closed_on < data.opened_on:
         errors["closed_on"] = "must not be before the opening date"
     if errors:
@@ -85,7 +92,7 @@ def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
     status = member(CustodyStatus, data.status, errors, "status")
     certainty = member(Certainty, data.certainty, errors, "certainty")
     optional_text(data.location, errors, "location", 300)
-    optional_text(data.description, errors, "description", 20000)
+    optional_text(data.description, errors, "description", 20000, multiline=True)
     if data.occurred_on.start > dt.datetime.now(dt.UTC).date():
         errors["occurred_on"] = "cannot be in the future"
     if errors:

@@ -29,13 +29,10 @@ from monitor.models import (
 )
 from monitor.services import audit, column_rows, queries
 from monitor.services.subscriptions import visible_subscriptions
+from monitor.services.validation import MAX_PAGE_NUMBER
 
 T = TypeVar("T")
 CitingT = TypeVar("CitingT", StatusEvent, Charge)
-
-# Page numbers past this are answered as this page (an empty one): SQL OFFSET takes a 64-bit
-# integer, and nobody pages that far.
-MAX_PAGE_NUMBER = 1_000_000
 
 
 @dataclass
@@ -53,16 +50,10 @@ class Paged(Generic[T]):
         return max(1, -(-self.total // self.per_page))
 
 
-def page_number(raw: str | None) -> int:
-    """A page number from a query string: 1 when missing or not a whole number."""
-    try:
-        return min(MAX_PAGE_NUMBER, max(1, int(raw or "1")))
-    except ValueError:
-        return 1
-
-
 def paged(query: Select[Any], page: int, per_page: int) -> Paged[Any]:
-    """The ``page``-th page of ``query`` (ORM rows) with the total it counts."""
+    """The ``page``-th page of ``query`` (ORM rows) with the total it counts; the page number
+    is one :func:`~monitor.services.validation.page_number` accepted (kept in range here too,
+    since SQL OFFSET takes a 64-bit integer)."""
     page = min(MAX_PAGE_NUMBER, max(1, page))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()

@@ -13,7 +13,13 @@ from monitor.extensions import db
 from monitor.models import Membership, Organization, Person, User
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.csv_format import ALIAS_SEPARATOR
-from monitor.services.validation import member, normalise_country, optional_text, required_text
+from monitor.services.validation import (
+    member,
+    normalise_country,
+    optional_text,
+    required_text,
+    text_items,
+)
 
 
 def fold(text: str) -> str:
@@ -51,7 +57,11 @@ MAX_ALIAS_LENGTH = 200
 
 
 def check_aliases(aliases: list[str], errors: dict[str, str]) -> None:
-    """Record under ``aliases`` an alias too long, or one holding the CSV alias separator."""
+    """Record under ``aliases`` an alias too long, holding the CSV alias separator, a control
+    character or a line break."""
+    text_items(aliases, errors, "aliases")
+    if "aliases" in errors:
+        return
     if any(len(a) > MAX_ALIAS_LENGTH for a in aliases):
         errors["aliases"] = f"each alias must be at most {MAX_ALIAS_LENGTH} characters"
     elif any(ALIAS_SEPARATOR in a for a in aliases):
@@ -69,7 +79,7 @@ def _apply_person(person: Person, data: PersonInput) -> None:
     nationality = normalise_country(data.nationality, errors, "nationality")
     gender = optional_text(data.gender, errors, "gender", 40)
     occupation = optional_text(data.occupation, errors, "occupation", 200)
-    biography = optional_text(data.biography, errors, "biography", 20000)
+    biography = optional_text(data.biography, errors, "biography", 20000, multiline=True)
     if errors:
         raise ValidationError(errors)
     person.name = name
@@ -110,6 +120,11 @@ def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
     return person
 
 
+# Seats or members: the largest party counts under a hundred million; the column is a 32-bit
+# integer on PostgreSQL.
+MAX_SEATS = 1_000_000_000
+
+
 @dataclass
 class OrganizationInput:
     """What a form or the API supplies to create or edit an organization."""
@@ -128,8 +143,8 @@ def _apply_organization(org: Organization, data: OrganizationInput) -> None:
     short_name = optional_text(data.short_name, errors, "short_name", 40)
     kind = member(OrganizationKind, data.kind, errors, "kind")
     country = normalise_country(data.country, errors, "country")
-    if data.seats is not None and data.seats < 0:
-        errors["seats"] = "must be zero or more"
+    if data.seats is not None and not 0 <= data.seats <= MAX_SEATS:
+        errors["seats"] = f"must be a whole number from 0 to {MAX_SEATS:,}"
     if errors:
         raise ValidationError(errors)
     assert kind is not None  # noqa: S101 - an invalid kind raised above

@@ -22,6 +22,7 @@ from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
 from monitor.services import column_rows
 from monitor.services.people import fold
+from monitor.services.validation import page_number, whole_number
 
 SORTS: dict[str, Any] = {
     "name": (Person.name.asc(), Case.id.asc()),
@@ -75,8 +76,9 @@ class CaseFilter:
         if sort not in SORTS:
             errors["sort"] = "unknown sort order"
             sort = DEFAULT_SORT
-        page = _positive_int(args.get("page"), 1, "page", errors)
-        size = min(_positive_int(args.get("per_page"), per_page, "per_page", errors), MAX_PAGE_SIZE)
+        page = page_number(args.get("page"), errors)
+        # A page size past the maximum is served at the maximum (documented as a clamp).
+        size = min(whole_number(args.get("per_page"), errors, "per_page", per_page), MAX_PAGE_SIZE)
         country = text("country")
         return cls(
             status=status,
@@ -105,20 +107,6 @@ class CaseFilter:
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-def _positive_int(raw: Any, default: int, name: str, errors: dict[str, str]) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        errors[name] = "must be a whole number"
-        return default
-    if value < 1:
-        errors[name] = "must be 1 or more"
-        return default
-    return value
 
 
 def _escape_like(text: str) -> str:

@@ -33,7 +33,7 @@ def create_source(actor: Actor, data: SourceInput, *, prefix: str = "") -> Sourc
     title = required_text(data.title, errors, f"{prefix}title", 300)
     publisher = optional_text(data.publisher, errors, f"{prefix}publisher", 200)
     url = web_url(data.url, errors, f"{prefix}url")
-    quote = optional_text(data.quote, errors, f"{prefix}quote", 5000)
+    quote = optional_text(data.quote, errors, f"{prefix}quote", 5000, multiline=True)
     if errors:
         raise ValidationError(errors)
     source = Source(

@@ -1,7 +1,8 @@
-"""Small checks shared by services: countries, required text, vocabulary members."""
+"""Small checks shared by services: countries, text, page numbers, vocabulary members."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -22,24 +23,119 @@ def normalise_country(code: str | None, errors: dict[str, str], field: str) -> s
     return code
 
 
-def required_text(value: str | None, errors: dict[str, str], field: str, max_length: int) -> str:
-    """Stripped text that must be present and not too long."""
+# Page numbers past this are refused: SQL OFFSET takes a 64-bit integer, and nobody pages
+# further than a million pages.
+MAX_PAGE_NUMBER = 1_000_000
+
+# Never accepted in text: control characters (NUL, escape codes, DEL, C1) and unpaired
+# surrogates (no database stores them); a long text (a summary, a biography) may hold line
+# breaks and tabs, a single-line field (a name, a role, a title) may not.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_LONG_TEXT_REFUSED = re.compile(f"[{_CONTROLS}\ud800-\udfff]")
+_LINE_REFUSED = re.compile(f"[{_CONTROLS}\t\n\r\u2028\u2029\ud800-\udfff]")
+
+
+def _described(char: str) -> str:
+    if char in "\n\r\u2028\u2029":
+        return "a line break"
+    if char == "\t":
+        return "a tab"
+    if "\ud800" <= char <= "\udfff":
+        return "an unpaired surrogate"
+    return "a control character"
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` cannot be stored as typed text, or None: control characters (NUL, escape
+    codes), unpaired surrogates, and line breaks or tabs in a single-line field."""
+    found = (_LONG_TEXT_REFUSED if multiline else _LINE_REFUSED).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    return (
+        f"must not contain {_described(char)} (U+{ord(char):04X} at character {found.start() + 1})"
+    )
+
+
+def _checked(
+    text: str, errors: dict[str, str], field: str, max_length: int, multiline: bool
+) -> None:
+    if len(text) > max_length:
+        errors[field] = f"must be at most {max_length} characters"
+    elif problem := text_problem(text, multiline=multiline):
+        errors[field] = problem
+
+
+def required_text(
+    value: str | None,
+    errors: dict[str, str],
+    field: str,
+    max_length: int,
+    *,
+    multiline: bool = False,
+) -> str:
+    """Stripped text that must be present, not too long, and free of control characters (one
+    line unless ``multiline``)."""
     text = (value or "").strip()
     if not text:
         errors[field] = "is required"
-    elif len(text) > max_length:
-        errors[field] = f"must be at most {max_length} characters"
+    else:
+        _checked(text, errors, field, max_length, multiline)
     return text
 
 
 def optional_text(
-    value: str | None, errors: dict[str, str], field: str, max_length: int
+    value: str | None,
+    errors: dict[str, str],
+    field: str,
+    max_length: int,
+    *,
+    multiline: bool = False,
 ) -> str | None:
-    """Stripped text or None; too long is an error."""
+    """Stripped text or None; too long or holding control characters (line breaks too, unless
+    ``multiline``) is an error."""
     text = (value or "").strip()
-    if len(text) > max_length:
-        errors[field] = f"must be at most {max_length} characters"
+    _checked(text, errors, field, max_length, multiline)
     return text or None
+
+
+def text_items(values: list[str], errors: dict[str, str], field: str) -> None:
+    """Record under ``field`` the first of several one-line texts (aliases, tags) that holds a
+    control character or a line break."""
+    for value in values:
+        if problem := text_problem(value):
+            errors[field] = f"an item {problem}"
+            return
+
+
+def whole_number(
+    raw: object,
+    errors: dict[str, str],
+    field: str,
+    default: int,
+    maximum: int | None = None,
+) -> int:
+    """A whole number from a query string (``default`` when absent): ASCII digits only, from 1
+    to ``maximum``; anything else records an error and gives ``default``."""
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return default
+    limit = f" to {maximum:,}" if maximum is not None else " or more"
+    refusal = f"must be a whole number from 1{limit}"
+    # Checked as text first: int() takes full-width digits and "1_000", and refuses (with an
+    # exception) past 4,300 digits.
+    if not (text.isascii() and text.isdigit()):
+        errors[field] = refusal
+        return default
+    if len(text) > 18 or int(text) < 1 or (maximum is not None and int(text) > maximum):
+        errors[field] = refusal
+        return default
+    return int(text)
+
+
+def page_number(raw: object, errors: dict[str, str], field: str = "page") -> int:
+    """A page number from a query string: 1 when absent, an error past :data:`MAX_PAGE_NUMBER`."""
+    return whole_number(raw, errors, field, 1, MAX_PAGE_NUMBER)
 
 
 def web_url(value: str | None, errors: dict[str, str], field: str) -> str | None:

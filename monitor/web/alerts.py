@@ -25,6 +25,7 @@ from monitor.mail.transport import mail_directory
 from monitor.models import Case, Organization, Subscription
 from monitor.models.alerts import SubscriptionScope
 from monitor.services import alerts, pages, subscriptions
+from monitor.services.validation import page_number
 from monitor.web import writes
 from monitor.web.forms.alerts import ConfirmForm, FollowForm, SubscribeForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, safe_next
@@ -256,9 +257,9 @@ def resend(delivery_id: str) -> ResponseReturnValue:
 def subscribers() -> ResponseReturnValue:
     """Every active subscription (admins)."""
     authz.require(current_user, Action.ADMIN)
-    shown = pages.subscribers(
-        actor(), pages.page_number(request.args.get("page")), SUBSCRIBERS_PER_PAGE
-    )
+    refused: dict[str, str] = {}
+    page = page_number(request.args.get("page"), refused)
+    shown = pages.subscribers(actor(), page, SUBSCRIBERS_PER_PAGE)
     return render_template(
         "alerts/subscribers.html",
         rows=shown.items,
@@ -266,7 +267,8 @@ def subscribers() -> ResponseReturnValue:
         page=shown.page,
         pages=shown.pages,
         describe=subscriptions.describe_scope,
-    )
+        refused=refused,
+    ), (422 if refused else 200)
 
 
 def _may_read(summary: mailbox.StoredMessage, levels: dict[str, set[str]]) -> bool:

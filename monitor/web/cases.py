@@ -86,6 +86,8 @@ def index() -> ResponseReturnValue:
     settings = current_app.config["SETTINGS"]
     filters = queries.CaseFilter.from_args(request.args, per_page=settings.page_size)
     page = queries.list_case_rows(current_user, filters, count_limit=LIST_COUNT_LIMIT)
+    # Refused arguments are named on the page, which lists the cases without them: a 422.
+    status = 422 if filters.errors else 200
     return render_template(
         "cases/list.html",
         filters=filters,
@@ -96,7 +98,7 @@ def index() -> ResponseReturnValue:
         country_options=country_options(filters.country),
         levels=current_user.level.levels_visible(),
         sorts=SORT_LABELS,
-    )
+    ), status
 
 
 def _person_choices(selected: str | None) -> list[tuple[str, str]]:

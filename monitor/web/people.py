@@ -12,6 +12,7 @@ from monitor.models import Membership, Person
 from monitor.reads import reads_only
 from monitor.services import pages
 from monitor.services import people as people_service
+from monitor.services.validation import page_number
 from monitor.web import writes
 from monitor.web.cases import organization_choices
 from monitor.web.forms.people import MembershipForm, PersonForm
@@ -26,9 +27,9 @@ PER_PAGE = 50
 def index() -> ResponseReturnValue:
     """People the user may see, searchable by name in either script or alias."""
     q = (request.args.get("q") or "").strip()
-    found = pages.people_list(
-        current_user, q, pages.page_number(request.args.get("page")), PER_PAGE
-    )
+    refused: dict[str, str] = {}
+    page = page_number(request.args.get("page"), refused)
+    found = pages.people_list(current_user, q, page, PER_PAGE)
     return render_template(
         "people/list.html",
         people=found.items,
@@ -36,7 +37,8 @@ def index() -> ResponseReturnValue:
         total=found.total,
         page=found.page,
         pages=found.pages,
-    )
+        refused=refused,
+    ), (422 if refused else 200)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])

@@ -64,11 +64,11 @@ def test_filters_by_status_offence_country_and_organization(
     assert names_in(text(combined)) == ["Mao Monyvann"]
 
 
-def test_bad_filter_values_show_a_message_not_an_error(
+def test_bad_filter_values_are_named_on_the_list_answered_422(
     viewer_client: FlaskClient, demo: dict[str, str]
 ) -> None:
     response = viewer_client.get("/cases?status=imprisoned&page=abc&sort=shoe&per_page=-3")
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = text(response)
     assert "were not understood" in page
     assert "unknown custody status" in page

@@ -213,7 +213,9 @@ def _check_status(
     if values.get("status_certainty"):
         _choice(Certainty, values["status_certainty"], errors, "status_certainty")
     optional_text(values.get("status_location"), errors, "status_location", 300)
-    optional_text(values.get("status_description"), errors, "status_description", 20000)
+    optional_text(
+        values.get("status_description"), errors, "status_description", 20000, multiline=True
+    )
     optional_text(values.get("status_source"), errors, "status_source", 300)
     url = web_url(values.get("status_source_url"), errors, "status_source_url")
     if url and not values.get("status_source"):

@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from monitor.domain import OrganizationKind, PartialDate
 from monitor.models import Organization, Person
-from monitor.services.people import OrganizationInput, PersonInput
+from monitor.services.people import MAX_SEATS, OrganizationInput, PersonInput
 from monitor.web.fields import (
     CommaListField,
     Form,
@@ -69,7 +69,7 @@ class OrganizationForm(Form):
     short_name = StringField("Short name (e.g. CNRP)", [Length(max=40)])
     kind = Select("Kind", choices=vocabulary_choices(list(OrganizationKind)))
     country = StringField("Country (ISO two-letter code, e.g. KH)", [Length(max=2)])
-    seats = IntegerField("Seats or members", [Optional(), NumberRange(min=0)])
+    seats = IntegerField("Seats or members", [Optional(), NumberRange(min=0, max=MAX_SEATS)])
     dissolved_on = PartialDateField(f"Dissolved on {DATE_HINT}")
 
     def organization_input(self) -> OrganizationInput:
