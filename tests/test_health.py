@@ -177,8 +177,8 @@ APPLICATION_NAME = "monitor-health-test"
 @pytest.fixture
 def app_on_postgresql(backend: Backend, app: Flask, tmp_path: Path) -> Iterator[Flask]:
     """A second app on the test's PostgreSQL database, its connections named its own way."""
-    if backend.name != "postgresql":
-        pytest.skip("cutting the app's connections needs PostgreSQL (MONITOR_TEST_DATABASE_URL)")
+    # Only tests marked postgres use it: their SQLite copies are deselected (tests/conftest.py).
+    assert backend.name == "postgresql"
     url = sa.make_url(backend.database_url).update_query_dict(
         {"application_name": APPLICATION_NAME}
     )
@@ -202,6 +202,7 @@ def _cut_connections(app: Flask) -> list[int]:
     return list(pids)
 
 
+@pytest.mark.postgres
 def test_the_register_recovers_when_postgresql_drops_its_connections(
     app: Flask, app_on_postgresql: Flask, demo: dict[str, str]
 ) -> None:
