@@ -174,14 +174,21 @@ def get_person(public_id: str, user: User | None, action: Action = Action.READ) 
     return person
 
 
+# Built once: forms and pages look organizations up by public id on every submission.
+_ORGANIZATION_BY_ID = select(Organization).where(Organization.public_id == bindparam("public_id"))
+
+
+def organization_by_id(public_id: str) -> Organization | None:
+    """The organization with this public id (every user may see organizations), else ``None``."""
+    return db.session.scalars(_ORGANIZATION_BY_ID, {"public_id": public_id}).first()
+
+
 def get_organization(
     public_id: str, user: User | None, action: Action = Action.READ
 ) -> Organization:
     """The organization with this public id, else 404."""
     require(user, action)
-    org = db.session.scalars(
-        select(Organization).where(Organization.public_id == public_id)
-    ).first()
+    org = organization_by_id(public_id)
     if org is None:
         raise NotFound
     return org

@@ -162,11 +162,18 @@ class PersonPage:
     memberships: Sequence[Membership]
 
 
+def _visible_cases_of(user: User | None, person: Person) -> list[Case]:
+    """The person's cases within the user's clearance, oldest first."""
+    return list(
+        db.session.scalars(
+            authz.visible_cases(user).where(Case.person_id == person.id).order_by(Case.id)
+        )
+    )
+
+
 def person_page(user: User | None, person: Person) -> PersonPage:
     """The cases (within the user's clearance) and memberships a person's page shows."""
-    cases = db.session.scalars(
-        authz.visible_cases(user).where(Case.person_id == person.id).order_by(Case.id)
-    ).all()
+    cases = _visible_cases_of(user, person)
     memberships = db.session.scalars(
         select(Membership)
         .where(Membership.person_id == person.id)
@@ -183,10 +190,7 @@ def person_in_full(user: User | None, person: Person) -> tuple[Person, list[Case
         .where(Person.id == person.id)
         .options(selectinload(Person.memberships).joinedload(Membership.organization))
     ).one()
-    visible = db.session.scalars(
-        authz.visible_cases(user).where(Case.person_id == person.id).order_by(Case.id)
-    ).all()
-    return loaded, list(visible)
+    return loaded, _visible_cases_of(user, person)
 
 
 # --- dossiers, subscriptions -----------------------------------------------------

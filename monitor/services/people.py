@@ -5,8 +5,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
-
 from monitor import authz
 from monitor.domain import OrganizationKind, PartialDate
 from monitor.extensions import db
@@ -243,16 +241,13 @@ def remove_membership(actor: Actor, membership: Membership) -> None:
     db.session.flush()
 
 
-_ORGANIZATION_BY_ID = select(Organization).where(Organization.public_id == bindparam("public_id"))
-
-
 def find_organization(public_id: str, field: str = "organization") -> Organization:
     """The organization a form or request names, else a validation error on ``field``.
 
     Unlike :func:`monitor.authz.get_organization` (a page's subject: 404), this is a choice made in
     a form, so a bad id is a field error the form shows beside the field.
     """
-    org = db.session.scalars(_ORGANIZATION_BY_ID, {"public_id": public_id}).first()
+    org = authz.organization_by_id(public_id)
     if org is None:
         raise ValidationError({field: "no such organization"})
     return org
