@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from flask import Flask, Response, abort, request
@@ -12,7 +13,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from monitor import reads
 from monitor.config import PROJECT_ROOT, Settings
 from monitor.extensions import csrf, db, limiter, login_manager, migrate
+from monitor.services import health
 from monitor.sessions import ThrottledRefreshSessionInterface
+
+log = logging.getLogger(__name__)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -68,6 +72,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.session_interface = ThrottledRefreshSessionInterface()
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's: app-context teardowns run in reverse order, so this
+    # one ends the request's session first.
+    app.teardown_appcontext(_end_database_session)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "monitor" / "migrations"), render_as_batch=True
     )
@@ -105,6 +112,21 @@ def _engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
     return options
+
+
+def _end_database_session(exc: BaseException | None) -> None:
+    """Close the request's session; if the database dropped its connection meanwhile (a
+    restart of PostgreSQL under load), discard the connection instead of failing the response.
+
+    The answer is already made by then: a rollback that raises ``AdminShutdown`` would otherwise
+    turn it into a 500. Flask-SQLAlchemy's own teardown then removes the closed session.
+    """
+    session = db.session()
+    try:
+        session.close()
+    except health.DATABASE_UNAVAILABLE as error:
+        log.warning("the database dropped a connection at the end of a request: %s", error)
+        session.invalidate()
 
 
 # Endpoints that take a CSV file: they accept up to MONITOR_IMPORT_MAX_BYTES (plus room for the
