@@ -9,13 +9,12 @@ are kept.
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,20 +57,20 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def request(self, method: str, path: str, body: dict[str, object] | None = None) -> int:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.base + path,
-            data=data,
-            method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
+        host, port = self.base.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=REQUEST_TIMEOUT_SECONDS)
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-                status = int(response.status)
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except (urllib.error.URLError, TimeoutError, ConnectionError):
+            connection.request(
+                method, path, body=json.dumps(body) if body is not None else None, headers=headers
+            )
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):  # refused, reset or timed out
             status = 0
+        finally:
+            connection.close()
         with self.lock:
             self.answers.append(Answer(time.monotonic(), status, path))
         return status
