@@ -21,10 +21,12 @@ from monitor.config import Settings
 from monitor.extensions import db
 from monitor.models import AlertDelivery, StatusEvent, Subscription
 from monitor.models.alerts import DeliveryState
+from tests.support.accounts import login, make_user
 from tests.support.alerts import case_of, dispatch_pending, record, subscribe
 from tests.support.processes import RedisServer
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import stays, wait_until
+from tests.support.web import submit, text
 
 # Beat sweeps every second (FAST_ENV): for three sweeps, anything re-queued, redelivered or still
 # in flight has the time to reach the sink.
@@ -203,3 +205,65 @@ def test_smtp_refusing_connections_for_a_while_then_accepting(
     _no_late_duplicates(idle_sink, expected, processes.logs)
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == len(expected)
     assert case_of(cnrp["Mao Monyvann"]).status == "jailed"
+
+
+def test_redis_killed_under_the_app_and_worker_then_back(
+    app: Flask,
+    cnrp: dict[str, str],
+    configure: Callable[..., Settings],
+    sink: SmtpSink,
+    celery: Callable[..., Any],
+    private_redis: RedisServer,
+    app_on_redis: Flask,
+) -> None:
+    """The issue's story: with Redis (rate limits and broker) killed under a running app and
+    worker, an editor still logs in, searches, opens Kem Sokha's case and records that Mao
+    Monyvann was jailed; the followers' emails arrive once Redis is back, once each."""
+    settings = configure(smtp_url=sink.url, redis_url=private_redis.url)
+    subscribers = _subscribers(3)
+    processes = celery(settings)
+    processes.worker()
+    processes.beat()
+    editor = make_user("editor", "confidential")
+    db.session.commit()
+
+    assert private_redis.popen is not None
+    private_redis.popen.kill()  # kill -9: no goodbye to its clients
+    private_redis.popen.wait(timeout=20)
+
+    browser = app_on_redis.test_client()
+    login(browser, editor.email)
+    found = browser.get("/cases?q=sokha")
+    assert found.status_code == 200 and "Kem Sokha" in text(found)
+    opened = browser.get(f"/cases/{cnrp['Kem Sokha']}")
+    assert opened.status_code == 200 and "Kem Sokha" in text(opened)
+    started = time.monotonic()
+    recorded = submit(
+        browser,
+        f"/cases/{cnrp['Mao Monyvann']}/status",
+        {"status": "jailed", "occurred_on": "2017-11", "certainty": "confirmed"},
+    )
+    assert recorded.status_code == 302, text(recorded)
+    assert time.monotonic() - started < 15, "a broker outage must not hang the request"
+    db.session.expire_all()
+    event = db.session.scalars(
+        select(StatusEvent)
+        .where(StatusEvent.case_id == case_of(cnrp["Mao Monyvann"]).id)
+        .order_by(StatusEvent.id.desc())
+        .limit(1)
+    ).one()
+    assert event.status == "jailed" and event.alerts_pending is True
+
+    outage = stays(
+        lambda: (sink.rcpt_attempts, _alerts_pending(event)),
+        QUIET_SECONDS,
+        "(recipients tried, the event's alerts_pending) while Redis is down",
+        processes.logs,
+    )
+    assert outage == (0, True)
+
+    private_redis.start()
+    expected = _expected(event, subscribers)
+    wait_until(_settled(sink, expected), 120, "every follower's email", processes.logs)
+    _no_late_duplicates(sink, expected, processes.logs)
+    assert all("Mao Monyvann" in m.subject for m in sink.messages)
