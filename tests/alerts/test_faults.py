@@ -210,6 +210,7 @@ def test_smtp_refusing_connections_for_a_while_then_accepting(
 def test_redis_killed_under_the_app_and_worker_then_back(
     app: Flask,
     cnrp: dict[str, str],
+    *,
     configure: Callable[..., Settings],
     sink: SmtpSink,
     celery: Callable[..., Any],
@@ -234,9 +235,11 @@ def test_redis_killed_under_the_app_and_worker_then_back(
     browser = app_on_redis.test_client()
     login(browser, editor.email)
     found = browser.get("/cases?q=sokha")
-    assert found.status_code == 200 and "Kem Sokha" in text(found)
+    assert found.status_code == 200
+    assert "Kem Sokha" in text(found)
     opened = browser.get(f"/cases/{cnrp['Kem Sokha']}")
-    assert opened.status_code == 200 and "Kem Sokha" in text(opened)
+    assert opened.status_code == 200
+    assert "Kem Sokha" in text(opened)
     started = time.monotonic()
     recorded = submit(
         browser,
@@ -252,7 +255,8 @@ def test_redis_killed_under_the_app_and_worker_then_back(
         .order_by(StatusEvent.id.desc())
         .limit(1)
     ).one()
-    assert event.status == "jailed" and event.alerts_pending is True
+    assert event.status == "jailed"
+    assert event.alerts_pending is True
 
     outage = stays(
         lambda: (sink.rcpt_attempts, _alerts_pending(event)),
