@@ -44,7 +44,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
-    # A fingerprint of MONITOR_AUDIT_KEY (never the key): only for telling "the configured key
-    # is another one" from "an entry was altered" when verifying; anyone may overwrite it, so
-    # nothing is trusted because of it. None: written before keyed hashing.
+    # A fingerprint (never the key) of the MONITOR_AUDIT_KEY the chain was begun or last
+    # re-keyed under: only for telling "the configured key is another one" from "an entry was
+    # altered" when verifying; anyone may overwrite it, so nothing is trusted because of it.
+    # None: written before keyed hashing.
     key_id: Mapped[str | None] = mapped_column(String(16))

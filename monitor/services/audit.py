@@ -161,7 +161,9 @@ def record(
         prev_hash=head.hash,
     )
     entry.hash = scheme.digest(entry)
-    head.seq, head.hash, head.key_id = entry.seq, entry.hash, scheme.key_id
+    head.seq, head.hash = entry.seq, entry.hash
+    if head.key_id is None:  # the key the chain is begun under; only a re-key changes it
+        head.key_id = scheme.key_id
     # Written at the next flush (the service's own, or the commit's), so the entries of one
     # operation go to the database together.
     db.session.add(entry)

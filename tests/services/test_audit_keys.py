@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 from monitor.extensions import db
 from monitor.models import AuditEntry, AuditHead
 from monitor.services import audit, seed
-from tests.support.accounts import client_for
+from tests.support.accounts import client_for, make_user
 
 OTHER_KEY = "another-audit-key-that-is-also-long-enough-42"
 
@@ -153,8 +153,8 @@ def test_checkpoint_prints_the_head_and_proves_nothing_before_it_changed(
     assert line == f"{logged}:{head.hash}"
     assert f"monitor audit verify --since-checkpoint {line}" in output
     # The log grows after the checkpoint; the checkpoint still holds.
-    seed.seed_synthetic(2, 1)
-    db.session.commit()
+    make_user("viewer", "public", "later@example.org")
+    assert (db.session.scalar(select(AuditHead.seq)) or 0) > logged
     code, output = _cli(app, "verify", "--since-checkpoint", line)
     assert code == 0, output
     assert f"unchanged since checkpoint {line}" in output
@@ -259,9 +259,11 @@ def test_rotating_the_key_rechains_under_the_new_one(
     app.config["SETTINGS"] = dataclasses.replace(settings, audit_key=OTHER_KEY)
     try:
         # Written under the new key after it was configured, before the re-key ran.
-        seed.seed_synthetic(1, 3)
-        db.session.commit()
-        assert _cli(app, "verify")[0] == 1
+        make_user("viewer", "public", "rotated@example.org")
+        code, output = _cli(app, "verify")
+        assert code == 1
+        assert "entry #1" in output
+        assert "does not match MONITOR_AUDIT_KEY" in output
         assert _cli(app, "rekey")[0] == 1  # the old key is needed to check the old entries
         code, output = _cli(app, "rekey", "--previous-key-file", str(old_key))
         assert code == 0, output
@@ -309,3 +311,27 @@ def test_make_run_rekeys_a_development_log_from_before_keys(app: Flask, logged: 
     assert _cli(app, "verify")[0] == 0
     again = app.test_cli_runner().invoke(args=["dev-setup"])
     assert "chained the audit log" not in again.output
+
+
+def test_entries_written_after_the_upgrade_before_the_rekey_are_kept(
+    app: Flask, logged: int
+) -> None:
+    _legacy_log()
+    make_user("viewer", "public", "meanwhile@example.org")  # keyed, on top of the plain ones
+    total = db.session.scalar(select(AuditHead.seq)) or 0
+    assert total > logged
+    code, output = _cli(app, "rekey", "--from-unkeyed")
+    assert code == 0, output
+    assert f"{logged} entries were under plain SHA-256" in output
+    key_id = audit.current_scheme().key_id
+    assert f"{total - logged} entries were under HMAC-SHA-256 under key {key_id}" in output
+    assert _cli(app, "verify") == (0, f"audit log intact: {total + 1} entries\n")
+
+
+def test_plain_entries_after_keyed_ones_are_refused_by_rekey(app: Flask, logged: int) -> None:
+    _tamper(9)
+    _recompute(9)  # the attacker's rewrite: plain SHA-256 after keyed entries
+    code, output = _cli(app, "rekey", "--from-unkeyed")
+    assert code == 1
+    assert "entry #9 (" in output
+    assert "holds under none of" in output
