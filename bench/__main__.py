@@ -31,6 +31,7 @@ def _environment(url: str, port: int) -> dict[str, str]:
         MONITOR_DATABASE_URL=url,
         MONITOR_ENV="production",
         MONITOR_SECRET_KEY=secrets.token_urlsafe(48),
+        MONITOR_AUDIT_KEY=secrets.token_urlsafe(48),
         MONITOR_INSTANCE_PATH=str(RESULTS / "instance"),
         MONITOR_BASE_URL=f"http://{load.HOST}:{port}",
     )

@@ -177,6 +177,7 @@ def environment(url: str, redis_url: str, smtp_port: int) -> dict[str, str]:
         MONITOR_SMTP_URL=f"smtp://{HOST}:{smtp_port}",
         MONITOR_ENV="production",
         MONITOR_SECRET_KEY=secrets.token_urlsafe(48),
+        MONITOR_AUDIT_KEY=secrets.token_urlsafe(48),
         MONITOR_INSTANCE_PATH=str(RESULTS / "instance-alerts"),
         MONITOR_BASE_URL="http://bench.invalid",
     )

@@ -60,6 +60,7 @@ def _environment(url: str) -> dict[str, str]:
         MONITOR_DATABASE_URL=url,
         MONITOR_ENV="production",
         MONITOR_SECRET_KEY=secrets.token_urlsafe(48),
+        MONITOR_AUDIT_KEY=secrets.token_urlsafe(48),
         MONITOR_INSTANCE_PATH=str(RESULTS / "instance-bulk"),
     )
     return env

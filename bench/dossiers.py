@@ -49,6 +49,7 @@ def environment(url: str) -> dict[str, str]:
         MONITOR_DATABASE_URL=url,
         MONITOR_ENV="production",
         MONITOR_SECRET_KEY=env.get("MONITOR_BENCH_SECRET") or secrets.token_urlsafe(48),
+        MONITOR_AUDIT_KEY=secrets.token_urlsafe(48),
         MONITOR_INSTANCE_PATH=str(RESULTS / "instance-dossiers"),
     )
     return env

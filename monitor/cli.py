@@ -118,17 +118,100 @@ def create_token(email: str, name: str) -> None:
 
 @click.group("audit")
 def audit_group() -> None:
-    """The hash-chained audit log."""
+    """The audit log, chained with HMAC-SHA-256 under MONITOR_AUDIT_KEY."""
+
+
+def _anchor(ctx: click.Context, param: click.Parameter, value: str | None) -> audit.Anchor | None:
+    if value is None:
+        return None
+    try:
+        return audit.Anchor.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @audit_group.command("verify")
+@click.option(
+    "--since-checkpoint",
+    "since",
+    metavar="SEQ:HASH",
+    callback=_anchor,
+    help="Also prove that nothing up to this checkpoint (from `monitor audit checkpoint`) "
+    "was rewritten: the entry at SEQ must still have HASH.",
+)
 @with_appcontext
-def audit_verify() -> None:
+def audit_verify(since: audit.Anchor | None) -> None:
     """Re-walk the chain; exit 1 and name the first bad entry if anything was edited or deleted."""
-    result = audit.verify()
+    result = _verified(since)
+    click.echo(f"audit log intact: {result.checked} entries")
+    if since is not None:
+        click.echo(f"unchanged since checkpoint {since}")
+
+
+def _verified(since: audit.Anchor | None = None) -> audit.VerifyResult:
+    try:
+        result = audit.verify(since)
+    except audit.AuditChainError as exc:
+        _fail(str(exc))
+        raise  # not reached: _fail exits
     if not result.ok:
         _fail(f"audit log broken after {result.checked} good entries: {result.problem}")
-    click.echo(f"audit log intact: {result.checked} entries")
+    return result
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Verify the chain and print its head as SEQ:HASH, to record outside the server."""
+    result = _verified()
+    if result.head is None:
+        _fail("the audit log is empty: nothing to anchor yet")
+        return
+    click.echo(str(result.head))
+    click.echo(
+        f"entry #{result.head.seq} of a verified chain; keep this line outside the server "
+        "(print, email, notary). Later, prove the log was not rewritten up to it with:\n"
+        f"  monitor audit verify --since-checkpoint {result.head}",
+        err=True,
+    )
+
+
+@audit_group.command("rekey")
+@click.option(
+    "--from-unkeyed",
+    is_flag=True,
+    help="Accept entries hashed with plain SHA-256 (a log written before keyed hashing); "
+    "once, when upgrading.",
+)
+@click.option(
+    "--previous-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file holding the key the log was chained with until now (rotation).",
+)
+@with_appcontext
+def audit_rekey(from_unkeyed: bool, previous_key_file: Path | None) -> None:
+    """Check the whole log under its old scheme, then chain it again under MONITOR_AUDIT_KEY.
+
+    Refuses, changing nothing, if any entry does not hold under the old scheme. The re-key is
+    recorded as an entry; checkpoints taken before it no longer match: take a new one.
+    """
+    from monitor.services.audit_rekey import rekey
+
+    previous = previous_key_file.read_text().strip() if previous_key_file else None
+    try:
+        result = rekey(CLI_ACTOR, previous_key=previous, from_unkeyed=from_unkeyed)
+    except audit.AuditChainError as exc:
+        db.session.rollback()
+        _fail(str(exc))
+        return
+    if not result.changed:
+        click.echo(f"audit log already chained under this key: {result.entries} entries")
+        return
+    db.session.commit()
+    for label, count in result.found.items():
+        click.echo(f"{count} entries were under {label}")
+    click.echo(f"re-keyed {result.entries} entries; the head was {result.replaced}")
+    click.echo(f"new checkpoint (record it): {result.head}")
 
 
 @click.command("dev-setup")
@@ -137,6 +220,19 @@ def audit_verify() -> None:
 def dev_setup(admin_email: str) -> None:
     """For `make run`: schema, demo data once, and an admin whose password is printed."""
     upgrade()
+    if audit.unkeyed_log():
+        # A development log from before keyed hashing: chain it under instance/audit_key, as
+        # an operator does once with `monitor audit rekey --from-unkeyed`.
+        from monitor.services.audit_rekey import rekey
+
+        try:
+            rekey(CLI_ACTOR, from_unkeyed=True)
+        except audit.AuditChainError as exc:
+            db.session.rollback()
+            click.echo(f"warning: the audit log was not re-keyed: {exc}", err=True)
+        else:
+            db.session.commit()
+            click.echo("chained the audit log under instance/audit_key (HMAC-SHA-256)")
     if not seed.demo_loaded():
         seed.seed_demo(CLI_ACTOR)
         click.echo("loaded the CNRP demo data")

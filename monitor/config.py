@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import formataddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,6 +63,9 @@ class Settings:
     secret_key: str
     database_url: str
     instance_path: Path
+    # Keys the audit chain's HMAC-SHA-256 (services/audit.py). Kept out of the database, so a
+    # script with write access to the database cannot recompute the chain after an edit.
+    audit_key: str = field(repr=False)
     base_url: str = "http://127.0.0.1:5000"
     redis_url: str | None = None
     broker_url: str = ""
@@ -69,6 +73,8 @@ class Settings:
     login_rate_limit: str = "10 per minute"
     # smtp[s]://user:pass@host:port?starttls=1; None keeps mail as .eml files under instance/mail/.
     smtp_url: str | None = None
+    # Who a dossier and an email say they come from: the organization, never a staff member.
+    organization_name: str = "case monitor"
     mail_from: str = "case monitor <alerts@localhost>"
     dossier_ttl_hours: int = 72
     # Soft time limit of one dossier render; a render still "rendering" well past it is re-queued.
@@ -125,25 +131,13 @@ class Settings:
                 f"MONITOR_ENV must be production, development or testing, not {mode!r}"
             )
 
-        secret = env.get("MONITOR_SECRET_KEY", "")
-        if not secret:
-            secret_file = instance_path / "secret_key"
-            if secret_file.is_file():
-                secret = secret_file.read_text().strip()
-        if not secret and mode == "production":
-            raise ConfigError(
-                "MONITOR_SECRET_KEY is required (or set MONITOR_ENV=development for local use)"
-            )
-        if not secret and mode == "development":
-            # `make run`: generate a key once and keep it under instance/, so sessions survive.
-            instance_path.mkdir(parents=True, exist_ok=True)
-            secret = secrets.token_urlsafe(48)
-            secret_file.write_text(secret + "\n")
-            secret_file.chmod(0o600)
+        secret = _instance_secret(env, "MONITOR_SECRET_KEY", instance_path / "secret_key", mode)
         if not secret:
             raise ConfigError("MONITOR_SECRET_KEY is required")
-        if mode == "production" and len(secret) < 32:
-            raise ConfigError("MONITOR_SECRET_KEY must be at least 32 characters")
+        # Tests get a throwaway audit key unless they pass one (apps that share a database do).
+        audit_key = _instance_secret(
+            env, "MONITOR_AUDIT_KEY", instance_path / "audit_key", mode
+        ) or secrets.token_urlsafe(48)
 
         database_url = env.get("MONITOR_DATABASE_URL") or (
             f"sqlite:///{instance_path / 'monitor.sqlite'}"
@@ -166,8 +160,13 @@ class Settings:
         if urlsplit(base_url).scheme not in {"http", "https"}:
             raise ConfigError("MONITOR_BASE_URL must start with http:// or https://")
 
+        organization = " ".join(env.get("MONITOR_ORGANIZATION_NAME", "").split()) or "case monitor"
+        if len(organization) > 200:
+            raise ConfigError("MONITOR_ORGANIZATION_NAME must be at most 200 characters")
+
         values: dict[str, object] = {
             "secret_key": secret,
+            "audit_key": audit_key,
             "database_url": database_url,
             "instance_path": instance_path,
             "base_url": base_url,
@@ -176,8 +175,9 @@ class Settings:
             "env": mode,
             "login_rate_limit": env.get("MONITOR_LOGIN_RATE_LIMIT", "10 per minute"),
             "smtp_url": smtp_url,
+            "organization_name": organization,
             "mail_from": env.get("MONITOR_MAIL_FROM")
-            or f"case monitor <alerts@{urlsplit(base_url).hostname or 'localhost'}>",
+            or _mailbox(organization, f"alerts@{urlsplit(base_url).hostname or 'localhost'}"),
             "dossier_ttl_hours": _positive(env, "MONITOR_DOSSIER_TTL_HOURS", 72),
             "session_hours": _positive(env, "MONITOR_SESSION_HOURS", 8),
             "trusted_proxies": _count(env, "MONITOR_TRUSTED_PROXIES"),
@@ -190,6 +190,34 @@ class Settings:
         values.update(_alert_settings(env))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _mailbox(name: str, address: str) -> str:
+    """``Name <address>``, the name quoted when it needs to be; left unencoded (the mail layer
+    encodes a non-ASCII name when it writes the header)."""
+    if name.isascii():
+        return formataddr((name, address))
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}" <{address}>'
+
+
+def _instance_secret(env: Mapping[str, str], name: str, file: Path, mode: str) -> str:
+    """A key from the variable ``name``, else from ``file`` under instance/; required in
+    production (at least 32 characters), generated into ``file`` once in development."""
+    value = env.get(name, "")
+    if not value and file.is_file():
+        value = file.read_text().strip()
+    if not value and mode == "production":
+        raise ConfigError(f"{name} is required (or set MONITOR_ENV=development for local use)")
+    if not value and mode == "development":
+        # `make run`: generate the key once and keep it under instance/, so it survives restarts.
+        file.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        file.write_text(value + "\n")
+        file.chmod(0o600)
+    if mode == "production" and len(value) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters")
+    return value
 
 
 def _alert_settings(env: Mapping[str, str]) -> dict[str, object]:

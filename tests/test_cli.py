@@ -81,3 +81,36 @@ def test_seed_synthetic_names_are_clearly_synthetic(app: Flask) -> None:
     assert len(cases) == 120
     assert all(c.person.name.startswith("Synthetic ") for c in cases)
     assert all(len(c.events) == 1 and c.events[0].status == c.status for c in cases[:10])
+
+
+def test_audit_checkpoint_and_verify_since_it_from_the_command_line(app: Flask) -> None:
+    assert _run(app, "seed-demo").returncode == 0
+    checkpoint = _run(app, "audit", "checkpoint")
+    assert checkpoint.returncode == 0, checkpoint.stderr
+    anchor = checkpoint.stdout.strip()
+    seq, _, digest = anchor.partition(":")
+    assert int(seq) > 0
+    assert len(digest) == 64
+    assert f"monitor audit verify --since-checkpoint {anchor}" in checkpoint.stderr
+    assert _run(app, "create-user", "late@example.org").returncode == 0
+    verify = _run(app, "audit", "verify", "--since-checkpoint", anchor)
+    assert verify.returncode == 0, verify.stderr
+    assert f"unchanged since checkpoint {anchor}" in verify.stdout
+    wrong = _run(app, "audit", "verify", "--since-checkpoint", f"{seq}:{'0' * 64}")
+    assert wrong.returncode == 1
+    assert f"entry #{seq} no longer has the checkpoint's hash" in wrong.stderr
+
+
+def test_production_commands_need_the_audit_key(app: Flask) -> None:
+    env = app_env(app)
+    del env["MONITOR_AUDIT_KEY"]
+    result = subprocess.run(
+        [MONITOR, "audit", "verify"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "MONITOR_AUDIT_KEY is required" in result.stderr

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log."""
+"""The append-only audit log, chained with HMAC-SHA-256 under a key kept out of the database."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ class AuditEntry(Base):
 class AuditHead(Base):
     """The chain's tip: one row, locked while appending so concurrent writers chain in order.
 
-    It also lets verification notice that the newest entries were deleted.
+    It also lets verification notice that the newest entries were deleted, and names the key
+    the chain is extended with.
     """
 
     __tablename__ = "audit_head"
@@ -43,3 +44,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    # A fingerprint (never the key) of the MONITOR_AUDIT_KEY the chain was begun or last
+    # re-keyed under: only for telling "the configured key is another one" from "an entry was
+    # altered" when verifying; anyone may overwrite it, so nothing is trusted because of it.
+    # None: written before keyed hashing.
+    key_id: Mapped[str | None] = mapped_column(String(16))

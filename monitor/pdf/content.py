@@ -124,7 +124,10 @@ class DossierContent:
     title: str
     scope: str
     audience: str
-    generated_by: str
+    # The organization that issues the dossier (MONITOR_ORGANIZATION_NAME), never the staff
+    # member who requested it: a dossier leaves the register, and its readers need not learn
+    # who works on these cases.
+    issued_by: str
     facts: tuple[tuple[str, str], ...]
     counts: tuple[StatusCount, ...]
     exposure: str

@@ -1,14 +1,27 @@
-"""The audit log: every write appends one hash-chained entry; ``verify`` re-walks the chain."""
+"""The audit log: every write appends one entry, chained to the one before with HMAC-SHA-256.
+
+Each entry's hash covers its content and the previous entry's hash, keyed with
+``MONITOR_AUDIT_KEY``, which is kept out of the database: someone who can write to the database
+but does not hold the key can edit an entry but cannot make the chain agree again, as they could
+with a plain hash. :func:`verify` re-walks the chain. :func:`checkpoint` names its head (sequence
+and hash) for the organization to record outside the server; ``verify(since=…)`` later proves
+that nothing up to it was rewritten, which holds even against someone who has the key.
+:func:`rekey` chains the log again under the configured key: once after upgrading from plain
+SHA-256 chains, and to rotate the key.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Integer, Row, bindparam, inspect, select
 
 from monitor.extensions import Base, db
@@ -17,6 +30,7 @@ from monitor.models.base import utcnow
 from monitor.services import Actor, actor_label, column_rows
 
 GENESIS = "0" * 64
+REKEY_ACTION = "audit.rekey"
 
 
 def _jsonable(value: Any) -> Any:
@@ -38,7 +52,11 @@ def snapshot(entity: Base, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     }
 
 
-def _digest(entry: AuditEntry) -> str:
+class AuditChainError(Exception):
+    """The chain does not hold together; the message names the first bad entry."""
+
+
+def _canonical(entry: AuditEntry) -> bytes:
     payload = {
         "seq": entry.seq,
         "at": entry.at.astimezone(dt.UTC).isoformat(),
@@ -51,14 +69,56 @@ def _digest(entry: AuditEntry) -> str:
         "after": entry.after,
         "prev_hash": entry.prev_hash,
     }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """How entries are hashed: HMAC-SHA-256 under a key, or (before keys) plain SHA-256."""
+
+    key: bytes | None
+
+    @property
+    def key_id(self) -> str:
+        """A fingerprint that names the key without revealing it; ``unkeyed`` for plain SHA-256."""
+        if self.key is None:
+            return "unkeyed"
+        return hmac.new(self.key, b"case monitor audit key id", hashlib.sha256).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        """How reports name the scheme."""
+        return "plain SHA-256" if self.key is None else f"HMAC-SHA-256 under key {self.key_id}"
+
+    def digest(self, entry: AuditEntry) -> str:
+        """The hash this entry must carry under this scheme."""
+        if self.key is None:
+            return hashlib.sha256(_canonical(entry)).hexdigest()
+        return hmac.new(self.key, _canonical(entry), hashlib.sha256).hexdigest()
+
+
+UNKEYED = Scheme(None)  # how chains were hashed before MONITOR_AUDIT_KEY; never accepted now
+
+
+def keyed(key: str) -> Scheme:
+    """The scheme of a key as configured (text)."""
+    if not key:
+        raise AuditChainError("no audit key: MONITOR_AUDIT_KEY is empty")
+    return Scheme(key.encode())
+
+
+def current_scheme() -> Scheme:
+    """HMAC-SHA-256 under this app's ``MONITOR_AUDIT_KEY``."""
+    # Read from the app's settings: record() is called by every service, which should not all
+    # carry the key; the services run in an app context (request, task or command) anyway.
+    return keyed(current_app.config["SETTINGS"].audit_key)
 
 
 _HEAD_KEY = "monitor.audit.head"
 
 
-def _head_for_update() -> AuditHead:
+def head_for_update() -> AuditHead:
+    """The head row, locked for this transaction (created on the first write)."""
     # Locking the single head row serialises appends on PostgreSQL, so the chain stays linear
     # when two requests write at once; SQLite serialises writers anyway. Within one transaction
     # the row stays locked and loaded, so later appends (an import makes thousands) reuse it;
@@ -86,7 +146,8 @@ def record(
     case_ref: str | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain and flush it."""
-    head = _head_for_update()
+    scheme = current_scheme()
+    head = head_for_update()
     entry = AuditEntry(
         seq=head.seq + 1,
         at=utcnow(),
@@ -99,67 +160,165 @@ def record(
         after=after,
         prev_hash=head.hash,
     )
-    entry.hash = _digest(entry)
+    entry.hash = scheme.digest(entry)
     head.seq, head.hash = entry.seq, entry.hash
+    if head.key_id is None:  # the key the chain is begun under; only a re-key changes it
+        head.key_id = scheme.key_id
     # Written at the next flush (the service's own, or the commit's), so the entries of one
     # operation go to the database together.
     db.session.add(entry)
     return entry
 
 
+_ANCHOR = re.compile(r"^\s*([0-9]{1,12}):([0-9a-f]{64})\s*$")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A point of the chain: an entry's sequence number and hash, written ``SEQ:HASH``."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """Read ``SEQ:HASH``; ValueError when it is not that."""
+        match = _ANCHOR.match(text.lower())
+        if not match or int(match[1]) < 1:
+            raise ValueError("a checkpoint is SEQ:HASH, the sequence and the 64 hex digits")
+        return cls(int(match[1]), match[2])
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+def unkeyed_log() -> bool:
+    """Whether the first entry is hashed with plain SHA-256: a log from before keyed hashing."""
+    first = db.session.scalars(select(AuditEntry).where(AuditEntry.seq == 1)).first()
+    return first is not None and UNKEYED.digest(first) == first.hash
+
+
+def checkpoint() -> Anchor | None:
+    """The chain's head as recorded (not verified here); None while the log is empty."""
+    head = db.session.get(AuditHead, 1)
+    return Anchor(head.seq, head.hash) if head and head.seq else None
+
+
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of walking the chain."""
+    """Outcome of walking the chain; ``head`` is the checkpoint of what was verified."""
 
     ok: bool
     checked: int
     problem: str | None = None
+    head: Anchor | None = None
 
 
-def verify() -> VerifyResult:
-    """Walk the whole chain; report the first entry edited, deleted or out of order."""
+def verify(since: Anchor | None = None) -> VerifyResult:
+    """Walk the whole chain under the configured key; report the first entry edited, deleted,
+    out of order or hashed without the key. With ``since``, also that the entry a checkpoint
+    names still has the hash recorded then (so nothing up to it was rewritten)."""
+    scheme = current_scheme()
+    head = db.session.get(AuditHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    walk = _Walk(scheme, head.key_id if head else None, since.seq if since else None)
     # Stream in batches (the log grows without bound) and close the server-side cursor even
     # when stopping at the first bad entry.
     entries = db.session.scalars(
         select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
     )
     try:
-        checked, problem, tip = _walk(entries)
+        problem = walk.run(entries)
     finally:
         entries.close()
     if problem:
-        return VerifyResult(False, checked, problem)
-    head = db.session.get(AuditHead, 1)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if head_seq != checked or head_hash != tip:
+        return VerifyResult(False, walk.checked, problem)
+    if head_seq != walk.checked or head_hash != walk.tip:
         return VerifyResult(
             False,
-            checked,
-            f"entry #{checked + 1} and later are missing: the chain head records "
-            f"{head_seq} entries but {checked} remain",
+            walk.checked,
+            f"entry #{walk.checked + 1} and later are missing: the chain head records "
+            f"{head_seq} entries but {walk.checked} remain",
         )
-    return VerifyResult(True, checked)
+    if since is not None and (problem := _since_problem(since, walk)):
+        return VerifyResult(False, walk.checked, problem)
+    return VerifyResult(True, walk.checked, head=Anchor(head_seq, head_hash) if head_seq else None)
 
 
-def _walk(entries: Iterable[AuditEntry]) -> tuple[int, str | None, str]:
-    expected_prev = GENESIS
-    checked = 0
-    for entry in entries:
-        expected_seq = checked + 1
-        if entry.seq != expected_seq:
-            return checked, f"entry #{expected_seq} is missing (next found is #{entry.seq})", ""
-        if entry.prev_hash != expected_prev:
-            return checked, f"entry #{entry.seq} does not follow entry #{entry.seq - 1}", ""
-        if _digest(entry) != entry.hash:
+def _since_problem(since: Anchor, walk: _Walk) -> str | None:
+    if walk.anchored is None:
+        return (
+            f"the checkpoint names entry #{since.seq} but the log holds {walk.checked}: "
+            "entries were deleted since the checkpoint"
+        )
+    if hmac.compare_digest(walk.anchored, since.hash):
+        return None
+    problem = (
+        f"entry #{since.seq} no longer has the checkpoint's hash: the log up to it was "
+        "rewritten since the checkpoint"
+    )
+    rekeyed = db.session.scalars(
+        select(AuditEntry.seq)
+        .where(AuditEntry.action == REKEY_ACTION, AuditEntry.seq > since.seq)
+        .order_by(AuditEntry.seq)
+    ).first()
+    if rekeyed is not None:
+        problem += (
+            f", or chained again by the re-key at entry #{rekeyed} (checkpoints taken before a "
+            "re-key no longer match; that entry records the head it replaced)"
+        )
+    return problem
+
+
+class _Walk:
+    """Walks entries in order, checking numbering, links and hashes."""
+
+    def __init__(self, scheme: Scheme, recorded_key_id: str | None, anchor_seq: int | None):
+        self.scheme = scheme
+        self.recorded_key_id = recorded_key_id
+        self.anchor_seq = anchor_seq
+        self.checked = 0
+        self.tip = GENESIS
+        self.anchored: str | None = None  # the hash of the entry at anchor_seq, once seen
+
+    def run(self, entries: Iterable[AuditEntry]) -> str | None:
+        """The first problem, or None when every entry holds."""
+        for entry in entries:
+            expected_seq = self.checked + 1
+            if entry.seq != expected_seq:
+                return f"entry #{expected_seq} is missing (next found is #{entry.seq})"
+            if entry.prev_hash != self.tip:
+                return f"entry #{entry.seq} does not follow entry #{entry.seq - 1}"
+            if not hmac.compare_digest(self.scheme.digest(entry), entry.hash):
+                return self._unkeyed_or_altered(entry)
+            if entry.seq == self.anchor_seq:
+                self.anchored = entry.hash
+            self.tip = entry.hash
+            self.checked += 1
+        return None
+
+    def _unkeyed_or_altered(self, entry: AuditEntry) -> str:
+        label = f"entry #{entry.seq} ({entry.action} {entry.entity_type} {entry.entity_id})"
+        if UNKEYED.digest(entry) == entry.hash:
+            if entry.seq == 1:
+                return (
+                    f"{label} is hashed without the audit key (plain SHA-256): a log written "
+                    "before keyed hashing must be chained under MONITOR_AUDIT_KEY once, with "
+                    "`monitor audit rekey --from-unkeyed`; if it was keyed before, someone "
+                    "without the key rewrote it"
+                )
             return (
-                checked,
-                f"entry #{entry.seq} ({entry.action} {entry.entity_type} {entry.entity_id}) "
-                "was altered: its content no longer matches its hash",
-                "",
+                f"{label} was rewritten without the audit key: its hash is plain SHA-256, "
+                "not HMAC-SHA-256 under MONITOR_AUDIT_KEY"
             )
-        expected_prev = entry.hash
-        checked += 1
-    return checked, None, expected_prev
+        recorded = self.recorded_key_id
+        if entry.seq == 1 and recorded and recorded != self.scheme.key_id:
+            return (
+                f"{label} does not match MONITOR_AUDIT_KEY: the log names key {recorded}, the "
+                f"configured key is {self.scheme.key_id} (configure the log's key, or re-key "
+                "with `monitor audit rekey --previous-key-file`)"
+            )
+        return f"{label} was altered: its content no longer matches its hash"
 
 
 def history(case_ref: str, limit: int = 200) -> Sequence[Row[*tuple[Any, ...]]]:

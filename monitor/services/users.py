@@ -76,7 +76,7 @@ def _apply_user(user: User, data: UserInput, errors: dict[str, str]) -> None:
 
 def create_user(actor: Actor, data: UserInput, password: str) -> User:
     """Create an account with the given password."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = _granted_beyond_own(actor, data.clearance, Confidentiality.PUBLIC)
     _check_password(password, errors)
     user = User()
     _apply_user(user, data, errors)
@@ -98,11 +98,59 @@ def _self_lockout(actor: Actor, user: User, data: UserInput) -> str | None:
     return None
 
 
+_ROLE_RANK = {Role.VIEWER.value: 0, Role.EDITOR.value: 1, Role.ADMIN.value: 2}
+
+
+def _rank(level: str) -> int:
+    """A clearance's rank; -1 for a value that is not one (validated elsewhere)."""
+    try:
+        return Confidentiality(level).rank
+    except ValueError:
+        return -1
+
+
+def _self_promotion(actor: Actor, user: User, data: UserInput) -> dict[str, str]:
+    """Two people for the highest power: nobody raises their own role or clearance."""
+    if isinstance(actor, str) or actor.id != user.id:
+        return {}
+    errors = {}
+    if _ROLE_RANK.get(data.role, -1) > _ROLE_RANK.get(user.role, -1):
+        errors["role"] = "you cannot raise your own role; another admin must"
+    if _rank(data.clearance) > _rank(user.clearance):
+        errors["clearance"] = "you cannot raise your own clearance; another admin must"
+    return errors
+
+
+def _granted_beyond_own(actor: Actor, clearance: str, current: str) -> dict[str, str]:
+    """An admin may not raise an account above their own clearance: they could use it (they
+    set its password), so it would be raising their own. The command line bootstraps."""
+    if isinstance(actor, str) or _rank(clearance) <= max(_rank(current), _rank(actor.clearance)):
+        return {}
+    return {
+        "clearance": f"is above your own clearance ({actor.clearance}); an admin cleared for "
+        f"{clearance} must grant it"
+    }
+
+
+def _beyond_own(actor: Actor, user: User) -> bool:
+    """Whether the account is cleared above the acting admin (who so may not take it over)."""
+    return not isinstance(actor, str) and _rank(user.clearance) > _rank(actor.clearance)
+
+
 def update_user(actor: Actor, user: User, data: UserInput) -> User:
-    """Change an account's email, role, clearance or active flag (never locking oneself out)."""
+    """Change an account's email, role, clearance or active flag (never locking oneself out,
+    never raising oneself)."""
     problem = _self_lockout(actor, user, data)
     if problem:
         raise ValidationError({"account": problem})
+    errors = _self_promotion(actor, user, data) or _granted_beyond_own(
+        actor, data.clearance, user.clearance
+    )
+    if _beyond_own(actor, user) and data.email.strip().lower() != user.email:
+        # A new address would let them reset the password and log in as the account.
+        errors["email"] = "belongs to an account cleared above you; an admin cleared for it must"
+    if errors:
+        raise ValidationError(errors)
     before = audit.snapshot(user)
     _apply_user(user, data, {})
     db.session.flush()
@@ -112,9 +160,16 @@ def update_user(actor: Actor, user: User, data: UserInput) -> User:
     return user
 
 
+_NOT_YOURS_TO_RESET = (
+    "belongs to an account cleared above you; an admin cleared for it must reset it"
+)
+
+
 def set_password(actor: Actor, user: User, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password (an admin: only of accounts cleared no higher than them)."""
     errors: dict[str, str] = {}
+    if _beyond_own(actor, user):
+        errors["password"] = _NOT_YOURS_TO_RESET
     _check_password(password, errors)
     if errors:
         raise ValidationError(errors)

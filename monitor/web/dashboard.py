@@ -6,9 +6,10 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from monitor import authz
 from monitor.presentation import status_chart
 from monitor.reads import reads_only
-from monitor.services import queries
+from monitor.services import audit, queries
 from monitor.web.helpers import login_required_blueprint
 
 bp = login_required_blueprint("dashboard", __name__)
@@ -30,4 +31,6 @@ def index() -> ResponseReturnValue:
             if org_counts.total
         ],
         latest=queries.latest_changes(current_user, 10),
+        # Admins see the audit chain's head, to record outside the server.
+        checkpoint=audit.checkpoint() if authz.can(current_user, authz.Action.ADMIN) else None,
     )

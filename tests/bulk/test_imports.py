@@ -329,9 +329,12 @@ def test_clearance_limits_what_an_import_may_write(app: Flask, demo: dict[str, s
     )
     imports.apply(admin, report, sha256="x")
     db.session.commit()
-    # The same external id from someone not cleared for that case: refused, revealing nothing.
-    problems = problems_of(csv_bytes([mp(1, confidentiality="public")]), restricted)
-    assert problems == ["row 2, column external_id: is already used by another case"]
+    # The same external id from someone not cleared for that case reads as an unused one, and
+    # applying it is refused without saying why (tests/bulk/test_import_oracle.py).
+    report = imports.check(csv_bytes([mp(1, confidentiality="public")]), restricted, app_settings())
+    assert (report.problems, report.summary()["create"]) == ([], 1)
+    with pytest.raises(ValidationError, match="row 2 could not be applied; nothing was imported"):
+        imports.apply(restricted, report, sha256="x")
 
 
 def test_the_export_reimports_cleanly_and_neutralises_formulas(

@@ -122,7 +122,7 @@ def test_page_count_metadata_bookmarks_and_page_numbers(
     assert int(info["Pages"]) == row.pages
     assert row.pages >= 4  # cover, contents, summary, then the members' cases
     assert info["Title"] == "CNRP — organization dossier" == row.title
-    assert info["Author"] == "Admin confidential"  # the requester's name
+    assert info["Author"] == "case monitor"  # the organization, never the requester
     created = dt.datetime.strptime(info["CreationDate"] + " +0000", "%a %b %d %H:%M:%S %Y %Z %z")
     assert abs(created - started) < dt.timedelta(minutes=2)
     assert f"Page 1 of {row.pages}" in pdf.text

@@ -20,6 +20,7 @@ PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("MONITOR_TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+TEST_AUDIT_KEY = "test-audit-key-that-is-long-enough-0123456789"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ def make_app(chosen: Backend, instance: Path) -> Flask:
         {
             "MONITOR_ENV": "testing",
             "MONITOR_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            # One key for every test app: apps on one database extend and verify one chain.
+            "MONITOR_AUDIT_KEY": TEST_AUDIT_KEY,
             "MONITOR_INSTANCE_PATH": str(instance),
             "MONITOR_DATABASE_URL": chosen.database_url,
             "MONITOR_REDIS_URL": chosen.redis_url or "",

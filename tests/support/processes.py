@@ -32,6 +32,7 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     env.update(
         MONITOR_ENV="production",
         MONITOR_SECRET_KEY=settings.secret_key,
+        MONITOR_AUDIT_KEY=settings.audit_key,
         MONITOR_INSTANCE_PATH=str(settings.instance_path),
         MONITOR_DATABASE_URL=settings.database_url,
         MONITOR_REDIS_URL=settings.redis_url or "",

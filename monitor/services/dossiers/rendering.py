@@ -71,7 +71,7 @@ def take_snapshot(public_id: str, settings: Settings) -> Snapshot:
     if not requester.active or audience.value not in authz.visible_levels(requester):
         raise ContentError("the requester is no longer cleared for this audience")
     taken_at = utcnow()
-    by = requester.name or requester.email
+    by = settings.organization_name  # never the requester (see DossierContent.issued_by)
     spec = dossier.scope or {}
     if dossier.kind == DossierKind.CASE.value:
         content = scope.load_case(requester, str(spec.get("case_id")), audience, by)

@@ -83,7 +83,7 @@ def _content(
     title: str,
     scope: str,
     audience: Confidentiality,
-    generated_by: str,
+    issued_by: str,
     cases: list[Case],
     rows: list[SummaryRow],
     facts: list[tuple[str, str]],
@@ -95,7 +95,7 @@ def _content(
         title=title,
         scope=scope,
         audience=audience.value,
-        generated_by=generated_by,
+        issued_by=issued_by,
         facts=tuple(facts),
         counts=status_counts(cases),
         exposure=exposure_text(cases),
@@ -105,7 +105,7 @@ def _content(
 
 
 def load_case(
-    requester: User, case_id: str, audience: Confidentiality, generated_by: str
+    requester: User, case_id: str, audience: Confidentiality, issued_by: str
 ) -> DossierContent:
     """A one-case dossier."""
     levels = authz.audience_levels(requester, audience)
@@ -125,7 +125,7 @@ def load_case(
         title=title,
         scope=f"One case: {case.title}",
         audience=audience,
-        generated_by=generated_by,
+        issued_by=issued_by,
         cases=[case],
         rows=[row],
         facts=facts,
@@ -136,7 +136,7 @@ def load_organization(
     requester: User,
     organization_id: str,
     audience: Confidentiality,
-    generated_by: str,
+    issued_by: str,
     max_cases: int,
 ) -> DossierContent:
     """An organization dossier: every member the audience may know of, and their cases."""
@@ -194,7 +194,7 @@ def load_organization(
         title=f"{org.label} — organization dossier",
         scope=f"Organization: {name}, every member and their cases",
         audience=audience,
-        generated_by=generated_by,
+        issued_by=issued_by,
         cases=cases,
         rows=rows,
         facts=facts,
@@ -205,7 +205,7 @@ def load_selection(
     requester: User,
     filters: Mapping[str, Any],
     audience: Confidentiality,
-    generated_by: str,
+    issued_by: str,
     max_cases: int,
 ) -> DossierContent:
     """A dossier of the case list's filtered cases (all pages, in the list's order)."""
@@ -225,7 +225,7 @@ def load_selection(
         title=f"Selection of {len(cases)} case{'s' if len(cases) != 1 else ''} — dossier",
         scope=f"Cases of the case list: {described}",
         audience=audience,
-        generated_by=generated_by,
+        issued_by=issued_by,
         cases=cases,
         rows=rows,
         facts=[("Filters", described), ("Cases", str(len(cases)))],

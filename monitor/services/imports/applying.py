@@ -53,6 +53,11 @@ def apply(
     """
     if not report.ok:
         raise ValidationError({"file": "has problems; nothing was imported"})
+    taken = first_taken_row(report)
+    if taken is not None:
+        # Its id belongs to a case above the importer's clearance (checking treats that id as
+        # unused, so as not to reveal the case): refused, saying no more than this.
+        raise ValidationError({"file": f"row {taken} could not be applied; nothing was imported"})
     user = actor if isinstance(actor, User) else None
     summary = report.summary()
     found = _Sources(actor, user)
@@ -79,6 +84,27 @@ def apply(
         )
     db.session.flush()
     return summary
+
+
+def first_taken_row(report: Report) -> int | None:
+    """The first row that would open a case under an id another case answers to, if any."""
+    creating = {row.external_id: row.line for row in report.rows if row.case is None}
+    ids = list(creating)
+    lines: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        held = db.session.execute(
+            select(Case.external_id, Case.public_id).where(
+                Case.external_id.in_(chunk)
+                | (Case.public_id.in_(chunk) & Case.external_id.is_(None))
+            )
+        )
+        for external_id, public_id in held:
+            if external_id in creating:
+                lines.append(creating[external_id])
+            elif external_id is None and public_id in creating:
+                lines.append(creating[public_id])
+    return min(lines, default=None)
 
 
 def _apply_row(actor: Actor, row: Row, found: _Sources) -> int:

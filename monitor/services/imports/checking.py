@@ -251,7 +251,8 @@ def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[Charg
 
 
 def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> None:
-    """Attach each row's existing case (by external id, else by the register's own id)."""
+    """Attach each row's existing case the importer may see (by external id, else by the
+    register's own id)."""
     ids = [row.external_id for row in rows]
     found: dict[str, Case] = {}
     for start in range(0, len(ids), 500):
@@ -268,6 +269,11 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
             .execution_options(populate_existing=True)
         )
         for case in db.session.scalars(query):
+            if case.confidentiality not in ctx.levels:
+                # A case above the importer's clearance is not there for them: the row reads
+                # exactly as one with an unused id would, so the preview reveals nothing, and
+                # applying refuses the row without saying why (applying.first_taken_row).
+                continue
             if case.external_id in chunk:
                 found[case.external_id] = case
             elif case.public_id in chunk and case.external_id is None:
@@ -276,10 +282,6 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
     for row in rows:
         match = found.get(row.external_id)
         if match is None:
-            continue
-        if match.confidentiality not in ctx.levels:
-            # Said the same way whatever the case is, so the error reveals nothing about it.
-            problems.append(Problem(row.line, "external_id", "is already used by another case"))
             continue
         row.case = match
         row.changes = describe_changes(row, match)
