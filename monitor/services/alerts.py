@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -102,8 +102,15 @@ def _in_scope(case: Case) -> ColumnElement[bool]:
     )
 
 
-def recipients_of(case: Case) -> list[int]:
-    """Subscription ids to tell about a change of ``case``: one per address, cleared, confirmed."""
+def recipients_of(event: StatusEvent) -> list[int]:
+    """Subscription ids to tell about ``event``: one per address, cleared, in scope, and
+    confirmed when the event was recorded.
+
+    A subscriber hears only news: a change recorded before they confirmed (a seeded register, a
+    change waiting for a worker that was down) is no news to them. The comparison is by when the
+    change was entered in the register, not by the date of the custody change it describes.
+    """
+    case = event.case
     rows = db.session.execute(
         select(
             Subscription.id,
@@ -114,6 +121,7 @@ def recipients_of(case: Case) -> list[int]:
         .outerjoin(User, Subscription.user_id == User.id)
         .where(
             Subscription.confirmed_at.is_not(None),
+            Subscription.confirmed_at <= event.recorded_at,
             Subscription.unsubscribed_at.is_(None),
             _in_scope(case),
             cleared_for(case),
@@ -171,7 +179,7 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
             select(AlertDelivery.subscription_id).where(AlertDelivery.status_event_id == event.id)
         )
     )
-    missing = [sub_id for sub_id in recipients_of(event.case) if sub_id not in written]
+    missing = [sub_id for sub_id in recipients_of(event) if sub_id not in written]
     part = missing if limit is None else missing[:limit]
     now = utcnow()
     give_up = now + dt.timedelta(hours=settings.alert_retry_hours)
@@ -193,13 +201,60 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
     if done:
         event.alerts_pending = False
     db.session.flush()
-    queue_sends(
-        _immediate_pending(
-            AlertDelivery.status_event_id == event.id, AlertDelivery.subscription_id.in_(part)
-        ),
-        settings,
-    )
+    if event.import_batch is None:
+        queue_sends(
+            _immediate_pending(
+                AlertDelivery.status_event_id == event.id, AlertDelivery.subscription_id.in_(part)
+            ),
+            settings,
+        )
+    elif done and not import_dispatching([event.import_batch]):
+        # The import's last event to be dispatched sends the summaries of them all.
+        queue_sends(_import_summaries(event.import_batch), settings)
     return DispatchStep(len(part), done)
+
+
+def imported_events(batch: str) -> Select[int]:
+    """SQL: the ids of the status events one import recorded."""
+    return select(StatusEvent.id).where(StatusEvent.import_batch == batch)
+
+
+def import_dispatching(batches: Collection[str]) -> set[str]:
+    """Those of ``batches`` with an event whose deliveries are not all written yet.
+
+    An import's summary waits for them: sent earlier, it would list only part of the import
+    and the rest would follow in more emails. Should two dispatches finish at once, each may
+    see the other still pending and neither send: then the sweep sends the summaries.
+    """
+    if not batches:
+        return set()
+    return set(
+        db.session.scalars(
+            select(StatusEvent.import_batch)
+            .where(
+                StatusEvent.import_batch.in_(list(batches)), StatusEvent.alerts_pending.is_(True)
+            )
+            .distinct()
+        )
+    )
+
+
+def _import_summaries(batch: str) -> list[int]:
+    """One pending delivery per immediate subscriber of an import: the sender takes the rest of
+    that subscriber's deliveries of the import with it (``alert_sending``)."""
+    return list(
+        db.session.scalars(
+            select(func.min(AlertDelivery.id))
+            .join(Subscription, AlertDelivery.subscription_id == Subscription.id)
+            .where(
+                AlertDelivery.status_event_id.in_(imported_events(batch)),
+                AlertDelivery.state == DeliveryState.PENDING.value,
+                Subscription.mode == SubscriptionMode.IMMEDIATE.value,
+            )
+            .group_by(AlertDelivery.subscription_id)
+            .order_by(func.min(AlertDelivery.id))
+        )
+    )
 
 
 def _immediate_pending(*conditions: ColumnElement[bool]) -> list[int]:
