@@ -19,16 +19,33 @@ From "status recorded" to "email sent", in order (each hop's docstring or commen
    wording) → ``mail.messages.alert_message`` → ``mail.transport`` → ``alert_claims.OUTCOME``
    marks it sent.
 5. Beat → ``workers.alerts.sweep`` → :func:`sweep`: queues again what a fault dropped on the way.
+
+Subscribers hear only news: :func:`recipients_of` leaves out a subscription confirmed after the
+event was recorded (and ``alert_content.Addressee.suppression`` checks again at send time). An
+import's events (``StatusEvent.import_batch``) are told as one summary per subscriber: their
+sends wait until every event of the import is dispatched (:func:`import_dispatching`), and the
+sender takes a subscriber's deliveries of one import together (``alert_sending``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -166,6 +183,7 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
     no longer pending is left alone, and the unique (event, subscription) constraint drops a
     delivery a concurrent run already wrote. Next: :func:`queue_sends`.
     """
+    _one_dispatch_per_import(event_id)
     event = db.session.scalars(
         select(StatusEvent)
         .where(StatusEvent.id == event_id)
@@ -212,6 +230,22 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
         # The import's last event to be dispatched sends the summaries of them all.
         queue_sends(_import_summaries(event.import_batch), settings)
     return DispatchStep(len(part), done)
+
+
+def _one_dispatch_per_import(event_id: int) -> None:
+    """PostgreSQL: dispatch an import's events one at a time, until each transaction ends.
+
+    Then the last of them to finish sees every other one done and sends the summaries; run side
+    by side, the last two could each see the other still pending, and the summaries would wait
+    for the sweep. Taken before the event's row lock, in the same order by every dispatch, so
+    two of them never wait for each other. (SQLite has one writer at a time already.)
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    batch = db.session.scalar(select(StatusEvent.import_batch).where(StatusEvent.id == event_id))
+    if batch is not None:
+        key = int.from_bytes(hashlib.sha256(f"alerts:{batch}".encode()).digest()[:8], signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def imported_events(batch: str) -> Select[int]:
