@@ -1,4 +1,5 @@
-"""Alert, digest and confirmation emails: multipart text + HTML rendered from ``templates/email/``.
+"""Alert, digest, import summary and confirmation emails: multipart text + HTML rendered from
+``templates/email/``.
 
 The HTML part is rendered with autoescaping, so names, descriptions and source titles typed by
 editors can never inject markup. Message-IDs are derived from the delivery, so a retried send
@@ -80,6 +81,61 @@ class StatusChange:
     def subject(self) -> str:
         """``[Cambodia] Mao Monyvann: at liberty → jailed``."""
         return f"[{self.country}] {self.headline}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' * (number != 1)}"
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What one import recorded that one subscriber follows, as plain text values.
+
+    The counts cover everything; the lists may stop short of them (``unlisted``) so that an
+    import of thousands of cases stays an email a mail server takes.
+    """
+
+    import_id: str
+    # What every case told about shares ("CNRP", "Cambodia"), or None.
+    place: str | None
+    recorded_on: str
+    new_count: int
+    change_count: int
+    # (custody status, cases now in it), most first: over every case told about.
+    statuses: tuple[tuple[str, int], ...]
+    new_cases: tuple[StatusChange, ...]
+    # Status changes of cases already in the register.
+    changes: tuple[StatusChange, ...]
+    unlisted: int
+    register_url: str
+    # Every event told about, listed or not: the Message-ID follows from them.
+    event_ids: tuple[str, ...]
+
+    @property
+    def headline(self) -> str:
+        """``55 new cases in CNRP: 20 fled, 33 at liberty, 2 jailed``."""
+        parts = []
+        if self.new_count:
+            parts.append(_count(self.new_count, "new case"))
+        if self.change_count:
+            parts.append(_count(self.change_count, "status change"))
+        counted = ", ".join(f"{number:,} {status}" for status, number in self.statuses)
+        where = f" in {self.place}" if self.place else ""
+        return f"{' and '.join(parts)}{where}: {counted}"
+
+    @property
+    def subject(self) -> str:
+        """``[case monitor] 55 new cases in CNRP: 20 fled, 33 at liberty, 2 jailed``."""
+        return f"[case monitor] {self.headline}"
+
+    @property
+    def new_by_status(self) -> tuple[tuple[str, tuple[StatusChange, ...]], ...]:
+        """The listed new cases by custody status, in the order of :attr:`statuses`."""
+        groups = (
+            (status, tuple(c for c in self.new_cases if c.status == status))
+            for status, _ in self.statuses
+        )
+        return tuple((status, cases) for status, cases in groups if cases)
 
 
 @dataclass(frozen=True)
@@ -262,6 +318,14 @@ def digest_message_id(subscription_id: str, event_ids: Sequence[str], domain: st
     return f"<digest.{subscription_id}.{digest}@{domain}>"
 
 
+def import_summary_message_id(
+    import_id: str, subscription_id: str, event_ids: Sequence[str], domain: str
+) -> str:
+    """An import summary's Message-ID follows from the import, the subscriber and the events."""
+    digest = hashlib.sha256(",".join(sorted(event_ids)).encode()).hexdigest()[:16]
+    return f"<import.{import_id}.{subscription_id}.{digest}@{domain}>"
+
+
 def confirmation_message_id(subscription_id: str, domain: str) -> str:
     """One Message-ID per subscription's confirmation request."""
     return f"<confirm.{subscription_id}@{domain}>"
@@ -314,6 +378,33 @@ def digest_message(
         ),
         text=_render("digest.txt", **context),
         html=_render("digest.html", **context),
+    )
+
+
+@lru_cache(maxsize=16)
+def _summary_bodies(summary: ImportSummary, reason: str) -> tuple[str, str]:
+    # Every follower of a party gets the same summary of its import: render it once per reason.
+    slot = Recipient(
+        email="", name="", subscription_id="", reason=reason, unsubscribe_url=_URL_SLOT
+    )
+    context = {"summary": summary, "recipient": slot}
+    return _render("import_summary.txt", **context), _render("import_summary.html", **context)
+
+
+def import_summary_message(summary: ImportSummary, recipient: Recipient, sender: Sender) -> Mail:
+    """One email telling one subscriber what an import recorded in their scope."""
+    text, html = _summary_bodies(summary, recipient.reason)
+    url = recipient.unsubscribe_url
+    return _message(
+        sender,
+        recipient,
+        to=(recipient.name, recipient.email),
+        subject=summary.subject,
+        message_id=import_summary_message_id(
+            summary.import_id, recipient.subscription_id, summary.event_ids, sender.domain
+        ),
+        text=text.replace(_URL_SLOT, url),
+        html=html.replace(_URL_SLOT, str(escape(url))),
     )
 
 

@@ -193,6 +193,10 @@ class StatusEvent(Base):
     # Transactional outbox: set in the same transaction as the event when it changed the
     # current status; cleared by the dispatch task once every delivery row exists.
     alerts_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The import that recorded it (the Import's public id; a command-line import gets an id of
+    # its own), or None for a change entered by hand: an import's changes reach each subscriber
+    # as one summary email.
+    import_batch: Mapped[str | None] = mapped_column(String(16), index=True)
 
     case: Mapped[Case] = relationship(back_populates="events")
     sources: Mapped[list[Source]] = relationship(secondary=event_sources)

@@ -177,6 +177,7 @@ def _pending(row: Sequence[Any], event: StatusEvent) -> Pending:
             unsubscribe_token=token,
             reason=f"you follow {described}",
             confirmed=confirmed_at is not None,
+            confirmed_at=confirmed_at,
             unsubscribed=unsubscribed_at is not None,
             tied_to_user=tied,
             user_active=bool(user_active),

@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import ColumnElement, String, bindparam, or_, select, update
+
 from monitor.config import Settings
 from monitor.extensions import db
 from monitor.mail import messages
@@ -28,14 +30,33 @@ from monitor.mail.transport import (
     PermanentMailError,
     TemporaryMailError,
 )
-from monitor.models import AlertDelivery, Subscription
+from monitor.models import AlertDelivery, StatusEvent, Subscription
 from monitor.models.alerts import DeliveryState
-from monitor.models.base import utcnow
+from monitor.models.base import UTCDateTime, utcnow
 from monitor.services import alert_claims as claims
-from monitor.services import subscriptions
-from monitor.services.alert_content import digest_day, status_change
+from monitor.services import alerts, subscriptions
+from monitor.services.alert_content import (
+    digest_day,
+    import_summary,
+    organizations_of,
+    status_change,
+)
 
 log = logging.getLogger(__name__)
+
+# Built once, like alert_claims.OUTCOME: every delivery one digest or summary told about, sent.
+_SENT_TOGETHER = (
+    update(AlertDelivery)
+    .where(AlertDelivery.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=DeliveryState.SENT.value,
+        attempts=AlertDelivery.attempts + 1,
+        last_error=None,
+        sent_at=bindparam("at", type_=UTCDateTime()),
+        message_id=bindparam("message_id", type_=String()),
+        claimed_until=None,
+    )
+)
 
 
 @dataclass
@@ -72,6 +93,9 @@ class _Batch:
         self.unreachable: TemporaryMailError | None = None
         self._stack = contextlib.ExitStack()
         self._connection: MailConnection | None = None
+        self._changes: dict[int, messages.StatusChange] = {}
+        self._summaries: dict[tuple[int, ...], messages.ImportSummary] = {}
+        self._organizations: dict[int, frozenset[str]] = {}
         # Outcomes are written on a connection of their own, each UPDATE committed on its own,
         # right after its message went out: a worker killed mid-batch leaves only the message
         # in flight in doubt. (The session only reads.)
@@ -128,6 +152,39 @@ class _Batch:
         )
         self.result.sent += 1
 
+    def sent_together(self, listed: Sequence[claims.Pending], message_id: str) -> None:
+        """Mark every delivery one message told about as sent, in one statement.
+
+        A digest or an import summary is one email: its deliveries are marked in one commit, so
+        a worker killed in between cannot leave part of them to go out again in another email.
+        """
+        if len(listed) == 1:
+            self.sent(listed[0], message_id)
+            return
+        ids = [delivery.id for delivery in listed]
+        self.marks.execute(_SENT_TOGETHER, {"ids": ids, "at": utcnow(), "message_id": message_id})
+        self.settled.update(ids)
+        self.result.sent += len(ids)
+
+    def change(self, event: StatusEvent) -> messages.StatusChange:
+        """What an email says about one event, worked out once per task."""
+        change = self._changes.get(event.id)
+        if change is None:
+            change = self._changes[event.id] = status_change(event, self.settings.base_url)
+        return change
+
+    def summary(self, events: Sequence[StatusEvent]) -> messages.ImportSummary:
+        """What an email says about one subscriber's changes of an import, once per task."""
+        key = tuple(sorted(event.id for event in events))
+        summary = self._summaries.get(key)
+        if summary is None:
+            missing = {e.case.person_id for e in events} - self._organizations.keys()
+            self._organizations.update(organizations_of(missing))
+            summary = self._summaries[key] = import_summary(
+                events, self.settings.base_url, self.change, self._organizations
+            )
+        return summary
+
     def refused(self, delivery: claims.Pending, error: PermanentMailError) -> None:
         self.settle(delivery, DeliveryState.FAILED, str(error), attempts=delivery.attempts + 1)
 
@@ -171,56 +228,117 @@ def _batch(mailer: Mailer, settings: Settings, claimed: list[int]) -> Iterator[_
 
 
 def send_deliveries(ids: Sequence[int], mailer: Mailer, settings: Settings) -> SendResult:
-    """Send the pending alerts among ``ids`` (one email each); the caller retries ``retry_ids``.
+    """Send the pending alerts among ``ids``; the caller retries ``retry_ids``.
 
-    Next: ``alert_claims.claim`` (the lease, committed) → ``alert_claims.load`` → :func:`_send_one`
-    for each delivery.
+    One email per delivery, except for an import: a subscriber's deliveries of one import go
+    out together as one summary (:func:`_claimable` takes the rest of them along), once every
+    event of the import has its deliveries written.
+
+    Next: ``alert_claims.claim`` (the lease, committed) → ``alert_claims.load`` →
+    :func:`_send_unit` for each delivery or import summary.
     """
-    claimed = claims.claim(AlertDelivery.id.in_(list(ids)), settings)
+    asked = set(ids)
+    claimed = claims.claim(_claimable(asked), settings)
     with _batch(mailer, settings, claimed) as work:
-        work.result.skipped = len(set(ids)) - len(claimed)
-        changes: dict[int, messages.StatusChange] = {}
-        deliveries = claims.load(claimed)
-        order = [d.id for d in deliveries]
-        for index, delivery in enumerate(deliveries):
-            connection_lost = _send_one(work, delivery, changes)
+        work.result.skipped = len(asked - set(claimed))
+        units = _units(claims.load(claimed))
+        for index, unit in enumerate(units):
+            connection_lost = _send_unit(work, unit)
             if connection_lost:
-                for waiting in deliveries[index + 1 :]:
-                    work.postpone(waiting, work.unreachable)
+                for waiting in units[index + 1 :]:
+                    for delivery in waiting:
+                        work.postpone(delivery, work.unreachable)
                 break
-            work.keep_claims(order[index + 1 :])
+            work.keep_claims([d.id for later in units[index + 1 :] for d in later])
     return work.result
 
 
-def _send_one(
-    work: _Batch, delivery: claims.Pending, changes: dict[int, messages.StatusChange]
-) -> bool:
-    """Send or suppress one delivery; True when the connection cannot take another message.
+def _claimable(asked: set[int]) -> ColumnElement[bool]:
+    """SQL: the deliveries to claim for ``asked``.
 
-    Next: ``alert_content`` (suppression, then the wording) → ``mail.messages.alert_message`` →
-    ``mail.transport`` (the connection's ``send``) → :meth:`_Batch.sent`, which writes
-    ``alert_claims.OUTCOME``: the end of the path.
+    A delivery of a change typed in by hand is claimed alone. One of an import brings along
+    every delivery of that import to the same subscriber, so they are claimed (and sent)
+    together, by one sender, in one email; while the import is still being dispatched none
+    of them is claimed (the import's last dispatch, or the sweep, asks again).
     """
-    event = delivery.event
-    why_not = delivery.to.suppression(event.case)
-    if why_not:
-        work.settle(delivery, DeliveryState.SUPPRESSED, why_not)
+    rows = db.session.execute(
+        select(AlertDelivery.id, AlertDelivery.subscription_id, StatusEvent.import_batch)
+        .join(StatusEvent, AlertDelivery.status_event_id == StatusEvent.id)
+        .where(AlertDelivery.id.in_(list(asked)))
+    ).all()
+    conditions: list[ColumnElement[bool]] = [
+        AlertDelivery.id.in_([i for i, _, batch in rows if batch is None])
+    ]
+    subscribers: dict[str, set[int]] = {}
+    for _, subscription_id, batch in rows:
+        if batch is not None:
+            subscribers.setdefault(batch, set()).add(subscription_id)
+    waiting = alerts.import_dispatching(subscribers)
+    conditions += [
+        AlertDelivery.status_event_id.in_(alerts.imported_events(batch))
+        & AlertDelivery.subscription_id.in_(sorted(subscription_ids))
+        for batch, subscription_ids in subscribers.items()
+        if batch not in waiting
+    ]
+    return or_(*conditions)
+
+
+def _units(deliveries: Sequence[claims.Pending]) -> list[list[claims.Pending]]:
+    """What goes out as one email: a delivery alone, or a subscriber's deliveries of an import."""
+    units: dict[tuple[str, str], list[claims.Pending]] = {}
+    for delivery in deliveries:
+        batch = delivery.event.import_batch
+        key = (batch, delivery.to.subscription_id) if batch else ("", str(delivery.id))
+        units.setdefault(key, []).append(delivery)
+    return list(units.values())
+
+
+def _send_unit(work: _Batch, unit: list[claims.Pending]) -> bool:
+    """Send or suppress one delivery, or an import's deliveries to one subscriber; True when the
+    connection cannot take another message.
+
+    Each delivery is checked on its own (a summary lists only what the subscriber may hear
+    about); what is left goes out as an alert when it is one change, else as the import's
+    summary. Next: ``alert_content`` (suppression, then the wording) →
+    ``mail.messages.alert_message`` or ``import_summary_message`` → :func:`_hand_over`.
+    """
+    listed: list[claims.Pending] = []
+    for delivery in unit:
+        why_not = delivery.to.suppression(delivery.event)
+        if why_not:
+            work.settle(delivery, DeliveryState.SUPPRESSED, why_not)
+        else:
+            listed.append(delivery)
+    if not listed:
         return False
-    change = changes.get(event.id)
-    if change is None:
-        change = changes[event.id] = status_change(event, work.settings.base_url)
-    message = messages.alert_message(
-        change, delivery.to.recipient(work.settings.base_url), work.sender
-    )
+    recipient = listed[0].to.recipient(work.settings.base_url)
+    if len(listed) == 1:
+        message = messages.alert_message(work.change(listed[0].event), recipient, work.sender)
+    else:
+        message = messages.import_summary_message(
+            work.summary([d.event for d in listed]), recipient, work.sender
+        )
+    return _hand_over(work, listed, message)
+
+
+def _hand_over(work: _Batch, listed: list[claims.Pending], message: messages.Mail) -> bool:
+    """Send one email telling about ``listed`` and record the outcome for each of them alike;
+    True when the connection cannot take another message.
+
+    Next: ``mail.transport`` (the connection's ``send``) → :meth:`_Batch.sent_together`, which
+    marks them sent: the end of the path.
+    """
     try:
         work.connection().send(message)
     except TemporaryMailError as exc:
-        work.postpone(delivery, exc)
+        for delivery in listed:
+            work.postpone(delivery, exc)
         return exc.connection_lost
     except PermanentMailError as exc:
-        work.refused(delivery, exc)
+        for delivery in listed:
+            work.refused(delivery, exc)
     else:
-        work.sent(delivery, message.message_id)
+        work.sent_together(listed, message.message_id)
     return False
 
 
@@ -236,35 +354,20 @@ def send_digest(
         deliveries = sorted(claims.load(claimed), key=lambda d: (d.event.recorded_at, d.event.id))
         listed: list[claims.Pending] = []
         for delivery in deliveries:
-            why_not = delivery.to.suppression(delivery.event.case)
+            why_not = delivery.to.suppression(delivery.event)
             if why_not:
                 work.settle(delivery, DeliveryState.SUPPRESSED, why_not)
             else:
                 listed.append(delivery)
         if listed:
-            _send_listed(work, listed, digest_day(cutoff))
+            message = messages.digest_message(
+                [work.change(d.event) for d in listed],
+                listed[0].to.recipient(settings.base_url),
+                work.sender,
+                digest_day(cutoff),
+            )
+            _hand_over(work, listed, message)
     return work.result
-
-
-def _send_listed(work: _Batch, listed: list[claims.Pending], day: dt.date) -> None:
-    base_url = work.settings.base_url
-    message = messages.digest_message(
-        [status_change(d.event, base_url) for d in listed],
-        listed[0].to.recipient(base_url),
-        work.sender,
-        day,
-    )
-    try:
-        work.connection().send(message)
-    except TemporaryMailError as exc:
-        for delivery in listed:
-            work.postpone(delivery, exc)
-    except PermanentMailError as exc:
-        for delivery in listed:
-            work.refused(delivery, exc)
-    else:
-        for delivery in listed:
-            work.sent(delivery, message.message_id)
 
 
 def send_confirmation(subscription_id: int, mailer: Mailer, settings: Settings) -> bool:

@@ -19,16 +19,33 @@ From "status recorded" to "email sent", in order (each hop's docstring or commen
    wording) → ``mail.messages.alert_message`` → ``mail.transport`` → ``alert_claims.OUTCOME``
    marks it sent.
 5. Beat → ``workers.alerts.sweep`` → :func:`sweep`: queues again what a fault dropped on the way.
+
+Subscribers hear only news: :func:`recipients_of` leaves out a subscription confirmed after the
+event was recorded (and ``alert_content.Addressee.suppression`` checks again at send time). An
+import's events (``StatusEvent.import_batch``) are told as one summary per subscriber: their
+sends wait until every event of the import is dispatched (:func:`import_dispatching`), and the
+sender takes a subscriber's deliveries of one import together (``alert_sending``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -102,8 +119,15 @@ def _in_scope(case: Case) -> ColumnElement[bool]:
     )
 
 
-def recipients_of(case: Case) -> list[int]:
-    """Subscription ids to tell about a change of ``case``: one per address, cleared, confirmed."""
+def recipients_of(event: StatusEvent) -> list[int]:
+    """Subscription ids to tell about ``event``: one per address, cleared, in scope, and
+    confirmed when the event was recorded.
+
+    A subscriber hears only news: a change recorded before they confirmed (a seeded register, a
+    change waiting for a worker that was down) is no news to them. The comparison is by when the
+    change was entered in the register, not by the date of the custody change it describes.
+    """
+    case = event.case
     rows = db.session.execute(
         select(
             Subscription.id,
@@ -114,6 +138,7 @@ def recipients_of(case: Case) -> list[int]:
         .outerjoin(User, Subscription.user_id == User.id)
         .where(
             Subscription.confirmed_at.is_not(None),
+            Subscription.confirmed_at <= event.recorded_at,
             Subscription.unsubscribed_at.is_(None),
             _in_scope(case),
             cleared_for(case),
@@ -158,6 +183,7 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
     no longer pending is left alone, and the unique (event, subscription) constraint drops a
     delivery a concurrent run already wrote. Next: :func:`queue_sends`.
     """
+    _one_dispatch_per_import(event_id)
     event = db.session.scalars(
         select(StatusEvent)
         .where(StatusEvent.id == event_id)
@@ -171,7 +197,7 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
             select(AlertDelivery.subscription_id).where(AlertDelivery.status_event_id == event.id)
         )
     )
-    missing = [sub_id for sub_id in recipients_of(event.case) if sub_id not in written]
+    missing = [sub_id for sub_id in recipients_of(event) if sub_id not in written]
     part = missing if limit is None else missing[:limit]
     now = utcnow()
     give_up = now + dt.timedelta(hours=settings.alert_retry_hours)
@@ -193,13 +219,76 @@ def dispatch(event_id: int, settings: Settings, *, limit: int | None = None) -> 
     if done:
         event.alerts_pending = False
     db.session.flush()
-    queue_sends(
-        _immediate_pending(
-            AlertDelivery.status_event_id == event.id, AlertDelivery.subscription_id.in_(part)
-        ),
-        settings,
-    )
+    if event.import_batch is None:
+        queue_sends(
+            _immediate_pending(
+                AlertDelivery.status_event_id == event.id, AlertDelivery.subscription_id.in_(part)
+            ),
+            settings,
+        )
+    elif done and not import_dispatching([event.import_batch]):
+        # The import's last event to be dispatched sends the summaries of them all.
+        queue_sends(_import_summaries(event.import_batch), settings)
     return DispatchStep(len(part), done)
+
+
+def _one_dispatch_per_import(event_id: int) -> None:
+    """PostgreSQL: dispatch an import's events one at a time, until each transaction ends.
+
+    Then the last of them to finish sees every other one done and sends the summaries; run side
+    by side, the last two could each see the other still pending, and the summaries would wait
+    for the sweep. Taken before the event's row lock, in the same order by every dispatch, so
+    two of them never wait for each other. (SQLite has one writer at a time already.)
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    batch = db.session.scalar(select(StatusEvent.import_batch).where(StatusEvent.id == event_id))
+    if batch is not None:
+        key = int.from_bytes(hashlib.sha256(f"alerts:{batch}".encode()).digest()[:8], signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def imported_events(batch: str) -> Select[int]:
+    """SQL: the ids of the status events one import recorded."""
+    return select(StatusEvent.id).where(StatusEvent.import_batch == batch)
+
+
+def import_dispatching(batches: Collection[str]) -> set[str]:
+    """Those of ``batches`` with an event whose deliveries are not all written yet.
+
+    An import's summary waits for them: sent earlier, it would list only part of the import
+    and the rest would follow in more emails. Should two dispatches finish at once, each may
+    see the other still pending and neither send: then the sweep sends the summaries.
+    """
+    if not batches:
+        return set()
+    return set(
+        db.session.scalars(
+            select(StatusEvent.import_batch)
+            .where(
+                StatusEvent.import_batch.in_(list(batches)), StatusEvent.alerts_pending.is_(True)
+            )
+            .distinct()
+        )
+    )
+
+
+def _import_summaries(batch: str) -> list[int]:
+    """One pending delivery per immediate subscriber of an import: the sender takes the rest of
+    that subscriber's deliveries of the import with it (``alert_sending``)."""
+    return list(
+        db.session.scalars(
+            select(func.min(AlertDelivery.id))
+            .join(Subscription, AlertDelivery.subscription_id == Subscription.id)
+            .where(
+                AlertDelivery.status_event_id.in_(imported_events(batch)),
+                AlertDelivery.state == DeliveryState.PENDING.value,
+                Subscription.mode == SubscriptionMode.IMMEDIATE.value,
+            )
+            .group_by(AlertDelivery.subscription_id)
+            .order_by(func.min(AlertDelivery.id))
+        )
+    )
 
 
 def _immediate_pending(*conditions: ColumnElement[bool]) -> list[int]:

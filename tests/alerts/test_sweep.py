@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from monitor.config import Settings
 from monitor.extensions import db
-from monitor.models import AlertDelivery, StatusEvent
+from monitor.models import AlertDelivery, StatusEvent, Subscription
 from monitor.models.base import utcnow
 from monitor.services import alerts
 from tests.support.alerts import deliveries, dispatch_pending, record, run_alerts, subscribe
@@ -29,6 +29,7 @@ def test_sweep_requeues_pending_events_and_overdue_unclaimed_deliveries(
     record(cnrp["Mao Monyvann"], "jailed", "2017-11")
     # Just committed: the after-commit task is on its way, the sweep leaves it alone.
     assert alerts.sweep(settings) == alerts.SweepResult(events=0, deliveries=0)
+    _age(Subscription, "confirmed_at", 20)  # still confirmed before the change was recorded
     _age(StatusEvent, "recorded_at", 10)
     assert alerts.sweep(settings).events == 1
     db.session.rollback()

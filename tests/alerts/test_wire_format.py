@@ -80,6 +80,31 @@ def _digest(name: str) -> tuple[messages.Mail, str, list[str]]:
     return mail, "[case monitor] 4 December 2026: 2 status changes", [name, ARABIC, DESCRIPTION]
 
 
+def _import_summary(name: str) -> tuple[messages.Mail, str, list[str]]:
+    # The organization's name goes into the subject: long and non-Latin ones too.
+    new = [_change(name, "ev1"), _change(ARABIC, "ev2")]
+    new = [dataclasses.replace(change, previous_status=None) for change in new]
+    changed = dataclasses.replace(_change(KHMER, "ev3"), status="jailed")
+    summary = messages.ImportSummary(
+        import_id="imp1",
+        place=name,
+        recorded_on="4 December 2026",
+        new_count=2,
+        change_count=1,
+        statuses=(("house arrest", 2), ("jailed", 1)),
+        new_cases=tuple(new),
+        changes=(changed,),
+        unlisted=0,
+        register_url="http://monitor.test/cases",
+        event_ids=("ev1", "ev2", "ev3"),
+    )
+    mail = messages.import_summary_message(summary, _recipient(name), SENDER)
+    subject = _words(
+        f"[case monitor] 2 new cases and 1 status change in {name}: 2 house arrest, 1 jailed"
+    )
+    return mail, subject, [name, ARABIC, KHMER, new[0].case_url]
+
+
 def _confirmation(name: str) -> tuple[messages.Mail, str, list[str]]:
     mail = messages.confirmation_message(
         SENDER,
@@ -96,6 +121,7 @@ def _confirmation(name: str) -> tuple[messages.Mail, str, list[str]]:
 KINDS: dict[str, Callable[[str], tuple[messages.Mail, str, list[str]]]] = {
     "alert": _alert,
     "digest": _digest,
+    "import_summary": _import_summary,
     "confirmation": _confirmation,
 }
 

@@ -4,7 +4,7 @@ Existing entries keep their plain SHA-256 hashes until `monitor audit rekey --fr
 checks them and chains them again under MONITOR_AUDIT_KEY (a migration must not need the key).
 
 Revision ID: 0009_audit_hmac
-Revises: 0006_import_plan
+Revises: 0007_alert_news
 Create Date: 2026-12-10 09:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_audit_hmac'
-down_revision = '0006_import_plan'
+down_revision = '0007_alert_news'
 branch_labels = None
 depends_on = None
 

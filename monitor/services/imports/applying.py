@@ -20,7 +20,8 @@ from sqlalchemy import select
 from monitor import authz
 from monitor.domain import Certainty
 from monitor.extensions import db
-from monitor.models import Case, Person, Source, User
+from monitor.models import Case, Person, Source, StatusEvent, User
+from monitor.models.base import new_public_id
 from monitor.services import Actor, ValidationError, audit, charges, sources
 from monitor.services.cases import Opening, StatusInput, open_case, record_status, update_case
 from monitor.services.imports.changes import (
@@ -49,7 +50,10 @@ def apply(
     """Write every row of a clean report; the caller commits once (or rolls back on error).
 
     The audit log gets each change from its service, then one ``import.apply`` entry naming the
-    stored import (``import_id``) or the file's hash, with the counts and the rows changed.
+    stored import (``import_id``) or the file's hash, with the counts and the rows changed. Each
+    status event recorded is tagged with the import (``import_batch``: ``import_id``, or an id
+    of its own for a file applied without a stored import), so subscribers hear about it in one
+    summary email per import (:mod:`monitor.services.alerts`).
     """
     if not report.ok:
         raise ValidationError({"file": "has problems; nothing was imported"})
@@ -61,16 +65,20 @@ def apply(
     user = actor if isinstance(actor, User) else None
     summary = report.summary()
     found = _Sources(actor, user)
+    batch = import_id or new_public_id()
     events = 0
     changed = [row for row in report.rows if row.action != "unchanged"]
     step = max(1, len(changed) // 50)  # about fifty progress reports per import
     for done, row in enumerate(changed, 1):
         try:
-            events += _apply_row(actor, row, found)
+            recorded = _apply_row(actor, row, found)
         except ValidationError as exc:
             # Checked above, so only a rule the check does not repeat can land here.
             first = next(iter(exc.errors.items()))
             raise ValidationError({"file": f"row {row.line}, {first[0]}: {first[1]}"}) from None
+        for event in recorded:
+            event.import_batch = batch
+        events += len(recorded)
         if progress and done % step == 0:
             progress(done, len(changed))
     summary["status_events"] = events
@@ -107,10 +115,11 @@ def first_taken_row(report: Report) -> int | None:
     return min(lines, default=None)
 
 
-def _apply_row(actor: Actor, row: Row, found: _Sources) -> int:
-    """Write one row; the number of status events it recorded."""
+def _apply_row(actor: Actor, row: Row, found: _Sources) -> list[StatusEvent]:
+    """Write one row; the status events it recorded."""
     if row.case is None:
-        case, events = open_case_from_row(actor, row, found), 1
+        case = open_case_from_row(actor, row, found)
+        events = list(case.events)
     else:
         case = row.case
         events = _update_case_from_row(actor, row, case, found)
@@ -140,8 +149,8 @@ def open_case_from_row(actor: Actor, row: Row, found: _Sources) -> Case:
     return case
 
 
-def _update_case_from_row(actor: Actor, row: Row, case: Case, found: _Sources) -> int:
-    """Bring an existing case and its person up to the row; the number of status events recorded."""
+def _update_case_from_row(actor: Actor, row: Row, case: Case, found: _Sources) -> list[StatusEvent]:
+    """Bring an existing case and its person up to the row; the status events recorded."""
     person = case.person
     person_data = person_input(row, person)
     if person_changed(person, person_data):
@@ -149,10 +158,9 @@ def _update_case_from_row(actor: Actor, row: Row, case: Case, found: _Sources) -
     case_data = case_input(row, case)
     if case_changed(case, case_data):
         update_case(actor, case, case_data)
-    events = 0
+    events = []
     if not has_event(case, row):
-        record_status(actor, case, _status_input(row, found))
-        events = 1
+        events.append(record_status(actor, case, _status_input(row, found)).event)
     _add_membership(actor, person, row)
     return events
 
