@@ -21,6 +21,8 @@ MIN_SCORE = 3
 # are judged, and a longer password is refused only when those are guessable.
 ZXCVBN_MAX = 72
 SERVICE_WORDS = ("case", "monitor", "casemonitor", "register")
+# A password must hold at least this many letters or digits besides the account's own words.
+MIN_OWN_CHARACTERS = 6
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -36,7 +38,10 @@ def password_problem(password: str, context: Iterable[str] = SERVICE_WORDS) -> s
         return f"must be at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
         return f"must be at most {MAX_LENGTH} characters"
-    verdict = zxcvbn(password[:ZXCVBN_MAX], user_inputs=list(context))
+    words = list(context)
+    if _own_characters(password, words) < MIN_OWN_CHARACTERS:
+        return "is made of your email, your name or the service's name: add words of your own"
+    verdict = zxcvbn(password[:ZXCVBN_MAX], user_inputs=words)
     if verdict["score"] >= MIN_SCORE:
         return None
     warning = str(verdict["feedback"].get("warning") or "").strip().rstrip(".")
@@ -45,3 +50,12 @@ def password_problem(password: str, context: Iterable[str] = SERVICE_WORDS) -> s
         f"is too easy to guess{why}; a few uncommon words together make a strong password "
         "that is easy to remember"
     )
+
+
+def _own_characters(password: str, words: list[str]) -> int:
+    """How many letters and digits are left once the context words are taken out (zxcvbn
+    rates "viewer public example" for viewer.public@example.org as strong)."""
+    rest = password.lower()
+    for word in sorted(words, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return sum(len(part) for part in _WORD.findall(rest))

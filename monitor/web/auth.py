@@ -69,15 +69,22 @@ def finish_login(user: User, *, second_factor: str | None, target: str) -> Respo
     ``second_factor`` is how the second step was passed: "totp", "webauthn", "recovery", or
     None when the account has none.
     """
-    started = writes.commit(
-        lambda: user_sessions.start_session(
+    previous = current_login_session()  # a login over another in this browser replaces it
+
+    def start() -> user_sessions.StartedSession:
+        if previous is not None:
+            user_sessions.end_session(
+                previous.user, previous, reason="replaced by a new login in the same browser"
+            )
+        return user_sessions.start_session(
             user,
             second_factor=second_factor,
             address=request.remote_addr,
             user_agent=request.user_agent.string,
             settings=_settings(),
         )
-    ).value
+
+    started = writes.commit(start).value
     # Start from an empty cookie so nothing from before the login survives it.
     session.clear()
     session.permanent = True  # the cookie expires after MONITOR_SESSION_HOURS without a request
