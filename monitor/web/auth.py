@@ -144,9 +144,10 @@ def reset_password() -> ResponseReturnValue:
     """Set a new password with the reset link opened in this browser; every session ends."""
     token = session.get(RESET_KEY)
     reset = credentials.reset_for(token)
-    if reset is None:
+    if reset is None:  # never opened here, used, expired or replaced since it was opened
         session.pop(RESET_KEY, None)
-        return render_template("auth/reset_invalid.html", message=credentials.INVALID_LINK), 404
+        flash(credentials.INVALID_LINK, "error")
+        return redirect(url_for("auth.login"))
     form = NewPasswordForm()
     context = {"form": form, "account": reset.user, "hint": NEW_PASSWORD_HINT}
     if form.validate_on_submit():
