@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor import authz
 from monitor.extensions import db
 from monitor.models import User
-from monitor.services import ValidationError, audit, seed, users
+from monitor.services import ValidationError, audit, seed, user_sessions, users
 from monitor.services.backup import (
     BackupError,
     RestoreResult,
@@ -214,6 +214,27 @@ def audit_rekey(from_unkeyed: bool, previous_key_file: Path | None) -> None:
     click.echo(f"new checkpoint (record it): {result.head}")
 
 
+@click.group("sessions")
+def sessions_group() -> None:
+    """Users' login sessions."""
+
+
+@sessions_group.command("revoke")
+@click.argument("email")
+@with_appcontext
+def sessions_revoke(email: str) -> None:
+    """Log a user out everywhere at once (their password and API tokens stay as they are)."""
+    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        _fail(f"no user {email}")
+        return
+    ended = user_sessions.end_all_sessions(
+        user, reason="revoked from the command line", actor=CLI_ACTOR
+    )
+    db.session.commit()
+    click.echo(f"ended {ended} session{'s' * (ended != 1)} of {user.email}")
+
+
 @click.command("dev-setup")
 @click.option("--admin-email", default="admin@example.org", show_default=True)
 @with_appcontext
@@ -378,6 +399,7 @@ COMMANDS = [
     create_user,
     create_token,
     audit_group,
+    sessions_group,
     backup_command,
     restore_command,
     import_csv,

@@ -87,7 +87,10 @@ class Settings:
     import_max_rows: int = 20_000
     import_inline_rows: int = 200
     page_size: int = 25
+    # A login ends after session_hours without a request (idle timeout), and session_max_hours
+    # after it began however busy it is (absolute lifetime).
     session_hours: int = 8
+    session_max_hours: int = 72
     trusted_proxies: int = 0
     # Alerts (see README "Alerts"). SMTP commands time out after smtp_timeout seconds.
     smtp_timeout: float = 30.0
@@ -180,6 +183,7 @@ class Settings:
             or _mailbox(organization, f"alerts@{urlsplit(base_url).hostname or 'localhost'}"),
             "dossier_ttl_hours": _positive(env, "MONITOR_DOSSIER_TTL_HOURS", 72),
             "session_hours": _positive(env, "MONITOR_SESSION_HOURS", 8),
+            "session_max_hours": _positive(env, "MONITOR_SESSION_MAX_HOURS", 72),
             "trusted_proxies": _count(env, "MONITOR_TRUSTED_PROXIES"),
             "dossier_render_seconds": _positive(env, "MONITOR_DOSSIER_RENDER_SECONDS", 120),
             "dossier_max_cases": _positive(env, "MONITOR_DOSSIER_MAX_CASES", 500),

@@ -58,6 +58,8 @@ class TaskName(StrEnum):
     IMPORTS_APPLY = "monitor.imports.apply"
     # Beat → workers.imports.requeue_stale.
     IMPORTS_REQUEUE_STALE = "monitor.imports.requeue_stale"
+    # services.user_sessions.start_session (a login from a new device) → workers.accounts.
+    ACCOUNTS_NEW_DEVICE = "monitor.accounts.new_device"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
 """Signed-cookie sessions whose idle timeout is refreshed at most once a minute.
 
+The cookie holds the CSRF token, flashed messages and, once logged in, only the random id of a
+server-side session row (``services.user_sessions``): the row decides whether the login lives
+(logout, revocation, idle and absolute lifetimes); the cookie's own expiry below merely keeps
+a browser from sending an id that idled out anyway.
+
 Flask re-signs and re-sends a permanent session's cookie on every response
 (``SESSION_REFRESH_EACH_REQUEST``), so that it expires ``PERMANENT_SESSION_LIFETIME`` after the
 last request. That costs every page view a JSON dump, a compression, an HMAC and a

@@ -35,9 +35,9 @@ from werkzeug.test import TestResponse
 from monitor.domain import Confidentiality, PartialDate, Sentence, SentenceKind
 from monitor.extensions import db
 from monitor.mail.transport import eml_name, mail_directory
-from monitor.models import AlertDelivery, Case, Dossier, Import, Subscription, User
+from monitor.models import AlertDelivery, Case, Dossier, Import, Subscription, User, UserSession
 from monitor.models.base import new_public_id, utcnow
-from monitor.services import charges, users
+from monitor.services import charges, credentials, users
 from monitor.services.cases import CaseInput, StatusInput, create_case
 from monitor.services.people import (
     OrganizationInput,
@@ -100,6 +100,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "health.livez": open_to_all(),
     "auth.login": open_to_all(),
     "auth.logout": Expect(None, {}, Anonymous.OPEN, ends_session=True),
+    "auth.reset_link": open_to_all(token="reset_token"),
+    "auth.reset_password": open_to_all(),
     "api.openapi": open_to_all(),
     # Reading the register.
     "dashboard.index": web(VIEWER),
@@ -124,10 +126,16 @@ EXPECTATIONS: dict[str, Expect] = {
     # One's own API tokens (admins may revoke anyone's).
     "account.tokens": web(VIEWER),
     "account.revoke": web(VIEWER, public_id="token"),
+    # One's own login sessions and password (nobody, admins included, ends another's session here).
+    "account.sessions": web(VIEWER),
+    "account.end_session": web(VIEWER, public_id="login_session"),
+    "account.end_other_sessions": web(VIEWER),
+    "account.password": web(VIEWER),
     # User administration.
     "admin.users_index": web(ADMIN),
     "admin.new_user": web(ADMIN),
     "admin.user_detail": web(ADMIN, public_id="user"),
+    "admin.reset_link": web(ADMIN, public_id="user"),
     # PDF dossiers: anyone may ask for one up to their clearance; only the requester (and admins)
     # may open it, while cleared for its audience.
     "dossiers.create": web(VIEWER),
@@ -286,7 +294,9 @@ class Register:
         for first in next(iter(found.values())):
             values, visible = {}, True
             for name, options in found.items():
-                same = [o for o in options if o.group == first.group] or options
+                # The instance itself for its own placeholder; the one of its level for others.
+                same = [o for o in options if o is first]
+                same = same or [o for o in options if o.group == first.group] or options
                 values[name] = same[0].public_id
                 visible = visible and same[0].visible
             fillings.append(Target(first.label, values, visible))
@@ -347,6 +357,33 @@ def _tokens(register: Register, actor: Actor) -> list[Instance]:
     if actor.own_token_id is None:
         return [others]
     return [Instance("own token", actor.own_token_id, True), others]
+
+
+@kind("login_session")
+def _login_sessions(register: Register, actor: Actor) -> list[Instance]:
+    """A session of the actor's own (not the browser's: ending it must not log the actor out),
+    and someone else's."""
+    owners = [actor.user or register.account, register.account]
+    rows = [
+        UserSession(
+            user=owner,
+            token_hash=hashlib.sha256(new_public_id().encode()).hexdigest(),
+            last_seen_at=utcnow(),
+        )
+        for owner in owners
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    own = [Instance("own session", rows[0].public_id, True)] if actor.user is not None else []
+    return [*own, Instance("someone else's session", rows[1].public_id, False)]
+
+
+@kind("reset_token")
+def _reset_tokens(register: Register, actor: Actor) -> list[Instance]:
+    """The secret of a password reset link just issued (opening it does not use it up)."""
+    issued = credentials.issue_reset("test", register.account, current_app.config["SETTINGS"])
+    db.session.commit()
+    return [Instance("reset link", issued.url.rsplit("/", 1)[1], True)]
 
 
 @kind("dossier")

@@ -76,7 +76,13 @@ def celery_init_app(app: Flask) -> Celery[Any]:
             },
         },
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
-        include=["workers.tasks", "workers.dossiers", "workers.alerts", "workers.imports"],
+        include=[
+            "workers.tasks",
+            "workers.dossiers",
+            "workers.alerts",
+            "workers.imports",
+            "workers.accounts",
+        ],
         # WeasyPrint's memory grows with what it has rendered: recycle worker children after a
         # number of tasks, or sooner past ~400 MB resident (KiB), so RSS stays bounded.
         worker_max_tasks_per_child=100,

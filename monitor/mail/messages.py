@@ -422,3 +422,46 @@ def confirmation_message(
         text=_render("confirm.txt", **context),
         html=_render("confirm.html", **context),
     )
+
+
+def password_reset_message(
+    sender: Sender, *, email: str, name: str, reset_id: str, reset_url: str, expires: str
+) -> Mail:
+    """A one-time link to set a new password, issued by an admin."""
+    context = {"name": name, "reset_url": reset_url, "expires": expires}
+    return _message(
+        sender,
+        None,
+        to=(name, email),
+        subject="[case monitor] Set a new password",
+        message_id=f"<reset.{reset_id}@{sender.domain}>",
+        text=_render("reset.txt", **context),
+        html=_render("reset.html", **context),
+    )
+
+
+@dataclass(frozen=True)
+class NewLogin:
+    """A login from a browser and address the account had not used, as its owner is told."""
+
+    session_id: str
+    at: str
+    address: str
+    browser: str
+    second_factor: str | None
+
+
+def new_device_message(
+    sender: Sender, *, email: str, name: str, login: NewLogin, account_url: str
+) -> Mail:
+    """Tell an account's owner about a login from a new device, and what to do if not theirs."""
+    context = {"name": name, "login": login, "account_url": account_url}
+    return _message(
+        sender,
+        None,
+        to=(name, email),
+        subject="[case monitor] New login to your account",
+        message_id=f"<login.{login.session_id}@{sender.domain}>",
+        text=_render("new_device.txt", **context),
+        html=_render("new_device.html", **context),
+    )

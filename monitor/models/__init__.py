@@ -6,7 +6,7 @@ from monitor.models.cases import Case, Charge, Source, StatusEvent
 from monitor.models.dossiers import Dossier
 from monitor.models.imports import Import
 from monitor.models.people import Membership, Organization, Person
-from monitor.models.users import ApiToken, User
+from monitor.models.users import ApiToken, KnownDevice, PasswordReset, User, UserSession
 
 __all__ = [
     "AlertDelivery",
@@ -17,11 +17,14 @@ __all__ = [
     "Charge",
     "Dossier",
     "Import",
+    "KnownDevice",
     "Membership",
     "Organization",
+    "PasswordReset",
     "Person",
     "Source",
     "StatusEvent",
     "Subscription",
     "User",
+    "UserSession",
 ]

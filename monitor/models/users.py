@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitor.domain import Confidentiality, Role
@@ -40,13 +39,11 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type 
         return self.active
 
     def get_id(self) -> str:
-        """Flask-Login session key: the public id and a stamp of the password hash.
+        """The account's public id (what Flask-Login's ``UserMixin`` compares users by).
 
-        Changing the password changes the stamp, so every session opened before (a stolen
-        cookie included) stops working at once.
+        The login cookie does not carry it: it holds the random id of a :class:`UserSession`.
         """
-        stamp = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-        return f"{self.public_id}.{stamp}"
+        return self.public_id
 
     @property
     def user_role(self) -> Role:
@@ -75,3 +72,59 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(Base):
+    """One login: the browser's cookie holds a random id whose SHA-256 is ``token_hash``.
+
+    Deleting the row ends the login at once, wherever the cookie was copied to.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = public_id_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = created_at_column()
+    # Moved forward at most once a minute (services.user_sessions.TOUCH_AFTER).
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    # How the second login step was passed: "totp", "webauthn", "recovery"; None without one.
+    second_factor: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+
+class KnownDevice(Base):
+    """A browser and address a user has logged in from: a login from any other is reported to
+    them by email. Only a keyed hash of the pair is kept."""
+
+    __tablename__ = "known_devices"
+    __table_args__ = (UniqueConstraint("user_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[dt.datetime] = created_at_column()
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """A one-time password reset link an admin issued; only the SHA-256 of its secret is kept.
+
+    Using it deletes it (and any other of the account's links), so it works once.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = public_id_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = created_at_column()
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    issued_by: Mapped[str] = mapped_column(String(320), default="")
+
+    user: Mapped[User] = relationship()

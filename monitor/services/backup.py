@@ -62,6 +62,8 @@ BATCH = 1000
 SECRET_COLUMNS: Mapping[str, frozenset[str]] = {
     "users": frozenset({"password_hash"}),
     "api_tokens": frozenset({"token_hash"}),
+    "user_sessions": frozenset({"token_hash"}),
+    "password_resets": frozenset({"token_hash"}),
 }
 # Always omitted: rendered files the app can make again.
 OMITTED_COLUMNS: Mapping[str, frozenset[str]] = {"dossiers": frozenset({"pdf"})}

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from monitor.domain import Confidentiality, Role
 from monitor.extensions import db
 from monitor.models import ApiToken, User
 from monitor.models.base import utcnow
-from monitor.services import Actor, ValidationError, audit
+from monitor.services import Actor, ValidationError, audit, user_sessions
+from monitor.services.password_policy import context_words, password_problem
 from monitor.services.validation import member, optional_text
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "cm_"  # noqa: S105 - a public marker, not a secret
 
 
@@ -39,9 +38,32 @@ def _normalise_email(email: str, errors: dict[str, str]) -> str:
         return ""
 
 
-def _check_password(password: str, errors: dict[str, str]) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+def _check_password(
+    password: str, errors: dict[str, str], *about: str, field: str = "password"
+) -> None:
+    problem = password_problem(password, context_words(*about))
+    if problem:
+        errors[field] = problem
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's current one."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def replace_password(user: User, password: str, field: str = "password") -> None:
+    """Give ``user`` a new password (checked against the policy; the error is on ``field``).
+
+    Not audited, and no session ends here: each caller says what the change means.
+    """
+    errors: dict[str, str] = {}
+    _check_password(password, errors, user.email, user.name, field=field)
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = _hasher.hash(password)
 
 
 @dataclass
@@ -76,8 +98,8 @@ def _apply_user(user: User, data: UserInput, errors: dict[str, str]) -> None:
 
 def create_user(actor: Actor, data: UserInput, password: str) -> User:
     """Create an account with the given password."""
-    errors: dict[str, str] = _granted_beyond_own(actor, data.clearance, Confidentiality.PUBLIC)
-    _check_password(password, errors)
+    errors: dict[str, str] = _grantedbeyond_own(actor, data.clearance, Confidentiality.PUBLIC)
+    _check_password(password, errors, data.email, data.name)
     user = User()
     _apply_user(user, data, errors)
     user.password_hash = _hasher.hash(password)
@@ -121,7 +143,7 @@ def _self_promotion(actor: Actor, user: User, data: UserInput) -> dict[str, str]
     return errors
 
 
-def _granted_beyond_own(actor: Actor, clearance: str, current: str) -> dict[str, str]:
+def _grantedbeyond_own(actor: Actor, clearance: str, current: str) -> dict[str, str]:
     """An admin may not raise an account above their own clearance: they could use it (they
     set its password), so it would be raising their own. The command line bootstraps."""
     if isinstance(actor, str) or _rank(clearance) <= max(_rank(current), _rank(actor.clearance)):
@@ -132,7 +154,7 @@ def _granted_beyond_own(actor: Actor, clearance: str, current: str) -> dict[str,
     }
 
 
-def _beyond_own(actor: Actor, user: User) -> bool:
+def beyond_own(actor: Actor, user: User) -> bool:
     """Whether the account is cleared above the acting admin (who so may not take it over)."""
     return not isinstance(actor, str) and _rank(user.clearance) > _rank(actor.clearance)
 
@@ -143,10 +165,10 @@ def update_user(actor: Actor, user: User, data: UserInput) -> User:
     problem = _self_lockout(actor, user, data)
     if problem:
         raise ValidationError({"account": problem})
-    errors = _self_promotion(actor, user, data) or _granted_beyond_own(
+    errors = _self_promotion(actor, user, data) or _grantedbeyond_own(
         actor, data.clearance, user.clearance
     )
-    if _beyond_own(actor, user) and data.email.strip().lower() != user.email:
+    if beyond_own(actor, user) and data.email.strip().lower() != user.email:
         # A new address would let them reset the password and log in as the account.
         errors["email"] = "belongs to an account cleared above you; an admin cleared for it must"
     if errors:
@@ -157,39 +179,25 @@ def update_user(actor: Actor, user: User, data: UserInput) -> User:
     audit.record(
         actor, "user.update", "user", user.public_id, before=before, after=audit.snapshot(user)
     )
+    if before["active"] and not user.active:
+        user_sessions.end_all_sessions(user, reason="account deactivated", actor=actor)
     return user
 
 
-_NOT_YOURS_TO_RESET = (
+NOT_YOURS_TO_RESET = (
     "belongs to an account cleared above you; an admin cleared for it must reset it"
 )
 
 
 def set_password(actor: Actor, user: User, password: str) -> None:
-    """Replace a user's password (an admin: only of accounts cleared no higher than them)."""
-    errors: dict[str, str] = {}
-    if _beyond_own(actor, user):
-        errors["password"] = _NOT_YOURS_TO_RESET
-    _check_password(password, errors)
-    if errors:
-        raise ValidationError(errors)
-    user.password_hash = _hasher.hash(password)
+    """Replace a user's password (an admin: only of accounts cleared no higher than them; the
+    CLI); every session of theirs ends."""
+    if beyond_own(actor, user):
+        raise ValidationError({"password": NOT_YOURS_TO_RESET})
+    replace_password(user, password)
     db.session.flush()
     audit.record(actor, "user.password", "user", user.public_id)
-
-
-# Built once: every request with a login loads its user.
-_USER_BY_PUBLIC_ID = select(User).where(User.public_id == bindparam("public_id"))
-
-
-def user_for_session(session_id: str) -> User | None:
-    """The active user a login session names (``User.get_id()``: public id and a stamp that a
-    password change or deactivation changes), else ``None``."""
-    public_id, _, stamp = session_id.partition(".")
-    user = db.session.scalars(_USER_BY_PUBLIC_ID, {"public_id": public_id}).first()
-    if user is None or not user.active:
-        return None
-    return user if hmac.compare_digest(user.get_id(), session_id) and stamp else None
+    user_sessions.end_all_sessions(user, reason="password set by an admin", actor=actor)
 
 
 def all_users() -> list[User]:
@@ -208,21 +216,34 @@ def own_tokens(user: User) -> list[ApiToken]:
     )
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
+def authenticate(email: str, password: str, *, address: str | None = None) -> User | None:
+    """The active user with this email and password, or None (audited as
+    ``auth.login_failed``, with the account when the email names one)."""
     user = db.session.scalars(
         select(User).where(func.lower(User.email) == email.strip().lower())
     ).first()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
+        _login_failed(user, "wrong password" if user else "unknown email", address)
         return None
     if user is None or not user.active:
+        _login_failed(user, "account deactivated", address)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = utcnow()
     return user
+
+
+def _login_failed(user: User | None, reason: str, address: str | None) -> None:
+    # What was typed is never logged: people type passwords into the email field.
+    audit.record(
+        "anonymous",
+        "auth.login_failed",
+        "user",
+        user.public_id if user else "unknown",
+        after={"reason": reason, "address": (address or "")[:64]},
+    )
 
 
 def _token_digest(token: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask
 
 from monitor.extensions import login_manager
-from monitor.services.users import user_for_session
 
 
 def register(app: Flask) -> None:
@@ -15,6 +14,7 @@ def register(app: Flask) -> None:
     from monitor.web.alerts import bp as alerts_bp
     from monitor.web.alerts import public_bp as subscribe_bp
     from monitor.web.auth import bp as auth_bp
+    from monitor.web.auth import load_login
     from monitor.web.cases import bp as cases_bp
     from monitor.web.charges import bp as charges_bp
     from monitor.web.dashboard import bp as dashboard_bp
@@ -27,7 +27,13 @@ def register(app: Flask) -> None:
     from monitor.web.organizations import bp as organizations_bp
     from monitor.web.people import bp as people_bp
 
-    login_manager.user_loader(user_for_session)
+    # The cookie holds a server-side session's random id (monitor/web/auth.py).
+    login_manager.user_loader(load_login)
+    # Flask-Login's protection compares a hash of the address and browser with the one stored at
+    # login; for a permanent session, "basic" and "strong" alike then only mark it not fresh,
+    # which nothing here reads. The session row is what ends a login, so it is off, and the
+    # cookie holds no such hash.
+    login_manager.session_protection = None
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see the register."
     login_manager.login_message_category = "info"

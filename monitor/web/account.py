@@ -1,19 +1,88 @@
-"""A user's own API tokens: list, create (the token is shown once), revoke."""
+"""A user's own account: login sessions (list, end), password, API tokens."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from monitor import authz
+from monitor.extensions import limiter
 from monitor.models import ApiToken
-from monitor.services import users
+from monitor.presentation.devices import browser_label
+from monitor.services import credentials, user_sessions, users
 from monitor.web import writes
+from monitor.web.auth import current_login_session
+from monitor.web.forms.credentials import NEW_PASSWORD_HINT, ChangePasswordForm
 from monitor.web.forms.users import TokenForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
 
 bp = login_required_blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.get("/sessions")
+def sessions() -> ResponseReturnValue:
+    """Your live logins: when, where, which browser, which second factor; end any of them."""
+    rows = user_sessions.own_sessions(actor(), current_app.config["SETTINGS"])
+    current = current_login_session()
+    return render_template(
+        "account/sessions.html",
+        rows=rows,
+        current_id=current.id if current else None,
+        browser_label=browser_label,
+    )
+
+
+@bp.post("/sessions/<public_id>/end")
+def end_session(public_id: str) -> ResponseReturnValue:
+    """End one of your sessions; ending this one logs you out."""
+    row = user_sessions.own_session(actor(), public_id)
+    this_one = row is current_login_session()
+    writes.commit(
+        lambda: user_sessions.end_session(actor(), row, reason="ended from the sessions page")
+    )
+    if this_one:
+        logout_user()
+        session.clear()
+        flash("You ended this session: you are logged out.", "info")
+        return redirect(url_for("auth.login"))
+    flash(f"The session from {browser_label(row.user_agent)} was ended.", "success")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.post("/sessions/end-others")
+def end_other_sessions() -> ResponseReturnValue:
+    """Log out every other session of yours (a lost phone, a shared computer)."""
+    keep = current_login_session()
+    ended = writes.commit(
+        lambda: user_sessions.end_other_sessions(actor(), keep, reason="logged out other sessions")
+    ).value
+    flash(f"{ended} other session{'s' * (ended != 1)} ended.", "success")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
+def password() -> ResponseReturnValue:
+    """Change your own password (the current one is asked); your other sessions end."""
+    form = ChangePasswordForm()
+    context = {"form": form, "hint": NEW_PASSWORD_HINT}
+    if form.validate_on_submit():
+        keep = current_login_session()
+        changed = writes.commit(
+            lambda: credentials.change_own_password(
+                actor(), form.current_password.data or "", form.new_password.data or "", keep
+            ),
+            form,
+        )
+        if changed.ok:
+            ended = changed.value
+            others = f" {ended} other session{'s' * (ended != 1)} ended." if ended else ""
+            flash(f"Your password is changed.{others}", "success")
+            return redirect(url_for("account.password"))
+    if request.method == "POST":
+        return invalid("account/password.html", **context)
+    return render_template("account/password.html", **context)
 
 
 def _own_tokens() -> list[ApiToken]:

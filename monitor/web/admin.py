@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from monitor import authz
 from monitor.authz import Action
-from monitor.services import users
+from monitor.config import Settings
+from monitor.mail.transport import MailError, mailer_for
+from monitor.services import credentials, users
 from monitor.web import writes
 from monitor.web.forms.users import EditUserForm, NewUserForm, PasswordForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
@@ -82,3 +84,32 @@ def user_detail(public_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         return invalid("admin/user.html", **context)
     return render_template("admin/user.html", **context)
+
+
+@bp.post("/users/<public_id>/reset-link")
+def reset_link(public_id: str) -> ResponseReturnValue:
+    """Issue a one-time reset link (an hour, single use) and email it to the account's owner;
+    without an SMTP server, or when the email cannot go, show it here once instead."""
+    account = authz.get_user(public_id, current_user)
+    settings: Settings = current_app.config["SETTINGS"]
+    issued = writes.commit(lambda: credentials.issue_reset(actor(), account, settings))
+    if not issued.ok:
+        flash("No reset link: " + "; ".join(issued.errors.values()), "error")
+        return redirect(url_for("admin.user_detail", public_id=account.public_id))
+    failure = None
+    if settings.smtp_url:
+        # Sent from this request: the link's secret exists nowhere else (never in the broker).
+        mailer = mailer_for(settings.smtp_url, settings.instance_path, settings.smtp_timeout)
+        try:
+            credentials.email_reset_link(issued.value, mailer, settings)
+        except MailError as exc:
+            failure = str(exc)
+        else:
+            flash(
+                f"A reset link was emailed to {account.email}: it works once, for an hour.",
+                "success",
+            )
+            return redirect(url_for("admin.user_detail", public_id=account.public_id))
+    return shown_once(
+        "admin/reset_link.html", account=account, issued=issued.value, failure=failure
+    )

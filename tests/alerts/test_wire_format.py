@@ -118,11 +118,42 @@ def _confirmation(name: str) -> tuple[messages.Mail, str, list[str]]:
     return mail, subject, [name, ARABIC, "http://monitor.test/alerts/confirm/"]
 
 
+def _password_reset(name: str) -> tuple[messages.Mail, str, list[str]]:
+    url = "http://monitor.test/reset/" + "r" * 43
+    mail = messages.password_reset_message(
+        SENDER,
+        email="ann@example.org",
+        name=name,
+        reset_id="reset1",
+        reset_url=url,
+        expires="2026-12-04 15:00 UTC",
+    )
+    return mail, "[case monitor] Set a new password", [name, url, "2026-12-04 15:00 UTC"]
+
+
+def _new_device(name: str) -> tuple[messages.Mail, str, list[str]]:
+    login = messages.NewLogin(
+        session_id="sess1",
+        at="2026-12-04 14:00 UTC",
+        address="2001:db8::1",
+        browser="Firefox on Linux",
+        second_factor="totp",
+    )
+    url = "http://monitor.test/account/sessions"
+    mail = messages.new_device_message(
+        SENDER, email="ann@example.org", name=name, login=login, account_url=url
+    )
+    subject = "[case monitor] New login to your account"
+    return mail, subject, [name, "2001:db8::1", "Firefox on Linux", url]
+
+
 KINDS: dict[str, Callable[[str], tuple[messages.Mail, str, list[str]]]] = {
     "alert": _alert,
     "digest": _digest,
     "import_summary": _import_summary,
     "confirmation": _confirmation,
+    "password_reset": _password_reset,
+    "new_device": _new_device,
 }
 
 

@@ -1,0 +1,39 @@
+"""How a login's browser reads: ``Firefox on Linux`` from its User-Agent header.
+
+A rough, readable label for the sessions page and the new-device email, never used to decide
+anything (a User-Agent says whatever the client likes).
+"""
+
+from __future__ import annotations
+
+import re
+
+# First match wins: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = (
+    ("Edge", re.compile(r"\bEdg(e|A|iOS)?/")),
+    ("Opera", re.compile(r"\bOPR/|\bOpera\b")),
+    ("Firefox", re.compile(r"\bFirefox/|\bFxiOS/")),
+    ("Chromium", re.compile(r"\bChromium/")),
+    ("Chrome", re.compile(r"\bChrome/|\bCriOS/")),
+    ("Safari", re.compile(r"\bSafari/")),
+    ("curl", re.compile(r"^curl/")),
+)
+_SYSTEMS = (
+    ("Android", re.compile(r"\bAndroid\b")),
+    ("iOS", re.compile(r"\biPhone\b|\biPad\b|\biPod\b")),
+    ("Windows", re.compile(r"\bWindows\b")),
+    ("macOS", re.compile(r"\bMac OS X\b|\bMacintosh\b")),
+    ("ChromeOS", re.compile(r"\bCrOS\b")),
+    ("Linux", re.compile(r"\bLinux\b")),
+)
+UNKNOWN_BROWSER = "unknown browser"
+
+
+def browser_label(user_agent: str | None) -> str:
+    """``Firefox on Linux``, ``Safari on iOS``; ``unknown browser`` when nothing matches."""
+    agent = user_agent or ""
+    browser = next((name for name, pattern in _BROWSERS if pattern.search(agent)), None)
+    system = next((name for name, pattern in _SYSTEMS if pattern.search(agent)), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"a browser on {system}" if system else UNKNOWN_BROWSER)
