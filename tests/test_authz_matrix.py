@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,7 +36,15 @@ from werkzeug.test import TestResponse
 from monitor.domain import Confidentiality, PartialDate, Sentence, SentenceKind
 from monitor.extensions import db
 from monitor.mail.transport import eml_name, mail_directory
-from monitor.models import AlertDelivery, Case, Dossier, Import, Subscription, User
+from monitor.models import (
+    AlertDelivery,
+    Case,
+    Dossier,
+    Import,
+    Passkey,
+    Subscription,
+    User,
+)
 from monitor.models.base import new_public_id, utcnow
 from monitor.services import charges, users
 from monitor.services.cases import CaseInput, StatusInput, create_case
@@ -124,6 +133,18 @@ EXPECTATIONS: dict[str, Expect] = {
     # One's own API tokens (admins may revoke anyone's).
     "account.tokens": web(VIEWER),
     "account.revoke": web(VIEWER, public_id="token"),
+    # One's own second factors, and the login's second step (which sends anyone without a
+    # pending login to log in, or home when logged in already).
+    "security.index": web(VIEWER),
+    "security.totp_begin": web(VIEWER),
+    "security.totp_confirm": web(VIEWER),
+    "security.totp_remove": web(VIEWER),
+    "security.passkey_add": web(VIEWER),
+    "security.passkey_remove": web(VIEWER, public_id="passkey"),
+    "security.recovery_codes": web(VIEWER),
+    "second_step.form": web(VIEWER),
+    "second_step.with_recovery_code": web(VIEWER),
+    "second_step.with_passkey": web(VIEWER),
     # User administration.
     "admin.users_index": web(ADMIN),
     "admin.new_user": web(ADMIN),
@@ -347,6 +368,25 @@ def _tokens(register: Register, actor: Actor) -> list[Instance]:
     if actor.own_token_id is None:
         return [others]
     return [Instance("own token", actor.own_token_id, True), others]
+
+
+@kind("passkey")
+def _passkeys(register: Register, actor: Actor) -> list[Instance]:
+    """A passkey of the actor's own, and someone else's (nobody else may remove it)."""
+    owners = [*([actor.user] if actor.user else []), register.account]
+    rows = [
+        Passkey(
+            user_id=owner.id,
+            name="matrix key",
+            credential_id=secrets.token_bytes(16),
+            public_key=b"matrix",
+        )
+        for owner in owners
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    own = [Instance("own passkey", rows[0].public_id, True)] if actor.user is not None else []
+    return [*own, Instance("someone else's passkey", rows[-1].public_id, False)]
 
 
 @kind("dossier")

@@ -6,6 +6,7 @@ from monitor.models.cases import Case, Charge, Source, StatusEvent
 from monitor.models.dossiers import Dossier
 from monitor.models.imports import Import
 from monitor.models.people import Membership, Organization, Person
+from monitor.models.second_factor import Passkey, RecoveryCode, TotpFactor
 from monitor.models.users import ApiToken, User
 
 __all__ = [
@@ -19,9 +20,12 @@ __all__ = [
     "Import",
     "Membership",
     "Organization",
+    "Passkey",
     "Person",
+    "RecoveryCode",
     "Source",
     "StatusEvent",
     "Subscription",
+    "TotpFactor",
     "User",
 ]

@@ -15,7 +15,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from monitor.extensions import limiter
+from monitor.models import User
 from monitor.services import users
+from monitor.services.second_factor import has_second_factor
 from monitor.web import writes
 from monitor.web.forms.auth import LoginForm
 from monitor.web.helpers import safe_next
@@ -37,15 +39,26 @@ def login() -> ResponseReturnValue:
         # It records the last login time, and a rehash when the parameters changed.
         user = writes.commit(lambda: users.authenticate(form.email.data, form.password.data)).value
         if user is not None:
-            # Start from an empty session so nothing from before the login survives it.
-            session.clear()
-            session.permanent = True  # expires after MONITOR_SESSION_HOURS without a request
-            login_user(user)
+            from monitor.web.security import begin_second_step  # it imports _complete_login
+
+            if has_second_factor(user):
+                return begin_second_step(user, target)  # logged in only after that step
+            _complete_login(user, None)
             return redirect(target)
         form.form_errors.append("Wrong email or password, or the account is deactivated.")
         return render_template("auth/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _complete_login(user: User, second_factor: str | None) -> None:
+    """Log the user in: the one place a login session starts, after the password and, when
+    the user has one, the second factor (``totp``, ``webauthn``, ``recovery``; ``None``)."""
+    # Start from an empty session so nothing from before the login survives it.
+    session.clear()
+    session.permanent = True  # expires after MONITOR_SESSION_HOURS without a request
+    login_user(user)
+    session["second_factor"] = second_factor
 
 
 @bp.post("/logout")
