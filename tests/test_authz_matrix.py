@@ -646,6 +646,7 @@ def register(app: Flask) -> Register:
     # Hundreds of API requests from one address in seconds: above the production limit.
     app.config["API_RATE_LIMIT"] = "100000 per minute"
     app.config["ALERTS_SUBSCRIBE_RATE_LIMIT"] = "100000 per minute"
+    app.config["SECOND_FACTOR_RATE_LIMIT"] = "100000 per minute"
     return Register()
 
 

@@ -92,6 +92,50 @@ def _change_factors(use_case: Callable[[], T], form: Any = None) -> writes.Outco
     return writes.commit(run, form)
 
 
+# -- rate limits of second-factor attempts ---------------------------------------------------------
+
+
+def _account_key() -> str:
+    """The rate limit key of a second-factor attempt: the pending account (else the address)."""
+    pending = session.get(PENDING_KEY)
+    if isinstance(pending, dict) and pending.get("user"):
+        return "account:" + str(pending["user"]).partition(".")[0]
+    return get_remote_address()
+
+
+def _second_factor_limit() -> str:
+    return str(current_app.config.get("SECOND_FACTOR_RATE_LIMIT", DEFAULT_SECOND_FACTOR_LIMIT))
+
+
+def _refused(response: Any) -> bool:
+    # A wrong code or proof (401, 422); a missing page or a lapsed login step costs nothing.
+    return int(getattr(response, "status_code", 200)) in {401, 422}
+
+
+_per_account = limiter.shared_limit(
+    _second_factor_limit,
+    scope="second-factor-account",
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_refused,
+)
+# Proving it is still you (password or app code) before a removal: limited per user, so a
+# copied session cookie cannot guess the app's code or the password through these forms.
+_per_user = limiter.shared_limit(
+    _second_factor_limit,
+    scope="identity-proof",
+    key_func=lambda: "user:" + str(current_user.get_id()).partition(".")[0],
+    methods=["POST"],
+    deduct_when=_refused,
+)
+_per_address = limiter.shared_limit(
+    _second_factor_limit,
+    scope="second-factor-address",
+    methods=["POST"],
+    deduct_when=_refused,
+)
+
+
 # -- WebAuthn challenges, kept in the (signed) session between options and answer -------------
 
 
@@ -217,6 +261,7 @@ def shown_once_status(page: str, status: int) -> ResponseReturnValue:
 
 
 @bp.post("/totp/remove")
+@_per_user
 def totp_remove() -> ResponseReturnValue:
     """Remove the authenticator app (password or a current code required)."""
     form = ProofForm()
@@ -253,6 +298,7 @@ def passkey_add() -> ResponseReturnValue:
 
 
 @bp.post("/passkeys/<public_id>/remove")
+@_per_user
 def passkey_remove(public_id: str) -> ResponseReturnValue:
     """Remove one of your passkeys (password or a current code required)."""
     passkey = authz.get_passkey(public_id, current_user)
@@ -269,6 +315,7 @@ def passkey_remove(public_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/recovery-codes")
+@_per_user
 def recovery_codes() -> ResponseReturnValue:
     """Ten new recovery codes, shown once (password or a current code required)."""
     form = ProofForm()
@@ -302,37 +349,6 @@ def _pending() -> tuple[User, str] | None:
         return None
     user = users.user_for_session(str(pending.get("user", "")))
     return (user, safe_next(str(pending.get("next", "")))) if user is not None else None
-
-
-def _account_key() -> str:
-    """The rate limit key of a second-factor attempt: the pending account (else the address)."""
-    pending = session.get(PENDING_KEY)
-    if isinstance(pending, dict) and pending.get("user"):
-        return "account:" + str(pending["user"]).partition(".")[0]
-    return get_remote_address()
-
-
-def _second_factor_limit() -> str:
-    return str(current_app.config.get("SECOND_FACTOR_RATE_LIMIT", DEFAULT_SECOND_FACTOR_LIMIT))
-
-
-def _refused(response: Any) -> bool:
-    return int(getattr(response, "status_code", 200)) >= 400
-
-
-_per_account = limiter.shared_limit(
-    _second_factor_limit,
-    scope="second-factor-account",
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_refused,
-)
-_per_address = limiter.shared_limit(
-    _second_factor_limit,
-    scope="second-factor-address",
-    methods=["POST"],
-    deduct_when=_refused,
-)
 
 
 def _no_pending() -> ResponseReturnValue:

@@ -365,3 +365,19 @@ def test_second_factor_attempts_are_limited_per_address_too(
     password_step(browser, user.email)
     statuses = [submit(browser, SECOND_STEP, {"code": "12345"}).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_proofs_before_a_removal_are_limited_per_user(app: Flask) -> None:
+    # A copied session cookie cannot guess the app's code (or the password) through the forms
+    # that remove a factor.
+    _, browser = logged_in_as(app)
+    secret, _ = enrol_totp(browser)
+    app.config["SECOND_FACTOR_RATE_LIMIT"] = "3 per minute"
+    guesses = [
+        submit(browser, SECURITY, {"proof": wrong_code(secret)}, f"{SECURITY}/totp/remove")
+        for _ in range(3)
+    ]
+    assert [g.status_code for g in guesses] == [422, 422, 422]
+    other_form = submit(browser, SECURITY, {"proof": PASSWORD}, f"{SECURITY}/recovery-codes")
+    assert other_form.status_code == 429
+    assert 'id="totp-state"' in text(browser.get(SECURITY))

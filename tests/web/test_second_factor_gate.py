@@ -115,3 +115,25 @@ def test_only_the_demo_admin_in_development_may_skip_it(
     else:
         assert response.location == SECURITY
         assert 'id="demo-exempt"' not in text(browser.get(SECURITY))
+
+
+def test_the_setting_defaults_to_editors_and_refuses_unknown_values() -> None:
+    from monitor.config import ConfigError, Settings
+
+    base = {"MONITOR_ENV": "development", "MONITOR_SECRET_KEY": "x" * 40}
+    assert Settings.from_env(base).require_2fa == "editor"
+    assert Settings.from_env({**base, "MONITOR_REQUIRE_2FA": "all"}).require_2fa == "all"
+    with pytest.raises(ConfigError, match="MONITOR_REQUIRE_2FA"):
+        Settings.from_env({**base, "MONITOR_REQUIRE_2FA": "editors"})
+
+
+def test_passkeys_ask_for_a_domain_name_when_the_address_is_an_ip(app: Flask) -> None:
+    require_2fa(app, "none", base_url="http://127.0.0.1:5000")
+    viewer = make_user("viewer", "public")
+    browser = app.test_client()
+    password_step(browser, viewer.email)
+    page = text(browser.get(SECURITY))
+    assert 'id="passkeys-need-a-name"' in page
+    assert 'id="passkey-register"' not in page
+    # The authenticator app still works from there.
+    enrol_totp(browser)
