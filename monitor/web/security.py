@@ -60,7 +60,9 @@ PENDING_KEY = "pending_login"
 # attempts count. An app config key, so a test can tighten it.
 DEFAULT_SECOND_FACTOR_LIMIT = "5 per minute; 30 per hour"
 # Endpoints a user who must enrol may still reach (besides this module's own).
-OPEN_TO_UNENROLLED = frozenset({"static", "auth.logout", "auth.login"})
+# (None: no such page, a 404 whoever asks.) The API authenticates by token, never by the session.
+OPEN_TO_UNENROLLED = frozenset({None, "static", "auth.logout", "auth.login"})
+OPEN_BLUEPRINTS = frozenset({"security", "second_step", "health", "api"})
 
 
 def _settings() -> Settings:
@@ -160,16 +162,11 @@ def _take_challenge(purpose: str) -> bytes:
 @bp.before_app_request
 def _enrolment_gate() -> ResponseReturnValue | None:
     """Send a user MONITOR_REQUIRE_2FA holds to a second factor, and who has none, to enrol."""
-    if request.endpoint in OPEN_TO_UNENROLLED or request.blueprint in {
-        "security",
-        "second_step",
-        "health",
-        "api",  # the API authenticates by token, never by this session (see README)
-    }:
+    if request.endpoint in OPEN_TO_UNENROLLED or request.blueprint in OPEN_BLUEPRINTS:
         return None
-    if "_user_id" not in session or session.get("second_factor"):
-        return None  # anonymous, or logged in with a second factor
     settings = _settings()
+    if settings.require_2fa == "none" or "_user_id" not in session or session.get("second_factor"):
+        return None  # nobody held to a factor; anonymous; or logged in with a second factor
     if not current_user.is_authenticated or not second_factor.required_for(current_user, settings):
         return None
     if second_factor.must_enrol(current_user, settings):
