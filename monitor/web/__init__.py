@@ -26,8 +26,8 @@ def register(app: Flask) -> None:
     from monitor.web.helpers import register_filters
     from monitor.web.organizations import bp as organizations_bp
     from monitor.web.people import bp as people_bp
+    from monitor.web.second_step import bp as second_step_bp
     from monitor.web.security import bp as security_bp
-    from monitor.web.security import second_step_bp
 
     login_manager.user_loader(user_for_session)
     login_manager.login_view = "auth.login"

@@ -39,7 +39,7 @@ def login() -> ResponseReturnValue:
         # It records the last login time, and a rehash when the parameters changed.
         user = writes.commit(lambda: users.authenticate(form.email.data, form.password.data)).value
         if user is not None:
-            from monitor.web.security import begin_second_step  # it imports _complete_login
+            from monitor.web.second_step import begin_second_step  # it imports this module
 
             if has_second_factor(user):
                 return begin_second_step(user, target)  # logged in only after that step

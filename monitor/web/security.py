@@ -1,13 +1,10 @@
-"""Second factors: the account security page, the login's second step, and the enrolment gate.
+"""Second factors on the account security page, and the gate that sends users to it.
 
 The security page (``/account/security``) adds and removes an authenticator app (TOTP, in plain
 forms), passkeys (WebAuthn: ``static/js/webauthn.js`` runs the browser's side and posts the answer
-in a form) and recovery codes. After the password, a user with a factor is only *pending*: the
-session holds their id for :data:`PENDING_SECONDS` and nothing else, and only the second step logs
-them in (:func:`monitor.web.auth._complete_login`). Attempts are rate limited per account as well
-as per address. Under ``MONITOR_REQUIRE_2FA`` a user who must enrol is sent to the security page
-from everywhere else.
-"""
+in a form) and recovery codes; removing a factor or replacing the codes needs the password or a
+current code, rate limited per user. Under ``MONITOR_REQUIRE_2FA`` a user who must enrol is sent
+here from everywhere else. The login's second step is :mod:`monitor.web.second_step`."""
 
 from __future__ import annotations
 
@@ -16,62 +13,43 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from monitor import authz
 from monitor.config import Settings
 from monitor.extensions import limiter
 from monitor.models import User
-from monitor.services import second_factor, users
-from monitor.services.second_factor import enrolment, passkeys, recovery, totp
+from monitor.services import second_factor
+from monitor.services.second_factor import enrolment, passkeys, totp
 from monitor.web import writes
-from monitor.web.auth import _complete_login
-from monitor.web.forms.security import (
-    NewPasskeyForm,
-    PasskeyForm,
-    ProofForm,
-    RecoveryCodeForm,
-    TotpCodeForm,
-)
-from monitor.web.helpers import actor, login_required_blueprint, safe_next, shown_once
+from monitor.web.forms.security import NewPasskeyForm, ProofForm, TotpCodeForm
+from monitor.web.helpers import actor, login_required_blueprint, shown_once
 
 T = TypeVar("T")
 
 bp = login_required_blueprint("security", __name__, url_prefix="/account/security")
-second_step_bp = Blueprint("second_step", __name__, url_prefix="/login/second-step")
 
-# How long a password stays good for the second step.
-PENDING_SECONDS = 300
-PENDING_KEY = "pending_login"
 # Second-factor attempts per account (and, separately, per address): a six-digit code has three
 # right answers in a million, so 5 a minute and 30 an hour leave a guesser nowhere. Only refused
 # attempts count. An app config key, so a test can tighten it.
 DEFAULT_SECOND_FACTOR_LIMIT = "5 per minute; 30 per hour"
-# Endpoints a user who must enrol may still reach (besides this module's own).
-# (None: no such page, a 404 whoever asks.) The API authenticates by token, never by the session.
+# Endpoints a user who must enrol may still reach (None: no such page, a 404 whoever asks), and
+# blueprints (the API authenticates by token, never by the session).
 OPEN_TO_UNENROLLED = frozenset({None, "static", "auth.logout", "auth.login"})
 OPEN_BLUEPRINTS = frozenset({"security", "second_step", "health", "api"})
 
 
-def _settings() -> Settings:
+def settings_now() -> Settings:
+    """This app's settings."""
     settings: Settings = current_app.config["SETTINGS"]
     return settings
 
 
-def _relying_party() -> passkeys.RelyingParty:
-    return passkeys.RelyingParty.for_base_url(_settings().base_url)
+def relying_party() -> passkeys.RelyingParty:
+    """Who passkeys are for: MONITOR_BASE_URL's host name and origin."""
+    return passkeys.RelyingParty.for_base_url(settings_now().base_url)
 
 
 def _factors_changed(user: User) -> None:
@@ -97,58 +75,40 @@ def _change_factors(use_case: Callable[[], T], form: Any = None) -> writes.Outco
 # -- rate limits of second-factor attempts ---------------------------------------------------------
 
 
-def _account_key() -> str:
-    """The rate limit key of a second-factor attempt: the pending account (else the address)."""
-    pending = session.get(PENDING_KEY)
-    if isinstance(pending, dict) and pending.get("user"):
-        return "account:" + str(pending["user"]).partition(".")[0]
-    return get_remote_address()
-
-
-def _second_factor_limit() -> str:
+def second_factor_limit() -> str:
+    """Refused attempts allowed (an app config key, so a test can tighten it)."""
     return str(current_app.config.get("SECOND_FACTOR_RATE_LIMIT", DEFAULT_SECOND_FACTOR_LIMIT))
 
 
-def _refused(response: Any) -> bool:
-    # A wrong code or proof (401, 422); a missing page or a lapsed login step costs nothing.
+def refused_attempt(response: Any) -> bool:
+    """Whether a response refused a code or a proof (401, 422): only those count against the
+    limits; a missing page or a lapsed login step costs nothing."""
     return int(getattr(response, "status_code", 200)) in {401, 422}
 
 
-_per_account = limiter.shared_limit(
-    _second_factor_limit,
-    scope="second-factor-account",
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_refused,
-)
 # Proving it is still you (password or app code) before a removal: limited per user, so a
 # copied session cookie cannot guess the app's code or the password through these forms.
 _per_user = limiter.shared_limit(
-    _second_factor_limit,
+    second_factor_limit,
     scope="identity-proof",
     key_func=lambda: "user:" + str(current_user.get_id()).partition(".")[0],
     methods=["POST"],
-    deduct_when=_refused,
-)
-_per_address = limiter.shared_limit(
-    _second_factor_limit,
-    scope="second-factor-address",
-    methods=["POST"],
-    deduct_when=_refused,
+    deduct_when=refused_attempt,
 )
 
 
 # -- WebAuthn challenges, kept in the (signed) session between options and answer -------------
 
 
-def _keep_challenge(purpose: str, ceremony: passkeys.Ceremony) -> str:
+def keep_challenge(purpose: str, ceremony: passkeys.Ceremony) -> str:
+    """Remember the ceremony's challenge in the session; its options for the page."""
     encoded = base64.urlsafe_b64encode(ceremony.challenge).decode()
     until = time.time() + passkeys.TIMEOUT_MS / 1000
     session[f"webauthn_{purpose}"] = {"challenge": encoded, "until": until}
     return ceremony.options_json
 
 
-def _take_challenge(purpose: str) -> bytes:
+def take_challenge(purpose: str) -> bytes:
     """The challenge of the last ceremony for ``purpose``, used up (empty when expired)."""
     kept = session.pop(f"webauthn_{purpose}", None)
     if not isinstance(kept, dict) or kept.get("until", 0) < time.time():
@@ -164,7 +124,7 @@ def _enrolment_gate() -> ResponseReturnValue | None:
     """Send a user MONITOR_REQUIRE_2FA holds to a second factor, and who has none, to enrol."""
     if request.endpoint in OPEN_TO_UNENROLLED or request.blueprint in OPEN_BLUEPRINTS:
         return None
-    settings = _settings()
+    settings = settings_now()
     if settings.require_2fa == "none" or "_user_id" not in session or session.get("second_factor"):
         return None  # nobody held to a factor; anonymous; or logged in with a second factor
     if not current_user.is_authenticated or not second_factor.required_for(current_user, settings):
@@ -179,8 +139,8 @@ def _enrolment_gate() -> ResponseReturnValue | None:
 
 def _page(status: int = 200, **forms: Any) -> ResponseReturnValue:
     user = actor()
-    settings = _settings()
-    rp = _relying_party()
+    settings = settings_now()
+    rp = relying_party()
     factors = second_factor.factors_of(user)
     context = {
         "factors": factors,
@@ -191,9 +151,7 @@ def _page(status: int = 200, **forms: Any) -> ResponseReturnValue:
         "require_setting": settings.require_2fa,
         "rp": rp,
         "passkey_options": (
-            _keep_challenge("register", passkeys.registration_options(user, rp))
-            if rp.usable
-            else ""
+            keep_challenge("register", passkeys.registration_options(user, rp)) if rp.usable else ""
         ),
         "passkey_form": forms.get("passkey_form") or NewPasskeyForm(formdata=None),
         "proof_form": forms.get("proof_form") or ProofForm(formdata=None),
@@ -249,10 +207,10 @@ def totp_confirm() -> ResponseReturnValue:
         uri=uri,
         qr_svg=totp.qr_svg(uri),
     )
-    return shown_once_status(page, status)
+    return _shown_once_status(page, status)
 
 
-def shown_once_status(page: str, status: int) -> ResponseReturnValue:
+def _shown_once_status(page: str, status: int) -> ResponseReturnValue:
     """A rendered page holding a secret (never cached; see :func:`shown_once`)."""
     return page, status, {"Cache-Control": "no-store"}
 
@@ -264,7 +222,7 @@ def totp_remove() -> ResponseReturnValue:
     form = ProofForm()
     if form.validate_on_submit():
         done = _change_factors(
-            lambda: enrolment.remove_totp(actor(), form.proof.data, _settings()), form
+            lambda: enrolment.remove_totp(actor(), form.proof.data, settings_now()), form
         )
         if done.ok:
             flash("The authenticator app was removed.", "success")
@@ -278,10 +236,10 @@ def passkey_add() -> ResponseReturnValue:
     form = NewPasskeyForm()
     if form.validate_on_submit():
         user = actor()
-        challenge = _take_challenge("register")
+        challenge = take_challenge("register")
         added = _change_factors(
             lambda: enrolment.add_passkey(
-                user, _relying_party(), form.credential.data, challenge, form.name.data or ""
+                user, relying_party(), form.credential.data, challenge, form.name.data or ""
             ),
             form,
         )
@@ -302,7 +260,7 @@ def passkey_remove(public_id: str) -> ResponseReturnValue:
     form = ProofForm()
     if form.validate_on_submit():
         done = _change_factors(
-            lambda: enrolment.remove_passkey(actor(), passkey, form.proof.data, _settings()),
+            lambda: enrolment.remove_passkey(actor(), passkey, form.proof.data, settings_now()),
             form,
         )
         if done.ok:
@@ -323,120 +281,3 @@ def recovery_codes() -> ResponseReturnValue:
         if issued.ok:
             return _recovery_codes_page(issued.value, "replaced")
     return _page(422, proof_form=form, proof_target="recovery")
-
-
-# -- the login's second step ----------------------------------------------------------------------
-
-
-def begin_second_step(user: User, target: str) -> ResponseReturnValue:
-    """After the right password of a user with a factor: remember them briefly, ask for it."""
-    session.clear()  # nothing from before the login survives it
-    session[PENDING_KEY] = {
-        "user": user.get_id(),  # its stamp dies with a password change
-        "until": time.time() + PENDING_SECONDS,
-        "next": target,
-    }
-    return redirect(url_for("second_step.form"))
-
-
-def _pending() -> tuple[User, str] | None:
-    """The user whose password was right a moment ago, and where they were going."""
-    pending = session.get(PENDING_KEY)
-    if not isinstance(pending, dict) or float(pending.get("until", 0)) < time.time():
-        return None
-    user = users.user_for_session(str(pending.get("user", "")))
-    return (user, safe_next(str(pending.get("next", "")))) if user is not None else None
-
-
-def _no_pending() -> ResponseReturnValue:
-    session.pop(PENDING_KEY, None)
-    if current_user.is_authenticated:
-        return redirect("/")
-    flash("Please log in again: the second step waits five minutes at most.", "info")
-    return redirect(url_for("auth.login"))
-
-
-def _second_step_page(user: User, status: int, **forms: Any) -> ResponseReturnValue:
-    factors = second_factor.factors_of(user)
-    rp = _relying_party()
-    options = (
-        _keep_challenge("login", passkeys.authentication_options(user, rp))
-        if factors.passkeys and rp.usable
-        else ""
-    )
-    context = {
-        "factors": factors,
-        "passkey_options": options,
-        "totp_form": forms.get("totp_form") or TotpCodeForm(formdata=None),
-        "recovery_form": forms.get("recovery_form") or RecoveryCodeForm(formdata=None),
-        "passkey_form": forms.get("passkey_form") or PasskeyForm(formdata=None),
-        "error": forms.get("error"),
-    }
-    return render_template("auth/second_step.html", **context), status
-
-
-def _log_in(user: User, factor: str, target: str) -> ResponseReturnValue:
-    _complete_login(user, factor)
-    return redirect(target)
-
-
-@second_step_bp.route("", methods=["GET", "POST"])
-@_per_account
-@_per_address
-def form() -> ResponseReturnValue:
-    """The second step: a code from the app (a plain form), a passkey or a recovery code."""
-    pending = _pending()
-    if pending is None:
-        return _no_pending()
-    user, target = pending
-    totp_form = TotpCodeForm()
-    if request.method == "GET":
-        return _second_step_page(user, 200)
-    if totp_form.validate_on_submit():
-        if writes.commit(lambda: totp.verify(user, totp_form.code.data)).value:
-            return _log_in(user, "totp", target)
-        totp_form.code.errors = ["That code is wrong or was already used; wait for the next."]
-    return _second_step_page(user, 401, totp_form=totp_form)
-
-
-@second_step_bp.post("/recovery")
-@_per_account
-@_per_address
-def with_recovery_code() -> ResponseReturnValue:
-    """The second step with one of the recovery codes (each works once)."""
-    pending = _pending()
-    if pending is None:
-        return _no_pending()
-    user, target = pending
-    recovery_form = RecoveryCodeForm()
-    if recovery_form.validate_on_submit():
-        if writes.commit(lambda: recovery.use(user, recovery_form.recovery_code.data)).value:
-            flash("You used a recovery code: each works once. Check your second factors.", "info")
-            return _log_in(user, "recovery", target)
-        recovery_form.recovery_code.errors = ["That recovery code is wrong or was already used."]
-    return _second_step_page(user, 401, recovery_form=recovery_form)
-
-
-@second_step_bp.post("/passkey")
-@_per_account
-@_per_address
-def with_passkey() -> ResponseReturnValue:
-    """The second step with a passkey (webauthn.js posts the browser's answer here)."""
-    pending = _pending()
-    if pending is None:
-        return _no_pending()
-    user, target = pending
-    passkey_form = PasskeyForm()
-    if passkey_form.validate_on_submit():
-        challenge = _take_challenge("login")
-        credential = passkey_form.credential.data
-        if (
-            challenge
-            and writes.commit(
-                lambda: passkeys.verify(user, _relying_party(), credential, challenge)
-            ).value
-        ):
-            return _log_in(user, "webauthn", target)
-    return _second_step_page(
-        user, 401, passkey_form=passkey_form, error="The passkey was not accepted; try again."
-    )
