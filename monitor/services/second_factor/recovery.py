@@ -59,6 +59,7 @@ def use(user: User, text: str) -> bool:
         select(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
         .order_by(RecoveryCode.id)
+        .with_for_update()  # two requests racing with one code cannot both spend it
     )
     spent = None
     if len(typed) == _LENGTH:

@@ -28,8 +28,10 @@ def looks_like_code(text: str) -> bool:
     return len(digits) == DIGITS and digits.isascii() and digits.isdigit()
 
 
-def _factor(user: User) -> TotpFactor | None:
-    return db.session.scalars(select(TotpFactor).where(TotpFactor.user_id == user.id)).first()
+def _factor(user: User, *, lock: bool = False) -> TotpFactor | None:
+    query = select(TotpFactor).where(TotpFactor.user_id == user.id)
+    # Locked while a code is checked, so two requests racing with one code cannot both pass.
+    return db.session.scalars(query.with_for_update() if lock else query).first()
 
 
 def begin(user: User) -> TotpFactor:
@@ -99,8 +101,8 @@ def _accept(factor: TotpFactor, code: str) -> bool:
 
 def confirm(user: User, code: str) -> TotpFactor:
     """Turn the pending secret into the user's factor once they typed a code from their app."""
-    factor = pending(user)
-    if factor is None:
+    factor = _factor(user, lock=True)
+    if factor is None or factor.confirmed_at is not None:
         raise ValidationError({"code": "start again: no authenticator app is being set up"})
     if not _accept(factor, code):
         raise ValidationError({"code": "that is not the current code of your app; try again"})
@@ -112,7 +114,7 @@ def confirm(user: User, code: str) -> TotpFactor:
 
 def verify(user: User, code: str, *, purpose: str = "login") -> bool:
     """Whether ``code`` is a current, unused code of the user's app; audited either way."""
-    factor = _factor(user)
+    factor = _factor(user, lock=True)
     if factor is None or factor.confirmed_at is None:
         return False
     accepted = _accept(factor, code)
