@@ -15,7 +15,9 @@ APT_PACKAGES := chromium $(PDF_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Links in emails and the printed login address follow HOST and PORT unless MONITOR_BASE_URL is set.
-DEV_ENV := MONITOR_ENV=development MONITOR_BASE_URL=$${MONITOR_BASE_URL:-http://$(HOST):$(PORT)}
+# 127.0.0.1 is named localhost there: passkeys (WebAuthn) take a domain name, never an IP address.
+BASE_HOST := $(if $(filter 127.0.0.1,$(HOST)),localhost,$(HOST))
+DEV_ENV := MONITOR_ENV=development MONITOR_BASE_URL=$${MONITOR_BASE_URL:-http://$(BASE_HOST):$(PORT)}
 
 .PHONY: run test lint bench e2e install system-deps clean
 

@@ -35,6 +35,7 @@ from monitor.models import (
     Import,
     Membership,
     Organization,
+    Passkey,
     Person,
     Source,
     StatusEvent,
@@ -290,6 +291,15 @@ def get_token(public_id: str, user: User | None) -> ApiToken:
     if token.user_id != user.id and not can(user, Action.ADMIN):
         raise NotFound
     return token
+
+
+def get_passkey(public_id: str, user: User | None) -> Passkey:
+    """One of the user's own passkeys (nobody else's, admins included), else 404."""
+    require(user, Action.READ)
+    passkey = db.session.scalars(select(Passkey).where(Passkey.public_id == public_id)).first()
+    if passkey is None or user is None or passkey.user_id != user.id:
+        raise NotFound
+    return passkey
 
 
 def audience_levels(user: User | None, audience: Confidentiality) -> list[str]:

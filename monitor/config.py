@@ -11,6 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# MONITOR_REQUIRE_2FA: the least role that must have a second factor ("all": viewers too).
+REQUIRE_2FA_CHOICES = ("none", "admin", "editor", "all")
 
 
 class ConfigError(RuntimeError):
@@ -111,6 +113,9 @@ class Settings:
     # Redis redelivers a task not acknowledged within this time; it must outlast the longest
     # retry countdown, since a worker holds a countdown task unacknowledged until it runs.
     broker_visibility_timeout: int = 7200
+    # Who must enrol a second factor before doing anything else: none, admin, editor (admins
+    # and editors) or all.
+    require_2fa: str = "editor"
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -166,6 +171,12 @@ class Settings:
         organization = " ".join(env.get("MONITOR_ORGANIZATION_NAME", "").split()) or "case monitor"
         if len(organization) > 200:
             raise ConfigError("MONITOR_ORGANIZATION_NAME must be at most 200 characters")
+        require_2fa = env.get("MONITOR_REQUIRE_2FA") or "editor"
+        if require_2fa not in REQUIRE_2FA_CHOICES:
+            raise ConfigError(
+                f"MONITOR_REQUIRE_2FA must be one of {', '.join(REQUIRE_2FA_CHOICES)}, "
+                f"not {require_2fa!r}"
+            )
 
         values: dict[str, object] = {
             "secret_key": secret,
@@ -190,6 +201,7 @@ class Settings:
             "import_max_bytes": _positive(env, "MONITOR_IMPORT_MAX_BYTES", 10 * 1024 * 1024),
             "import_max_rows": _positive(env, "MONITOR_IMPORT_MAX_ROWS", 20_000),
             "import_inline_rows": _positive(env, "MONITOR_IMPORT_INLINE_ROWS", 200),
+            "require_2fa": require_2fa,
         }
         values.update(_alert_settings(env))
         values.update(overrides)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,7 +36,16 @@ from werkzeug.test import TestResponse
 from monitor.domain import Confidentiality, PartialDate, Sentence, SentenceKind
 from monitor.extensions import db
 from monitor.mail.transport import eml_name, mail_directory
-from monitor.models import AlertDelivery, Case, Dossier, Import, Subscription, User, UserSession
+from monitor.models import (
+    AlertDelivery,
+    Case,
+    Dossier,
+    Import,
+    Passkey,
+    Subscription,
+    User,
+    UserSession,
+)
 from monitor.models.base import new_public_id, utcnow
 from monitor.services import charges, credentials, users
 from monitor.services.cases import CaseInput, StatusInput, create_case
@@ -131,6 +141,18 @@ EXPECTATIONS: dict[str, Expect] = {
     "account.end_session": web(VIEWER, public_id="login_session"),
     "account.end_other_sessions": web(VIEWER),
     "account.password": web(VIEWER),
+    # One's own second factors, and the login's second step (which sends anyone without a
+    # pending login to log in, or home when logged in already).
+    "security.index": web(VIEWER),
+    "security.totp_begin": web(VIEWER),
+    "security.totp_confirm": web(VIEWER),
+    "security.totp_remove": web(VIEWER),
+    "security.passkey_add": web(VIEWER),
+    "security.passkey_remove": web(VIEWER, public_id="passkey"),
+    "security.recovery_codes": web(VIEWER),
+    "second_step.form": web(VIEWER),
+    "second_step.with_recovery_code": web(VIEWER),
+    "second_step.with_passkey": web(VIEWER),
     # User administration.
     "admin.users_index": web(ADMIN),
     "admin.new_user": web(ADMIN),
@@ -384,6 +406,25 @@ def _reset_tokens(register: Register, actor: Actor) -> list[Instance]:
     issued = credentials.issue_reset("test", register.account, current_app.config["SETTINGS"])
     db.session.commit()
     return [Instance("reset link", issued.url.rsplit("/", 1)[1], True)]
+
+
+@kind("passkey")
+def _passkeys(register: Register, actor: Actor) -> list[Instance]:
+    """A passkey of the actor's own, and someone else's (nobody else may remove it)."""
+    owners = [*([actor.user] if actor.user else []), register.account]
+    rows = [
+        Passkey(
+            user_id=owner.id,
+            name="matrix key",
+            credential_id=secrets.token_bytes(16),
+            public_key=b"matrix",
+        )
+        for owner in owners
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    own = [Instance("own passkey", rows[0].public_id, True)] if actor.user is not None else []
+    return [*own, Instance("someone else's passkey", rows[-1].public_id, False)]
 
 
 @kind("dossier")
@@ -643,6 +684,7 @@ def register(app: Flask) -> Register:
     # Hundreds of API requests from one address in seconds: above the production limit.
     app.config["API_RATE_LIMIT"] = "100000 per minute"
     app.config["ALERTS_SUBSCRIBE_RATE_LIMIT"] = "100000 per minute"
+    app.config["SECOND_FACTOR_RATE_LIMIT"] = "100000 per minute"
     return Register()
 
 

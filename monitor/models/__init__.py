@@ -6,6 +6,7 @@ from monitor.models.cases import Case, Charge, Source, StatusEvent
 from monitor.models.dossiers import Dossier
 from monitor.models.imports import Import
 from monitor.models.people import Membership, Organization, Person
+from monitor.models.second_factor import Passkey, RecoveryCode, TotpFactor
 from monitor.models.users import ApiToken, KnownDevice, PasswordReset, User, UserSession
 
 __all__ = [
@@ -20,11 +21,14 @@ __all__ = [
     "KnownDevice",
     "Membership",
     "Organization",
+    "Passkey",
     "PasswordReset",
     "Person",
+    "RecoveryCode",
     "Source",
     "StatusEvent",
     "Subscription",
+    "TotpFactor",
     "User",
     "UserSession",
 ]

@@ -18,7 +18,9 @@ What a backup leaves out, and what a restore makes of it:
 * Password hashes and API token hashes, unless ``with_secrets``: a backup copied to the wrong
   place should not hand over offline-crackable hashes or working tokens. Restored accounts get a
   locked password (``!`` is no argon2 hash, so no password matches it) until an admin sets a new
-  one; API tokens cannot exist without their hash and are not restored.
+  one; API tokens cannot exist without their hash and are not restored. Likewise authenticator
+  app secrets and recovery code hashes: those rows are not restored (passkeys are: a public key
+  is no secret), so the users concerned set up their app again.
 * Dossier PDFs (kept only for a few days, regenerated on request): dossiers come back as
   metadata. One that was ready is restored as failed with a reason saying so, so the app never
   offers a download it cannot serve; the expiry sweep removes it as usual.
@@ -64,6 +66,9 @@ SECRET_COLUMNS: Mapping[str, frozenset[str]] = {
     "api_tokens": frozenset({"token_hash"}),
     "user_sessions": frozenset({"token_hash"}),
     "password_resets": frozenset({"token_hash"}),
+    # An authenticator app's shared secret makes codes; recovery codes log in once each.
+    "totp_factors": frozenset({"secret"}),
+    "recovery_codes": frozenset({"code_hash"}),
 }
 # Always omitted: rendered files the app can make again.
 OMITTED_COLUMNS: Mapping[str, frozenset[str]] = {"dossiers": frozenset({"pdf"})}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -98,7 +99,7 @@ def _apply_user(user: User, data: UserInput, errors: dict[str, str]) -> None:
 
 def create_user(actor: Actor, data: UserInput, password: str) -> User:
     """Create an account with the given password."""
-    errors: dict[str, str] = _grantedbeyond_own(actor, data.clearance, Confidentiality.PUBLIC)
+    errors: dict[str, str] = _granted_beyond_own(actor, data.clearance, Confidentiality.PUBLIC)
     _check_password(password, errors, data.email, data.name)
     user = User()
     _apply_user(user, data, errors)
@@ -143,7 +144,7 @@ def _self_promotion(actor: Actor, user: User, data: UserInput) -> dict[str, str]
     return errors
 
 
-def _grantedbeyond_own(actor: Actor, clearance: str, current: str) -> dict[str, str]:
+def _granted_beyond_own(actor: Actor, clearance: str, current: str) -> dict[str, str]:
     """An admin may not raise an account above their own clearance: they could use it (they
     set its password), so it would be raising their own. The command line bootstraps."""
     if isinstance(actor, str) or _rank(clearance) <= max(_rank(current), _rank(actor.clearance)):
@@ -165,7 +166,7 @@ def update_user(actor: Actor, user: User, data: UserInput) -> User:
     problem = _self_lockout(actor, user, data)
     if problem:
         raise ValidationError({"account": problem})
-    errors = _self_promotion(actor, user, data) or _grantedbeyond_own(
+    errors = _self_promotion(actor, user, data) or _granted_beyond_own(
         actor, data.clearance, user.clearance
     )
     if beyond_own(actor, user) and data.email.strip().lower() != user.email:
@@ -198,6 +199,21 @@ def set_password(actor: Actor, user: User, password: str) -> None:
     db.session.flush()
     audit.record(actor, "user.password", "user", user.public_id)
     user_sessions.end_all_sessions(user, reason="password set by an admin", actor=actor)
+
+
+def pending_login_stamp(user: User) -> str:
+    """What a pending second login step remembers of the account: it changes with the password,
+    so a password changed (or reset) meanwhile voids the step."""
+    return hashlib.sha256(f"{user.public_id}:{user.password_hash}".encode()).hexdigest()[:32]
+
+
+def user_for_pending_login(stamp: str) -> User | None:
+    """The active account a pending second step names (see :func:`pending_login_stamp`)."""
+    public_id, _, _ = stamp.partition(":")
+    user = db.session.scalars(select(User).where(User.public_id == public_id)).first()
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(f"{public_id}:{pending_login_stamp(user)}", stamp) else None
 
 
 def all_users() -> list[User]:

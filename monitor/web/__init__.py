@@ -26,6 +26,8 @@ def register(app: Flask) -> None:
     from monitor.web.helpers import register_filters
     from monitor.web.organizations import bp as organizations_bp
     from monitor.web.people import bp as people_bp
+    from monitor.web.second_step import bp as second_step_bp
+    from monitor.web.security import bp as security_bp
 
     # The cookie holds a server-side session's random id (monitor/web/auth.py).
     login_manager.user_loader(load_login)
@@ -48,6 +50,8 @@ def register(app: Flask) -> None:
         organizations_bp,
         admin_bp,
         account_bp,
+        security_bp,
+        second_step_bp,
         dossiers_bp,
         data_bp,
         alerts_bp,

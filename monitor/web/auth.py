@@ -27,6 +27,7 @@ from monitor.config import Settings
 from monitor.extensions import limiter
 from monitor.models import User, UserSession
 from monitor.services import credentials, user_sessions, users
+from monitor.services.second_factor import has_second_factor
 from monitor.web import writes
 from monitor.web.forms.auth import LoginForm
 from monitor.web.forms.credentials import NEW_PASSWORD_HINT, NewPasswordForm
@@ -110,6 +111,10 @@ def login() -> ResponseReturnValue:
             )
         ).value
         if user is not None:
+            from monitor.web.second_step import begin_second_step  # it imports this module
+
+            if has_second_factor(user):
+                return begin_second_step(user, target)  # logged in only after that step
             return finish_login(user, second_factor=None, target=target)
         form.form_errors.append("Wrong email or password, or the account is deactivated.")
         return render_template("auth/login.html", form=form), 401

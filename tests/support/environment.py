@@ -49,6 +49,9 @@ def make_app(chosen: Backend, instance: Path) -> Flask:
             "MONITOR_DATABASE_URL": chosen.database_url,
             "MONITOR_REDIS_URL": chosen.redis_url or "",
             "MONITOR_BASE_URL": "http://monitor.test",
+            # Editors and admins log in with the password alone here; the second-factor tests
+            # (tests/web/test_second_factor*.py) set MONITOR_REQUIRE_2FA themselves.
+            "MONITOR_REQUIRE_2FA": "none",
         }
     )
     return create_app(settings)

@@ -1,0 +1,41 @@
+"""Forms of the account security page and of the login's second step."""
+
+from __future__ import annotations
+
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from monitor.web.fields import Form
+
+
+class TotpCodeForm(Form):
+    """A six-digit code from the authenticator app."""
+
+    code = StringField("Code from your authenticator app", [InputRequired(), Length(max=20)])
+
+
+class RecoveryCodeForm(Form):
+    """One of the user's recovery codes."""
+
+    recovery_code = StringField("Recovery code", [InputRequired(), Length(max=40)])
+
+
+class PasskeyForm(Form):
+    """The browser's answer to a WebAuthn ceremony (filled in by webauthn.js)."""
+
+    credential = HiddenField(validators=[InputRequired(), Length(max=20_000)])
+
+
+class NewPasskeyForm(PasskeyForm):
+    """A passkey to register, with a name to tell it apart."""
+
+    name = StringField("Name of the key", [Length(max=100)], default="Passkey")
+
+
+class ProofForm(Form):
+    """Proof that it is still the user, before a factor is removed or codes replaced."""
+
+    proof = PasswordField(
+        "Your password, or a current code from your authenticator app",
+        [InputRequired(), Length(max=1000)],
+    )
