@@ -102,6 +102,9 @@ class Settings:
     # Redis redelivers a task not acknowledged within this time; it must outlast the longest
     # retry countdown, since a worker holds a countdown task unacknowledged until it runs.
     broker_visibility_timeout: int = 7200
+    # How long a census of the live workers waits for answers: a claim whose worker stays
+    # silent through two censuses (and is not seen alive on this machine) is released at once.
+    worker_census_seconds: float = 2.0
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -186,6 +189,7 @@ class Settings:
             "import_max_bytes": _positive(env, "MONITOR_IMPORT_MAX_BYTES", 10 * 1024 * 1024),
             "import_max_rows": _positive(env, "MONITOR_IMPORT_MAX_ROWS", 20_000),
             "import_inline_rows": _positive(env, "MONITOR_IMPORT_INLINE_ROWS", 200),
+            "worker_census_seconds": _seconds(env, "MONITOR_WORKER_CENSUS_SECONDS", 2.0),
         }
         values.update(_alert_settings(env))
         values.update(overrides)

@@ -58,6 +58,8 @@ class TaskName(StrEnum):
     IMPORTS_APPLY = "monitor.imports.apply"
     # Beat → workers.imports.requeue_stale.
     IMPORTS_REQUEUE_STALE = "monitor.imports.requeue_stale"
+    # A worker starting (workers.recovery) and beat → workers.recovery.recover.
+    CLAIMS_RECOVER = "monitor.claims.recover"
 
 
 @dataclass(frozen=True)
