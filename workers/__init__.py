@@ -75,8 +75,8 @@ def celery_init_app(app: Flask) -> Celery[Any]:
             # Claims of workers that died holding them (a starting worker asks at once too).
             "claims-recover": {
                 "task": TaskName.CLAIMS_RECOVER.value,
-                "schedule": 60.0,
-                "options": {"expires": 60.0},
+                "schedule": settings.recovery_seconds,
+                "options": {"expires": settings.recovery_seconds},
             },
             "alerts-daily-digest": {
                 "task": TaskName.ALERTS_DIGEST.value,

@@ -131,6 +131,32 @@ def release_held_by(gone: set[str]) -> Released:
     return Released(immediate, digests)
 
 
+def unclaimed_due(limit: int) -> list[int]:
+    """Pending immediate deliveries due now that nobody holds: the oldest ``limit`` of them.
+
+    Their send message may be queued still, or lost with a dead worker that had taken it but
+    not yet claimed them; a second message for one finds it claimed or sent and does nothing.
+    """
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            select(AlertDelivery.id)
+            .join(Subscription, AlertDelivery.subscription_id == Subscription.id)
+            .where(
+                AlertDelivery.state == DeliveryState.PENDING.value,
+                Subscription.mode == SubscriptionMode.IMMEDIATE.value,
+                or_(AlertDelivery.claimed_until.is_(None), AlertDelivery.claimed_until < now),
+                or_(
+                    AlertDelivery.next_attempt_at.is_(None),
+                    AlertDelivery.next_attempt_at <= now + CLOCK_TOLERANCE,
+                ),
+            )
+            .order_by(AlertDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Pending:
     """A claimed delivery: its row as it stands, its event and its subscriber."""

@@ -28,13 +28,15 @@ from monitor.services.imports import jobs as import_jobs
 
 @dataclass(frozen=True)
 class Released:
-    """What one recovery handed back, by kind of work."""
+    """What one recovery handed back, by kind of work, and what it sent again besides."""
 
     deliveries: int = 0
     digests: int = 0
     dossiers: int = 0
     dossiers_failed: int = 0
     imports: int = 0
+    # Unclaimed work sent again: a dead worker may have taken its message without claiming it.
+    resent: int = 0
 
 
 def holders() -> set[str]:
@@ -43,11 +45,20 @@ def holders() -> set[str]:
 
 
 def release(gone: set[str], settings: Settings) -> Released:
-    """Hand back the claims of the dead claimants ``gone``; their work is queued after commit."""
+    """Hand back the claims of the dead claimants ``gone``; their work is queued after commit.
+
+    A worker killed mid-task may also have taken messages it had not yet acted on (prefetched,
+    or just received): they are lost with it until the broker's visibility timeout. So once a
+    dead claimant is found, the work waiting unclaimed is sent again too — deliveries due,
+    dossiers and imports queued. A second message for the same work finds it claimed (or done)
+    and does nothing.
+    """
     if not gone:
         return Released()
+    waiting = set(alert_claims.unclaimed_due(alerts.SWEEP_LIMIT))
+    resent = len(waiting) + len(dossier_sweeps.resend_queued()) + len(import_jobs.resend_queued())
     deliveries = alert_claims.release_held_by(gone)
-    alerts.queue_sends(deliveries.immediate, settings)
+    alerts.queue_sends(sorted(waiting | set(deliveries.immediate)), settings)
     for subscription_id, cutoff in deliveries.digests.items():
         jobs.after_commit(jobs.TaskName.ALERTS_SEND_DIGEST, subscription_id, cutoff.isoformat())
     dossiers = dossier_sweeps.requeue_orphans(gone, settings)
@@ -58,4 +69,5 @@ def release(gone: set[str], settings: Settings) -> Released:
         dossiers=len(dossiers.requeued),
         dossiers_failed=len(dossiers.given_up),
         imports=len(imported),
+        resent=resent,
     )

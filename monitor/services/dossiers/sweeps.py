@@ -69,6 +69,19 @@ def holders() -> set[str]:
     return {holder for holder in db.session.scalars(held) if holder}
 
 
+def resend_queued() -> list[str]:
+    """Send every queued dossier's render again (a dead worker may have taken the message).
+
+    The claim lets one worker render it; a duplicate message finds nothing to do.
+    """
+    queued = db.session.scalars(
+        select(Dossier.public_id).where(Dossier.state == DossierState.QUEUED.value)
+    ).all()
+    for public_id in queued:
+        jobs.after_commit(jobs.TaskName.DOSSIERS_RENDER, public_id)
+    return list(queued)
+
+
 def requeue_orphans(gone: set[str], settings: Settings) -> SweepResult:
     """Queue again at once the renders whose claimant is dead (fail them after the last try).
 

@@ -254,6 +254,19 @@ def holders() -> set[str]:
     return {holder for holder in db.session.scalars(held) if holder}
 
 
+def resend_queued() -> list[str]:
+    """Send every queued import again (a dead worker may have taken the message).
+
+    The claim lets one worker run it; a duplicate message finds nothing to do.
+    """
+    queued = db.session.scalars(
+        select(Import.public_id).where(Import.state == ImportState.QUEUED.value)
+    ).all()
+    for public_id in queued:
+        jobs.after_commit(jobs.TaskName.IMPORTS_APPLY, public_id)
+    return list(queued)
+
+
 def requeue_orphans(gone: set[str]) -> list[str]:
     """Queue again at once the imports whose claimant is dead.
 
