@@ -46,8 +46,13 @@ def _enroll(sender: Any = None, **_: Any) -> None:
     """Give this worker start its run token, inherited by the pool processes it forks."""
     pool = get_implementation(sender.pool_cls)
     # The main process of these pools answers control messages while tasks run elsewhere; a
-    # solo pool (or gevent's, while a task holds the CPU) answers nothing until its task ends.
-    answers = isinstance(pool, type) and issubclass(pool, PreforkPool | ThreadPool)
+    # solo pool (or gevent's, while a task holds the CPU) answers nothing until its task ends,
+    # and a worker with remote control turned off answers nothing at all.
+    answers = (
+        isinstance(pool, type)
+        and issubclass(pool, PreforkPool | ThreadPool)
+        and bool(sender.app.conf.worker_enable_remote_control)
+    )
     claimants.enroll(sender.hostname, answers_census=answers)
 
 
