@@ -116,6 +116,11 @@ class Settings:
     # Who must enrol a second factor before doing anything else: none, admin, editor (admins
     # and editors) or all.
     require_2fa: str = "editor"
+    # How long a census of the live workers waits for answers: a claim whose worker stays
+    # silent through two censuses (and is not seen alive on this machine) is released at once.
+    worker_census_seconds: float = 2.0
+    # How often beat looks for claims held by dead workers (a starting worker looks at once).
+    recovery_seconds: float = 60.0
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -202,6 +207,8 @@ class Settings:
             "import_max_rows": _positive(env, "MONITOR_IMPORT_MAX_ROWS", 20_000),
             "import_inline_rows": _positive(env, "MONITOR_IMPORT_INLINE_ROWS", 200),
             "require_2fa": require_2fa,
+            "worker_census_seconds": _seconds(env, "MONITOR_WORKER_CENSUS_SECONDS", 2.0),
+            "recovery_seconds": _seconds(env, "MONITOR_RECOVERY_SECONDS", 60.0),
         }
         values.update(_alert_settings(env))
         values.update(overrides)

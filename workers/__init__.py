@@ -11,6 +11,7 @@ from typing import Any
 from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
+from kombu import Exchange, Queue
 
 from monitor.jobs import TaskName
 
@@ -25,6 +26,7 @@ def celery_init_app(app: Flask) -> Celery[Any]:
                 return self.run(*args, **kwargs)
 
     from workers.dossiers import task_annotations as dossier_task_annotations
+    from workers.recovery import RECOVERY_QUEUE  # also connects the worker's start-up signals
 
     settings = app.config["SETTINGS"]
     celery_app: Celery[Any] = Celery(app.name, task_cls=FlaskTask)
@@ -70,6 +72,12 @@ def celery_init_app(app: Flask) -> Celery[Any]:
                 "task": TaskName.IMPORTS_REQUEUE_STALE.value,
                 "schedule": 60.0,
             },
+            # Claims of workers that died holding them (a starting worker asks at once too).
+            "claims-recover": {
+                "task": TaskName.CLAIMS_RECOVER.value,
+                "schedule": settings.recovery_seconds,
+                "options": {"expires": settings.recovery_seconds},
+            },
             "alerts-daily-digest": {
                 "task": TaskName.ALERTS_DIGEST.value,
                 "schedule": crontab(minute=0, hour=settings.alert_digest_hour),
@@ -82,7 +90,15 @@ def celery_init_app(app: Flask) -> Celery[Any]:
             "workers.alerts",
             "workers.imports",
             "workers.accounts",
+            "workers.recovery",
         ],
+        # Every worker consumes both queues, taking from each in turn: a recovery is not held
+        # up behind a backlog of sends.
+        task_queues=[
+            Queue("celery", Exchange("celery"), routing_key="celery"),
+            Queue(RECOVERY_QUEUE, Exchange("celery"), routing_key=RECOVERY_QUEUE),
+        ],
+        task_routes={TaskName.CLAIMS_RECOVER.value: {"queue": RECOVERY_QUEUE}},
         # WeasyPrint's memory grows with what it has rendered: recycle worker children after a
         # number of tasks, or sooner past ~400 MB resident (KiB), so RSS stays bounded.
         worker_max_tasks_per_child=100,

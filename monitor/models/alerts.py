@@ -101,6 +101,9 @@ class AlertDelivery(Base):
     # A sender's lease: while it lies in the future nobody else may send this delivery, so a
     # re-queued duplicate task cannot mail it twice; a killed worker's lease simply runs out.
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Who took the lease (services.claimants): once that process is known to be dead, the lease
+    # is released at once instead of running out.
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
     # Temporary failures are retried until then (a day after queueing, or after a resend).
     give_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

@@ -64,5 +64,7 @@ class Dossier(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The process rendering it (services.claimants): should it die, the dossier is queued again.
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
 
     requested_by: Mapped[User] = relationship()

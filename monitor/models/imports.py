@@ -55,5 +55,7 @@ class Import(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The worker process running it (services.claimants): should it die, it is queued again.
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
 
     requested_by: Mapped[User] = relationship()

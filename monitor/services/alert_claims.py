@@ -4,6 +4,10 @@ A sender first takes a lease on the deliveries it will send (``claimed_until``),
 any message goes out, so a re-queued duplicate task skips them; it reads them as plain rows (a
 fan-out reads thousands); and it writes each outcome with one prepared UPDATE right after the
 message, so a worker killed mid-batch leaves only the message in flight in doubt.
+
+Each lease names its claimant (:mod:`monitor.services.claimants`): once that process is known
+to be dead, :func:`release_held_by` hands its deliveries back at once, without waiting for the
+lease to run out.
 """
 
 from __future__ import annotations
@@ -40,9 +44,9 @@ from monitor.models import (
     Subscription,
     User,
 )
-from monitor.models.alerts import DeliveryState
+from monitor.models.alerts import DeliveryState, SubscriptionMode
 from monitor.models.base import UTCDateTime, utcnow
-from monitor.services import Checkpoint, commit_now, subscriptions
+from monitor.services import Checkpoint, claimants, commit_now, subscriptions
 from monitor.services.alert_content import Addressee
 
 CLOCK_TOLERANCE = dt.timedelta(seconds=1)
@@ -62,12 +66,95 @@ def claim(condition: ColumnElement[bool], settings: Settings) -> list[int]:
                 AlertDelivery.next_attempt_at <= now + CLOCK_TOLERANCE,
             ),
         )
-        .values(claimed_until=now + dt.timedelta(seconds=settings.alert_claim_seconds))
+        .values(
+            claimed_until=now + dt.timedelta(seconds=settings.alert_claim_seconds),
+            claimed_by=claimants.label(),
+        )
         .returning(AlertDelivery.id)
         .execution_options(synchronize_session=False)
     ).all()
     commit_now(Checkpoint.ALERT_CLAIM)
     return sorted(claimed)
+
+
+def _held(now: dt.datetime) -> ColumnElement[bool]:
+    return (
+        (AlertDelivery.state == DeliveryState.PENDING.value)
+        & (AlertDelivery.claimed_until >= now)
+        & AlertDelivery.claimed_by.isnot(None)
+    )
+
+
+def holders() -> set[str]:
+    """The claimants holding a lease on a pending delivery right now."""
+    held = select(AlertDelivery.claimed_by).where(_held(utcnow())).distinct()
+    return {holder for holder in db.session.scalars(held) if holder}
+
+
+@dataclass(frozen=True)
+class Released:
+    """Deliveries whose dead sender's lease was ended: to send again at once or in a digest."""
+
+    immediate: list[int]
+    # Daily subscriber → the latest of its released deliveries (the digest's cutoff).
+    digests: dict[int, dt.datetime]
+
+
+def release_held_by(gone: set[str]) -> Released:
+    """End the leases of dead claimants; the caller queues their deliveries again.
+
+    Whatever such a claimant sent and marked is settled; only the message it had in flight,
+    accepted by the server but not yet marked, may go out a second time.
+    """
+    if not gone:
+        return Released([], {})
+    rows = db.session.execute(
+        update(AlertDelivery)
+        .where(_held(utcnow()), AlertDelivery.claimed_by.in_(sorted(gone)))
+        .values(claimed_until=None)
+        .returning(AlertDelivery.id, AlertDelivery.subscription_id, AlertDelivery.created_at)
+        .execution_options(synchronize_session=False)
+    ).all()
+    daily = set(
+        db.session.scalars(
+            select(Subscription.id).where(
+                Subscription.id.in_({row[1] for row in rows}),
+                Subscription.mode == SubscriptionMode.DAILY.value,
+            )
+        )
+    )
+    digests: dict[int, dt.datetime] = {}
+    for _, subscription_id, created_at in rows:
+        if subscription_id in daily:
+            digests[subscription_id] = max(created_at, digests.get(subscription_id, created_at))
+    immediate = sorted(row[0] for row in rows if row[1] not in daily)
+    return Released(immediate, digests)
+
+
+def unclaimed_due(limit: int) -> list[int]:
+    """Pending immediate deliveries due now that nobody holds: the oldest ``limit`` of them.
+
+    Their send message may be queued still, or lost with a dead worker that had taken it but
+    not yet claimed them; a second message for one finds it claimed or sent and does nothing.
+    """
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            select(AlertDelivery.id)
+            .join(Subscription, AlertDelivery.subscription_id == Subscription.id)
+            .where(
+                AlertDelivery.state == DeliveryState.PENDING.value,
+                Subscription.mode == SubscriptionMode.IMMEDIATE.value,
+                or_(AlertDelivery.claimed_until.is_(None), AlertDelivery.claimed_until < now),
+                or_(
+                    AlertDelivery.next_attempt_at.is_(None),
+                    AlertDelivery.next_attempt_at <= now + CLOCK_TOLERANCE,
+                ),
+            )
+            .order_by(AlertDelivery.id)
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Child processes on a test's database, broker and SMTP server: ``monitor`` commands, a Celery
-worker for one test, supervised worker and beat processes for the alert tests, a private Redis."""
+worker for one test, supervised worker and beat processes for the alert tests, a private Redis,
+and a bare process to stand for a claimant that dies."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,3 +319,37 @@ def private_redis_server(folder: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def claimant_process() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A Python process of its own on this machine: its claimant label, and a way to end it.
+
+    Its label is what a claim it took would record (``services.claimants.label``), computed in
+    that process; once ``end()`` has SIGKILLed it, the label names a dead claimant.
+    """
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from monitor.services import claimants\n"
+            "print(claimants.label(), flush=True)\n"
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert child.stdout is not None
+    label = child.stdout.readline().decode().strip()
+
+    def end() -> None:
+        if child.returncode is None:
+            child.kill()
+            child.communicate(timeout=30)  # reaped, and its pipes closed
+
+    try:
+        yield label, end
+    finally:
+        end()

@@ -18,7 +18,7 @@ from monitor.models import Dossier
 from monitor.models.base import utcnow
 from monitor.models.dossiers import DossierKind, DossierState
 from monitor.pdf import DossierContent, assemble, content_key
-from monitor.services import Actor, Checkpoint, audit, commit_now
+from monitor.services import Actor, Checkpoint, audit, claimants, commit_now
 from monitor.services.dossiers import scope
 from monitor.services.dossiers.requesting import ACTIVE, case_ref
 from monitor.services.dossiers.scope import ContentError
@@ -47,6 +47,7 @@ def claim(public_id: str) -> Dossier | None:
             started_at=utcnow(),
             attempts=Dossier.attempts + 1,
             error=None,
+            claimed_by=claimants.label(),
         )
         .execution_options(synchronize_session=False)
     )

@@ -1,4 +1,9 @@
-"""Beat sweeps: delete expired dossiers, re-queue stuck renders, re-send lost queue messages."""
+"""Beat sweeps: delete expired dossiers, re-queue stuck renders, re-send lost queue messages.
+
+A render whose worker is known to be dead (:mod:`monitor.services.claimants`) is re-queued at
+once by :func:`requeue_orphans`; :func:`requeue_stuck` catches the rest once it has run twice its
+time limit.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from monitor import jobs
 from monitor.config import Settings
@@ -55,6 +60,63 @@ class SweepResult:
     requeued: list[str]
     given_up: list[str]
     resent: list[str]
+
+
+def holders() -> set[str]:
+    """The claimants rendering a dossier right now."""
+    rendering = Dossier.state == DossierState.RENDERING.value
+    held = select(Dossier.claimed_by).where(rendering).distinct()
+    return {holder for holder in db.session.scalars(held) if holder}
+
+
+def resend_queued() -> list[str]:
+    """Send every queued dossier's render again (a dead worker may have taken the message).
+
+    The claim lets one worker render it; a duplicate message finds nothing to do.
+    """
+    queued = db.session.scalars(
+        select(Dossier.public_id).where(Dossier.state == DossierState.QUEUED.value)
+    ).all()
+    for public_id in queued:
+        jobs.after_commit(jobs.TaskName.DOSSIERS_RENDER, public_id)
+    return list(queued)
+
+
+def requeue_orphans(gone: set[str], settings: Settings) -> SweepResult:
+    """Queue again at once the renders whose claimant is dead (fail them after the last try).
+
+    Each is moved back only if that claimant still holds it, so a render another sweep has
+    re-queued and a live worker has claimed since is left alone.
+    """
+    rows = db.session.execute(
+        select(Dossier.public_id, Dossier.attempts, Dossier.claimed_by).where(
+            Dossier.state == DossierState.RENDERING.value,
+            Dossier.claimed_by.in_(sorted(gone)),
+        )
+    ).all()
+    requeued, given_up = [], []
+    for public_id, attempts, holder in rows:
+        if attempts >= MAX_ATTEMPTS:
+            reason = f"gave up after {attempts} attempts: the render never finished"
+            fail(public_id, reason, settings, actor="beat")
+            given_up.append(public_id)
+            continue
+        moved = db.session.execute(
+            update(Dossier)
+            .where(
+                Dossier.public_id == public_id,
+                Dossier.state == DossierState.RENDERING.value,
+                Dossier.claimed_by == holder,
+            )
+            .values(state=DossierState.QUEUED.value, progress=0)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(moved, "rowcount", 0) == 1:
+            jobs.after_commit(jobs.TaskName.DOSSIERS_RENDER, public_id)
+            requeued.append(public_id)
+    if requeued or given_up:
+        log.warning("dossiers of dead workers re-queued %s, given up %s", requeued, given_up)
+    return SweepResult(requeued, given_up, [])
 
 
 def requeue_stuck(settings: Settings, now: dt.datetime | None = None) -> SweepResult:

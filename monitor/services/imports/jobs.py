@@ -6,7 +6,8 @@ in the request (:func:`run`) and queues a large one; the worker claims it (:func
 it with a :func:`progress_writer`, or records why it failed (:func:`fail`). :func:`run` takes
 the register lock (:func:`lock_register`) and checks the file again, applying it only if it
 still does what the preview showed. Beat's :func:`requeue_stale` re-sends the imports a broker
-outage or a dead worker left behind.
+outage or a dead worker left behind; :func:`requeue_orphans` does so at once for an import whose
+worker is known to be dead (:mod:`monitor.services.claimants`).
 
 The deliberate commits of the import service are here: :func:`claim` and :func:`fail` commit,
 and :func:`progress_writer` writes in a transaction of its own, so that other workers and pages
@@ -28,7 +29,7 @@ from monitor.extensions import db
 from monitor.models import Import, User
 from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
-from monitor.services import Checkpoint, ValidationError, commit_now
+from monitor.services import Checkpoint, ValidationError, claimants, commit_now
 from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.checking import check
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, Report
@@ -177,7 +178,12 @@ def claim(public_id: str) -> Import | None:
     claimed = db.session.execute(
         update(Import)
         .where(Import.public_id == public_id, Import.state == ImportState.QUEUED.value)
-        .values(state=ImportState.RUNNING.value, progress=1, started_at=utcnow())
+        .values(
+            state=ImportState.RUNNING.value,
+            progress=1,
+            started_at=utcnow(),
+            claimed_by=claimants.label(),
+        )
     )
     commit_now(Checkpoint.IMPORT_CLAIM)
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -240,3 +246,50 @@ def requeue_stale(queued_after: dt.timedelta, running_after: dt.timedelta) -> li
     for public_id in resend:
         jobs.after_commit(jobs.TaskName.IMPORTS_APPLY, public_id)
     return resend
+
+
+def holders() -> set[str]:
+    """The claimants running an import right now."""
+    held = select(Import.claimed_by).where(Import.state == ImportState.RUNNING.value).distinct()
+    return {holder for holder in db.session.scalars(held) if holder}
+
+
+def resend_queued() -> list[str]:
+    """Send every queued import again (a dead worker may have taken the message).
+
+    The claim lets one worker run it; a duplicate message finds nothing to do.
+    """
+    queued = db.session.scalars(
+        select(Import.public_id).where(Import.state == ImportState.QUEUED.value)
+    ).all()
+    for public_id in queued:
+        jobs.after_commit(jobs.TaskName.IMPORTS_APPLY, public_id)
+    return list(queued)
+
+
+def requeue_orphans(gone: set[str]) -> list[str]:
+    """Queue again at once the imports whose claimant is dead.
+
+    Applying is one transaction, so a dead claimant wrote nothing. Each import is moved back
+    only while that claimant still holds it.
+    """
+    rows = db.session.execute(
+        select(Import.id, Import.public_id, Import.claimed_by).where(
+            Import.state == ImportState.RUNNING.value, Import.claimed_by.in_(sorted(gone))
+        )
+    ).all()
+    requeued = []
+    for row_id, public_id, holder in rows:
+        moved = db.session.execute(
+            update(Import)
+            .where(
+                Import.id == row_id,
+                Import.state == ImportState.RUNNING.value,
+                Import.claimed_by == holder,
+            )
+            .values(state=ImportState.QUEUED.value, progress=0)
+        )
+        if getattr(moved, "rowcount", 0) == 1:
+            jobs.after_commit(jobs.TaskName.IMPORTS_APPLY, public_id)
+            requeued.append(public_id)
+    return requeued
