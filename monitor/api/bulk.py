@@ -102,17 +102,19 @@ def _read_file() -> tuple[bytes, str | None]:
     try:  # monitor._upload_limit set this request's limit
         if request.mimetype != "multipart/form-data":
             return request.get_data(cache=False), None
+        request.max_form_memory_size = limit  # a file sent as a plain field may be this large
         upload = request.files.get("file")
-        if upload is None:
-            raise ValidationError(
-                {"file": "is required: send the CSV file as the form's file part"}
-            )
-        data = upload.read(limit + 1)
+        if upload is not None:
+            data, name = upload.read(limit + 1), upload.filename or None
+        elif "file" in request.form:  # a part sent without a file name arrives as a field
+            data, name = request.form["file"].encode(), None
+        else:
+            raise ValidationError({"file": "is required: send the CSV file as the form's file"})
     except RequestEntityTooLarge:
         raise imports.FileTooLarge(limit) from None
     if len(data) > limit:
         raise imports.FileTooLarge(limit)
-    return data, upload.filename or None
+    return data, name
 
 
 def _too_large(exc: imports.FileTooLarge) -> tuple[Response, int]:

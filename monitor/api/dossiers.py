@@ -47,14 +47,12 @@ class DossierCreate(RequestModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "oneOf": [
-                {"properties": {"kind": {"const": "case"}}, "required": ["kind", "case_id"]},
-                {
-                    "properties": {"kind": {"const": "organization"}},
-                    "required": ["kind", "organization_id"],
-                },
-                {"properties": {"kind": {"const": "selection"}}, "required": ["kind"]},
-            ]
+            "if": {"properties": {"kind": {"const": "case"}}},
+            "then": {"required": ["case_id"]},
+            "else": {
+                "if": {"properties": {"kind": {"const": "organization"}}},
+                "then": {"required": ["organization_id"]},
+            },
         }
     )
 

@@ -290,6 +290,7 @@ EMAIL = Checked(
     {
         "type": "string",
         "format": "email",
+        "minLength": 1,
         "maxLength": 254,
         "pattern": f"^(?![\\s\\S]*@([\\s\\S]*\\.)?({_UNDELIVERABLE})$)[\\s\\S]*$",
         "description": (

@@ -48,19 +48,12 @@ from monitor.services.people import MAX_ALIAS_LENGTH, MAX_SEATS, PersonInput
 # A term is a positive number of months up to 200 years; the other kinds carry no months.
 _FIXED_KINDS = [k.value for k in SentenceKind if k is not SentenceKind.TERM]
 _SENTENCE_KINDS: dict[str, Any] = {
-    "oneOf": [
-        {
-            "properties": {
-                "kind": {"const": SentenceKind.TERM.value},
-                "months": {"type": "integer", "minimum": 1, "maximum": MAX_TERM_MONTHS},
-            },
-            "required": ["kind", "months"],
-        },
-        {
-            "properties": {"kind": {"enum": _FIXED_KINDS}, "months": {"type": "null"}},
-            "required": ["kind"],
-        },
-    ]
+    "if": {"properties": {"kind": {"const": SentenceKind.TERM.value}}},
+    "then": {
+        "properties": {"months": {"type": "integer", "minimum": 1, "maximum": MAX_TERM_MONTHS}},
+        "required": ["months"],
+    },
+    "else": {"properties": {"months": {"type": "null"}}},
 }
 KNOWN_SOURCES = "Ids of sources you may see (an unknown id is refused with 422)."
 NOT_IN_FUTURE = "Not in the future."
@@ -141,9 +134,13 @@ class CaseCreate(RequestModel):
     """A new case with its first custody status, for someone new (``person``) or someone
     registered (``person_id``): exactly one of the two."""
 
+    # Conditions as if/then and dependent* keywords, not oneOf: client generators read a
+    # top-level oneOf as a choice between unrelated objects.
     model_config = ConfigDict(
         json_schema_extra={
-            "oneOf": [{"required": ["person"]}, {"required": ["person_id"]}],
+            "if": {"not": {"required": ["person"]}},
+            "then": {"required": ["person_id"]},
+            "dependentSchemas": {"person": {"not": {"required": ["person_id"]}}},
             "dependentRequired": {"role": ["organization_id"]},
         }
     )

@@ -29,32 +29,20 @@ from monitor.services import alerts, cases, people, subscriptions
 LIST_LIMIT = 1000
 
 
+def _scope_names(scope: SubscriptionScope, target: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"scope": {"const": scope.value}}, "required": ["scope"]},
+        "then": {"properties": {"scope_id": target}, "required": ["scope_id"]},
+    }
+
+
+# The scope decides what scope_id names: nothing (all), a country, an organization or a case.
 _SCOPE_TARGETS: dict[str, Any] = {
-    # The scope decides what scope_id names: nothing, a country, an organization or a case.
-    "oneOf": [
-        {"properties": {"scope": {"const": SubscriptionScope.ALL.value}}},
-        {
-            "properties": {
-                "scope": {"const": SubscriptionScope.COUNTRY.value},
-                "scope_id": COUNTRY_CODE.schema,
-            },
-            "required": ["scope", "scope_id"],
-        },
-        {
-            "properties": {
-                "scope": {"const": SubscriptionScope.ORGANIZATION.value},
-                "scope_id": PUBLIC_ID.schema,
-            },
-            "required": ["scope", "scope_id"],
-        },
-        {
-            "properties": {
-                "scope": {"const": SubscriptionScope.CASE.value},
-                "scope_id": PUBLIC_ID.schema,
-            },
-            "required": ["scope", "scope_id"],
-        },
-    ]
+    **_scope_names(SubscriptionScope.COUNTRY, COUNTRY_CODE.schema),
+    "else": {
+        **_scope_names(SubscriptionScope.ORGANIZATION, PUBLIC_ID.schema),
+        "else": _scope_names(SubscriptionScope.CASE, PUBLIC_ID.schema),
+    },
 }
 
 
