@@ -40,8 +40,31 @@ def _invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError("invalid", message)
 
 
+class Rule:
+    """Annotation for a field whose JSON schema (:meth:`json_schema`) is exactly what
+    :meth:`check` accepts; pydantic runs the check and the document shows the schema."""
+
+    def check(self, value: object) -> Any:
+        """The value to use, or a refusal (a 422 naming the field)."""
+        raise NotImplementedError
+
+    def json_schema(self) -> dict[str, Any]:
+        """The schema the document shows for this field."""
+        raise NotImplementedError
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.check)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return self.json_schema()
+
+
 @dataclass(frozen=True, eq=False)
-class Checked:
+class Checked(Rule):
     """Annotation for a string field documented as ``schema`` and checked against it:
     ``explain`` words the refusal of a string its pattern does not match, ``convert`` makes the
     value (``Annotated[PartialDate, Checked(...)]``)."""
@@ -67,14 +90,8 @@ class Checked:
             raise _invalid(self.explain(value))
         return self.convert(value)
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self.check)
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def json_schema(self) -> dict[str, Any]:
+        """The schema the document shows for this field."""
         return dict(self.schema)
 
 
@@ -224,7 +241,7 @@ Day = Annotated[dt.date, DAY]
 
 
 @dataclass(frozen=True)
-class QueryNumber:
+class QueryNumber(Rule):
     """A whole number in a query string, from ``minimum`` to ``maximum``: ASCII digits only
     (``int()`` would also take full-width digits, signs, spaces and ``1_000``)."""
 
@@ -244,19 +261,13 @@ class QueryNumber:
     def _refusal(self) -> str:
         return f"must be a whole number from {self.minimum:,} to {self.maximum:,}"
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self.check)
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def json_schema(self) -> dict[str, Any]:
+        """The schema the document shows for this field."""
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
 
 @dataclass(frozen=True)
-class QueryFlag:
+class QueryFlag(Rule):
     """``true`` or ``false`` in a query string (anything else is refused, not taken as false)."""
 
     def check(self, value: object) -> bool:
@@ -265,14 +276,8 @@ class QueryFlag:
             raise _invalid("must be true or false")
         return value == "true"
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self.check)
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def json_schema(self) -> dict[str, Any]:
+        """The schema the document shows for this field."""
         return {"type": "boolean"}
 
 
@@ -303,7 +308,7 @@ EMAIL = Checked(
 
 
 @dataclass(frozen=True)
-class WholeNumber:
+class WholeNumber(Rule):
     """A JSON integer, from ``minimum`` to ``maximum`` when given. JSON Schema counts 12.0 as the
     integer 12, so it is taken as one; true, "12" and 12.5 are not whole numbers."""
 
@@ -322,13 +327,7 @@ class WholeNumber:
             raise _invalid(f"must be a whole number from {low:,} to {high:,}")
         return value
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self.check)
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def json_schema(self) -> dict[str, Any]:
+        """The schema the document shows for this field."""
         bounds = {"minimum": self.minimum, "maximum": self.maximum}
         return {"type": "integer", **{k: v for k, v in bounds.items() if v is not None}}
