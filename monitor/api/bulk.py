@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from monitor import authz
 from monitor.api import bp, shapes
 from monitor.api.auth import api_user
-from monitor.api.fields import QueryFlag, text
+from monitor.api.fields import QueryFlag, plain_text
 from monitor.api.openapi import Answer, Param, operation, query_args
 from monitor.api.writes import committed, discard
 from monitor.models import Import
@@ -77,7 +77,7 @@ IMPORT_QUERY = (
         "true: only check the file and say what would change",
         Annotated[bool, QueryFlag()],
     ),
-    Param("filename", "The file's name, kept with the import", Annotated[str, text(255)]),
+    Param("filename", "The file's name, kept with the import", Annotated[str, plain_text(255)]),
 )
 
 

@@ -10,7 +10,7 @@ from monitor import authz
 from monitor.api import bp, serializers, shapes
 from monitor.api.auth import api_user
 from monitor.api.errors import json_object, parse_body, validate
-from monitor.api.fields import CountryCode, PublicId, QueryNumber, choice, text
+from monitor.api.fields import CountryCode, PublicId, QueryNumber, choice, plain_text
 from monitor.api.openapi import Param, operation, query_args
 from monitor.api.schemas import CaseCreate, CasePatch, provided
 from monitor.api.writes import committed
@@ -20,7 +20,7 @@ from monitor.models import Person, Source
 from monitor.services import ValidationError, cases, pages, people, queries, sources
 from monitor.services.validation import MAX_PAGE_NUMBER
 
-SEARCH_TEXT = Annotated[str, text(200)]
+SEARCH_TEXT = Annotated[str, plain_text(200)]
 SORT = Annotated[str, choice(list(queries.SORTS))]
 PAGE = Param("page", "Page number, from 1", Annotated[int, QueryNumber(1, MAX_PAGE_NUMBER)])
 CASE_QUERY = (

@@ -102,7 +102,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern.removesuffix("$") + r"\Z" if pattern.endswith("$") else pattern)
 
 
-def text(
+def plain_text(
     max_length: int,
     *,
     required: bool = False,

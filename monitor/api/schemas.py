@@ -28,7 +28,7 @@ from monitor.api.fields import (
     WebAddress,
     WholeNumber,
     partial_date,
-    text,
+    plain_text,
 )
 from monitor.domain import (
     MAX_TERM_MONTHS,
@@ -59,16 +59,16 @@ KNOWN_SOURCES = "Ids of sources you may see (an unknown id is refused with 422).
 NOT_IN_FUTURE = "Not in the future."
 
 # Text fields and their limits, as the services enforce them.
-Name = Annotated[str, text(200, required=True)]
-Title = Annotated[str, text(300, required=True)]
-ShortText = Annotated[str, text(40)]
-Line = Annotated[str, text(200)]
-LongLine = Annotated[str, text(300)]
-LongText = Annotated[str, text(20000, multiline=True)]
-Quote = Annotated[str, text(5000, multiline=True)]
-Alias = Annotated[str, text(MAX_ALIAS_LENGTH, also_refused=ALIAS_SEPARATOR)]
-Tag = Annotated[str, text(200)]
-Role = Annotated[str, text(120, required=True)]
+Name = Annotated[str, plain_text(200, required=True)]
+Title = Annotated[str, plain_text(300, required=True)]
+ShortText = Annotated[str, plain_text(40)]
+Line = Annotated[str, plain_text(200)]
+LongLine = Annotated[str, plain_text(300)]
+LongText = Annotated[str, plain_text(20000, multiline=True)]
+Quote = Annotated[str, plain_text(5000, multiline=True)]
+Alias = Annotated[str, plain_text(MAX_ALIAS_LENGTH, also_refused=ALIAS_SEPARATOR)]
+Tag = Annotated[str, plain_text(200)]
+Role = Annotated[str, plain_text(120, required=True)]
 StatusDate = Annotated[PartialDate, partial_date(NOT_IN_FUTURE)]
 PartialDateText = Annotated[PartialDate, partial_date()]
 

@@ -17,7 +17,7 @@ from monitor import authz
 from monitor.api import bp, shapes
 from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
-from monitor.api.fields import COUNTRY_CODE, EMAIL, PUBLIC_ID, Omittable, text
+from monitor.api.fields import COUNTRY_CODE, EMAIL, PUBLIC_ID, Omittable, plain_text
 from monitor.api.openapi import operation
 from monitor.api.schemas import REQUEST_MODELS, RequestModel
 from monitor.api.writes import committed
@@ -52,8 +52,8 @@ class SubscriptionCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra=_SCOPE_TARGETS)
 
     email: Annotated[str, EMAIL]
-    name: Annotated[str, text(200)] = ""
-    organization: Annotated[str, text(200)] | None = Field(
+    name: Annotated[str, plain_text(200)] = ""
+    organization: Annotated[str, plain_text(200)] | None = Field(
         default=None, description="The subscriber's own"
     )
     scope: SubscriptionScope = SubscriptionScope.ALL
