@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from flask import Response, current_app, jsonify, request, stream_with_context, url_for
 from typing_extensions import TypedDict
@@ -18,11 +18,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from monitor import authz
 from monitor.api import bp, shapes
 from monitor.api.auth import api_user
-from monitor.api.openapi import Param, operation
+from monitor.api.fields import QueryFlag, plain_text
+from monitor.api.openapi import Answer, Param, operation, query_args
 from monitor.api.writes import committed, discard
 from monitor.models import Import
 from monitor.models.imports import ImportState
-from monitor.services import exports, imports, popolo
+from monitor.services import ValidationError, exports, imports, popolo
 
 
 class ImportProblem(TypedDict):
@@ -46,7 +47,38 @@ class ImportStatus(TypedDict):
     url: str | None
 
 
-shapes.RESPONSE_SHAPES.extend([ImportProblem, ImportStatus])
+class ImportRefused(TypedDict):
+    """A file with problems: nothing was imported."""
+
+    errors: dict[str, str]
+    problems: NotRequired[list[ImportProblem]]
+
+
+shapes.RESPONSE_SHAPES.extend([ImportProblem, ImportStatus, ImportRefused])
+
+# The file, as the body itself or as the "file" part of a form; either way UTF-8 CSV in the
+# template's columns. An empty file has no header row: it is refused like any other problem.
+IMPORT_BODY: dict[str, Any] = {
+    "text/csv": {"schema": {"type": "string", "minLength": 1}},
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": "The CSV file"}
+            },
+            "required": ["file"],
+        },
+        "encoding": {"file": {"contentType": "text/csv"}},
+    },
+}
+IMPORT_QUERY = (
+    Param(
+        "dry_run",
+        "true: only check the file and say what would change",
+        Annotated[bool, QueryFlag()],
+    ),
+    Param("filename", "The file's name, kept with the import", Annotated[str, plain_text(255)]),
+)
 
 
 def status(record: Import) -> ImportStatus:
@@ -63,13 +95,26 @@ def status(record: Import) -> ImportStatus:
     }
 
 
-def _read_file() -> bytes:
-    """The request body, refused past the configured size before it is all read."""
+def _read_file() -> tuple[bytes, str | None]:
+    """The uploaded file (the body, or the form's ``file`` part) and its name if the form gave
+    one; refused past the configured size before it is all read."""
     limit = current_app.config["SETTINGS"].import_max_bytes
     try:  # monitor._upload_limit set this request's limit
-        return request.get_data(cache=False)
+        if request.mimetype != "multipart/form-data":
+            return request.get_data(cache=False), None
+        request.max_form_memory_size = limit  # a file sent as a plain field may be this large
+        upload = request.files.get("file")
+        if upload is not None:
+            data, name = upload.read(limit + 1), upload.filename or None
+        elif "file" in request.form:  # a part sent without a file name arrives as a field
+            data, name = request.form["file"].encode(), None
+        else:
+            raise ValidationError({"file": "is required: send the CSV file as the form's file"})
     except RequestEntityTooLarge:
         raise imports.FileTooLarge(limit) from None
+    if len(data) > limit:
+        raise imports.FileTooLarge(limit)
+    return data, name
 
 
 def _too_large(exc: imports.FileTooLarge) -> tuple[Response, int]:
@@ -92,17 +137,25 @@ def _refused(problems: list[dict[str, Any]], status_code: int = 422) -> tuple[Re
 @bp.post("/imports")
 @operation(
     "Import cases from a CSV file",
+    request_content=IMPORT_BODY,
     response=ImportStatus,
     status=201,
-    query=(
-        Param(
-            "dry_run", "true: only check the file and say what would change", {"type": "boolean"}
+    query=IMPORT_QUERY,
+    answers=(
+        Answer(200, "dry_run=true: the file is valid; what would change", ImportStatus),
+        Answer(202, "Queued for a worker (a large file); poll its url", ImportStatus),
+        Answer(413, "The file is larger than MONITOR_IMPORT_MAX_BYTES", shapes.FieldErrors),
+        Answer(
+            422,
+            "The file has problems, each by row and column; nothing was imported",
+            ImportRefused,
         ),
     ),
 )
 @committed
 def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
-    """The body is the CSV file (``Content-Type: text/csv``, UTF-8). With ``dry_run=true`` the
+    """The body is the CSV file (``Content-Type: text/csv``, UTF-8), or a form
+    (``multipart/form-data``) with the file as its ``file`` part. With ``dry_run=true`` the
     file is only checked: 200 with what would change. Otherwise a file of up to
     ``MONITOR_IMPORT_INLINE_ROWS`` rows is applied at once (201, state ``done``) and a larger
     one is queued for a worker (202, state ``queued``; poll its URL). A file with problems
@@ -110,9 +163,10 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
     over ``MONITOR_IMPORT_MAX_BYTES`` answers 413."""
     user = api_user()
     authz.require(user, authz.Action.WRITE)
-    data = _read_file()
+    args = query_args(IMPORT_QUERY)
+    data, uploaded_name = _read_file()
     settings = current_app.config["SETTINGS"]
-    if request.args.get("dry_run", "").lower() in {"1", "true", "yes"}:
+    if args.get("dry_run", False):
         report = imports.check(data, user, settings)
         if not report.ok:
             return _refused([p.as_dict() for p in report.problems[: imports.MAX_REPORTED_PROBLEMS]])
@@ -127,7 +181,8 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
             "url": None,
         }
         return jsonify(preview), 200
-    record, report = imports.stage(user, request.args.get("filename", "api.csv"), data, settings)
+    filename = args.get("filename") or uploaded_name or "api.csv"
+    record, report = imports.stage(user, filename, data, settings)
     if not report.ok:
         # An API caller has the problems in the answer: a 422 keeps no row (see committed).
         return _refused(record.errors)
@@ -150,7 +205,7 @@ def _stream(body: Iterator[str], content_type: str) -> Response:
 
 
 @bp.get("/exports/cases.csv")
-@operation("Export cases as CSV")
+@operation("Export cases as CSV", media_type="text/csv")
 def export_cases_csv() -> Response:
     """Every case you are cleared to see, in the import's columns (``text/csv``, UTF-8 with a
     BOM); cells a spreadsheet would run as a formula start with an apostrophe."""
@@ -160,7 +215,7 @@ def export_cases_csv() -> Response:
 
 
 @bp.get("/exports/cases.json")
-@operation("Export cases as JSON")
+@operation("Export cases as JSON", media_type="application/json")
 def export_cases_json() -> Response:
     """Every case you are cleared to see, with people, memberships, charges, status history
     and sources."""
@@ -182,7 +237,7 @@ def export_popolo() -> Response:
 
 
 @bp.get("/exports/template.csv")
-@operation("The CSV import template")
+@operation("The CSV import template", media_type="text/csv")
 def export_template() -> Response:
     """Every column the import takes, with one example row."""
     authz.require(api_user(), authz.Action.READ)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response, current_app, jsonify, request, url_for
 
@@ -10,33 +10,32 @@ from monitor import authz
 from monitor.api import bp, serializers, shapes
 from monitor.api.auth import api_user
 from monitor.api.errors import json_object, parse_body, validate
-from monitor.api.openapi import Param, operation
+from monitor.api.fields import CountryCode, PublicId, QueryNumber, choice, plain_text
+from monitor.api.openapi import Param, operation, query_args
 from monitor.api.schemas import CaseCreate, CasePatch, provided
 from monitor.api.writes import committed
 from monitor.authz import Action
-from monitor.domain import CustodyStatus
+from monitor.domain import Confidentiality, CustodyStatus
 from monitor.models import Person, Source
 from monitor.services import ValidationError, cases, pages, people, queries, sources
-from monitor.services.validation import normalise_country
+from monitor.services.validation import MAX_PAGE_NUMBER
 
-_TEXT = {"type": "string"}
+SEARCH_TEXT = Annotated[str, plain_text(200)]
+SORT = Annotated[str, choice(list(queries.SORTS))]
+PAGE = Param("page", "Page number, from 1", Annotated[int, QueryNumber(1, MAX_PAGE_NUMBER)])
 CASE_QUERY = (
-    Param("status", "Current custody status", {"enum": [s.value for s in CustodyStatus]}),
-    Param("country", "ISO 3166-1 alpha-2 code of the persecuting country", _TEXT),
-    Param("organization", "Id of an organization the person belongs to", _TEXT),
-    Param(
-        "confidentiality",
-        "Only cases at this level",
-        {"enum": ["public", "restricted", "confidential"]},
-    ),
-    Param("offence", "Text in the offence of any charge", _TEXT),
-    Param("q", "Words in the person's names (either script) or aliases", _TEXT),
-    Param("sort", "Order of the list", {"enum": list(queries.SORTS)}),
-    Param("page", "Page number, from 1", {"type": "integer", "minimum": 1}),
+    Param("status", "Current custody status", CustodyStatus),
+    Param("country", "ISO 3166-1 alpha-2 code of the persecuting country", CountryCode),
+    Param("organization", "Id of an organization the person belongs to", PublicId),
+    Param("confidentiality", "Only cases at this level", Confidentiality),
+    Param("offence", "Text in the offence of any charge", SEARCH_TEXT),
+    Param("q", "Words in the person's names (either script) or aliases", SEARCH_TEXT),
+    Param("sort", "Order of the list", SORT),
+    PAGE,
     Param(
         "per_page",
-        "Cases per page",
-        {"type": "integer", "minimum": 1, "maximum": queries.MAX_PAGE_SIZE},
+        f"Cases per page, at most {queries.MAX_PAGE_SIZE} (more is refused with 422)",
+        Annotated[int, QueryNumber(1, queries.MAX_PAGE_SIZE)],
     ),
 )
 STATUS_NOT_PATCHABLE = (
@@ -56,11 +55,10 @@ def list_cases() -> Response:
     """Cases within your clearance, filtered, searched, sorted and paged."""
     user = api_user()
     authz.require(user, Action.READ)
+    query_args(CASE_QUERY)  # a 422 for anything the document does not allow
     filters = queries.CaseFilter.from_args(request.args, per_page=_page_size())
-    errors = dict(filters.errors)
-    normalise_country(filters.country, errors, "country")
-    if errors:
-        raise ValidationError(errors)
+    if filters.errors:
+        raise ValidationError(filters.errors)
     page = queries.list_cases(user, filters)
     body: shapes.CaseList = {
         "items": [serializers.case_summary(c) for c in page.items],

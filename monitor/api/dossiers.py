@@ -7,42 +7,75 @@ anyone else gets the 404 an unknown id gets.
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Response, current_app, jsonify, send_file, url_for
-from pydantic import Field, StrictStr
+from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict
 
 from monitor import authz
 from monitor.api import bp, shapes
 from monitor.api.auth import api_user
+from monitor.api.cases import SEARCH_TEXT, SORT
 from monitor.api.errors import error_response, parse_body
-from monitor.api.openapi import operation
-from monitor.api.schemas import REQUEST_MODELS, PublicId, RequestModel
-from monitor.api.writes import committed
-from monitor.domain import Confidentiality
+from monitor.api.fields import CountryCode, Omittable, PublicId
+from monitor.api.openapi import Answer, operation
+from monitor.api.schemas import REQUEST_MODELS, RequestModel
+from monitor.api.writes import committed, discard
+from monitor.domain import Confidentiality, CustodyStatus
 from monitor.models import Dossier
 from monitor.services import dossiers, pages
 
 LIST_LIMIT = 100
 
 
+class SelectionFilters(RequestModel):
+    """The case list's filters, as ``GET /api/v1/cases`` takes them."""
+
+    status: Annotated[CustodyStatus | None, Omittable()] = None
+    country: Annotated[CountryCode | None, Omittable()] = None
+    organization: Annotated[PublicId | None, Omittable()] = None
+    confidentiality: Annotated[Confidentiality | None, Omittable()] = None
+    offence: Annotated[SEARCH_TEXT | None, Omittable()] = None
+    q: Annotated[SEARCH_TEXT | None, Omittable()] = None
+    sort: Annotated[SORT | None, Omittable()] = None
+
+
 class DossierCreate(RequestModel):
-    """A dossier of one case, an organization's members, or a selection of the case list."""
+    """A dossier of one case (``case_id``), an organization's members (``organization_id``), or
+    the cases matching the case list's ``filters``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "case"}}},
+            "then": {"required": ["case_id"]},
+            "else": {
+                "if": {"properties": {"kind": {"const": "organization"}}},
+                "then": {"required": ["organization_id"]},
+            },
+        }
+    )
 
     kind: Literal["case", "organization", "selection"]
-    case_id: PublicId | None = Field(default=None, description="For kind case")
-    organization_id: PublicId | None = Field(default=None, description="For kind organization")
-    filters: dict[str, StrictStr] = Field(
-        default_factory=dict,
+    case_id: Annotated[PublicId | None, Omittable()] = Field(
+        default=None, description="For kind case: a case you may see"
+    )
+    organization_id: Annotated[PublicId | None, Omittable()] = Field(
+        default=None, description="For kind organization"
+    )
+    filters: SelectionFilters = Field(
+        default_factory=SelectionFilters,
         description=(
-            "For kind selection: the case list's filters (status, country, organization, "
-            "confidentiality, offence, q, sort)"
+            "For kind selection: at least one case and at most MONITOR_DOSSIER_MAX_CASES must "
+            "match at the audience (else 422)"
         ),
     )
     audience: Confidentiality = Field(
         default=Confidentiality.PUBLIC,
-        description="Who the PDF is for, up to your clearance; anything above it is left out",
+        description=(
+            "Who the PDF is for, up to your clearance, and at least a case's own level; "
+            "anything above it is left out"
+        ),
     )
 
 
@@ -80,8 +113,16 @@ class DossierList(TypedDict):
 
 
 # Their place in the OpenAPI document, next to the other request bodies and answers.
-REQUEST_MODELS.append(DossierCreate)
+REQUEST_MODELS.extend([SelectionFilters, DossierCreate])
 shapes.RESPONSE_SHAPES.extend([DossierAccepted, DossierStatus, DossierList])
+
+
+def _too_many(exc: dossiers.TooManyActive) -> Response:
+    discard()
+    return error_response(429, exc.errors["dossier"], {"Retry-After": "60"})
+
+
+bp.register_error_handler(dossiers.TooManyActive, _too_many)
 
 
 def _iso(value: Any) -> str | None:
@@ -110,7 +151,21 @@ def status(dossier: Dossier) -> DossierStatus:
 
 
 @bp.post("/dossiers")
-@operation("Ask for a PDF dossier", body=DossierCreate, response=DossierAccepted, status=202)
+@operation(
+    "Ask for a PDF dossier",
+    body=DossierCreate,
+    response=DossierAccepted,
+    status=202,
+    writes=False,
+    answers=(
+        Answer(
+            429,
+            f"You have {dossiers.MAX_ACTIVE_PER_USER} dossiers being prepared, or too many "
+            "requests: try again later",
+            shapes.Error,
+        ),
+    ),
+)
 @committed
 def create_dossier() -> tuple[Response, int, dict[str, str]]:
     """Queue a PDF dossier: ``{"kind": "case", "case_id"}``, ``{"kind": "organization",
@@ -125,7 +180,7 @@ def create_dossier() -> tuple[Response, int, dict[str, str]]:
             audience=data.audience.value,
             case_id=data.case_id,
             organization_id=data.organization_id,
-            filters=data.filters,
+            filters=data.filters.model_dump(exclude_none=True, mode="json"),
         ),
         current_app.config["SETTINGS"],
     )
@@ -154,7 +209,11 @@ def get_dossier(dossier_id: str) -> Response:
 
 
 @bp.get("/dossiers/<dossier_id>/pdf")
-@operation("Download a dossier's PDF")
+@operation(
+    "Download a dossier's PDF",
+    media_type="application/pdf",
+    answers=(Answer(409, "Not ready: the dossier is queued, rendering or failed", shapes.Error),),
+)
 @committed
 def get_dossier_pdf(dossier_id: str) -> Response:
     """The PDF (``application/pdf``) with its SHA-256 in ``Repr-Digest``; 409 until it is

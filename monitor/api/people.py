@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, jsonify, url_for
 
 from monitor import authz
 from monitor.api import bp, serializers, shapes
 from monitor.api.auth import api_user
+from monitor.api.cases import PAGE, SEARCH_TEXT
 from monitor.api.errors import parse_body
-from monitor.api.openapi import Param, operation
+from monitor.api.fields import QueryNumber
+from monitor.api.openapi import Param, operation, query_args
 from monitor.api.schemas import PersonCreate
 from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.models import Person
-from monitor.services import ValidationError, pages, people, queries
-from monitor.services.validation import page_number, whole_number
+from monitor.services import pages, people, queries
 
 PEOPLE_QUERY = (
-    Param("q", "Words in the names (either script) or aliases", {"type": "string"}),
-    Param("page", "Page number, from 1", {"type": "integer", "minimum": 1}),
+    Param("q", "Words in the names (either script) or aliases", SEARCH_TEXT),
+    PAGE,
     Param(
         "per_page",
-        "People per page",
-        {"type": "integer", "minimum": 1, "maximum": queries.MAX_PAGE_SIZE},
+        f"People per page, at most {queries.MAX_PAGE_SIZE} (more is refused with 422)",
+        Annotated[int, QueryNumber(1, queries.MAX_PAGE_SIZE)],
     ),
 )
 
@@ -36,15 +37,13 @@ def list_people() -> Response:
     user = api_user()
     authz.require(user, Action.READ)
     settings: Any = current_app.config["SETTINGS"]
-    errors: dict[str, str] = {}
-    page = page_number(request.args.get("page"), errors)
-    per_page = min(
-        whole_number(request.args.get("per_page"), errors, "per_page", settings.page_size),
-        queries.MAX_PAGE_SIZE,
+    args = query_args(PEOPLE_QUERY)
+    found = pages.people_list(
+        user,
+        args.get("q", "").strip(),
+        args.get("page", 1),
+        args.get("per_page", min(settings.page_size, queries.MAX_PAGE_SIZE)),
     )
-    if errors:
-        raise ValidationError(errors)
-    found = pages.people_list(user, request.args.get("q", "").strip(), page, per_page)
     body: shapes.PersonList = {
         "items": [serializers.person_summary(p) for p in found.items],
         "total": found.total,

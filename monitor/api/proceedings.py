@@ -12,7 +12,7 @@ from monitor.api.openapi import operation
 from monitor.api.schemas import ChargeCreate, ChargePatch, StatusEventCreate, provided
 from monitor.api.writes import committed
 from monitor.authz import Action
-from monitor.services import ValidationError, cases, charges, sources
+from monitor.services import cases, charges, sources
 
 
 @bp.post("/cases/<case_id>/status-events")
@@ -81,14 +81,7 @@ def update_charge(charge_id: str) -> Response:
     case's maximum exposure."""
     user = api_user()
     charge = authz.get_charge(charge_id, user, Action.WRITE)
-    changes = provided(parse_body(ChargePatch))
-    errors: dict[str, str] = {
-        name: "cannot be empty"
-        for name in ("offence", "max_sentence", "stage")
-        if name in changes and changes[name] is None
-    }
-    if errors:
-        raise ValidationError(errors)
+    changes = provided(parse_body(ChargePatch))  # offence, max_sentence, stage: never null
     max_sentence = changes.get("max_sentence")
     imposed = changes.get("sentence_imposed")
     in_absentia = changes.get("in_absentia")

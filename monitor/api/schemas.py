@@ -1,28 +1,35 @@
 """Request bodies as pydantic models; the OpenAPI document is generated from these same classes.
 
-They check shape and types only. Domain rules (a real country code, a title that is not blank, a
-status date not in the future) stay in the services, which answer with the same field names.
+Every rule a JSON schema can state is stated here and checked here, so the document and the
+server agree (the field types of :mod:`monitor.api.fields` check exactly their own schema):
+lengths, patterns, what may be null, which fields go together. Rules no schema can state (an id
+names a record you may see, a status date is not in the future, a case closes after it opened)
+are in the field descriptions; the services enforce them with the same field names.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
     StrictBool,
-    StrictInt,
-    StrictStr,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
 )
 
+from monitor.api.fields import (
+    CountryCode,
+    Day,
+    Omittable,
+    PublicId,
+    WebAddress,
+    WholeNumber,
+    partial_date,
+    plain_text,
+)
 from monitor.domain import (
     MAX_TERM_MONTHS,
     TERM_TOO_LONG,
@@ -35,34 +42,35 @@ from monitor.domain import (
     Sentence,
     SentenceKind,
 )
-from monitor.services.people import MAX_SEATS, PersonInput
+from monitor.services.csv_format import ALIAS_SEPARATOR
+from monitor.services.people import MAX_ALIAS_LENGTH, MAX_SEATS, PersonInput
 
-PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+# A term is a positive number of months up to 200 years; the other kinds carry no months.
+_FIXED_KINDS = [k.value for k in SentenceKind if k is not SentenceKind.TERM]
+_SENTENCE_KINDS: dict[str, Any] = {
+    "if": {"properties": {"kind": {"const": SentenceKind.TERM.value}}},
+    "then": {
+        "properties": {"months": {"type": "integer", "minimum": 1, "maximum": MAX_TERM_MONTHS}},
+        "required": ["months"],
+    },
+    "else": {"properties": {"months": {"type": "null"}}},
+}
+KNOWN_SOURCES = "Ids of sources you may see (an unknown id is refused with 422)."
+NOT_IN_FUTURE = "Not in the future."
 
-
-def _partial_date(value: object) -> PartialDate:
-    if isinstance(value, PartialDate):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("use YYYY, YYYY-MM or YYYY-MM-DD")
-    return PartialDate.parse(value)
-
-
-PartialDateText = Annotated[
-    PartialDate,
-    PlainValidator(_partial_date),
-    # Serialising back to ISO text also keeps pydantic from describing the dataclass itself.
-    PlainSerializer(PartialDate.iso, return_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": PARTIAL_DATE_PATTERN,
-            "description": "A date known to the year, month or day; the precision is kept.",
-            "examples": ["2017", "2017-09", "2017-09-03"],
-        }
-    ),
-]
-PublicId = Annotated[StrictStr, Field(min_length=1, max_length=16)]
+# Text fields and their limits, as the services enforce them.
+Name = Annotated[str, plain_text(200, required=True)]
+Title = Annotated[str, plain_text(300, required=True)]
+ShortText = Annotated[str, plain_text(40)]
+Line = Annotated[str, plain_text(200)]
+LongLine = Annotated[str, plain_text(300)]
+LongText = Annotated[str, plain_text(20000, multiline=True)]
+Quote = Annotated[str, plain_text(5000, multiline=True)]
+Alias = Annotated[str, plain_text(MAX_ALIAS_LENGTH, also_refused=ALIAS_SEPARATOR)]
+Tag = Annotated[str, plain_text(200)]
+Role = Annotated[str, plain_text(120, required=True)]
+StatusDate = Annotated[PartialDate, partial_date(NOT_IN_FUTURE)]
+PartialDateText = Annotated[PartialDate, partial_date()]
 
 
 class RequestModel(BaseModel):
@@ -74,8 +82,10 @@ class RequestModel(BaseModel):
 class SentenceValue(RequestModel):
     """A sentence: a term in months, or life, death, fine only, unknown (no months)."""
 
+    model_config = ConfigDict(json_schema_extra=_SENTENCE_KINDS)
+
     kind: SentenceKind
-    months: StrictInt | None = Field(default=None, validate_default=True)
+    months: Annotated[int, WholeNumber()] | None = Field(default=None, validate_default=True)
 
     @field_validator("months")
     @classmethod
@@ -97,14 +107,14 @@ class SentenceValue(RequestModel):
 class PersonCreate(RequestModel):
     """A person: the name in Latin script, in the original script, and aliases."""
 
-    name: StrictStr
-    name_native: StrictStr | None = None
-    aliases: list[StrictStr] = Field(default_factory=list)
-    gender: StrictStr | None = None
+    name: Name
+    name_native: Line | None = None
+    aliases: list[Alias] = Field(default_factory=list)
+    gender: ShortText | None = None
     birth_date: PartialDateText | None = None
-    nationality: StrictStr | None = Field(default=None, description="ISO 3166-1 alpha-2 code")
-    occupation: StrictStr | None = None
-    biography: StrictStr | None = None
+    nationality: CountryCode | None = None
+    occupation: Line | None = None
+    biography: LongText | None = None
 
     def to_input(self) -> PersonInput:
         """The service's input."""
@@ -121,89 +131,165 @@ class PersonCreate(RequestModel):
 
 
 class CaseCreate(RequestModel):
-    """A new case with its first custody status, for an inline new person or an existing one."""
+    """A new case with its first custody status, for someone new (``person``) or someone
+    registered (``person_id``): exactly one of the two."""
 
-    person: PersonCreate | None = Field(default=None, description="A new person (or person_id)")
-    person_id: PublicId | None = Field(default=None, description="An existing person's id")
-    country: StrictStr = Field(description="ISO 3166-1 alpha-2 code of the persecuting country")
-    title: StrictStr
-    summary: StrictStr | None = None
-    confidentiality: Confidentiality = Confidentiality.PUBLIC
-    tags: list[StrictStr] = Field(default_factory=list)
+    # Conditions as if/then and dependent* keywords, not oneOf: client generators read a
+    # top-level oneOf as a choice between unrelated objects.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"not": {"required": ["person"]}},
+            "then": {"required": ["person_id"]},
+            "dependentSchemas": {"person": {"not": {"required": ["person_id"]}}},
+            "dependentRequired": {"role": ["organization_id"]},
+        }
+    )
+
+    person: Annotated[PersonCreate | None, Omittable()] = Field(
+        default=None, description="Someone new (or person_id)"
+    )
+    person_id: Annotated[PublicId | None, Omittable()] = Field(
+        default=None, description="Someone registered whom you may see (or person)"
+    )
+    country: CountryCode = Field(description="The persecuting country (ISO 3166-1 alpha-2)")
+    title: Title
+    summary: LongText | None = None
+    confidentiality: Confidentiality = Field(
+        default=Confidentiality.PUBLIC, description="Up to your clearance"
+    )
+    tags: list[Tag] = Field(default_factory=list)
     status: CustodyStatus
-    status_since: PartialDateText
+    status_since: StatusDate
     about: StrictBool = False
-    location: StrictStr | None = None
-    description: StrictStr | None = None
+    location: LongLine | None = None
+    description: LongText | None = None
     certainty: Certainty = Certainty.CONFIRMED
-    source_ids: list[PublicId] = Field(default_factory=list)
-    organization_id: PublicId | None = Field(
+    source_ids: list[PublicId] = Field(default_factory=list, description=KNOWN_SOURCES)
+    organization_id: Annotated[PublicId | None, Omittable()] = Field(
         default=None, description="Also record the person as a member of this organization"
     )
-    role: StrictStr | None = Field(default=None, description="Their role in that organization")
+    role: Annotated[Role | None, Omittable()] = Field(
+        default=None,
+        description="Their role in that organization (needs organization_id; 'member' if left out)",
+    )
 
 
 class CasePatch(RequestModel):
-    """Editable fields of a case; the custody status changes only through status events."""
+    """Editable fields of a case; the custody status changes only through status events. A field
+    left out keeps its value; null clears the summary or a date."""
 
-    country: StrictStr | None = None
-    title: StrictStr | None = None
-    summary: StrictStr | None = None
-    confidentiality: Confidentiality | None = None
-    tags: list[StrictStr] | None = None
-    opened_on: dt.date | None = None
-    closed_on: dt.date | None = None
+    country: Annotated[CountryCode | None, Omittable()] = None
+    title: Annotated[Title | None, Omittable()] = None
+    summary: LongText | None = None
+    confidentiality: Annotated[Confidentiality | None, Omittable()] = Field(
+        default=None, description="Up to your clearance"
+    )
+    tags: Annotated[list[Tag] | None, Omittable()] = None
+    opened_on: Day | None = None
+    closed_on: Day | None = Field(default=None, description="Not before opened_on")
 
 
 class StatusEventCreate(RequestModel):
     """A custody status change; it becomes the current status only if it is the latest."""
 
     status: CustodyStatus
-    occurred_on: PartialDateText
+    occurred_on: StatusDate
     about: StrictBool = Field(default=False, description="The date is approximate")
-    location: StrictStr | None = None
-    description: StrictStr | None = None
+    location: LongLine | None = None
+    description: LongText | None = None
     certainty: Certainty = Certainty.CONFIRMED
-    source_ids: list[PublicId] = Field(default_factory=list)
+    source_ids: list[PublicId] = Field(default_factory=list, description=KNOWN_SOURCES)
+
+
+# Only a conviction carries an imposed sentence.
+_IMPOSED_ON_CONVICTION: dict[str, Any] = {
+    "if": {
+        "not": {
+            "properties": {"stage": {"const": LegalStage.CONVICTED.value}},
+            "required": ["stage"],
+        }
+    },
+    "then": {"properties": {"sentence_imposed": {"type": "null"}}},
+}
 
 
 class ChargeCreate(RequestModel):
     """A charge: offence, legal basis, the maximum sentence it carries and its legal stage."""
 
-    offence: StrictStr
-    legal_basis: StrictStr | None = None
+    model_config = ConfigDict(json_schema_extra=_IMPOSED_ON_CONVICTION)
+
+    offence: Title
+    legal_basis: LongLine | None = None
     max_sentence: SentenceValue
     stage: LegalStage = LegalStage.CHARGED
     filed_on: PartialDateText | None = None
-    sentence_imposed: SentenceValue | None = None
-    sentenced_on: dt.date | None = None
+    sentence_imposed: SentenceValue | None = Field(
+        default=None, description="Only with stage convicted"
+    )
+    sentenced_on: Day | None = None
     in_absentia: StrictBool = False
-    source_ids: list[PublicId] = Field(default_factory=list)
+    source_ids: list[PublicId] = Field(default_factory=list, description=KNOWN_SOURCES)
+
+    @field_validator("sentence_imposed")
+    @classmethod
+    def _imposed_on_conviction(
+        cls, imposed: SentenceValue | None, info: ValidationInfo
+    ) -> SentenceValue | None:
+        if imposed is not None and info.data.get("stage") is not LegalStage.CONVICTED:
+            raise ValueError("only a conviction carries an imposed sentence")
+        return imposed
+
+
+# On a PATCH the stage may be left out; one that is sent must be convicted for a sentence.
+_IMPOSED_ON_NEW_CONVICTION: dict[str, Any] = {
+    "if": {
+        "properties": {"stage": {"not": {"const": LegalStage.CONVICTED.value}}},
+        "required": ["stage"],
+    },
+    "then": {"properties": {"sentence_imposed": {"type": "null"}}},
+}
 
 
 class ChargePatch(RequestModel):
-    """Changes to a charge, typically a new legal stage or an imposed sentence."""
+    """Changes to a charge, typically a new legal stage or an imposed sentence. A field left out
+    keeps its value; null clears an optional one."""
 
-    offence: StrictStr | None = None
-    legal_basis: StrictStr | None = None
-    max_sentence: SentenceValue | None = None
-    stage: LegalStage | None = None
+    model_config = ConfigDict(json_schema_extra=_IMPOSED_ON_NEW_CONVICTION)
+
+    offence: Annotated[Title | None, Omittable()] = None
+    legal_basis: LongLine | None = None
+    max_sentence: Annotated[SentenceValue | None, Omittable()] = None
+    stage: Annotated[LegalStage | None, Omittable()] = None
     filed_on: PartialDateText | None = None
-    sentence_imposed: SentenceValue | None = None
-    sentenced_on: dt.date | None = None
-    in_absentia: StrictBool | None = None
-    source_ids: list[PublicId] | None = None
+    sentence_imposed: SentenceValue | None = Field(
+        default=None, description="Only when the charge is (or becomes) convicted"
+    )
+    sentenced_on: Day | None = None
+    in_absentia: Annotated[StrictBool | None, Omittable()] = None
+    source_ids: Annotated[list[PublicId] | None, Omittable()] = Field(
+        default=None, description=KNOWN_SOURCES
+    )
+
+    @field_validator("sentence_imposed")
+    @classmethod
+    def _imposed_on_conviction(
+        cls, imposed: SentenceValue | None, info: ValidationInfo
+    ) -> SentenceValue | None:
+        stage = info.data.get("stage")
+        if imposed is not None and stage is not None and stage is not LegalStage.CONVICTED:
+            raise ValueError("only a conviction carries an imposed sentence")
+        return imposed
 
 
 class OrganizationCreate(RequestModel):
     """A party, NGO, media outlet or union."""
 
-    name: StrictStr
-    short_name: StrictStr | None = None
+    name: Name
+    short_name: ShortText | None = None
     kind: OrganizationKind
-    country: StrictStr | None = Field(default=None, description="ISO 3166-1 alpha-2 code")
-    seats: StrictInt | None = Field(
-        default=None, ge=0, le=MAX_SEATS, description="Seats or member count"
+    country: CountryCode | None = None
+    seats: Annotated[int, WholeNumber(0, MAX_SEATS)] | None = Field(
+        default=None, description="Seats or member count"
     )
     dissolved_on: PartialDateText | None = None
 
@@ -211,12 +297,12 @@ class OrganizationCreate(RequestModel):
 class SourceCreate(RequestModel):
     """A published report to cite from events and charges."""
 
-    title: StrictStr
-    publisher: StrictStr | None = None
-    url: StrictStr | None = Field(default=None, description="An http(s) address")
+    title: Title
+    publisher: Line | None = None
+    url: WebAddress | None = None
     published_on: PartialDateText | None = None
-    quote: StrictStr | None = None
-    accessed_on: dt.date | None = None
+    quote: Quote | None = None
+    accessed_on: Day | None = None
 
 
 REQUEST_MODELS: list[type[RequestModel]] = [

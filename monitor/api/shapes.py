@@ -233,7 +233,7 @@ class OrganizationList(TypedDict):
 
 
 class Error(TypedDict):
-    """A request that failed as a whole (401, 403, 404, 405, 413, 429)."""
+    """A request that failed as a whole (400, 401, 403, 404, 405, 409, 413, 429, 503)."""
 
     error: str
 

@@ -7,14 +7,17 @@ get 403, and a subscription that follows a case above the caller's clearance is 
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from flask import Response, jsonify, url_for
-from pydantic import Field, StrictStr
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from typing_extensions import TypedDict
 
 from monitor import authz
 from monitor.api import bp, shapes
 from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
+from monitor.api.fields import COUNTRY_CODE, EMAIL, PUBLIC_ID, Omittable, plain_text
 from monitor.api.openapi import operation
 from monitor.api.schemas import REQUEST_MODELS, RequestModel
 from monitor.api.writes import committed
@@ -26,21 +29,55 @@ from monitor.services import alerts, cases, people, subscriptions
 LIST_LIMIT = 1000
 
 
+def _scope_names(scope: SubscriptionScope, target: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"scope": {"const": scope.value}}, "required": ["scope"]},
+        "then": {"properties": {"scope_id": target}, "required": ["scope_id"]},
+    }
+
+
+# The scope decides what scope_id names: nothing (all), a country, an organization or a case.
+_SCOPE_TARGETS: dict[str, Any] = {
+    **_scope_names(SubscriptionScope.COUNTRY, COUNTRY_CODE.schema),
+    "else": {
+        **_scope_names(SubscriptionScope.ORGANIZATION, PUBLIC_ID.schema),
+        "else": _scope_names(SubscriptionScope.CASE, PUBLIC_ID.schema),
+    },
+}
+
+
 class SubscriptionCreate(RequestModel):
     """Who is told about which status changes, and how often."""
 
-    email: StrictStr
-    name: StrictStr = ""
-    organization: StrictStr | None = Field(default=None, description="The subscriber's own")
+    model_config = ConfigDict(json_schema_extra=_SCOPE_TARGETS)
+
+    email: Annotated[str, EMAIL]
+    name: Annotated[str, plain_text(200)] = ""
+    organization: Annotated[str, plain_text(200)] | None = Field(
+        default=None, description="The subscriber's own"
+    )
     scope: SubscriptionScope = SubscriptionScope.ALL
-    scope_id: StrictStr | None = Field(
+    scope_id: Annotated[str | None, Omittable()] = Field(
         default=None,
         description=(
             "For scope country: an ISO 3166-1 alpha-2 code; organization: the organization's "
-            "id; case: the case's id"
+            "id; case: the id of a case you may see (public, unless the address is your own)"
         ),
     )
     mode: SubscriptionMode = SubscriptionMode.IMMEDIATE
+
+    @field_validator("scope_id")
+    @classmethod
+    def _fits_scope(cls, scope_id: str | None, info: ValidationInfo) -> str | None:
+        scope = info.data.get("scope", SubscriptionScope.ALL)
+        if scope_id is not None and scope is SubscriptionScope.COUNTRY:
+            return str(COUNTRY_CODE.check(scope_id))
+        if scope_id is not None and scope in (
+            SubscriptionScope.ORGANIZATION,
+            SubscriptionScope.CASE,
+        ):
+            return str(PUBLIC_ID.check(scope_id))
+        return scope_id
 
 
 class SubscriptionOut(TypedDict):
@@ -144,7 +181,7 @@ def create_subscription() -> tuple[Response, int, dict[str, str]]:
 
 
 @bp.get("/subscriptions")
-@operation("List subscriptions", response=SubscriptionList)
+@operation("List subscriptions", response=SubscriptionList, writes=True)
 def list_subscriptions() -> Response:
     """Active subscriptions (editors and admins), newest first, up to 1,000."""
     user = api_user()
@@ -182,7 +219,7 @@ def _delivery(delivery: AlertDelivery, event_id: str) -> Delivery:
 
 
 @bp.get("/cases/<case_id>/status-events/<event_id>/deliveries")
-@operation("Deliveries of a status event", response=DeliveryList)
+@operation("Deliveries of a status event", response=DeliveryList, writes=True)
 def list_deliveries(case_id: str, event_id: str) -> Response:
     """Every subscriber told (or to be told) about one status event, with the state of each
     delivery: pending, sent, failed (with the reason) or suppressed. Editors and admins."""

@@ -102,7 +102,10 @@ def test_invalid_bodies_name_each_field(
         }
     }
     assert api.post("/dossiers", {"kind": "selection", "filters": {"status": "x"}}).get_json() == {
-        "errors": {"filters.status": "unknown custody status"}
+        "errors": {
+            "filters.status": "Input should be 'at_liberty', 'jailed', 'house_arrest', 'fled', "
+            "'disappeared' or 'deceased'"
+        }
     }
     assert api.post("/dossiers", data="[]", content_type="application/json").status_code == 400
 

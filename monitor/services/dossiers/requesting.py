@@ -34,6 +34,11 @@ class NotReady(Exception):
     """The dossier has no PDF to serve (yet, or ever: it failed)."""
 
 
+class TooManyActive(ValidationError):
+    """A valid request from someone who already has :data:`MAX_ACTIVE_PER_USER` dossiers being
+    prepared: nothing is wrong with it, it has to wait (the API answers 429, not 422)."""
+
+
 @dataclass
 class DossierRequest:
     """What a button or the API asks for."""
@@ -120,6 +125,8 @@ def request_dossier(user: User, data: DossierRequest, settings: Settings) -> Dos
         errors["dossier"] = (
             f"you have {active} dossiers being prepared; wait for one to finish first"
         )
+    if set(errors) == {"dossier"}:
+        raise TooManyActive(errors)
     if errors:
         raise ValidationError(errors)
     assert level is not None  # noqa: S101 - an invalid audience raised above
