@@ -158,6 +158,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "admin.new_user": web(ADMIN),
     "admin.user_detail": web(ADMIN, public_id="user"),
     "admin.reset_link": web(ADMIN, public_id="user"),
+    "admin.end_sessions": Expect(ADMIN, {"public_id": "user"}, Anonymous.LOGIN, ends_session=True),
     # PDF dossiers: anyone may ask for one up to their clearance; only the requester (and admins)
     # may open it, while cleared for its audience.
     "dossiers.create": web(VIEWER),

@@ -10,7 +10,7 @@ from monitor import authz
 from monitor.authz import Action
 from monitor.config import Settings
 from monitor.mail.transport import MailError, mailer_for
-from monitor.services import credentials, users
+from monitor.services import credentials, user_sessions, users
 from monitor.web import writes
 from monitor.web.forms.users import EditUserForm, NewUserForm, PasswordForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
@@ -84,6 +84,19 @@ def user_detail(public_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         return invalid("admin/user.html", **context)
     return render_template("admin/user.html", **context)
+
+
+@bp.post("/users/<public_id>/end-sessions")
+def end_sessions(public_id: str) -> ResponseReturnValue:
+    """Log an account out everywhere at once (a lost phone, a stolen laptop), as
+    ``monitor sessions revoke EMAIL`` does; audited as ``session.revoke``."""
+    account = authz.get_user(public_id, current_user)
+    ended = writes.commit(
+        lambda: user_sessions.end_all_sessions(account, reason="ended by an admin", actor=actor())
+    )
+    count = ended.value if ended.ok else 0
+    flash(f"{count} session{'' if count == 1 else 's'} of {account.email} ended.", "success")
+    return redirect(url_for("admin.user_detail", public_id=account.public_id))
 
 
 @bp.post("/users/<public_id>/reset-link")

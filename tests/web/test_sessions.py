@@ -24,7 +24,7 @@ from monitor.services import user_sessions, users
 from tests.support.accounts import PASSWORD, login, make_user
 from tests.support.processes import app_env, celery_worker, log_text
 from tests.support.smtp import ALLOWED_PORTS, SmtpSink
-from tests.support.web import csrf_token, text
+from tests.support.web import csrf_token, submit, text
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 PHONE = (
@@ -328,3 +328,31 @@ def test_a_second_login_in_the_same_browser_replaces_the_first_session(app: Flas
     assert _rows(first) == []
     assert len(_rows(second)) == 1
     assert second.email in text(browser.get("/account/sessions"))
+
+
+def test_an_admin_ends_every_session_of_an_account_from_its_page(app: Flask) -> None:
+    """A lost phone: the admin logs the account out everywhere (ASVS 7.4.5), audited."""
+    admin = make_user("admin", "confidential")
+    viewer = make_user("viewer", "public")
+    db.session.commit()
+    phone, laptop = app.test_client(), app.test_client()
+    login(phone, viewer.email)
+    login(laptop, viewer.email)
+    assert phone.get("/cases").status_code == 200
+    desk = app.test_client()
+    login(desk, admin.email)
+
+    page = f"/admin/users/{viewer.public_id}"
+    ended = submit(desk, page, {}, f"{page}/end-sessions")
+    assert ended.status_code == 302
+    assert "2 sessions of" in text(desk.get(ended.location))
+    for browser in (phone, laptop):
+        refused = browser.get("/cases")
+        assert refused.status_code == 302
+        assert refused.location.startswith("/login")
+    assert desk.get("/cases").status_code == 200, "the admin's own session goes on"
+    db.session.expire_all()
+    revoked = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "session.revoke")
+    ).all()
+    assert revoked[-1].entity_id == viewer.public_id
