@@ -271,8 +271,9 @@ def test_a_source_cited_by_several_cases_is_printed_once_with_its_references(
     assert text.count(QUOTE) == 1
     assert text.count(SOURCE_TITLE) == 1
     assert (
-        "Cited for: Kem Sokha (timeline, charges, case); Mao Monyvann (timeline, case); "
-        "Mu Sochua (timeline, case)"
+        "Cited for: Kem Sokha (timeline, charges, case summary); "
+        "Mao Monyvann (timeline, case summary); "
+        "Mu Sochua (timeline, case summary)"
     ) in text
     assert text.count("Sources: [1] (listed under Sources at the end)") == 3
 

@@ -151,7 +151,7 @@ def case_section(case: Case, numbers: SourceNumbers) -> CaseSection:
     person = case.person
     events = tuple(_event(e, case, numbers) for e in case.events)
     charges = tuple(_charge(c, case, numbers) for c in case.charges)
-    numbers.cite(case.sources, case, "case")
+    numbers.cite(case.sources, case, "case summary")
     main = main_charge(list(case.charges))
     return CaseSection(
         anchor=anchor(case),
