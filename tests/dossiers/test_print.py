@@ -179,7 +179,11 @@ def test_every_word_stays_inside_the_side_margins(
 
 
 def test_page_size_setting_reads_a4_or_letter(tmp_path: Path) -> None:
-    base = {"MONITOR_SECRET_KEY": "k" * 40, "MONITOR_INSTANCE_PATH": str(tmp_path)}
+    base = {
+        "MONITOR_ENV": "testing",
+        "MONITOR_SECRET_KEY": "k" * 40,
+        "MONITOR_INSTANCE_PATH": str(tmp_path),
+    }
     assert Settings.from_env(base).dossier_page_size == "A4"
     letter = Settings.from_env({**base, "MONITOR_DOSSIER_PAGE_SIZE": "letter"})
     assert letter.dossier_page_size == "Letter"
