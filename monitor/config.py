@@ -83,6 +83,8 @@ class Settings:
     dossier_render_seconds: int = 120
     # Largest number of cases one dossier may hold (a selection of the case list is capped).
     dossier_max_cases: int = 500
+    # Paper the dossiers are laid out for: "A4" or "Letter" (US Letter).
+    dossier_page_size: str = "A4"
     # CSV imports: the largest upload accepted, the most rows, and the size above which a
     # confirmed import is applied by a worker (with progress) instead of inside the request.
     import_max_bytes: int = 10 * 1024 * 1024
@@ -203,6 +205,7 @@ class Settings:
             "trusted_proxies": _count(env, "MONITOR_TRUSTED_PROXIES"),
             "dossier_render_seconds": _positive(env, "MONITOR_DOSSIER_RENDER_SECONDS", 120),
             "dossier_max_cases": _positive(env, "MONITOR_DOSSIER_MAX_CASES", 500),
+            "dossier_page_size": _page_size(env),
             "import_max_bytes": _positive(env, "MONITOR_IMPORT_MAX_BYTES", 10 * 1024 * 1024),
             "import_max_rows": _positive(env, "MONITOR_IMPORT_MAX_ROWS", 20_000),
             "import_inline_rows": _positive(env, "MONITOR_IMPORT_INLINE_ROWS", 200),
@@ -241,6 +244,17 @@ def _instance_secret(env: Mapping[str, str], name: str, file: Path, mode: str) -
     if mode == "production" and len(value) < 32:
         raise ConfigError(f"{name} must be at least 32 characters")
     return value
+
+
+PAGE_SIZES = {"a4": "A4", "letter": "Letter"}
+
+
+def _page_size(env: Mapping[str, str]) -> str:
+    raw = env.get("MONITOR_DOSSIER_PAGE_SIZE") or "A4"
+    size = PAGE_SIZES.get(raw.strip().lower())
+    if size is None:
+        raise ConfigError(f"MONITOR_DOSSIER_PAGE_SIZE must be A4 or Letter, not {raw!r}")
+    return size
 
 
 def _alert_settings(env: Mapping[str, str]) -> dict[str, object]:

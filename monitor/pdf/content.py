@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Citation:
+    """Where a dossier cites a source: a case (its anchor and person) and which parts of it."""
+
+    anchor: str
+    name: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SourceRef:
-    """A cited report, numbered once for the whole document."""
+    """A cited report, numbered and printed once for the whole document, with where it is cited."""
 
     number: int
     title: str
@@ -21,6 +30,7 @@ class SourceRef:
     url: str | None
     published: str | None
     quote: str | None
+    cited_in: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,8 @@ class CaseSection:
     events: tuple[EventLine, ...]
     charges: tuple[ChargeLine, ...]
     memberships: tuple[MembershipLine, ...]
-    sources: tuple[SourceRef, ...]
+    # Numbers of the sources this case cites; the sources themselves are listed once, at the end.
+    sources: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -130,10 +141,16 @@ class DossierContent:
     issued_by: str
     facts: tuple[tuple[str, str], ...]
     counts: tuple[StatusCount, ...]
+    # The most severe maximum exposure and whose it is: different people's sentences are never
+    # added up (each person's own figure is in the group table).
     exposure: str
     rows: tuple[SummaryRow, ...]
     cases: tuple[CaseSection, ...]
     notes: tuple[str, ...] = field(default=())
+    # Every cited source, once, in order of first citation.
+    sources: tuple[SourceRef, ...] = field(default=())
+    # ``A4`` or ``Letter`` (settings.dossier_page_size); part of the content key.
+    page_size: str = "A4"
 
     @property
     def is_group(self) -> bool:

@@ -11,16 +11,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections import Counter
 from functools import cache
 from importlib.metadata import version
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from monitor.config import PROJECT_ROOT
-from monitor.domain import Confidentiality, StatusCounts
+from monitor.domain import Confidentiality
 from monitor.pdf.content import DossierContent
-from monitor.presentation import BarChart, status_chart, utc_text
+from monitor.presentation import utc_text
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
 # Stylesheets (and any image or font a template needs) live here and nowhere else; the fetcher
@@ -29,16 +28,51 @@ ASSET_DIR = TEMPLATE_DIR / "assets"
 TEMPLATE = "dossier.html"
 
 AUDIENCE_NOTES = {
-    Confidentiality.PUBLIC: "Public: holds public cases only and may be shared.",
+    Confidentiality.PUBLIC: "holds public cases only and may be shared.",
     Confidentiality.RESTRICTED: (
-        "Restricted: holds public and restricted cases. Share only with the people it was "
-        "prepared for."
+        "holds public and restricted cases. Share only with the people it was prepared for."
     ),
     Confidentiality.CONFIDENTIAL: (
-        "Confidential: may hold confidential cases. Do not forward, print for others or leave "
-        "unattended."
+        "may hold confidential cases. Do not forward, print for others or leave unattended."
     ),
 }
+
+
+# The confidentiality band at the top of every page: the level in white on its colour.
+BANDS = {
+    Confidentiality.PUBLIC: {"label": "PUBLIC", "colour": "#067647"},
+    Confidentiality.RESTRICTED: {"label": "RESTRICTED", "colour": "#b54708"},
+    Confidentiality.CONFIDENTIAL: {"label": "CONFIDENTIAL", "colour": "#b42318"},
+}
+# CSS page sizes for settings.dossier_page_size.
+PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
+
+# Unicode blocks of scripts that name their language well enough for a ``lang`` tag (Pango shapes
+# the text for it; a reader learns the language). Scripts shared by many languages (Latin,
+# Cyrillic, Han) stay ``und`` rather than guessed.
+SCRIPT_LANGS = (
+    (0x1780, 0x17FF, "km"),  # Khmer
+    (0x19E0, 0x19FF, "km"),  # Khmer symbols
+    (0x1000, 0x109F, "my"),  # Myanmar
+    (0x0600, 0x06FF, "ar"),  # Arabic
+    (0x0750, 0x077F, "ar"),  # Arabic supplement
+    (0x0590, 0x05FF, "he"),  # Hebrew
+    (0x0E00, 0x0E7F, "th"),  # Thai
+    (0x0E80, 0x0EFF, "lo"),  # Lao
+    (0xAC00, 0xD7AF, "ko"),  # Hangul
+    (0x3040, 0x30FF, "ja"),  # Kana
+)
+RTL_LANGS = frozenset({"ar", "he"})
+
+
+def script_lang(text: str | None) -> str:
+    """The language tag of the first character in a known script, else ``und``."""
+    for char in text or "":
+        code = ord(char)
+        for first, last, lang in SCRIPT_LANGS:
+            if first <= code <= last:
+                return lang
+    return "und"
 
 
 @cache
@@ -52,6 +86,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["utc"] = utc_text
+    env.filters["script_lang"] = script_lang
     return env
 
 
@@ -76,12 +111,6 @@ def content_key(content: DossierContent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def chart(content: DossierContent) -> BarChart:
-    """The custody status bar chart of the dossier's cases."""
-    counts = StatusCounts(Counter({c.status: c.count for c in content.counts}))
-    return status_chart(counts, "Cases in this dossier by custody status")
-
-
 def assemble(
     content: DossierContent, *, snapshot_at: dt.datetime, generated_at: dt.datetime
 ) -> str:
@@ -98,12 +127,14 @@ def assemble(
             generated_at=generated_at,
             # W3C date-time for the PDF's creation date (WeasyPrint reads dcterms.created).
             created_iso=generated_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            chart=chart(content) if content.is_group else None,
             toc_pages=None if content.is_group else single_case_pages(content),
+            band=BANDS[audience],
+            page={"size": PAGE_SIZES[content.page_size]},
+            rtl_langs=RTL_LANGS,
         )
     )
 
 
 def single_case_pages(content: DossierContent) -> dict[str, int]:
-    """Where a one-case dossier's sections start: cover, contents and summary on page 1."""
-    return {"summary": 1, **{case.anchor: 2 for case in content.cases}}
+    """Where a one-case dossier's sections start: the case follows the summary on page 1."""
+    return {"summary": 1, **{case.anchor: 1 for case in content.cases}}

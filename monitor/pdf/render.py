@@ -11,7 +11,14 @@ from typing import Any
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from monitor.pdf import actual_text
 from monitor.pdf.fetcher import SafeFetcher
+
+# Tagged PDF (a structure tree a screen reader follows, /Lang from <html lang>, the outline from
+# the headings): WeasyPrint's PDF/UA-1 variant, which also writes the XMP metadata it asks for.
+PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1"}
+
+actual_text.install()
 
 _font_config: tuple[int, FontConfiguration] | None = None
 
@@ -70,7 +77,7 @@ def render(html: str, fetcher: SafeFetcher | None = None) -> RenderedPdf:
     if STATIC_TOC in html and not stated_pages_hold(document, html):
         # The stated numbers were wrong (a very long cover): let WeasyPrint count them instead.
         document = _layout(html.replace(STATIC_TOC, DYNAMIC_TOC), fetcher)
-    data: bytes = document.write_pdf()
+    data: bytes = document.write_pdf(**PDF_OPTIONS)
     return RenderedPdf(
         data=data, pages=len(document.pages), sha256=hashlib.sha256(data).hexdigest()
     )

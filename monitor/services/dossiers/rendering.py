@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -84,6 +84,7 @@ def take_snapshot(public_id: str, settings: Settings) -> Snapshot:
     else:
         filters = dict(spec.get("filters") or {})
         content = scope.load_selection(requester, filters, audience, by, settings.dossier_max_cases)
+    content = replace(content, page_size=settings.dossier_page_size)
     return Snapshot(content, taken_at, content_key(content))
 
 

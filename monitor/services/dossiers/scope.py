@@ -25,7 +25,7 @@ from monitor.services import queries
 from monitor.services.dossiers.sections import (
     SourceNumbers,
     case_section,
-    exposure_text,
+    longest_exposure,
     status_counts,
     summary_row,
 )
@@ -98,9 +98,10 @@ def _content(
         issued_by=issued_by,
         facts=tuple(facts),
         counts=status_counts(cases),
-        exposure=exposure_text(cases),
+        exposure=longest_exposure(cases),
         rows=tuple(rows),
         cases=sections,
+        sources=numbers.sources(),
     )
 
 

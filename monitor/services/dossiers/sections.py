@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
-from monitor.domain import CustodyStatus, LegalStage, Sentence, SentenceKind
+from monitor.domain import CustodyStatus, LegalStage
 from monitor.models import Case, Charge, Membership, Source, StatusEvent
 from monitor.pdf.content import (
     CaseSection,
     ChargeLine,
+    Citation,
     EventLine,
     MembershipLine,
     SourceRef,
@@ -34,10 +36,13 @@ def _label(status: str | None) -> str | None:
 
 
 class SourceNumbers:
-    """Numbers sources in order of first citation across the whole document."""
+    """Numbers sources in order of first citation across the whole document, and remembers
+    where each is cited, so the dossier lists every source once with its references."""
 
     def __init__(self) -> None:
         self._numbers: dict[int, SourceRef] = {}
+        # source number -> case anchor -> (person, parts citing it), in citation order
+        self._cited: dict[int, dict[str, tuple[str, list[str]]]] = {}
 
     def ref(self, source: Source) -> SourceRef:
         """The numbered reference for a source (numbered on first sight)."""
@@ -59,14 +64,37 @@ class SourceNumbers:
             self._numbers[source.id] = found
         return found
 
-    def cite(self, sources: Iterable[Source], cited: dict[int, SourceRef]) -> tuple[int, ...]:
-        """Numbers for ``sources``, remembering each in the case's ``cited`` list."""
+    def cite(self, sources: Iterable[Source], case: Case, part: str) -> tuple[int, ...]:
+        """Numbers for ``sources``, noting that ``part`` of ``case`` cites them."""
         numbers = []
         for source in sources:
-            ref = self.ref(source)
-            cited.setdefault(ref.number, ref)
-            numbers.append(ref.number)
+            number = self.ref(source).number
+            _, parts = self._cited.setdefault(number, {}).setdefault(
+                anchor(case), (case.person.name, [])
+            )
+            if part not in parts:
+                parts.append(part)
+            numbers.append(number)
         return tuple(numbers)
+
+    def cited_by(self, case: Case) -> tuple[int, ...]:
+        """The numbers of every source ``case`` cites, in order."""
+        key = anchor(case)
+        return tuple(n for n in sorted(self._cited) if key in self._cited[n])
+
+    def sources(self) -> tuple[SourceRef, ...]:
+        """Every source once, in number order, with the cases and parts citing it."""
+        by_number = {ref.number: ref for ref in self._numbers.values()}
+        return tuple(
+            replace(
+                by_number[number],
+                cited_in=tuple(
+                    Citation(key, name, tuple(parts))
+                    for key, (name, parts) in self._cited.get(number, {}).items()
+                ),
+            )
+            for number in sorted(by_number)
+        )
 
 
 def main_charge(charges: list[Charge]) -> Charge | None:
@@ -77,7 +105,7 @@ def main_charge(charges: list[Charge]) -> Charge | None:
     return max(open_charges or charges, key=lambda c: c.max_sentence.severity)
 
 
-def _event(event: StatusEvent, numbers: SourceNumbers, cited: dict[int, SourceRef]) -> EventLine:
+def _event(event: StatusEvent, case: Case, numbers: SourceNumbers) -> EventLine:
     return EventLine(
         date=date_text(event.occurred, event.occurred_about) or "",
         precision=event.occurred_precision,
@@ -87,11 +115,11 @@ def _event(event: StatusEvent, numbers: SourceNumbers, cited: dict[int, SourceRe
         certainty=event.certainty,
         location=event.location,
         description=event.description,
-        sources=numbers.cite(event.sources, cited),
+        sources=numbers.cite(event.sources, case, "timeline"),
     )
 
 
-def _charge(charge: Charge, numbers: SourceNumbers, cited: dict[int, SourceRef]) -> ChargeLine:
+def _charge(charge: Charge, case: Case, numbers: SourceNumbers) -> ChargeLine:
     return ChargeLine(
         offence=charge.offence,
         legal_basis=charge.legal_basis,
@@ -101,7 +129,7 @@ def _charge(charge: Charge, numbers: SourceNumbers, cited: dict[int, SourceRef])
         sentence_imposed=sentence_text(charge.sentence_imposed),
         sentenced_on=charge.sentenced_on.isoformat() if charge.sentenced_on else None,
         in_absentia=charge.in_absentia,
-        sources=numbers.cite(charge.sources, cited),
+        sources=numbers.cite(charge.sources, case, "charges"),
     )
 
 
@@ -121,10 +149,9 @@ def anchor(case: Case) -> str:
 def case_section(case: Case, numbers: SourceNumbers) -> CaseSection:
     """A case's part of the dossier, its sources numbered in document order."""
     person = case.person
-    cited: dict[int, SourceRef] = {}
-    events = tuple(_event(e, numbers, cited) for e in case.events)
-    charges = tuple(_charge(c, numbers, cited) for c in case.charges)
-    numbers.cite(case.sources, cited)
+    events = tuple(_event(e, case, numbers) for e in case.events)
+    charges = tuple(_charge(c, case, numbers) for c in case.charges)
+    numbers.cite(case.sources, case, "case summary")
     main = main_charge(list(case.charges))
     return CaseSection(
         anchor=anchor(case),
@@ -149,7 +176,7 @@ def case_section(case: Case, numbers: SourceNumbers) -> CaseSection:
         events=events,
         charges=charges,
         memberships=tuple(_membership(m) for m in person.memberships),
-        sources=tuple(sorted(cited.values(), key=lambda ref: ref.number)),
+        sources=numbers.cited_by(case),
     )
 
 
@@ -178,17 +205,16 @@ def status_counts(cases: list[Case]) -> tuple[StatusCount, ...]:
     )
 
 
-def exposure_text(cases: list[Case]) -> str:
-    """The cases' maximum exposure added up: ``maximum 30 years``, plus any life or death."""
-    exposures = [c.max_exposure for c in cases if c.max_exposure is not None]
-    months = sum(e.months or 0 for e in exposures if e.kind is SentenceKind.TERM)
-    parts = []
-    if months:
-        parts.append("maximum " + Sentence(SentenceKind.TERM, months).human())
-    for kind in (SentenceKind.LIFE, SentenceKind.DEATH):
-        n = sum(1 for e in exposures if e.kind is kind)
-        if n:
-            parts.append(f"{n} case{'s' if n != 1 else ''} facing {Sentence(kind).human()}")
-    if not parts:
+def longest_exposure(cases: list[Case]) -> str:
+    """The most severe maximum exposure among the cases and whose it is: ``30 years — Kem Sokha``.
+
+    Never a sum: adding up the terms different people face states a sentence nobody faces.
+    """
+    exposed = [c for c in cases if c.max_exposure is not None]
+    if not exposed:
         return "no open charge with a known maximum sentence"
-    return "; ".join(parts)
+    top = max(c.max_exposure.severity for c in exposed if c.max_exposure is not None)
+    worst = [c for c in exposed if c.max_exposure is not None and c.max_exposure.severity == top]
+    names = list(dict.fromkeys(c.person.name for c in worst))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{sentence_text(worst[0].max_exposure)} — {shown}"
