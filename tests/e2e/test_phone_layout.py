@@ -27,6 +27,7 @@ from tests.support.browser import (
 pytestmark = pytest.mark.e2e
 
 DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +60,14 @@ def log_in(page: Any, base: str, email: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_the_main_pages_fit_a_320_px_screen(app: Flask, demo: dict[str, str], browser: Any) -> None:
+@pytest.mark.parametrize("viewport", [SMALL_PHONE, TABLET], ids=["320px", "768px"])
+def test_the_main_pages_fit_a_small_phone_and_a_tablet(
+    app: Flask, demo: dict[str, str], browser: Any, viewport: dict[str, int]
+) -> None:
     admin = make_user("admin", "confidential", email="small.phone@example.org")
     kem = case_of(demo["Kem Sokha"])
     findings = Findings()
-    with serving(app) as base, tab(browser, SMALL_PHONE) as page:
+    with serving(app) as base, tab(browser, viewport) as page:
         log_in(page, base, admin.email)
         for name, path in [
             ("dashboard", "/"),
@@ -82,10 +86,11 @@ def test_the_main_pages_fit_a_320_px_screen(app: Flask, demo: dict[str, str], br
         ]:
             page.goto(base + path)
             check_page(page, name, findings)
-        page.get_by_text("Menu", exact=True).click()
-        check_page(page, "tokens: menu open", findings)
+        if viewport == SMALL_PHONE:
+            page.get_by_text("Menu", exact=True).click()
+            check_page(page, "tokens: menu open", findings)
         errors = console_problems(page.errors)
-    assert findings.pages == 14
+    assert findings.pages >= 13
     assert findings.problems == {}, f"\n{findings.report()}"
     assert errors == []
 
