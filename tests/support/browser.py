@@ -133,6 +133,7 @@ _CARDS_OVERFLOWING = """() => [
 def check_page(page: Any, name: str, findings: Findings, *, axe: bool = True) -> None:
     """The page fits the viewport's width, nothing sticks out of its card, and (when ``axe``)
     axe-core finds nothing."""
+    page.wait_for_load_state("load")  # styles applied: an unstyled page is wider
     findings.pages += 1
     if SCREENSHOTS:
         width = page.viewport_size["width"]
