@@ -87,6 +87,8 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
     pending = subscribe("pending@example.org", confirmed=False)
 
     def check(name: str) -> None:
+        if name.endswith(": errors"):  # the form did come back with its errors shown
+            expect(page.locator(".field-error, .alert-error").first).to_be_visible()
         check_page(page, name, findings)
 
     with serving(app) as base:
@@ -154,6 +156,9 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         charge = case_of(kem).charges[0].public_id
         page.goto(f"{base}/charges/{charge}/edit")
         check("edit charge")
+        page.fill("#offence", "")
+        press(page, page.get_by_role("button", name="Save"))
+        check("edit charge: errors")
 
         # People and organizations.
         page.goto(f"{base}/people")
@@ -166,6 +171,10 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         check("add a person: errors")
         page.goto(f"{base}/people/{kem_person}/edit")
         check("edit person")
+        page.fill("#name", "")
+        page.fill("#nationality", "Cambodia")
+        press(page, page.get_by_role("button", name="Save"))
+        check("edit person: errors")
         page.goto(f"{base}/organizations")
         check("organizations")
         page.goto(f"{base}/organizations/{cnrp}")
@@ -174,6 +183,9 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         check("add an organization: errors")
         page.goto(f"{base}/organizations/{cnrp}/edit")
         check("edit organization")
+        page.fill("#seats", "-3")
+        press(page, page.get_by_role("button", name="Save"))
+        check("edit organization: errors")
 
         # Dossiers: none yet, then queued, rendering, ready and failed.
         page.goto(f"{base}/dossiers")
