@@ -19,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BASE_HOST := $(if $(filter 127.0.0.1,$(HOST)),localhost,$(HOST))
 DEV_ENV := MONITOR_ENV=development MONITOR_BASE_URL=$${MONITOR_BASE_URL:-http://$(BASE_HOST):$(PORT)}
 
-.PHONY: run test lint bench e2e install system-deps clean
+.PHONY: run test lint bench e2e install system-deps axe clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -52,10 +52,22 @@ run: $(STAMP)
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/flask --app monitor run --host $(HOST) --port $(PORT)
 
-test: $(STAMP) system-deps
+# axe-core, the accessibility checker the browser tests run in Chromium: the version pinned in
+# package.json / package-lock.json, installed by npm into node_modules/ (Node.js and npm come with
+# the machine; Debian's npm package is installed when they do not).
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory system-deps PACKAGES=npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
+axe: $(AXE)
+
+test: $(STAMP) system-deps $(AXE)
 	$(BIN)/pytest
 
-e2e: $(STAMP) system-deps
+e2e: $(STAMP) system-deps $(AXE)
 	$(BIN)/pytest -m e2e
 
 lint: $(STAMP)
@@ -68,4 +80,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -26,12 +26,14 @@ STATUS_ORDER = [
 
 # Bar colours in SVG charts and the PDF's counts; the badge colours in app.css match them.
 STATUS_COLOURS = {
-    CustodyStatus.JAILED: "#b42318",
-    CustodyStatus.HOUSE_ARREST: "#c4320a",
-    CustodyStatus.DISAPPEARED: "#6941c6",
-    CustodyStatus.FLED: "#b54708",
-    CustodyStatus.DECEASED: "#344054",
-    CustodyStatus.AT_LIBERTY: "#067647",
+    # Told apart with normal sight and under deuteranopia, protanopia and tritanopia (CIEDE2000
+    # ≥ 18 for every pair), each with white text at 4.5:1 or more: tests/e2e/test_axe_colours.py.
+    CustodyStatus.JAILED: "#6b0804",
+    CustodyStatus.HOUSE_ARREST: "#a06714",
+    CustodyStatus.DISAPPEARED: "#560c71",
+    CustodyStatus.FLED: "#0b64f1",
+    CustodyStatus.DECEASED: "#151a1f",
+    CustodyStatus.AT_LIBERTY: "#05604e",
 }
 
 # What a sentence kind is called where one is chosen (a term's length is asked for apart).

@@ -22,7 +22,9 @@ from monitor.web.helpers import actor, login_required_blueprint, safe_next
 
 bp = login_required_blueprint("dossiers", __name__)
 
-# The page reloads itself this often while the dossier is queued or rendering (no script needed).
+# While the dossier is queued or rendering, static/js/progress.js fetches its page again this often
+# and updates it in place (a live region says each new state once); without the script, the
+# page's Refresh link does the same. No meta refresh: it reloads the page under a screen reader.
 REFRESH_SECONDS = 2
 LIST_LIMIT = 100
 
@@ -61,7 +63,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/dossiers/<public_id>")
 def detail(public_id: str) -> ResponseReturnValue:
-    """A dossier's progress (the page refreshes itself until it is ready or failed)."""
+    """A dossier's progress (the page follows it until it is ready or failed)."""
     dossier = authz.get_dossier(public_id, current_user)
     active = dossier.state in dossiers.ACTIVE
     response = current_app.make_response(

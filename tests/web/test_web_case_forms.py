@@ -182,7 +182,7 @@ def test_add_charge_with_a_term_in_years(editor_client: FlaskClient, demo: dict[
     assert "Criminal Code, art. 495" in page
     assert "maximum 2 years 6 months" in page
     assert "May 2018" in page
-    assert "<td>yes</td>" in page  # in absentia
+    assert '<td data-label="In absentia">yes</td>' in page
     charge = db.session.query(Charge).filter_by(offence="Incitement").one()
     assert charge.max_sentence_months == 30
     assert charge.sentence_months == 24

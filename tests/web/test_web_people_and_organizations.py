@@ -22,7 +22,7 @@ def test_organization_page_summarises_members(
     page = text(viewer_client.get(f"/organizations/{cnrp_id()}"))
     assert "55 seats · 3 tracked · 1 jailed · 1 fled · 1 at liberty" in page
     assert "<svg" in page
-    assert 'fill="#b42318"' in page  # the jailed bar
+    assert 'fill="#6b0804"' in page  # the jailed bar
     for name, role in [
         ("Kem Sokha", "acting party leader"),
         ("Mu Sochua", "deputy leader"),
