@@ -295,6 +295,16 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         expect(page.locator("#new-token")).to_be_visible()
         check("tokens: new token shown")
 
+        # The account's sessions, password and second factors.
+        page.goto(f"{base}/account/sessions")
+        check("sessions")
+        submit_empty(page, f"{base}/account/password", "Change password")
+        check("password: errors")
+        page.goto(f"{base}/account/security")
+        check("account security")
+        press(page, page.get_by_role("button", name="Set up an authenticator app"))
+        check("account security: authenticator app set-up")
+
     assert findings.pages > 50
     assert findings.problems == {}, f"\n{findings.report()}"
     # The CSP forbids inline script and style: a violation would show up as a console error.
