@@ -41,6 +41,7 @@ def organization(app: Flask) -> Iterator[Settings]:
             "MONITOR_DATABASE_URL": current.database_url,
             "MONITOR_BASE_URL": current.base_url,
             "MONITOR_ORGANIZATION_NAME": ORGANIZATION,
+            "MONITOR_REQUIRE_2FA": current.require_2fa,
         }
     )
     app.config["SETTINGS"] = settings
