@@ -123,7 +123,7 @@ _TABLES = [
 
 def load(url: str, cases: int, seed: int = 1) -> None:
     """Empty the register's tables and load ``cases`` synthetic cases (one transaction)."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic data
+    rng = random.Random(seed)
     with psycopg.connect(libpq_url(url)) as conn:
         conn.execute("SET session_replication_role = replica")  # no triggers, no FK checks
         conn.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE")
@@ -147,7 +147,14 @@ def load(url: str, cases: int, seed: int = 1) -> None:
             _copy(cur, "memberships", _memberships(rng, cases))
         for _, definition in indexes:
             conn.execute(definition)
-        for table in ("organizations", "people", "cases", "status_events", "charges", "memberships"):
+        for table in (
+            "organizations",
+            "people",
+            "cases",
+            "status_events",
+            "charges",
+            "memberships",
+        ):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
@@ -323,7 +330,7 @@ def _memberships(rng: random.Random, cases: int) -> tuple[list[str], Iterator[Ro
     return columns, rows()
 
 
-def plain_csv_rows(url: str, write: Callable[[list[str]], object]) -> int:
+def plain_csv_rows(url: str, write: Callable[[list[str]], object], limit: int) -> int:
     """The floor for the export: every case's main columns read with one plain ``SELECT`` (a
     server-side cursor) and written with ``csv.writer``; returns the rows written."""
     n = 0
@@ -334,8 +341,9 @@ def plain_csv_rows(url: str, write: Callable[[list[str]], object]) -> int:
             SELECT c.public_id, p.name, coalesce(p.name_native, ''), c.country, c.title,
                    c.confidentiality, c.status, c.status_since::text,
                    (SELECT string_agg(offence, '; ') FROM charges h WHERE h.case_id = c.id)
-            FROM cases c JOIN people p ON p.id = c.person_id ORDER BY c.id
-            """
+            FROM cases c JOIN people p ON p.id = c.person_id ORDER BY c.id LIMIT %s
+            """,
+            (limit,),
         )
         for row in cur:
             write([str(v) if v is not None else "" for v in row])

@@ -451,7 +451,9 @@ def counts_by_country(user: User | None) -> dict[str, StatusCounts]:
     return dict(sorted(result.items()))
 
 
-def _organization_count_rows(user: User | None, *where: ColumnElement[bool]) -> dict[int, Counter[str]]:
+def _organization_count_rows(
+    user: User | None, *where: ColumnElement[bool]
+) -> dict[int, Counter[str]]:
     levels = authz.visible_levels(user)
     condition = (
         true()
@@ -572,7 +574,9 @@ def organization_members_page(
 def organization_member_pages(user: User | None, org: Organization, per_page: int) -> int:
     """How many pages of members the user may see (at least 1): for a page past the last."""
     total = db.session.scalar(
-        select(func.count()).select_from(_member_query(user, org).with_only_columns(Membership.id).subquery())
+        select(func.count()).select_from(
+            _member_query(user, org).with_only_columns(Membership.id).subquery()
+        )
     )
     return max(1, -(-int(total or 0) // per_page))
 
