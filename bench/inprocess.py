@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -120,3 +123,61 @@ def queries_per_page(app: Flask, email: str, password: str, paths: list[str]) ->
         counts[path] = len(statements)
     engine.dispose()
     return counts
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def new_password() -> str:
+    """A password for this run's admin account."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass
+class Recorded:
+    """The SQL statements one page view ran, and the slowest with its parameters."""
+
+    statements: list[str]
+    slowest: tuple[str, Any] | None
+
+
+def statements_per_page(
+    app: Flask, email: str, password: str, paths: list[str]
+) -> dict[str, Recorded]:
+    """As :func:`queries_per_page`, keeping each page's statements and its slowest one."""
+    with app.app_context():
+        engine = db.engine
+    client = app.test_client()
+    _login(client, email, password)
+    found: dict[str, Recorded] = {}
+    for path in paths:
+        client.get(path)
+        found[path] = _record(engine, client, path)
+    engine.dispose()
+    return found
+
+
+def _record(engine: Engine, client: FlaskClient, path: str) -> Recorded:
+    statements: list[str] = []
+    timed: list[tuple[float, str, Any]] = []
+    started: list[float] = []
+
+    def before(*args: Any) -> None:
+        statements.append(str(args[2]))
+        started.append(time.perf_counter())
+
+    def after(*args: Any) -> None:
+        timed.append((time.perf_counter() - started.pop(), str(args[2]), args[3]))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        response = client.get(path)
+        response.get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    if response.status_code != 200:
+        raise BenchError(f"GET {path} (in process) answered {response.status_code}")
+    slowest = max(timed, key=lambda t: t[0], default=None)
+    return Recorded(statements, None if slowest is None else (slowest[1], slowest[2]))

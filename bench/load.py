@@ -55,6 +55,8 @@ def gunicorn(port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.P
         "--workers", str(GUNICORN_WORKERS),
         "--worker-class", "sync",
         "--bind", f"{HOST}:{port}",
+        # A streamed export of a large register takes minutes on one sync worker.
+        "--timeout", "900",
         "--error-logfile", str(log),
         "monitor:create_app()",
     ]  # fmt: skip

@@ -174,3 +174,55 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write the results file (``bench/results/`` is gitignored)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+# --- the one table of ``make bench`` -------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the benchmark's table: a figure against its target.
+
+    ``passed`` is None for a figure printed as information only (it never fails the run).
+    Another part adds its lines by building rows and passing them to :func:`print_rows` with
+    the others, e.g. ``Row("import", "412 rows/s = 0.21 of the insert floor", ">= 0.20 of the
+    floor", True)``.
+    """
+
+    name: str
+    figure: str
+    target: str
+    passed: bool | None
+
+    @property
+    def verdict(self) -> str:
+        """PASS, FAIL or ``info``."""
+        return "info" if self.passed is None else ("PASS" if self.passed else "FAIL")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as JSON."""
+        return {
+            "name": self.name,
+            "figure": self.figure,
+            "target": self.target,
+            "passed": self.passed,
+        }
+
+
+def rows_passed(rows: list[Row]) -> bool:
+    """Every judged row met its target (information rows do not count)."""
+    return all(row.passed is not False for row in rows)
+
+
+def print_rows(rows: list[Row], title: str = "") -> None:
+    """The table: name, figure, target and verdict, one line per row."""
+    width = max([len(r.name) for r in rows] + [8])
+    figure = max([len(r.figure) for r in rows] + [6])
+    target = max([len(r.target) for r in rows] + [6])
+    if title:
+        print(title)
+    header = f"{'measured':<{width}}  {'figure':<{figure}}  {'target':<{target}}  result"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(f"{row.name:<{width}}  {row.figure:<{figure}}  {row.target:<{target}}  {row.verdict}")

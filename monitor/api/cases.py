@@ -22,7 +22,12 @@ from monitor.services.validation import MAX_PAGE_NUMBER
 
 SEARCH_TEXT = Annotated[str, plain_text(200)]
 SORT = Annotated[str, choice(list(queries.SORTS))]
-PAGE = Param("page", "Page number, from 1", Annotated[int, QueryNumber(1, MAX_PAGE_NUMBER)])
+PAGE = Param(
+    "page",
+    "Page number, from 1; a page past the last answers with no items and the true total and "
+    "page count",
+    Annotated[int, QueryNumber(1, MAX_PAGE_NUMBER)],
+)
 CASE_QUERY = (
     Param("status", "Current custody status", CustodyStatus),
     Param("country", "ISO 3166-1 alpha-2 code of the persecuting country", CountryCode),

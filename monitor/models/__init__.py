@@ -3,6 +3,7 @@
 from monitor.models.alerts import AlertDelivery, Subscription
 from monitor.models.audit import AuditEntry, AuditHead
 from monitor.models.cases import Case, Charge, Source, StatusEvent
+from monitor.models.counts import CaseCount, OrganizationCaseCount
 from monitor.models.dossiers import Dossier
 from monitor.models.imports import Import
 from monitor.models.people import Membership, Organization, Person
@@ -15,12 +16,14 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Case",
+    "CaseCount",
     "Charge",
     "Dossier",
     "Import",
     "KnownDevice",
     "Membership",
     "Organization",
+    "OrganizationCaseCount",
     "Passkey",
     "PasswordReset",
     "Person",

@@ -49,6 +49,12 @@ class Paged(Generic[T]):
         """Number of pages (at least 1)."""
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def past_last(self) -> bool:
+        """The page asked for lies past the last one: web pages redirect to the last page, the
+        API answers it empty with the true total and page count."""
+        return self.page > self.pages
+
 
 def paged(query: Select[Any], page: int, per_page: int) -> Paged[Any]:
     """The ``page``-th page of ``query`` (ORM rows) with the total it counts; the page number

@@ -12,14 +12,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Select, any_, exists, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, any_, exists, func, select, true
 from sqlalchemy.orm import contains_eager
 
 from monitor import authz
 from monitor.domain import CustodyStatus, PartialDate, Sentence
 from monitor.domain import StatusCounts as StatusCounts  # noqa: PLC0414 - re-export, views use it
 from monitor.extensions import db
-from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
+from monitor.models import (
+    Case,
+    CaseCount,
+    Charge,
+    Membership,
+    Organization,
+    OrganizationCaseCount,
+    Person,
+    StatusEvent,
+    User,
+)
 from monitor.services import column_rows
 from monitor.services.people import fold
 from monitor.services.validation import page_number, whole_number
@@ -408,42 +418,75 @@ def _found_by_name(
     )
 
 
+def _visible_counts(user: User | None) -> ColumnElement[bool]:
+    """The count rows of the levels the user's clearance shows (every level: no condition)."""
+    levels = authz.visible_levels(user)
+    if authz.cleared_for_every_level(levels):
+        return true()
+    return CaseCount.confidentiality.in_(levels)
+
+
 def status_counts(user: User | None) -> StatusCounts:
-    """Counts by custody status over every visible case."""
+    """Counts by custody status over every visible case (from the count rows, not the cases)."""
     rows = db.session.execute(
-        select(Case.status, func.count()).where(authz.case_visible(user)).group_by(Case.status)
+        select(CaseCount.status, func.sum(CaseCount.cases))
+        .where(_visible_counts(user))
+        .group_by(CaseCount.status)
     ).all()
-    return StatusCounts(Counter(dict(rows)))
+    return StatusCounts(Counter({status: int(n) for status, n in rows if n}))
 
 
 def counts_by_country(user: User | None) -> dict[str, StatusCounts]:
     """Counts by custody status for each country."""
     rows = db.session.execute(
-        select(Case.country, Case.status, func.count())
-        .where(authz.case_visible(user))
-        .group_by(Case.country, Case.status)
+        select(CaseCount.country, CaseCount.status, func.sum(CaseCount.cases))
+        .where(_visible_counts(user))
+        .group_by(CaseCount.country, CaseCount.status)
     ).all()
     result: dict[str, StatusCounts] = {}
     for country, status, n in rows:
-        result.setdefault(country, StatusCounts(Counter()))
-        result[country].counts[status] += n
+        if n:
+            result.setdefault(country, StatusCounts(Counter()))
+            result[country].counts[status] += int(n)
     return dict(sorted(result.items()))
 
 
-def counts_by_organization(user: User | None) -> list[tuple[Organization, StatusCounts]]:
-    """Counts by custody status of member cases for each organization."""
+def _organization_count_rows(
+    user: User | None, *where: ColumnElement[bool]
+) -> dict[int, Counter[str]]:
+    levels = authz.visible_levels(user)
+    condition = (
+        true()
+        if authz.cleared_for_every_level(levels)
+        else OrganizationCaseCount.confidentiality.in_(levels)
+    )
     rows = db.session.execute(
-        select(Membership.organization_id, Case.status, func.count(func.distinct(Case.id)))
-        .join(Case, Case.person_id == Membership.person_id)
-        .where(authz.case_visible(user))
-        .group_by(Membership.organization_id, Case.status)
+        select(
+            OrganizationCaseCount.organization_id,
+            OrganizationCaseCount.status,
+            func.sum(OrganizationCaseCount.cases),
+        )
+        .where(condition, *where)
+        .group_by(OrganizationCaseCount.organization_id, OrganizationCaseCount.status)
     ).all()
-    by_org: dict[int, StatusCounts] = {}
+    by_org: dict[int, Counter[str]] = {}
     for org_id, status, n in rows:
-        by_org.setdefault(org_id, StatusCounts(Counter()))
-        by_org[org_id].counts[status] += n
+        if n:
+            by_org.setdefault(org_id, Counter())[status] += int(n)
+    return by_org
+
+
+def counts_by_organization(user: User | None) -> list[tuple[Organization, StatusCounts]]:
+    """Counts by custody status of member cases for each organization (distinct cases)."""
+    by_org = _organization_count_rows(user)
     orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    return [(org, by_org.get(org.id, StatusCounts(Counter()))) for org in orgs]
+    return [(org, StatusCounts(by_org.get(org.id, Counter()))) for org in orgs]
+
+
+def organization_status_counts(user: User | None, org: Organization) -> StatusCounts:
+    """Custody status counts of one organization's distinct member cases the user may see."""
+    by_org = _organization_count_rows(user, OrganizationCaseCount.organization_id == org.id)
+    return StatusCounts(by_org.get(org.id, Counter()))
 
 
 def latest_changes(user: User | None, limit: int = 10) -> list[StatusEvent]:
@@ -470,14 +513,24 @@ class MemberRow:
 
 
 def organization_members(user: User | None, org: Organization) -> list[MemberRow]:
-    """Members of an organization (hiding people whose every case is above clearance)."""
+    """Every member of an organization (hiding people whose every case is above clearance)."""
     memberships = db.session.scalars(
-        select(Membership)
-        .join(Person, Membership.person_id == Person.id)
-        .where(Membership.organization_id == org.id, authz.person_visible(user))
+        _member_query(user, org)
         .options(contains_eager(Membership.person))
         .order_by(Person.name, Membership.id)
     ).all()
+    return _cases_of_members(user, memberships)
+
+
+def _member_query(user: User | None, org: Organization) -> Select[Membership]:
+    return (
+        select(Membership)
+        .join(Person, Membership.person_id == Person.id)
+        .where(Membership.organization_id == org.id, authz.person_visible(user))
+    )
+
+
+def _cases_of_members(user: User | None, memberships: Sequence[Membership]) -> list[MemberRow]:
     person_ids = {m.person_id for m in memberships}
     cases_by_person: dict[int, list[Case]] = {}
     if person_ids:
@@ -486,6 +539,46 @@ def organization_members(user: User | None, org: Organization) -> list[MemberRow
         ):
             cases_by_person.setdefault(case.person_id, []).append(case)
     return [MemberRow(m, cases_by_person.get(m.person_id, [])) for m in memberships]
+
+
+@dataclass
+class MemberPage:
+    """One page of an organization's members (by name), and whether another follows."""
+
+    rows: list[MemberRow]
+    page: int
+    per_page: int
+    more: bool
+
+
+def organization_members_page(
+    user: User | None, org: Organization, page: int, per_page: int
+) -> MemberPage:
+    """A page of an organization's members the user may see, by name, with their visible cases.
+
+    Two queries whatever the organization's size: the page's memberships (one extra row tells
+    whether a further page exists), then their cases. Nothing counts every member: the page's
+    summary comes from the count rows (:func:`organization_status_counts`).
+    """
+    memberships = db.session.scalars(
+        _member_query(user, org)
+        .options(contains_eager(Membership.person))
+        .order_by(Person.name, Membership.id)
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    ).all()
+    rows = _cases_of_members(user, memberships[:per_page])
+    return MemberPage(rows, page, per_page, more=len(memberships) > per_page)
+
+
+def organization_member_pages(user: User | None, org: Organization, per_page: int) -> int:
+    """How many pages of members the user may see (at least 1): for a page past the last."""
+    total = db.session.scalar(
+        select(func.count()).select_from(
+            _member_query(user, org).with_only_columns(Membership.id).subquery()
+        )
+    )
+    return max(1, -(-int(total or 0) // per_page))
 
 
 def organization_counts(rows: list[MemberRow]) -> StatusCounts:

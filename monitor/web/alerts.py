@@ -260,6 +260,8 @@ def subscribers() -> ResponseReturnValue:
     refused: dict[str, str] = {}
     page = page_number(request.args.get("page"), refused)
     shown = pages.subscribers(actor(), page, SUBSCRIBERS_PER_PAGE)
+    if shown.past_last:
+        return redirect(url_for("alerts.subscribers", page=shown.pages))
     return render_template(
         "alerts/subscribers.html",
         rows=shown.items,

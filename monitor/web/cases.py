@@ -86,6 +86,10 @@ def index() -> ResponseReturnValue:
     settings = current_app.config["SETTINGS"]
     filters = queries.CaseFilter.from_args(request.args, per_page=settings.page_size)
     page = queries.list_case_rows(current_user, filters, count_limit=LIST_COUNT_LIMIT)
+    if filters.page > 1 and not page.items:
+        # Past the last page (a stale link, an edited address): the last page instead.
+        last = page.pages if page.pages > 1 else None
+        return redirect(url_for("cases.index", **filters.as_args(page=last)))
     # Refused arguments are named on the page, which lists the cases without them: a 422.
     status = 422 if filters.errors else 200
     return render_template(

@@ -14,11 +14,14 @@ from monitor.presentation import STATUS_ORDER, status_chart
 from monitor.reads import reads_only
 from monitor.services import people as people_service
 from monitor.services import queries
+from monitor.services.validation import page_number
 from monitor.web import writes
 from monitor.web.forms.people import OrganizationForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint
 
 bp = login_required_blueprint("organizations", __name__)
+# An organization may have tens of thousands of members: its page lists them a page at a time.
+MEMBERS_PER_PAGE = 50
 
 
 def summary_line(org: Organization, counts: StatusCounts) -> str:
@@ -63,14 +66,25 @@ def new() -> ResponseReturnValue:
 @bp.get("/organizations/<public_id>")
 @reads_only
 def detail(public_id: str) -> ResponseReturnValue:
-    """Every member with role and the current status of their visible cases."""
+    """A page of members (by name) with role and the current status of their visible cases;
+    the summary and chart count every member's visible cases."""
     org = authz.get_organization(public_id, current_user)
-    members = queries.organization_members(current_user, org)
-    counts = queries.organization_counts(members)
+    errors: dict[str, str] = {}
+    page = page_number(request.args.get("page"), errors)
+    if errors:
+        page = 1
+    members = queries.organization_members_page(current_user, org, page, MEMBERS_PER_PAGE)
+    if page > 1 and not members.rows:
+        # Past the last page: the last page (as the case list does).
+        last = queries.organization_member_pages(current_user, org, MEMBERS_PER_PAGE)
+        return redirect(url_for("organizations.detail", public_id=public_id, page=last))
+    counts = queries.organization_status_counts(current_user, org)
     return render_template(
         "organizations/detail.html",
         org=org,
-        members=members,
+        members=members.rows,
+        page=members.page,
+        more=members.more,
         summary=summary_line(org, counts),
         chart=status_chart(counts, f"Cases of {org.label} members by custody status"),
     )

@@ -30,6 +30,8 @@ def index() -> ResponseReturnValue:
     refused: dict[str, str] = {}
     page = page_number(request.args.get("page"), refused)
     found = pages.people_list(current_user, q, page, PER_PAGE)
+    if found.past_last:
+        return redirect(url_for("people.index", q=q or None, page=found.pages))
     return render_template(
         "people/list.html",
         people=found.items,

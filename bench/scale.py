@@ -1,0 +1,379 @@
+"""The pages at two sizes of register in one run: does a page's cost grow with the register?
+
+For each size (10,000 and 1,000,000 cases by default) a database loaded by :mod:`bench.seeding`
+is served by gunicorn; every page is requested by one client (p50/p95 latency, the server's and
+the database's CPU per request) and its SQL statements are counted in process. Then the whole
+CSV export is streamed while the workers' RSS is sampled, and timed against a plain ``SELECT``
+written with ``csv.writer`` on the same database.
+
+Targets: each page's p50 at the largest size at most ``MAX_GROWTH`` times its p50 at the
+smallest, the same number of queries at both sizes, the export's RSS growth at most
+``EXPORT_RSS_MB`` and its speed at least ``EXPORT_MIN_SHARE`` of the plain writer's.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import http.client
+import io
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import inprocess, load, report, seeding
+from bench.database import libpq_url
+from bench.report import Row
+
+MAX_GROWTH = 1.5
+EXPORT_RSS_MB = 50.0
+EXPORT_MIN_SHARE = 1 / 3
+DEFAULT_SIZES = (10_000, 1_000_000)
+TRIVIAL = "GET /livez"
+_PROC = Path("/proc")
+
+
+@dataclass
+class PageFigures:
+    """One page at one size."""
+
+    p50_ms: float
+    p95_ms: float
+    server_cpu_ms: float | None
+    database_cpu_ms: float | None
+    queries: int
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """As JSON."""
+        return {
+            "p50_ms": round(self.p50_ms, 2),
+            "p95_ms": round(self.p95_ms, 2),
+            "server_cpu_ms": None if self.server_cpu_ms is None else round(self.server_cpu_ms, 2),
+            "database_cpu_ms": (
+                None if self.database_cpu_ms is None else round(self.database_cpu_ms, 2)
+            ),
+            "queries": self.queries,
+            "errors": self.errors[:5],
+        }
+
+
+@dataclass
+class ExportFigures:
+    """The streamed CSV export at one size, and the plain writer on the same rows."""
+
+    rows: int
+    seconds: float
+    rss_growth_mb: float
+    plain_rows: int
+    plain_seconds: float
+
+    @property
+    def share(self) -> float:
+        """The export's rows per second as a share of the plain writer's."""
+        mine = self.rows / self.seconds if self.seconds else 0.0
+        plain = self.plain_rows / self.plain_seconds if self.plain_seconds else 0.0
+        return mine / plain if plain else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """As JSON."""
+        return {
+            "rows": self.rows,
+            "seconds": round(self.seconds, 2),
+            "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds else None,
+            "rss_growth_mb": round(self.rss_growth_mb, 1),
+            "plain_rows": self.plain_rows,
+            "plain_seconds": round(self.plain_seconds, 2),
+            "share_of_plain": round(self.share, 3),
+        }
+
+
+@dataclass
+class SizeFigures:
+    """Everything measured on one size of register."""
+
+    cases: int
+    seeded: bool
+    seed_seconds: float
+    pages: dict[str, PageFigures]
+    export: ExportFigures | None
+    plans: dict[str, str] = field(default_factory=dict)
+
+
+def plan(seeded: seeding.Seeded) -> list[tuple[str, list[str]]]:
+    """The pages measured, each with the paths it cycles through (the same ids' shapes at every
+    size: cases spread over the whole register)."""
+    n = seeded.cases
+    spread = sorted({max(1, n // 7), max(1, n // 3), n // 2 + 1, max(1, n - 5)})
+    rare = 4321 if n >= 4321 else n // 2 + 1  # a person's number: one match at every size
+    org = seeded.largest_organization
+    return [
+        (TRIVIAL, ["/livez"]),
+        ("dashboard", ["/"]),
+        ("case list", ["/cases"]),
+        ("case list, page 400", ["/cases?page=400"]),
+        ("filter: status", ["/cases?status=jailed"]),
+        ("filter: country", ["/cases?country=MM"]),
+        ("filter: organization", [f"/cases?organization={org}"]),
+        ("filter: confidentiality", ["/cases?confidentiality=restricted"]),
+        ("filter: offence", ["/cases?offence=treason"]),
+        ("search: common", ["/cases?q=kalo"]),
+        ("search: rare", [f"/cases?q={rare:07d}"]),
+        ("case page", [f"/cases/{seeding.case_public_id(i)}" for i in spread]),
+        ("person page", [f"/people/{seeding.person_public_id(i)}" for i in spread]),
+        ("organization page (largest)", [f"/organizations/{org}"]),
+    ]
+
+
+def _workers_rss_kb(master: int) -> int:
+    """Resident memory of gunicorn's workers (the master's children), in KiB."""
+    total = 0
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
+            total += int(fields["VmRSS"].split()[0])
+    return total
+
+
+def measure_export(
+    port: int, cookies: load.CookieJar, master: int, url: str, limit: float | None = None
+) -> ExportFigures:
+    """Stream ``/data/cases.csv`` to the end (or for ``limit`` seconds) while sampling the
+    workers' RSS; then the floor, over as many rows."""
+    baseline = _workers_rss_kb(master)
+    peak = baseline
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.2):
+            peak = max(peak, _workers_rss_kb(master))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    began = time.perf_counter()
+    conn = http.client.HTTPConnection(load.HOST, port, timeout=900)
+    lines = 0
+    try:
+        conn.request("GET", "/data/cases.csv", headers={"Cookie": cookies.header()})
+        response = conn.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"GET /data/cases.csv answered {response.status}")
+        while chunk := response.read(1 << 16):
+            lines += chunk.count(b"\n")
+            if limit is not None and time.perf_counter() - began > limit:
+                break
+    finally:
+        conn.close()
+        seconds = time.perf_counter() - began
+        done.set()
+        sampler.join()
+    peak = max(peak, _workers_rss_kb(master))
+    sink = io.StringIO()
+    writer = csv.writer(sink, lineterminator="\r\n")
+
+    def write(row: list[str]) -> None:
+        writer.writerow(row)
+        sink.seek(0)
+        sink.truncate()
+
+    began = time.perf_counter()
+    plain = seeding.plain_csv_rows(url, write, lines - 1)
+    plain_seconds = time.perf_counter() - began
+    # Lines less the header (a quoted cell with a line break would count twice; none here).
+    return ExportFigures(lines - 1, seconds, (peak - baseline) / 1024, plain, plain_seconds)
+
+
+def explain_slowest(url: str, statements: dict[str, tuple[str, Any]]) -> dict[str, str]:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of each page's slowest statement (as recorded in process)."""
+    plans: dict[str, str] = {}
+    with psycopg.connect(libpq_url(url)) as conn:
+        for name, (statement, parameters) in statements.items():
+            try:
+                rows = conn.execute(
+                    f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters or None
+                ).fetchall()
+            except psycopg.Error as exc:
+                conn.rollback()
+                plans[name] = f"(not explained: {exc})"
+                continue
+            plans[name] = "\n".join(str(row[0]) for row in rows)
+            conn.rollback()
+    return plans
+
+
+def measure_size(
+    base_url: str, cases: int, env: dict[str, str], requests: int, export_limit: float | None
+) -> SizeFigures:
+    """Load (or reuse) the register of ``cases`` cases and measure every page on it."""
+    print(f"\n{cases:,} cases", flush=True)
+    seeded = seeding.prepare(base_url, cases, env)
+    sized = {**env, "MONITOR_DATABASE_URL": seeded.url}
+    app = inprocess.make_app(sized)
+    password = inprocess.new_password()
+    email = inprocess.ensure_admin(app, password)
+    endpoints = plan(seeded)
+    counted = inprocess.statements_per_page(app, email, password, [p[0] for _, p in endpoints])
+    port = load.free_port()
+    sized["MONITOR_BASE_URL"] = f"http://{load.HOST}:{port}"
+    pages: dict[str, PageFigures] = {}
+    export_figures = None
+    log = inprocess.RESULTS / f"gunicorn-{cases}.log"
+    with load.gunicorn(port, sized, log) as server:
+        cookies = load.login(port, email, password)
+        for name, paths in endpoints:
+            m = load.measure(
+                port, name, paths, cookies, total=requests, clients=1, warmup=3,
+                budget=60.0, server_pid=server.pid,
+            )  # fmt: skip
+            pages[name] = PageFigures(
+                m.percentile(0.5),
+                m.percentile(0.95),
+                None if m.cpu is None else m.cpu.server_ms,
+                None if m.cpu is None else m.cpu.database_ms,
+                len(counted[paths[0]].statements),
+                m.errors,
+            )
+            print(
+                f"  {name:<34} p50 {pages[name].p50_ms:8.1f} ms  p95 {pages[name].p95_ms:8.1f} ms"
+                f"  {pages[name].queries} queries",
+                flush=True,
+            )
+        print("  export …", flush=True)
+        export_figures = measure_export(port, cookies, server.pid, seeded.url, export_limit)
+        print(
+            f"  export: {export_figures.rows:,} rows in {export_figures.seconds:.1f} s, "
+            f"plain writer {export_figures.plain_seconds:.1f} s, "
+            f"RSS +{export_figures.rss_growth_mb:.1f} MB",
+            flush=True,
+        )
+    slowest = {name: counted[paths[0]].slowest for name, paths in endpoints if name != TRIVIAL}
+    plans = explain_slowest(seeded.url, {k: v for k, v in slowest.items() if v})
+    return SizeFigures(cases, seeded.seeded, seeded.seconds, pages, export_figures, plans)
+
+
+def judge(small: SizeFigures, large: SizeFigures) -> list[Row]:
+    """The table's rows: each page's growth and queries, the export, the old ratio as info."""
+    rows: list[Row] = []
+    for name, before in small.pages.items():
+        after = large.pages[name]
+        growth = after.p50_ms / before.p50_ms if before.p50_ms else float("inf")
+        errors = before.errors + after.errors
+        figure = (
+            f"p50 {before.p50_ms:.1f} → {after.p50_ms:.1f} ms (×{growth:.2f}), "
+            f"p95 {after.p95_ms:.1f} ms"
+        )
+        if after.server_cpu_ms is not None and after.database_cpu_ms is not None:
+            figure += f", CPU {after.server_cpu_ms:.1f}+{after.database_cpu_ms:.1f} ms"
+        if name == TRIVIAL:
+            rows.append(Row(name, figure, "floor", None if not errors else False))
+            continue
+        rows.append(
+            Row(
+                name,
+                figure + (f", {len(errors)} errors" if errors else ""),
+                f"p50 ×≤{MAX_GROWTH:g}",
+                growth <= MAX_GROWTH and not errors,
+            )
+        )
+        rows.append(
+            Row(
+                "  queries",
+                f"{before.queries} → {after.queries}",
+                "the same",
+                before.queries == after.queries,
+            )
+        )
+    trivial = large.pages.get(TRIVIAL)
+    if trivial:
+        for name, page in large.pages.items():
+            if name != TRIVIAL and page.p50_ms:
+                rows.append(
+                    Row(
+                        f"ratio to /livez: {name}",
+                        f"{trivial.p50_ms / page.p50_ms:.3f} (one client, at {large.cases:,})",
+                        "information (0.25 retired)",
+                        None,
+                    )
+                )
+    if large.export is not None:
+        e = large.export
+        rows.append(
+            Row(
+                "export: memory",
+                f"RSS +{e.rss_growth_mb:.1f} MB over {e.rows:,} rows",
+                f"≤ {EXPORT_RSS_MB:g} MB",
+                # Judged only over the whole register (a time-limited run is information).
+                e.rss_growth_mb <= EXPORT_RSS_MB if e.rows == large.cases else None,
+            )
+        )
+        rows.append(
+            Row(
+                "export: speed",
+                f"{e.rows / e.seconds:,.0f} rows/s = {e.share:.2f} of plain "
+                f"({e.plain_rows / e.plain_seconds:,.0f} rows/s)",
+                f"≥ {EXPORT_MIN_SHARE:.2f} of plain",
+                e.share >= EXPORT_MIN_SHARE if e.rows == large.cases else None,
+            )
+        )
+    return rows
+
+
+def run(
+    base_url: str,
+    env: dict[str, str],
+    sizes: list[int],
+    requests: int,
+    export_limit: float | None = None,
+) -> bool:
+    """Measure the smallest and the largest size; print the table; True when all passed."""
+    began = time.perf_counter()
+    small_n, large_n = min(sizes), max(sizes)
+    small = measure_size(base_url, small_n, env, requests, export_limit)
+    large = measure_size(base_url, large_n, env, requests, export_limit)
+    rows = judge(small, large)
+    print()
+    report.print_rows(rows, f"pages at {small_n:,} and {large_n:,} cases (p50 small → large)")
+    passed = report.rows_passed(rows)
+    plans_file = inprocess.RESULTS / f"plans-{large_n}.txt"
+    plans_file.parent.mkdir(parents=True, exist_ok=True)
+    plans_file.write_text("".join(f"== {name}\n{text}\n\n" for name, text in large.plans.items()))
+    report.write_json(
+        inprocess.RESULTS / "scale.json",
+        {
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "sizes": [small_n, large_n],
+            "requests_per_page": requests,
+            "small": {
+                "pages": {k: v.as_dict() for k, v in small.pages.items()},
+                "export": small.export.as_dict() if small.export else None,
+                "seeded": small.seeded,
+                "seed_seconds": round(small.seed_seconds, 1),
+            },
+            "large": {
+                "pages": {k: v.as_dict() for k, v in large.pages.items()},
+                "export": large.export.as_dict() if large.export else None,
+                "seeded": large.seeded,
+                "seed_seconds": round(large.seed_seconds, 1),
+            },
+            "rows": [r.as_dict() for r in rows],
+            "passed": passed,
+            "seconds": round(time.perf_counter() - began, 1),
+        },
+    )
+    print(
+        f"\n{'PASS' if passed else 'FAIL'}: pages ({time.perf_counter() - began:.0f} s); "
+        f"figures in {inprocess.RESULTS / 'scale.json'}, plans of the slowest statements in "
+        f"{plans_file}"
+    )
+    return passed
