@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from monitor import authz
+from monitor import CONTENT_SECURITY_POLICY, authz
 from monitor.authz import Action
 from monitor.config import Settings
 from monitor.domain import Confidentiality
@@ -293,9 +293,17 @@ def mailbox_index() -> ResponseReturnValue:
     )
 
 
+# The app's policy, plus the style attributes an email is written with: the HTML part is shown
+# in a sandboxed srcdoc frame, which inherits this page's policy (its scripts stay off by the
+# sandbox; remote loads by both policies, and by the part's own, see mailbox.framed_html).
+MAILBOX_MESSAGE_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self'; style-src-attr 'unsafe-inline'"
+)
+
+
 @bp.get("/alerts/mailbox/<name>")
 def mailbox_message(name: str) -> ResponseReturnValue:
-    """One kept email, as its recipient would read the text part."""
+    """One kept email, its HTML part as its recipient would see it and its text part."""
     authz.require(current_user, Action.WRITE)
     opened = mailbox.open_message(mail_directory(_settings().instance_path), name)
     if opened is None:
@@ -303,7 +311,15 @@ def mailbox_message(name: str) -> ResponseReturnValue:
     levels = alerts.levels_by_message([opened.summary.message_id])
     if not _may_read(opened.summary, levels):
         abort(404)
-    return render_template("alerts/message.html", message=opened)
+    response = current_app.make_response(
+        render_template(
+            "alerts/message.html",
+            message=opened,
+            framed=mailbox.framed_html(opened.html) if opened.html is not None else None,
+        )
+    )
+    response.headers["Content-Security-Policy"] = MAILBOX_MESSAGE_POLICY
+    return response
 
 
 def _alert_counts(case: Case) -> dict[int, Counter[str]]:
