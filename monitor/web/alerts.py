@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from monitor import CONTENT_SECURITY_POLICY, authz
+from monitor import authz
 from monitor.authz import Action
 from monitor.config import Settings
 from monitor.domain import Confidentiality
@@ -27,6 +27,7 @@ from monitor.models.alerts import SubscriptionScope
 from monitor.services import alerts, pages, subscriptions
 from monitor.services.validation import page_number
 from monitor.web import writes
+from monitor.web.content_policy import MAILBOX_MESSAGE_POLICY
 from monitor.web.forms.alerts import ConfirmForm, FollowForm, SubscribeForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, safe_next
 
@@ -291,14 +292,6 @@ def mailbox_index() -> ResponseReturnValue:
         messages=[m for m in kept if _may_read(m, levels)],
         smtp=settings.smtp_url,
     )
-
-
-# The app's policy, plus the style attributes an email is written with: the HTML part is shown
-# in a sandboxed srcdoc frame, which inherits this page's policy (its scripts stay off by the
-# sandbox; remote loads by both policies, and by the part's own, see mailbox.framed_html).
-MAILBOX_MESSAGE_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "style-src 'self'", "style-src 'self'; style-src-attr 'unsafe-inline'"
-)
 
 
 @bp.get("/alerts/mailbox/<name>")
