@@ -15,22 +15,9 @@ from monitor.config import PROJECT_ROOT, Settings
 from monitor.extensions import csrf, db, limiter, login_manager, migrate
 from monitor.services import health
 from monitor.sessions import ThrottledRefreshSessionInterface
+from monitor.web.content_policy import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -77,7 +78,7 @@ class Settings:
     smtp_url: str | None = None
     # Who a dossier and an email say they come from: the organization, never a staff member.
     organization_name: str = "case monitor"
-    mail_from: str = "case monitor <alerts@localhost>"
+    mail_from: str = "case monitor <alerts@localhost.localdomain>"
     dossier_ttl_hours: int = 72
     # Soft time limit of one dossier render; a render still "rendering" well past it is re-queued.
     dossier_render_seconds: int = 120
@@ -198,7 +199,7 @@ class Settings:
             "smtp_url": smtp_url,
             "organization_name": organization,
             "mail_from": env.get("MONITOR_MAIL_FROM")
-            or _mailbox(organization, f"alerts@{urlsplit(base_url).hostname or 'localhost'}"),
+            or _mailbox(organization, f"alerts@{mail_domain(base_url)}"),
             "dossier_ttl_hours": _positive(env, "MONITOR_DOSSIER_TTL_HOURS", 72),
             "session_hours": _positive(env, "MONITOR_SESSION_HOURS", 8),
             "session_max_hours": _positive(env, "MONITOR_SESSION_MAX_HOURS", 72),
@@ -216,6 +217,21 @@ class Settings:
         values.update(_alert_settings(env))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+# Where the base URL names no domain a mail server would take (an IP address, ``localhost``):
+# a name reserved for the local machine, so a development From address is still valid.
+LOCAL_MAIL_DOMAIN = "localhost.localdomain"
+
+
+def mail_domain(base_url: str) -> str:
+    """The domain alerts come from: the base URL's host name, or ``localhost.localdomain``."""
+    host = urlsplit(base_url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host if "." in host.strip(".") else LOCAL_MAIL_DOMAIN
+    return LOCAL_MAIL_DOMAIN
 
 
 def _mailbox(name: str, address: str) -> str:

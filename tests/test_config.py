@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.headerregistry import HeaderRegistry
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,34 @@ def test_organization_name_defaults_and_names_the_sender(tmp_path: Path) -> None
     assert default.mail_from == "case monitor <alerts@cases.example.org>"
     named = Settings.from_env({**base, "MONITOR_ORGANIZATION_NAME": "  Cambodian  Rights, Watch "})
     assert named.organization_name == "Cambodian Rights, Watch"
-    assert named.mail_from == '"Cambodian Rights, Watch" <alerts@127.0.0.1>'
+    assert named.mail_from == '"Cambodian Rights, Watch" <alerts@localhost.localdomain>'
     with pytest.raises(ConfigError, match="MONITOR_ORGANIZATION_NAME"):
         Settings.from_env({**base, "MONITOR_ORGANIZATION_NAME": "x" * 201})
+
+
+@pytest.mark.parametrize(
+    ("base_url", "domain"),
+    [
+        ("http://127.0.0.1:5000", "localhost.localdomain"),
+        ("http://localhost:5000", "localhost.localdomain"),
+        ("http://[::1]:5000", "localhost.localdomain"),
+        ("https://cases.example.org", "cases.example.org"),
+    ],
+)
+def test_development_from_address_is_a_valid_mailbox(
+    tmp_path: Path, base_url: str, domain: str
+) -> None:
+    base = {"MONITOR_INSTANCE_PATH": str(tmp_path), "MONITOR_SECRET_KEY": "x" * 40, **AUDIT}
+    settings = Settings.from_env({**base, "MONITOR_BASE_URL": base_url})
+    header = HeaderRegistry()("From", settings.mail_from)
+    assert not header.defects
+    [address] = header.addresses
+    assert address.addr_spec == f"alerts@{domain}"
+    assert address.display_name == "case monitor"
+
+
+def test_a_configured_from_address_is_kept_as_it_is(tmp_path: Path) -> None:
+    base = {"MONITOR_INSTANCE_PATH": str(tmp_path), "MONITOR_SECRET_KEY": "x" * 40, **AUDIT}
+    configured = "Desk <desk@127.0.0.1>"
+    settings = Settings.from_env({**base, "MONITOR_MAIL_FROM": configured})
+    assert settings.mail_from == configured

@@ -12,6 +12,18 @@ from email.parser import BytesParser
 from pathlib import Path
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.eml$")
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+# What a kept HTML part may load once shown: its inline styles and data: images, nothing from
+# the network (no tracking pixel, no remote font), no script, no form.
+HTML_PART_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
+)
+# Put at the top of the HTML part: the policy, and links that open in a new tab (the frame
+# shows the message, not the pages it links to).
+_PREAMBLE = (
+    f'<meta http-equiv="Content-Security-Policy" content="{HTML_PART_POLICY}">'
+    '<base target="_blank">'
+)
 _KIND = re.compile(r"<(alert|digest|confirm)\.")
 
 
@@ -90,3 +102,16 @@ def open_message(directory: Path, name: str) -> OpenedMessage | None:
         text=text_part.get_content() if text_part is not None else "",
         html=html_part.get_content() if html_part is not None else None,
     )
+
+
+def framed_html(html: str) -> str:
+    """The HTML part ready for a sandboxed frame's ``srcdoc``: with its own content policy
+    (nothing loaded from the network) and links opening outside the frame.
+
+    The frame's ``sandbox`` is what keeps scripts out; this policy also stops remote loads the
+    page's own policy would allow from the app's origin.
+    """
+    head = _HEAD.search(html)
+    if head is None:
+        return _PREAMBLE + html
+    return html[: head.end()] + _PREAMBLE + html[head.end() :]

@@ -25,6 +25,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 
 from monitor.config import PROJECT_ROOT
+from monitor.presentation import wording
+from monitor.presentation.languages import lang_attrs
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
 _WHITESPACE = re.compile(r"\s+")
@@ -60,6 +62,12 @@ class StatusChange:
     country: str
     person_name: str
     person_native: str | None
+    # The person's nationality: which language their native-script name is in (``lang``).
+    person_nationality: str | None
+    # ``Mao Monyvann jailed — was at liberty``: the change, worded as news.
+    headline: str
+    # (organization, role) of the person's memberships, current first: why it may matter.
+    roles: tuple[tuple[str, str], ...]
     previous_status: str | None
     status: str
     since: str
@@ -71,16 +79,20 @@ class StatusChange:
     sources: tuple[SourceLine, ...]
 
     @property
-    def headline(self) -> str:
-        """``Mao Monyvann: at liberty → jailed`` (``… jailed (new case)`` for a first status)."""
-        if self.previous_status:
-            return f"{self.person_name}: {self.previous_status} → {self.status}"
-        return f"{self.person_name}: {self.status} (new case)"
+    def subject(self) -> str:
+        """The headline: ``Mao Monyvann jailed — was at liberty``."""
+        return self.headline
 
     @property
-    def subject(self) -> str:
-        """``[Cambodia] Mao Monyvann: at liberty → jailed``."""
-        return f"[{self.country}] {self.headline}"
+    def role_line(self) -> str:
+        """``CNRP: Member of Parliament`` — the person's memberships in one line, or empty."""
+        return "; ".join(f"{org}: {role}" for org, role in self.roles)
+
+    def relevance(self, recipient: Recipient) -> str:
+        """``You follow members of CNRP; Mao Monyvann is its Member of Parliament.``"""
+        return wording.relevance_text(
+            recipient.reason, self.person_name, self.roles, recipient.followed_organization
+        )
 
 
 def _count(number: int, noun: str) -> str:
@@ -147,6 +159,8 @@ class Recipient:
     subscription_id: str
     reason: str
     unsubscribe_url: str
+    # The organization's label when the subscriber follows its members (``CNRP``), else None.
+    followed_organization: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +178,7 @@ class Sender:
 
 @cache
 def _environment() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
@@ -173,6 +187,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["lang_attrs"] = lang_attrs
+    return environment
 
 
 def _render(template: str, /, **context: object) -> str:
@@ -336,19 +352,28 @@ def confirmation_message_id(subscription_id: str, domain: str) -> str:
 _URL_SLOT = "urn:case-monitor:unsubscribe-url"
 
 
-@lru_cache(maxsize=256)
-def _alert_bodies(change: StatusChange, reason: str) -> tuple[str, str]:
-    # A fan-out tells thousands about one change for a handful of reasons: render each once.
-    slot = Recipient(
-        email="", name="", subscription_id="", reason=reason, unsubscribe_url=_URL_SLOT
+def _slot(recipient: Recipient) -> Recipient:
+    """What the bodies say of a recipient, the same for everyone with the same reason."""
+    return Recipient(
+        email="",
+        name="",
+        subscription_id="",
+        reason=recipient.reason,
+        unsubscribe_url=_URL_SLOT,
+        followed_organization=recipient.followed_organization,
     )
+
+
+@lru_cache(maxsize=256)
+def _alert_bodies(change: StatusChange, slot: Recipient) -> tuple[str, str]:
+    # A fan-out tells thousands about one change for a handful of reasons: render each once.
     context = {"change": change, "recipient": slot}
     return _render("alert.txt", **context), _render("alert.html", **context)
 
 
 def alert_message(change: StatusChange, recipient: Recipient, sender: Sender) -> Mail:
     """The email telling one subscriber about one status change."""
-    text, html = _alert_bodies(change, recipient.reason)
+    text, html = _alert_bodies(change, _slot(recipient))
     url = recipient.unsubscribe_url
     return _message(
         sender,
@@ -382,18 +407,15 @@ def digest_message(
 
 
 @lru_cache(maxsize=16)
-def _summary_bodies(summary: ImportSummary, reason: str) -> tuple[str, str]:
+def _summary_bodies(summary: ImportSummary, slot: Recipient) -> tuple[str, str]:
     # Every follower of a party gets the same summary of its import: render it once per reason.
-    slot = Recipient(
-        email="", name="", subscription_id="", reason=reason, unsubscribe_url=_URL_SLOT
-    )
     context = {"summary": summary, "recipient": slot}
     return _render("import_summary.txt", **context), _render("import_summary.html", **context)
 
 
 def import_summary_message(summary: ImportSummary, recipient: Recipient, sender: Sender) -> Mail:
     """One email telling one subscriber what an import recorded in their scope."""
-    text, html = _summary_bodies(summary, recipient.reason)
+    text, html = _summary_bodies(summary, _slot(recipient))
     url = recipient.unsubscribe_url
     return _message(
         sender,

@@ -89,3 +89,67 @@ def country_name(code: str | None) -> str:
 def utc_text(moment: dt.datetime) -> str:
     """A recorded-at moment in UTC, to the minute: ``2017-10-03 14:05 UTC``."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# What a headline says someone became ("Mao Monyvann jailed") and what they were before
+# ("— was at liberty"): the status labels read as verbs and states in a sentence.
+STATUS_BECAME = {
+    CustodyStatus.AT_LIBERTY: "at liberty",
+    CustodyStatus.JAILED: "jailed",
+    CustodyStatus.HOUSE_ARREST: "put under house arrest",
+    CustodyStatus.FLED: "fled",
+    CustodyStatus.DISAPPEARED: "disappeared",
+    CustodyStatus.DECEASED: "died",
+}
+STATUS_WAS = {
+    CustodyStatus.AT_LIBERTY: "was at liberty",
+    CustodyStatus.JAILED: "was jailed",
+    CustodyStatus.HOUSE_ARREST: "was under house arrest",
+    CustodyStatus.FLED: "had fled",
+    CustodyStatus.DISAPPEARED: "had disappeared",
+    CustodyStatus.DECEASED: "was recorded as deceased",
+}
+_CONFINED = frozenset({CustodyStatus.JAILED, CustodyStatus.HOUSE_ARREST})
+
+
+def change_headline(person: str, status: str, previous: str | None) -> str:
+    """``Mao Monyvann jailed — was at liberty``; ``Kem Sokha jailed (new case)`` for a case's
+    first status; ``Kem Sokha released — was jailed`` when someone confined is set free."""
+    now = CustodyStatus(status)
+    if previous is None:
+        return f"{person} {STATUS_BECAME[now]} (new case)"
+    before = CustodyStatus(previous)
+    became = "released" if now is CustodyStatus.AT_LIBERTY and before in _CONFINED else None
+    return f"{person} {became or STATUS_BECAME[now]} — {STATUS_WAS[before]}"
+
+
+def _role_phrase(role: str) -> str:
+    return "a member" if role.strip().casefold() == "member" else role.strip()
+
+
+def relevance_text(
+    reason: str,
+    person: str,
+    roles: tuple[tuple[str, str], ...],
+    followed_organization: str | None = None,
+) -> str:
+    """Why a change matters to this reader, naming the organization and role that tie them:
+    ``You follow members of CNRP; Mao Monyvann is its Member of Parliament.``
+
+    ``reason`` is ``you follow …``; ``roles`` are (organization, role) pairs of the person's
+    current memberships; ``followed_organization`` is the organization the reader follows.
+    """
+    said = reason[:1].upper() + reason[1:]
+    if followed_organization is not None:
+        held = [_role_phrase(role) for org, role in roles if org == followed_organization]
+        if held:
+            owned = ["one of its members" if r == "a member" else f"its {r}" for r in held]
+            return f"{said}; {person} is {' and '.join(owned)}."
+        return f"{said}."
+    if roles:
+        shown = [
+            f"a member of {org}" if _role_phrase(role) == "a member" else f"{org}'s {role.strip()}"
+            for org, role in roles[:2]
+        ]
+        return f"{said}; {person} is {' and '.join(shown)}."
+    return f"{said}."

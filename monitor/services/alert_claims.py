@@ -38,13 +38,14 @@ from monitor.extensions import db
 from monitor.models import (
     AlertDelivery,
     Case,
+    Membership,
     Organization,
     Person,
     StatusEvent,
     Subscription,
     User,
 )
-from monitor.models.alerts import DeliveryState, SubscriptionMode
+from monitor.models.alerts import DeliveryState, SubscriptionMode, SubscriptionScope
 from monitor.models.base import UTCDateTime, utcnow
 from monitor.services import Checkpoint, claimants, commit_now, subscriptions
 from monitor.services.alert_content import Addressee
@@ -213,7 +214,10 @@ def load(ids: Sequence[int]) -> list[Pending]:
             select(StatusEvent)
             .where(StatusEvent.id.in_({row[1] for row in rows}))
             .options(
-                joinedload(StatusEvent.case).joinedload(Case.person),
+                joinedload(StatusEvent.case)
+                .joinedload(Case.person)
+                .selectinload(Person.memberships)
+                .joinedload(Membership.organization),
                 joinedload(StatusEvent.case).selectinload(Case.charges),
                 selectinload(StatusEvent.sources),
             )
@@ -263,6 +267,9 @@ def _pending(row: Sequence[Any], event: StatusEvent) -> Pending:
             name=(user_name if tied else sub_name) or "",
             unsubscribe_token=token,
             reason=f"you follow {described}",
+            followed_organization=(
+                (org_short or org_name) if scope == SubscriptionScope.ORGANIZATION.value else None
+            ),
             confirmed=confirmed_at is not None,
             confirmed_at=confirmed_at,
             unsubscribed=unsubscribed_at is not None,

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from monitor.domain import Confidentiality
 from monitor.extensions import db
 from monitor.mail import messages
-from monitor.models import Membership, Organization, StatusEvent, Subscription
+from monitor.models import Membership, Organization, Person, StatusEvent, Subscription
 from monitor.presentation import country_name, date_text, sentence_text, vocabulary_label
+from monitor.presentation.wording import change_headline
 from monitor.services import subscriptions
 
 
@@ -27,6 +28,8 @@ class Addressee:
     name: str
     unsubscribe_token: str
     reason: str
+    # The organization's label when the subscription follows its members, else None.
+    followed_organization: str | None
     confirmed: bool
     # When the subscriber confirmed: they hear only about changes recorded since.
     confirmed_at: dt.datetime | None
@@ -45,6 +48,11 @@ class Addressee:
             name=(user.name if user else subscription.name) or "",
             unsubscribe_token=subscription.unsubscribe_token,
             reason=subscriptions.reason(subscription),
+            followed_organization=(
+                subscription.scope_organization.label
+                if subscription.scope_organization is not None
+                else None
+            ),
             confirmed=subscription.confirmed_at is not None,
             confirmed_at=subscription.confirmed_at,
             unsubscribed=subscription.unsubscribed_at is not None,
@@ -61,6 +69,7 @@ class Addressee:
             subscription_id=self.subscription_id,
             reason=self.reason,
             unsubscribe_url=f"{base_url}/alerts/unsubscribe/{self.unsubscribe_token}",
+            followed_organization=self.followed_organization,
         )
 
     def suppression(self, event: StatusEvent) -> str | None:
@@ -93,16 +102,33 @@ class Addressee:
         return next((reason for applies, reason in reasons if applies), None)
 
 
+def roles_of(person: Person, on: dt.date) -> tuple[tuple[str, str], ...]:
+    """``(("CNRP", "Member of Parliament"),)``: the person's memberships, current ones first and
+    ended ones as ``former …``, each by organization label."""
+    memberships = sorted(
+        person.memberships,
+        key=lambda m: (m.end_on is not None and m.end_on <= on, m.organization.label, m.role),
+    )
+    return tuple(
+        (m.organization.label, f"former {m.role}" if m.end_on and m.end_on <= on else m.role)
+        for m in memberships
+    )
+
+
 def status_change(event: StatusEvent, base_url: str) -> messages.StatusChange:
     """What an email says about an event, as plain values."""
     case = event.case
+    person = case.person
     return messages.StatusChange(
         event_id=event.public_id,
         case_id=case.public_id,
         case_url=f"{base_url}/cases/{case.public_id}",
         country=country_name(case.country),
-        person_name=case.person.name,
-        person_native=case.person.name_native,
+        person_name=person.name,
+        person_native=person.name_native,
+        person_nationality=person.nationality,
+        headline=change_headline(person.name, event.custody_status.value, event.previous_status),
+        roles=roles_of(person, event.recorded_at.date()),
         previous_status=vocabulary_label(event.previous_status) or None,
         status=event.custody_status.label,
         since=date_text(event.occurred, event.occurred_about) or "",

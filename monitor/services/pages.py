@@ -133,7 +133,7 @@ def case_page(user: User | None, public_id: str) -> CasePage:
         charges=db.session.scalars(_CHARGES, {"case_id": case.id}).unique().all(),
         # Ordered by id (the relationship's order_by).
         memberships=person.memberships,
-        history=audit.history(case.public_id),
+        history=audit.case_history(case.public_id),
     )
 
 

@@ -27,6 +27,7 @@ from monitor.models.alerts import SubscriptionScope
 from monitor.services import alerts, pages, subscriptions
 from monitor.services.validation import page_number
 from monitor.web import writes
+from monitor.web.content_policy import MAILBOX_MESSAGE_POLICY
 from monitor.web.forms.alerts import ConfirmForm, FollowForm, SubscribeForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, safe_next
 
@@ -297,7 +298,7 @@ def mailbox_index() -> ResponseReturnValue:
 
 @bp.get("/alerts/mailbox/<name>")
 def mailbox_message(name: str) -> ResponseReturnValue:
-    """One kept email, as its recipient would read the text part."""
+    """One kept email, its HTML part as its recipient would see it and its text part."""
     authz.require(current_user, Action.WRITE)
     opened = mailbox.open_message(mail_directory(_settings().instance_path), name)
     if opened is None:
@@ -305,7 +306,15 @@ def mailbox_message(name: str) -> ResponseReturnValue:
     levels = alerts.levels_by_message([opened.summary.message_id])
     if not _may_read(opened.summary, levels):
         abort(404)
-    return render_template("alerts/message.html", message=opened)
+    response = current_app.make_response(
+        render_template(
+            "alerts/message.html",
+            message=opened,
+            framed=mailbox.framed_html(opened.html) if opened.html is not None else None,
+        )
+    )
+    response.headers["Content-Security-Policy"] = MAILBOX_MESSAGE_POLICY
+    return response
 
 
 def _alert_counts(case: Case) -> dict[int, Counter[str]]:

@@ -17,6 +17,7 @@ from flask_login import current_user
 from monitor import authz
 from monitor.models.dossiers import DossierState
 from monitor.services import dossiers, pages
+from monitor.services.dossiers.covers import covers
 from monitor.web import writes
 from monitor.web.helpers import actor, login_required_blueprint, safe_next
 
@@ -58,7 +59,7 @@ def create() -> ResponseReturnValue:
 def index() -> ResponseReturnValue:
     """Your dossiers, newest first."""
     mine = pages.own_dossiers(actor(), LIST_LIMIT)
-    return render_template("dossiers/list.html", dossiers=mine)
+    return render_template("dossiers/list.html", dossiers=mine, covers=covers(actor(), mine))
 
 
 @bp.get("/dossiers/<public_id>")
@@ -70,6 +71,7 @@ def detail(public_id: str) -> ResponseReturnValue:
         render_template(
             "dossiers/detail.html",
             dossier=dossier,
+            covered=covers(actor(), [dossier])[dossier.public_id],
             refresh=REFRESH_SECONDS if active else None,
             ready=dossier.state == DossierState.READY.value,
         )

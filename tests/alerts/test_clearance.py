@@ -82,11 +82,11 @@ def test_user_subscriptions_follow_the_users_clearance(
 
     heard: dict[str, list[str]] = {}
     for message in sink.messages:
-        heard.setdefault(message.rcpt_tos[0], []).append(message.subject.split("] ")[1])
-    assert sorted(heard["viewer.public@example.org"]) == ["Public Pov: at liberty → jailed"]
+        heard.setdefault(message.rcpt_tos[0], []).append(message.subject)
+    assert sorted(heard["viewer.public@example.org"]) == ["Public Pov jailed — was at liberty"]
     assert sorted(heard["viewer.restricted@example.org"]) == [
-        "Public Pov: at liberty → jailed",
-        "Restricted Rith: at liberty → jailed",
+        "Public Pov jailed — was at liberty",
+        "Restricted Rith jailed — was at liberty",
     ]
     assert len(heard["viewer.confidential@example.org"]) == 3
 

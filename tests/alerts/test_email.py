@@ -2,18 +2,71 @@
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
+import pytest
 from flask import Flask
+from markupsafe import escape
 
 from monitor.config import Settings
 from monitor.domain import PartialDate, Sentence, SentenceKind
 from monitor.extensions import db
 from monitor.services import charges, sources
 from monitor.services.cases import StatusInput, record_status
-from tests.support.alerts import case_of, deliveries, open_case, record, run_alerts, subscribe
+from tests.support.alerts import (
+    case_of,
+    deliveries,
+    open_case,
+    organization,
+    record,
+    run_alerts,
+    subscribe,
+)
 from tests.support.smtp import SmtpSink
 
 
-def test_subject_names_country_person_and_both_statuses(
+def _first_heading(html: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.DOTALL)
+    assert found, "no h1 in the HTML part"
+    return found.group(1)
+
+
+class _Links(HTMLParser):
+    """The links of an HTML part, each with the table cell around it (a button is a cell)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cell: dict[str, str | None] | None = None
+        self.link: dict[str, str | None] | None = None
+        self.text = ""
+        self.found: list[tuple[dict[str, str | None] | None, dict[str, str | None], str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "td":
+            self.cell = dict(attrs)
+        elif tag == "a":
+            self.link, self.text = dict(attrs), ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self.cell = None
+        elif tag == "a" and self.link is not None:
+            self.found.append((self.cell, self.link, self.text.strip()))
+            self.link = None
+
+    def handle_data(self, data: str) -> None:
+        if self.link is not None:
+            self.text += data
+
+
+def _links(html: str) -> list[tuple[dict[str, str | None] | None, dict[str, str | None], str]]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.found
+
+
+def test_subject_and_heading_headline_the_change(
     app: Flask, cnrp: dict[str, str], settings: Settings, sink: SmtpSink
 ) -> None:
     subscribe("ann@example.org")
@@ -21,9 +74,94 @@ def test_subject_names_country_person_and_both_statuses(
     run_alerts(settings)
 
     [message] = sink.messages
-    assert message.subject == "[Cambodia] Mao Monyvann: at liberty → jailed"
+    assert message.subject == "Mao Monyvann jailed — was at liberty"
+    assert _first_heading(message.part("html")) == "Mao Monyvann jailed — was at liberty"
+    assert message.part("plain").splitlines()[0] == "Mao Monyvann jailed — was at liberty"
     assert message.message["From"].addresses[0].addr_spec == "alerts@monitor.test"
     assert message.message["To"].addresses[0].addr_spec == "ann@example.org"
+
+
+def test_a_first_status_headlines_a_new_case_and_a_release_says_released(
+    app: Flask, cnrp: dict[str, str], settings: Settings, sink: SmtpSink
+) -> None:
+    subscribe("ann@example.org")
+    open_case("Sam Rainsy", status="fled", since="2015-11")
+    record(cnrp["Kem Sokha"], "at_liberty", "2018-09-10")
+    run_alerts(settings)
+
+    subjects = sorted(m.subject for m in sink.messages)
+    assert subjects == ["Kem Sokha released — was jailed", "Sam Rainsy fled (new case)"]
+    for message in sink.messages:
+        assert _first_heading(message.part("html")) == message.subject
+
+
+@pytest.mark.parametrize(
+    ("scope", "relevance"),
+    [
+        ("organization", "You follow members of CNRP; Mao Monyvann is its Member of Parliament."),
+        ("country", "You follow cases in Cambodia; Mao Monyvann is CNRP's Member of Parliament."),
+        ("case", "You follow Mao Monyvann's case; Mao Monyvann is CNRP's Member of Parliament."),
+        ("all", "You follow every public case; Mao Monyvann is CNRP's Member of Parliament."),
+    ],
+)
+def test_the_email_says_which_organization_and_role_made_it_relevant(
+    cnrp: dict[str, str],
+    settings: Settings,
+    sink: SmtpSink,
+    scope: str,
+    relevance: str,
+) -> None:
+    mao = case_of(cnrp["Mao Monyvann"])
+    subscribe(
+        "ann@example.org",
+        scope,
+        org=organization() if scope == "organization" else None,
+        country="KH" if scope == "country" else None,
+        case=mao if scope == "case" else None,
+    )
+    record(mao, "jailed", "2017-11-16")
+    run_alerts(settings)
+
+    [message] = sink.messages
+    assert relevance in message.part("plain")
+    assert str(escape(relevance)) in message.part("html")
+
+
+def test_the_case_link_is_a_button_in_the_html_and_a_url_in_the_text(
+    app: Flask, cnrp: dict[str, str], settings: Settings, sink: SmtpSink
+) -> None:
+    subscribe("ann@example.org")
+    record(cnrp["Mao Monyvann"], "jailed", "2017-11-16")
+    run_alerts(settings)
+
+    [message] = sink.messages
+    url = f"http://monitor.test/cases/{cnrp['Mao Monyvann']}"
+    [(cell, link, label)] = [
+        found for found in _links(message.part("html")) if found[1]["href"] == url
+    ]
+    assert label == "Open Mao Monyvann's case"
+    # A button mail clients draw: a coloured table cell, the link's own inline style.
+    assert cell is not None
+    assert cell.get("bgcolor") == "#1849a9"
+    assert "background-color:#1849a9" in (cell.get("style") or "")
+    assert "color:#ffffff" in (link.get("style") or "")
+    assert "padding:" in (link.get("style") or "")
+    assert "<style" not in message.part("html")
+    assert f"Open Mao Monyvann's case: {url}" in message.part("plain")
+
+
+def test_native_names_carry_their_own_language_in_an_english_email(
+    app: Flask, cnrp: dict[str, str], settings: Settings, sink: SmtpSink
+) -> None:
+    subscribe("ann@example.org")
+    record(cnrp["Kem Sokha"], "house_arrest", "2018-09")
+    run_alerts(settings)
+
+    [message] = sink.messages
+    html = message.part("html")
+    assert '<html lang="en">' in html
+    assert '<span lang="km">(កឹម សុខា)</span>' in html
+    assert 'lang="und"' not in html
 
 
 def test_body_tells_who_what_since_when_where_charges_sources_and_why(
@@ -115,6 +253,11 @@ def test_user_text_is_escaped_in_the_html_part(
     assert "&lt;b&gt;Incitement&lt;/b&gt;" in html
     assert "Art. 495 &amp; 496" in html
     assert "<i>x</i>" not in html
+    # The hostile name heads the email and labels its button, escaped in both.
+    hostile = "Eve &lt;img src=x onerror=&#34;alert(1)&#34;&gt;"
+    assert _first_heading(html) == f"{hostile} jailed — was at liberty"
+    assert f"Open {hostile}&#39;s case</a>" in html
+    assert message.subject == 'Eve <img src=x onerror="alert(1)"> jailed — was at liberty'
     # The text part carries the words as typed; it is not HTML.
     assert "<script>steal()</script>" in message.part("plain")
 

@@ -148,7 +148,7 @@ def test_an_import_of_one_change_is_an_ordinary_alert(
     _import(editor_api, [mp(1, status="jailed")])
     run_alerts(settings)
     [message] = sink.messages
-    assert message.subject == "[Cambodia] Member 1: jailed (new case)"
+    assert message.subject == "Member 1 jailed (new case)"
 
 
 def test_a_summary_lists_only_what_the_subscriber_is_cleared_for_and_follows(

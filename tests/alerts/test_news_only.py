@@ -49,7 +49,7 @@ def test_a_new_subscriber_hears_nothing_recorded_before_but_what_comes_after(
     record(demo["Mao Monyvann"], "jailed", "2017-11")
 
     [message] = sink.wait_for(1, timeout=60)
-    assert message.subject == "[Cambodia] Mao Monyvann: at liberty → jailed"
+    assert message.subject == "Mao Monyvann jailed — was at liberty"
 
     def sent() -> bool:
         return [d.state for d in deliveries()] == [DeliveryState.SENT.value]
@@ -125,7 +125,7 @@ def test_a_delivery_written_before_a_fresh_confirmation_is_suppressed_at_send_ti
     # What she hears about from now on still reaches her.
     record(cnrp["Kem Sokha"], "at_liberty", "2018-09")
     run_alerts(current_app.config["SETTINGS"])
-    assert [m.subject for m in sink.messages] == ["[Cambodia] Kem Sokha: jailed → at liberty"]
+    assert [m.subject for m in sink.messages] == ["Kem Sokha released — was jailed"]
 
 
 def test_an_event_recorded_when_the_subscription_was_confirmed_is_news(

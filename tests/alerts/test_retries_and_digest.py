@@ -166,8 +166,8 @@ def test_daily_digest_lists_the_days_changes_in_one_email(
     assert message.rcpt_tos == ["digest@example.org"]
     assert message.subject.endswith(": 2 status changes")
     text = message.part("plain")
-    assert "1. Mao Monyvann: at liberty → jailed" in text
-    assert "2. Mu Sochua: fled → at liberty" in text
+    assert "1. Mao Monyvann jailed — was at liberty" in text
+    assert "2. Mu Sochua at liberty — had fled" in text
     assert "United States" in text
     assert "daily digest because you follow every public case" in text
     assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -92,7 +92,7 @@ def test_a_new_case_alerts_its_subscribers(
     run_alerts(settings)
 
     [message] = sink.messages
-    assert message.subject == "[Cambodia] Sam Rainsy: fled (new case)"
+    assert message.subject == "Sam Rainsy fled (new case)"
     assert "New case. Custody status: fled" in message.part("plain")
 
 

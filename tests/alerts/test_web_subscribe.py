@@ -81,7 +81,7 @@ def test_double_opt_in_from_the_public_page(
     run_alerts(settings)
     [alert] = sink.messages
     assert alert.rcpt_tos == ["sophal@example.org"]
-    assert alert.subject == "[Cambodia] Kem Sokha: jailed → house arrest"
+    assert alert.subject == "Kem Sokha put under house arrest — was jailed"
 
 
 def test_subscribe_page_reports_bad_fields_and_offers_no_restricted_organization(

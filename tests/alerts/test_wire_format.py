@@ -15,6 +15,7 @@ import pytest
 
 from monitor.mail import mailbox, messages
 from monitor.mail.transport import FileMailer, wire_bytes
+from monitor.presentation import wording
 from tests.support.wire import part_text, read_back, wire_faults
 
 SENDER = messages.Sender("case monitor <alerts@monitor.test>", "monitor.test")
@@ -46,6 +47,9 @@ def _change(name: str, event_id: str = "ev1") -> messages.StatusChange:
         country="Cambodia",
         person_name=name,
         person_native=KHMER,
+        person_nationality="KH",
+        headline=wording.change_headline(name, "house_arrest", "at_liberty"),
+        roles=(("CNRP", ARABIC),),
         previous_status="at liberty",
         status="house arrest",
         since="September 2018",

@@ -45,12 +45,12 @@ def test_alerts_digests_and_confirmations_arrive_valid_on_the_wire(
         assert wire_faults(received.raw) == [], received.subject
         subjects[received.subject] = read_back(received.raw)
     assert set(subjects) == {
-        "[Cambodia] Kimsuor Pheairth: at liberty → house arrest",
-        f"[Cambodia] {LONG_NAME}: at liberty → jailed",
+        "Kimsuor Pheairth put under house arrest — was at liberty",
+        f"{LONG_NAME} jailed — was at liberty",
         f"[case monitor] {utcnow().day} {utcnow():%B %Y}: 2 status changes",
         "[case monitor] Please confirm your alert subscription",
     }
-    alert = subjects[f"[Cambodia] {LONG_NAME}: at liberty → jailed"]
+    alert = subjects[f"{LONG_NAME} jailed — was at liberty"]
     for subtype in ("plain", "html"):
         body = alert.get_body(preferencelist=(subtype,))
         assert body is not None

@@ -67,7 +67,7 @@ def test_a_status_change_recorded_on_the_web_is_emailed_by_a_real_worker(
         "cnrp@example.org",
         "viewer.public@example.org",
     ]
-    assert {m.subject for m in messages} == {"[Cambodia] Mao Monyvann: at liberty → jailed"}
+    assert {m.subject for m in messages} == {"Mao Monyvann jailed — was at liberty"}
     wait_until(_all_sent(3), 30, "deliveries marked sent", processes.logs)
 
 
@@ -100,5 +100,5 @@ def test_without_smtp_the_worker_keeps_the_alert_for_the_mailbox_page(
 
     wait_until(_all_sent(1), 60, "the alert to be kept", processes.logs)
     mailbox = text(browser.get("/alerts/mailbox"))
-    assert "[Cambodia] Mao Monyvann: at liberty → jailed" in mailbox
+    assert "Mao Monyvann jailed — was at liberty" in mailbox
     assert "admin@example.org" in mailbox

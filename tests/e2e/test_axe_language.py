@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from monitor.extensions import db
+from monitor.presentation.languages import TextLanguage, lang_attrs, language_of
 from monitor.services.people import PersonInput, create_person
-from monitor.web.helpers import TextLanguage, lang_attrs, language_of
 from tests.support.web import open_case, text
 
 

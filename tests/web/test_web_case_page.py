@@ -34,15 +34,16 @@ def test_case_page_shows_what_a_reader_checks(
     assert "CNRP" in page
     assert "AFP" in page  # the source's publisher on the timeline
     assert "CNRP MPs flee" in page
-    # The audit history: when, by whom, what, newest first.
+    # The audit history: when, by whom, what (in words), newest first.
     history = re.findall(
-        r"<tr><td>(\d{4}-\d\d-\d\d \d\d:\d\d UTC)</td><td>([^<]+)</td><td>([a-z_.]+)</td></tr>",
+        r'<tr><td data-label="When">(\d{4}-\d\d-\d\d \d\d:\d\d UTC)</td>'
+        r'<td data-label="Who">([^<]+)</td><td data-label="What">([^<]+)</td></tr>',
         page,
     )
     assert [(actor, action) for _, actor, action in history] == [
-        ("test", "charge.create"),
-        ("test", "status_event.create"),
-        ("test", "case.create"),
+        ("test", "Charge added: Treason"),
+        ("test", "Status recorded: jailed"),
+        ("test", "Case opened"),
     ]
     assert "Record status change" not in page  # viewers get no edit controls
 
