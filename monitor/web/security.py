@@ -207,7 +207,7 @@ def totp_confirm() -> ResponseReturnValue:
     page = render_template(
         "account/security_totp.html",
         form=form,
-        secret=pending.secret,
+        secret=totp.secret_of(user, pending),
         uri=uri,
         qr_svg=totp.qr_svg(uri),
     )
