@@ -113,6 +113,7 @@ def start_session(
         address=_printable(address, ADDRESS_LENGTH),
         user_agent=_printable(user_agent, USER_AGENT_LENGTH),
         second_factor=second_factor,
+        reauthenticated_at=now,  # a login is an authentication: "Confirm it's you" waits
     )
     db.session.add(row)
     new_device = _note_device(user, row, settings.secret_key, now)
@@ -125,6 +126,15 @@ def start_session(
     if new_device:
         jobs.after_commit(TaskName.ACCOUNTS_NEW_DEVICE, user.id, login)
     return StartedSession(row, token, new_device)
+
+
+def renew_token(row: UserSession) -> str:
+    """Give the login a new random id (after it authenticated again); the old id stops
+    working. The caller commits, then puts the returned id in the cookie."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    row.token_hash = token_digest(token)
+    db.session.flush()
+    return token
 
 
 def login_details(row: UserSession) -> dict[str, Any]:
