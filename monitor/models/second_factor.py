@@ -16,9 +16,10 @@ class TotpFactor(Base):
     """A user's authenticator app: its shared secret, confirmed once the user typed a code.
 
     An unconfirmed row is an enrolment in progress (the secret is kept here rather than in the
-    cookie, which is signed but readable). ``secret`` is sealed (AES-256-GCM under a key kept out
-    of the database: ``services.second_factor.sealing``), never the base32 text itself. ``last_step`` is the 30-second time step of the last
-    code accepted, so a code is never accepted twice.
+    cookie, which is signed but readable). ``secret`` is sealed (AES-256-GCM under a key kept
+    out of the database: ``services.second_factor.sealing``), never the base32 text itself.
+    ``last_step`` is the 30-second time step of the last code accepted, so a code is never
+    accepted twice.
     """
 
     __tablename__ = "totp_factors"

@@ -38,24 +38,28 @@ def confirm_with_code(user: User, row: UserSession, password: str, code: str) ->
     """Confirm with the password and, for an account with a second factor, a current code of
     its app or one of its recovery codes. The login's new session id, else None (refused)."""
     if not users.password_matches(user, password):
-        return _refused(user, row, "wrong password")
+        _refused(user, row, "wrong password")
+        return None
     if not needs_second_factor(user):
         return _confirmed(user, row, None)
     code = code.strip()
     if not code:
-        return _refused(user, row, "no second factor given")
+        _refused(user, row, "no second factor given")
+        return None
     if totp.looks_like_code(code):
         if totp.verify(user, code, purpose="confirm it is you"):
             return _confirmed(user, row, "totp")
     elif recovery.use(user, code):
         return _confirmed(user, row, "recovery")
-    return _refused(user, row, "wrong second factor")
+    _refused(user, row, "wrong second factor")
+    return None
 
 
 def confirm_with_passkey(
     user: User,
     row: UserSession,
     password: str,
+    *,
     rp: passkeys.RelyingParty,
     credential: str,
     challenge: bytes,
@@ -63,9 +67,11 @@ def confirm_with_passkey(
     """Confirm with the password and one of the account's passkeys (its browser's answer to
     the challenge). The login's new session id, else None (refused)."""
     if not users.password_matches(user, password):
-        return _refused(user, row, "wrong password")
+        _refused(user, row, "wrong password")
+        return None
     if not challenge or passkeys.verify(user, rp, credential, challenge) is None:
-        return _refused(user, row, "passkey refused")
+        _refused(user, row, "passkey refused")
+        return None
     return _confirmed(user, row, "webauthn")
 
 
@@ -90,4 +96,3 @@ def _refused(user: User, row: UserSession, reason: str) -> None:
         user.public_id,
         after={"session": row.public_id, "reason": reason},
     )
-    return None

@@ -113,7 +113,8 @@ def recent_authentication_required(back: str | None = None) -> Callable[[View], 
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if reauthentication.is_recent(current_login_session()):
-                return view(*args, **kwargs)
+                answer: ResponseReturnValue = view(*args, **kwargs)
+                return answer
             return ask_to_confirm(back)
 
         return guarded  # type: ignore[return-value]

@@ -110,7 +110,12 @@ def with_passkey() -> ResponseReturnValue:
         challenge = take_challenge("confirm")
         token = writes.commit(
             lambda: reauthentication.confirm_with_passkey(
-                user, row, form.password.data or "", relying_party(), form.credential.data, challenge
+                user,
+                row,
+                form.password.data or "",
+                rp=relying_party(),
+                credential=form.credential.data,
+                challenge=challenge,
             )
         ).value
         if token:

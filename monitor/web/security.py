@@ -87,7 +87,6 @@ def refused_attempt(response: Any) -> bool:
     return int(getattr(response, "status_code", 200)) in {401, 422}
 
 
-
 # -- WebAuthn challenges, kept in the (signed) session between options and answer -------------
 
 

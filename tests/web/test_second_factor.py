@@ -309,9 +309,10 @@ def test_removing_the_app_asks_to_confirm_once_the_login_is_minutes_old(app: Fla
         CONFIRM,
     )
     assert wrong.status_code == 401
-    confirmed = submit(
-        browser, asked.location, {"password": PASSWORD, "code": code_at(secret, 1)}, CONFIRM
-    )
+    # The page's hidden field says where to go back to.
+    assert 'name="next" type="hidden" value="/account/security"' in text(page)
+    answer = {"password": PASSWORD, "code": code_at(secret, 1), "next": "/account/security"}
+    confirmed = submit(browser, asked.location, answer, CONFIRM)
     assert confirmed.status_code == 302
     assert confirmed.location == SECURITY
 

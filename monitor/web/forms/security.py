@@ -36,9 +36,7 @@ class ConfirmForm(Form):
     """Confirm it's you: the password, and (with a second factor) an app or recovery code."""
 
     password = PasswordField("Your password", [InputRequired(), Length(max=1000)])
-    code = StringField(
-        "Code from your authenticator app, or a recovery code", [Length(max=40)]
-    )
+    code = StringField("Code from your authenticator app, or a recovery code", [Length(max=40)])
     next = HiddenField()
 
 
