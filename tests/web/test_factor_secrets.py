@@ -27,8 +27,8 @@ from tests.web.test_second_factor import (
     SECOND_STEP,
     code_at,
     enrol_totp,
-    logged_in_as,
     log_out,
+    logged_in_as,
     password_step,
 )
 
