@@ -236,6 +236,18 @@ def sessions_revoke(email: str) -> None:
     click.echo(f"ended {ended} session{'s' * (ended != 1)} of {user.email}")
 
 
+@sessions_group.command("revoke-all")
+@click.option("--yes", is_flag=True, help="Do it without asking.")
+@with_appcontext
+def sessions_revoke_all(yes: bool) -> None:
+    """Log every user out everywhere (a stolen database or a compromised server)."""
+    if not yes:
+        click.confirm("Log every user out of every session?", abort=True)
+    ended = user_sessions.end_everyones_sessions(CLI_ACTOR, reason="revoked from the command line")
+    db.session.commit()
+    click.echo(f"ended {ended} session{'s' * (ended != 1)} of every account")
+
+
 @click.group("second-factor")
 def second_factor_group() -> None:
     """Users' second factors."""

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -283,6 +283,15 @@ def end_other_sessions(
 def end_all_sessions(user: User, *, reason: str, actor: Actor | None = None) -> int:
     """End every session of ``user`` (a reset, deactivation, ``monitor sessions revoke``)."""
     return _end(user, None, reason, actor)
+
+
+def end_everyones_sessions(actor: Actor, *, reason: str) -> int:
+    """End every session of every account (a stolen database or a compromised server:
+    ``monitor sessions revoke-all``); audited once. How many ended."""
+    ended = int(db.session.scalar(select(func.count()).select_from(UserSession)) or 0)
+    db.session.execute(delete(UserSession))
+    audit.record(actor, "session.revoke_all", "user", "*", after={"count": ended, "reason": reason})
+    return ended
 
 
 def _end(user: User, keep: UserSession | None, reason: str, actor: Actor | None) -> int:

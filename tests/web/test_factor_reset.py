@@ -189,3 +189,27 @@ def test_monitor_second_factor_reset_removes_them_from_the_command_line(app: Fla
     )
     assert unknown.returncode == 1
     assert "no user nobody@example.org" in unknown.stderr
+
+
+def test_monitor_sessions_revoke_all_logs_everyone_out(app: Flask) -> None:
+    """ASVS 7.4.5: an administrator can end the sessions of every user at once."""
+    first, second = make_user("viewer", "public"), make_user("editor", "confidential")
+    browsers = [app.test_client(), app.test_client()]
+    for browser, user in zip(browsers, (first, second), strict=True):
+        login(browser, user.email)
+        assert browser.get("/cases").status_code == 200
+    done = subprocess.run(
+        [MONITOR, "sessions", "revoke-all", "--yes"],
+        capture_output=True,
+        text=True,
+        env=app_env(app),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ended 2 sessions of every account"
+    assert [b.get("/cases").location.startswith("/login") for b in browsers] == [True, True]
+    [entry] = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "session.revoke_all")
+    ).all()
+    assert entry.actor == "cli"

@@ -175,3 +175,25 @@ def test_migration_0012_seals_the_secrets_on_postgresql(
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}"'))
         admin.dispose()
+
+
+def test_development_generates_a_factor_key_and_production_may_go_without(
+    tmp_path: Path,
+) -> None:
+    from monitor.config import ConfigError, Settings
+
+    dev = Settings.from_env({"MONITOR_ENV": "development", "MONITOR_INSTANCE_PATH": str(tmp_path)})
+    key_file = tmp_path / "factor_key"
+    assert key_file.read_text().strip() == dev.factor_key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert dev.factor_key not in repr(dev)
+    production = {
+        "MONITOR_INSTANCE_PATH": str(tmp_path / "prod"),
+        "MONITOR_SECRET_KEY": "s" * 40,
+        "MONITOR_AUDIT_KEY": "a" * 40,
+    }
+    # Unset: the key is derived from the secret key (existing deployments keep working).
+    assert Settings.from_env(production).factor_key == ""
+    with pytest.raises(ConfigError, match="MONITOR_FACTOR_KEY must be at least 32"):
+        Settings.from_env({**production, "MONITOR_FACTOR_KEY": "short"})
+    assert Settings.from_env({**production, "MONITOR_FACTOR_KEY": "f" * 40}).factor_key == "f" * 40
