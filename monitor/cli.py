@@ -25,6 +25,7 @@ from monitor.services.backup import (
     restore_backup,
     write_backup,
 )
+from monitor.services.second_factor import reset as factor_reset
 
 CLI_ACTOR = "cli"
 
@@ -235,6 +236,42 @@ def sessions_revoke(email: str) -> None:
     click.echo(f"ended {ended} session{'s' * (ended != 1)} of {user.email}")
 
 
+@sessions_group.command("revoke-all")
+@click.option("--yes", is_flag=True, help="Do it without asking.")
+@with_appcontext
+def sessions_revoke_all(yes: bool) -> None:
+    """Log every user out everywhere (a stolen database or a compromised server)."""
+    if not yes:
+        click.confirm("Log every user out of every session?", abort=True)
+    ended = user_sessions.end_everyones_sessions(CLI_ACTOR, reason="revoked from the command line")
+    db.session.commit()
+    click.echo(f"ended {ended} session{'s' * (ended != 1)} of every account")
+
+
+@click.group("second-factor")
+def second_factor_group() -> None:
+    """Users' second factors."""
+
+
+@second_factor_group.command("reset")
+@click.argument("email")
+@with_appcontext
+def second_factor_reset(email: str) -> None:
+    """Remove a user's authenticator app, passkeys and recovery codes and end their sessions
+    (they lost them all): they set up a second factor again at their next login."""
+    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        _fail(f"no user {email}")
+        return
+    removed = factor_reset.remove_all_factors(CLI_ACTOR, user)
+    db.session.commit()
+    click.echo(
+        f"removed {removed['authenticator_apps']} authenticator app(s), {removed['passkeys']} "
+        f"passkey(s) and {removed['recovery_codes']} recovery code(s) of {user.email}; ended "
+        f"{removed['sessions_ended']} session(s). They set up a second factor at their next login."
+    )
+
+
 @click.command("dev-setup")
 @click.option("--admin-email", default="admin@example.org", show_default=True)
 @with_appcontext
@@ -400,6 +437,7 @@ COMMANDS = [
     create_token,
     audit_group,
     sessions_group,
+    second_factor_group,
     backup_command,
     restore_command,
     import_csv,

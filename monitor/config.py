@@ -69,6 +69,9 @@ class Settings:
     # Keys the audit chain's HMAC-SHA-256 (services/audit.py). Kept out of the database, so a
     # script with write access to the database cannot recompute the chain after an edit.
     audit_key: str = field(repr=False)
+    # Encrypts second-factor secrets at rest (services/second_factor/sealing.py). Empty: the key
+    # is derived from secret_key under a label of its own (see README "Second factor").
+    factor_key: str = field(default="", repr=False)
     base_url: str = "http://127.0.0.1:5000"
     redis_url: str | None = None
     broker_url: str = ""
@@ -155,6 +158,12 @@ class Settings:
             env, "MONITOR_AUDIT_KEY", instance_path / "audit_key", mode
         ) or secrets.token_urlsafe(48)
 
+        # Optional, unlike the audit key: without it the factor secrets' key is derived from the
+        # secret key (HKDF, a label of its own), so existing deployments keep working.
+        factor_key = _instance_secret(
+            env, "MONITOR_FACTOR_KEY", instance_path / "factor_key", mode, required=False
+        )
+
         database_url = env.get("MONITOR_DATABASE_URL") or (
             f"sqlite:///{instance_path / 'monitor.sqlite'}"
         )
@@ -189,6 +198,7 @@ class Settings:
         values: dict[str, object] = {
             "secret_key": secret,
             "audit_key": audit_key,
+            "factor_key": factor_key,
             "database_url": database_url,
             "instance_path": instance_path,
             "base_url": base_url,
@@ -243,12 +253,17 @@ def _mailbox(name: str, address: str) -> str:
     return f'"{escaped}" <{address}>'
 
 
-def _instance_secret(env: Mapping[str, str], name: str, file: Path, mode: str) -> str:
+def _instance_secret(
+    env: Mapping[str, str], name: str, file: Path, mode: str, *, required: bool = True
+) -> str:
     """A key from the variable ``name``, else from ``file`` under instance/; required in
-    production (at least 32 characters), generated into ``file`` once in development."""
+    production (at least 32 characters; when given, if not ``required``), generated into
+    ``file`` once in development."""
     value = env.get(name, "")
     if not value and file.is_file():
         value = file.read_text().strip()
+    if not value and mode == "production" and not required:
+        return ""
     if not value and mode == "production":
         raise ConfigError(f"{name} is required (or set MONITOR_ENV=development for local use)")
     if not value and mode == "development":

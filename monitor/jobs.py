@@ -60,6 +60,8 @@ class TaskName(StrEnum):
     IMPORTS_REQUEUE_STALE = "monitor.imports.requeue_stale"
     # services.user_sessions.start_session (a login from a new device) → workers.accounts.
     ACCOUNTS_NEW_DEVICE = "monitor.accounts.new_device"
+    # services.second_factor.reset (an admin removed a user's factors) → workers.accounts.
+    ACCOUNTS_FACTORS_RESET = "monitor.accounts.factors_reset"
     # A worker starting (workers.recovery) and beat → workers.recovery.recover.
     CLAIMS_RECOVER = "monitor.claims.recover"
 

@@ -14,6 +14,12 @@ only when it is at least :data:`REFRESH_AFTER` old. A login therefore expires
 request: it may end up to a minute sooner than with Flask's default, never later. A session that
 changed (login, logout, a flashed message, a new CSRF token) is still saved on the response that
 changed it.
+
+Over HTTPS (``MONITOR_BASE_URL`` https, so the cookie is Secure) the cookie is named with the
+``__Host-`` prefix, with ``Path=/`` and no ``Domain``: browsers then refuse a cookie of that name
+set by a sibling subdomain or over plain HTTP, so nobody can plant a session id (fixation) from
+elsewhere. Over plain HTTP (development, tests) the name stays plain, as browsers reject a
+``__Host-`` cookie without ``Secure``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from itsdangerous import BadSignature
 
 REFRESH_AFTER = dt.timedelta(minutes=1)
+HOST_PREFIX = "__Host-"
 
 
 class StampedSession(SecureCookieSession):
@@ -37,6 +44,25 @@ class ThrottledRefreshSessionInterface(SecureCookieSessionInterface):
     """:class:`SecureCookieSessionInterface` re-issuing unchanged cookies once a minute at most."""
 
     session_class = StampedSession
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """``__Host-session`` when the cookie is Secure, else ``session``."""
+        name = super().get_cookie_name(app)
+        if app.config["SESSION_COOKIE_SECURE"] and not name.startswith(HOST_PREFIX):
+            return HOST_PREFIX + name
+        return name
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        """None (host only) for a ``__Host-`` cookie, which must not name a domain."""
+        if app.config["SESSION_COOKIE_SECURE"]:
+            return None
+        return super().get_cookie_domain(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """``/`` for a ``__Host-`` cookie, as the prefix requires."""
+        if app.config["SESSION_COOKIE_SECURE"]:
+            return "/"
+        return super().get_cookie_path(app)
 
     def open_session(self, app: Flask, request: Request) -> StampedSession | None:
         """As Flask's, also reading the time the cookie was signed."""

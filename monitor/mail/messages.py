@@ -487,3 +487,19 @@ def new_device_message(
         text=_render("new_device.txt", **context),
         html=_render("new_device.html", **context),
     )
+
+
+def factors_reset_message(
+    sender: Sender, *, email: str, name: str, notice_id: str, at: str, security_url: str
+) -> Mail:
+    """Tell an account's owner that an administrator removed their second factors."""
+    context = {"name": name, "at": at, "security_url": security_url}
+    return _message(
+        sender,
+        None,
+        to=(name, email),
+        subject="[case monitor] Your second factors were removed",
+        message_id=f"<factors-reset.{notice_id}@{sender.domain}>",
+        text=_render("factors_reset.txt", **context),
+        html=_render("factors_reset.html", **context),
+    )

@@ -16,15 +16,17 @@ class TotpFactor(Base):
     """A user's authenticator app: its shared secret, confirmed once the user typed a code.
 
     An unconfirmed row is an enrolment in progress (the secret is kept here rather than in the
-    cookie, which is signed but readable). ``last_step`` is the 30-second time step of the last
-    code accepted, so a code is never accepted twice.
+    cookie, which is signed but readable). ``secret`` is sealed (AES-256-GCM under a key kept
+    out of the database: ``services.second_factor.sealing``), never the base32 text itself.
+    ``last_step`` is the 30-second time step of the last code accepted, so a code is never
+    accepted twice.
     """
 
     __tablename__ = "totp_factors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = created_at_column()
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_step: Mapped[int | None] = mapped_column(Integer)

@@ -93,6 +93,9 @@ class UserSession(Base):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     # How the second login step was passed: "totp", "webauthn", "recovery"; None without one.
     second_factor: Mapped[str | None] = mapped_column(String(20))
+    # When this login last proved it is still its owner (the password, and a second factor when
+    # the account has one): the login itself, or "Confirm it's you" before a sensitive change.
+    reauthenticated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 

@@ -1,5 +1,6 @@
 """Self-service credentials: changing one's own password, one-time reset links, and the emails
-that tell an account's owner about a reset link or a login from a new device.
+that tell an account's owner about a reset link, a login from a new device or second factors
+removed by an admin.
 
 A reset link carries 256 random bits; only their SHA-256 is stored. It works once, for an hour
 (:data:`RESET_LIFETIME`), for an active account, and issuing a new one cancels the older ones.
@@ -157,6 +158,28 @@ def send_new_device_notice(
             second_factor=login.get("second_factor"),
         ),
         account_url=f"{settings.base_url}/account/sessions",
+    )
+    with mailer.connect() as connection:
+        connection.send(message)
+    return True
+
+
+def send_factors_reset_notice(
+    user_id: int, notice: dict[str, Any], mailer: Mailer, settings: Settings
+) -> bool:
+    """Tell a user an admin removed their second factors (``notice``: what
+    ``second_factor.reset`` queued); False when the account is gone or deactivated. Raises
+    ``TemporaryMailError`` for the caller to retry."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return False
+    message = messages.factors_reset_message(
+        _sender(settings),
+        email=user.email,
+        name=user.name,
+        notice_id=str(notice["notice"]),
+        at=utc_text(dt.datetime.fromisoformat(str(notice["at"]))),
+        security_url=f"{settings.base_url}/account/security",
     )
     with mailer.connect() as connection:
         connection.send(message)

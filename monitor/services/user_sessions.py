@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -113,6 +113,7 @@ def start_session(
         address=_printable(address, ADDRESS_LENGTH),
         user_agent=_printable(user_agent, USER_AGENT_LENGTH),
         second_factor=second_factor,
+        reauthenticated_at=now,  # a login is an authentication: "Confirm it's you" waits
     )
     db.session.add(row)
     new_device = _note_device(user, row, settings.secret_key, now)
@@ -125,6 +126,15 @@ def start_session(
     if new_device:
         jobs.after_commit(TaskName.ACCOUNTS_NEW_DEVICE, user.id, login)
     return StartedSession(row, token, new_device)
+
+
+def renew_token(row: UserSession) -> str:
+    """Give the login a new random id (after it authenticated again); the old id stops
+    working. The caller commits, then puts the returned id in the cookie."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    row.token_hash = token_digest(token)
+    db.session.flush()
+    return token
 
 
 def login_details(row: UserSession) -> dict[str, Any]:
@@ -273,6 +283,15 @@ def end_other_sessions(
 def end_all_sessions(user: User, *, reason: str, actor: Actor | None = None) -> int:
     """End every session of ``user`` (a reset, deactivation, ``monitor sessions revoke``)."""
     return _end(user, None, reason, actor)
+
+
+def end_everyones_sessions(actor: Actor, *, reason: str) -> int:
+    """End every session of every account (a stolen database or a compromised server:
+    ``monitor sessions revoke-all``); audited once. How many ended."""
+    ended = int(db.session.scalar(select(func.count()).select_from(UserSession)) or 0)
+    db.session.execute(delete(UserSession))
+    audit.record(actor, "session.revoke_all", "user", "*", after={"count": ended, "reason": reason})
+    return ended
 
 
 def _end(user: User, keep: UserSession | None, reason: str, actor: Actor | None) -> int:

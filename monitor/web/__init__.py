@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     from monitor.web.helpers import register_filters
     from monitor.web.organizations import bp as organizations_bp
     from monitor.web.people import bp as people_bp
+    from monitor.web.reauth import bp as reauth_bp
     from monitor.web.second_step import bp as second_step_bp
     from monitor.web.security import bp as security_bp
 
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
         account_bp,
         security_bp,
         second_step_bp,
+        reauth_bp,
         dossiers_bp,
         data_bp,
         alerts_bp,

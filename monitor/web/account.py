@@ -10,9 +10,13 @@ from monitor import authz
 from monitor.extensions import limiter
 from monitor.models import ApiToken
 from monitor.presentation.devices import browser_label
-from monitor.services import credentials, user_sessions, users
+from monitor.services import credentials, reauthentication, user_sessions, users
 from monitor.web import writes
-from monitor.web.auth import current_login_session
+from monitor.web.auth import (
+    ask_to_confirm,
+    current_login_session,
+    recent_authentication_required,
+)
 from monitor.web.forms.credentials import NEW_PASSWORD_HINT, ChangePasswordForm
 from monitor.web.forms.users import TokenForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
@@ -38,6 +42,8 @@ def end_session(public_id: str) -> ResponseReturnValue:
     """End one of your sessions; ending this one logs you out."""
     row = user_sessions.own_session(actor(), public_id)
     this_one = row is current_login_session()
+    if not this_one and not reauthentication.is_recent(current_login_session()):
+        return ask_to_confirm(back="account.sessions")  # ending one's own is logging out
     writes.commit(
         lambda: user_sessions.end_session(actor(), row, reason="ended from the sessions page")
     )
@@ -51,6 +57,7 @@ def end_session(public_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/sessions/end-others")
+@recent_authentication_required(back="account.sessions")
 def end_other_sessions() -> ResponseReturnValue:
     """Log out every other session of yours (a lost phone, a shared computer)."""
     keep = current_login_session()
@@ -62,6 +69,7 @@ def end_other_sessions() -> ResponseReturnValue:
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@recent_authentication_required()
 @limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
 def password() -> ResponseReturnValue:
     """Change your own password (the current one is asked); your other sessions end."""

@@ -11,6 +11,7 @@ from monitor.authz import Action
 from monitor.config import Settings
 from monitor.mail.transport import MailError, mailer_for
 from monitor.services import credentials, user_sessions, users
+from monitor.services.second_factor import reset as factor_reset
 from monitor.web import writes
 from monitor.web.forms.users import EditUserForm, NewUserForm, PasswordForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
@@ -126,3 +127,25 @@ def reset_link(public_id: str) -> ResponseReturnValue:
     return shown_once(
         "admin/reset_link.html", account=account, issued=issued.value, failure=failure
     )
+
+
+@bp.post("/users/<public_id>/remove-second-factors")
+def remove_second_factors(public_id: str) -> ResponseReturnValue:
+    """For a user who lost their phone or key and their recovery codes: delete their second
+    factors and end their sessions, so that they enrol again at their next login (never one's
+    own account); they are emailed. Audited as ``second_factor.reset``."""
+    account = authz.get_user(public_id, current_user)
+    back = redirect(url_for("admin.user_detail", public_id=account.public_id))
+    if request.form.get("confirm") != "yes":
+        flash("Nothing was removed: tick the box to confirm you checked who is asking.", "error")
+        return back
+    done = writes.commit(lambda: factor_reset.remove_all_factors(actor(), account))
+    if not done.ok:
+        flash("Nothing was removed: their second factors " + "; ".join(done.errors.values()))
+        return back
+    flash(
+        f"The second factors of {account.email} were removed and their sessions ended; they "
+        "were emailed, and set up a second factor again at their next login.",
+        "success",
+    )
+    return back

@@ -9,6 +9,10 @@ so deleting the row logs the browser out, a copied cookie included.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import (
     Blueprint,
     current_app,
@@ -26,7 +30,7 @@ from flask_login import current_user, logout_user
 from monitor.config import Settings
 from monitor.extensions import limiter
 from monitor.models import User, UserSession
-from monitor.services import credentials, user_sessions, users
+from monitor.services import credentials, reauthentication, user_sessions, users
 from monitor.services.second_factor import has_second_factor
 from monitor.web import writes
 from monitor.web.forms.auth import LoginForm
@@ -34,6 +38,7 @@ from monitor.web.forms.credentials import NEW_PASSWORD_HINT, NewPasswordForm
 from monitor.web.helpers import invalid, safe_next
 
 bp = Blueprint("auth", __name__)
+View = TypeVar("View", bound=Callable[..., Any])
 
 # Where Flask-Login keeps the id it hands its user_loader (flask_login.config.SESSION_KEYS).
 LOGIN_KEY = "_user_id"
@@ -91,6 +96,40 @@ def finish_login(user: User, *, second_factor: str | None, target: str) -> Respo
     session.permanent = True  # the cookie expires after MONITOR_SESSION_HOURS without a request
     session[LOGIN_KEY] = started.token
     return redirect(target)
+
+
+def set_login_token(token: str) -> None:
+    """Put the login's (new) random session id in the cookie."""
+    session[LOGIN_KEY] = token
+
+
+def recent_authentication_required(back: str | None = None) -> Callable[[View], View]:
+    """A view that changes how the account authenticates: it runs only when this login
+    authenticated within ``reauthentication.WINDOW``; else the user is asked to confirm it is
+    them ("Confirm it's you") and comes back: to this page for a GET, and for a form (whose
+    data cannot follow a redirect) to the page of the endpoint ``back``, to submit it again."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            if reauthentication.is_recent(current_login_session()):
+                answer: ResponseReturnValue = view(*args, **kwargs)
+                return answer
+            return ask_to_confirm(back)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def ask_to_confirm(back: str | None = None) -> ResponseReturnValue:
+    """Send the user to "Confirm it's you", to come back to this page (or ``back``'s) after."""
+    if request.method == "GET" or back is None:
+        target = request.full_path if request.query_string else request.path
+    else:
+        target = url_for(back)
+        flash("Confirm it's you first, then do it again.", "info")
+    return redirect(url_for("reauth.confirm", next=target))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,9 +2,10 @@
 
 The security page (``/account/security``) adds and removes an authenticator app (TOTP, in plain
 forms), passkeys (WebAuthn: ``static/js/webauthn.js`` runs the browser's side and posts the answer
-in a form) and recovery codes; removing a factor or replacing the codes needs the password or a
-current code, rate limited per user. Under ``MONITOR_REQUIRE_2FA`` a user who must enrol is sent
-here from everywhere else. The login's second step is :mod:`monitor.web.second_step`."""
+in a form) and recovery codes. Every change needs a recent authentication (the login, or
+"Confirm it's you": :mod:`monitor.web.reauth`). Under ``MONITOR_REQUIRE_2FA`` a user who must
+enrol is sent here from everywhere else. The login's second step is
+:mod:`monitor.web.second_step`."""
 
 from __future__ import annotations
 
@@ -19,13 +20,12 @@ from flask_login import current_user
 
 from monitor import authz
 from monitor.config import Settings
-from monitor.extensions import limiter
 from monitor.models import User
-from monitor.services import second_factor, user_sessions
+from monitor.services import reauthentication, second_factor, user_sessions
 from monitor.services.second_factor import enrolment, passkeys, totp
 from monitor.web import writes
-from monitor.web.auth import current_login_session
-from monitor.web.forms.security import NewPasskeyForm, ProofForm, TotpCodeForm
+from monitor.web.auth import current_login_session, recent_authentication_required
+from monitor.web.forms.security import NewPasskeyForm, TotpCodeForm
 from monitor.web.helpers import actor, login_required_blueprint, shown_once
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ DEFAULT_SECOND_FACTOR_LIMIT = "5 per minute; 30 per hour"
 # Endpoints a user who must enrol may still reach (None: no such page, a 404 whoever asks), and
 # blueprints (the API authenticates by token, never by the session).
 OPEN_TO_UNENROLLED = frozenset({None, "static", "auth.logout", "auth.login"})
-OPEN_BLUEPRINTS = frozenset({"security", "second_step", "health", "api"})
+OPEN_BLUEPRINTS = frozenset({"security", "reauth", "second_step", "health", "api"})
 
 
 def settings_now() -> Settings:
@@ -87,17 +87,6 @@ def refused_attempt(response: Any) -> bool:
     return int(getattr(response, "status_code", 200)) in {401, 422}
 
 
-# Proving it is still you (password or app code) before a removal: limited per user, so a
-# copied session cookie cannot guess the app's code or the password through these forms.
-_per_user = limiter.shared_limit(
-    second_factor_limit,
-    scope="identity-proof",
-    key_func=lambda: "user:" + str(current_user.get_id()).partition(".")[0],
-    methods=["POST"],
-    deduct_when=refused_attempt,
-)
-
-
 # -- WebAuthn challenges, kept in the (signed) session between options and answer -------------
 
 
@@ -141,7 +130,7 @@ def _enrolment_gate() -> ResponseReturnValue | None:
 # -- the account security page ------------------------------------------------------------------
 
 
-def _page(status: int = 200, **forms: Any) -> ResponseReturnValue:
+def _page(status: int = 200, refused: str = "", **forms: Any) -> ResponseReturnValue:
     user = actor()
     settings = settings_now()
     rp = relying_party()
@@ -158,8 +147,8 @@ def _page(status: int = 200, **forms: Any) -> ResponseReturnValue:
             keep_challenge("register", passkeys.registration_options(user, rp)) if rp.usable else ""
         ),
         "passkey_form": forms.get("passkey_form") or NewPasskeyForm(formdata=None),
-        "proof_form": forms.get("proof_form") or ProofForm(formdata=None),
-        "proof_target": forms.get("proof_target"),
+        "refused": refused,
+        "recently_confirmed": reauthentication.is_recent(current_login_session()),
     }
     return render_template("account/security.html", **context), status
 
@@ -175,6 +164,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/totp")
+@recent_authentication_required(back="security.index")
 def totp_begin() -> ResponseReturnValue:
     """Start setting up an authenticator app: a new secret, shown on the next page."""
     outcome = writes.commit(lambda: totp.begin(actor()))
@@ -185,6 +175,7 @@ def totp_begin() -> ResponseReturnValue:
 
 
 @bp.route("/totp/confirm", methods=["GET", "POST"])
+@recent_authentication_required()
 def totp_confirm() -> ResponseReturnValue:
     """The QR code, the secret as text and its ``otpauth://`` URI; the first code confirms it."""
     user = actor()
@@ -207,7 +198,7 @@ def totp_confirm() -> ResponseReturnValue:
     page = render_template(
         "account/security_totp.html",
         form=form,
-        secret=pending.secret,
+        secret=totp.secret_of(user, pending),
         uri=uri,
         qr_svg=totp.qr_svg(uri),
     )
@@ -220,21 +211,23 @@ def _shown_once_status(page: str, status: int) -> ResponseReturnValue:
 
 
 @bp.post("/totp/remove")
-@_per_user
+@recent_authentication_required(back="security.index")
 def totp_remove() -> ResponseReturnValue:
-    """Remove the authenticator app (password or a current code required)."""
-    form = ProofForm()
-    if form.validate_on_submit():
-        done = _change_factors(
-            lambda: enrolment.remove_totp(actor(), form.proof.data, settings_now()), form
-        )
-        if done.ok:
-            flash("The authenticator app was removed.", "success")
-            return redirect(url_for("security.index"))
-    return _page(422, proof_form=form, proof_target="totp")
+    """Remove the authenticator app."""
+    done = _change_factors(lambda: enrolment.remove_totp(actor(), settings_now()))
+    if not done.ok:
+        return _refused(done.errors)
+    flash("The authenticator app was removed.", "success")
+    return redirect(url_for("security.index"))
+
+
+def _refused(errors: dict[str, str]) -> ResponseReturnValue:
+    """The security page again, saying why a change was refused."""
+    return _page(422, refused="; ".join(errors.values()))
 
 
 @bp.post("/passkeys")
+@recent_authentication_required(back="security.index")
 def passkey_add() -> ResponseReturnValue:
     """Keep the passkey the browser just created (the form is filled in by webauthn.js)."""
     form = NewPasskeyForm()
@@ -257,31 +250,22 @@ def passkey_add() -> ResponseReturnValue:
 
 
 @bp.post("/passkeys/<public_id>/remove")
-@_per_user
+@recent_authentication_required(back="security.index")
 def passkey_remove(public_id: str) -> ResponseReturnValue:
-    """Remove one of your passkeys (password or a current code required)."""
+    """Remove one of your passkeys."""
     passkey = authz.get_passkey(public_id, current_user)
-    form = ProofForm()
-    if form.validate_on_submit():
-        done = _change_factors(
-            lambda: enrolment.remove_passkey(actor(), passkey, form.proof.data, settings_now()),
-            form,
-        )
-        if done.ok:
-            flash(f"Passkey “{passkey.name}” removed.", "success")
-            return redirect(url_for("security.index"))
-    return _page(422, proof_form=form, proof_target=passkey.public_id)
+    done = _change_factors(lambda: enrolment.remove_passkey(actor(), passkey, settings_now()))
+    if not done.ok:
+        return _refused(done.errors)
+    flash(f"Passkey “{passkey.name}” removed.", "success")
+    return redirect(url_for("security.index"))
 
 
 @bp.post("/recovery-codes")
-@_per_user
+@recent_authentication_required(back="security.index")
 def recovery_codes() -> ResponseReturnValue:
-    """Ten new recovery codes, shown once (password or a current code required)."""
-    form = ProofForm()
-    if form.validate_on_submit():
-        issued = writes.commit(
-            lambda: enrolment.replace_recovery_codes(actor(), form.proof.data), form
-        )
-        if issued.ok:
-            return _recovery_codes_page(issued.value, "replaced")
-    return _page(422, proof_form=form, proof_target="recovery")
+    """Ten new recovery codes, shown once."""
+    issued = writes.commit(lambda: enrolment.replace_recovery_codes(actor()))
+    if not issued.ok:
+        return _refused(issued.errors)
+    return _recovery_codes_page(issued.value, "replaced")

@@ -151,6 +151,20 @@ def _new_device(name: str) -> tuple[messages.Mail, str, list[str]]:
     return mail, subject, [name, "2001:db8::1", "Firefox on Linux", url]
 
 
+def _factors_reset(name: str) -> tuple[messages.Mail, str, list[str]]:
+    url = "http://monitor.test/account/security"
+    mail = messages.factors_reset_message(
+        SENDER,
+        email="ann@example.org",
+        name=name,
+        notice_id="0123abcd",
+        at="2026-12-04 14:00 UTC",
+        security_url=url,
+    )
+    subject = "[case monitor] Your second factors were removed"
+    return mail, subject, [name, "2026-12-04 14:00 UTC", url]
+
+
 KINDS: dict[str, Callable[[str], tuple[messages.Mail, str, list[str]]]] = {
     "alert": _alert,
     "digest": _digest,
@@ -158,6 +172,7 @@ KINDS: dict[str, Callable[[str], tuple[messages.Mail, str, list[str]]]] = {
     "confirmation": _confirmation,
     "password_reset": _password_reset,
     "new_device": _new_device,
+    "factors_reset": _factors_reset,
 }
 
 

@@ -1,6 +1,8 @@
 """The second factor in a real Chromium: an editor held to one enrols an authenticator app and a
 passkey (Chrome's virtual authenticator, through the DevTools protocol), logs out, and logs in
-with the passkey, then with a code; the password alone opens nothing."""
+with the passkey, then with a code; the password alone opens nothing. Minutes later, changing
+the recovery codes first asks "Confirm it's you": with a recovery code in the plain form, then
+with the passkey."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from werkzeug.serving import make_server
 
 from tests.e2e.test_browser import browser_page  # noqa: F401 - the fixture (skips without Chromium)
 from tests.support.accounts import PASSWORD, make_user
+from tests.web.test_second_factor import minutes_later
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +108,8 @@ def test_editor_enrols_totp_and_a_passkey_then_logs_in_with_each(
     page.get_by_role("button", name="Confirm").click()
     codes = page.locator("#recovery-codes li")
     expect(codes).to_have_count(10)
-    assert re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", codes.first.inner_text().strip())
+    first_code = codes.first.inner_text().strip()
+    assert re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", first_code)
     page.get_by_role("link", name="I have kept them").click()
     expect(page.locator("#totp-state")).to_be_visible()
     expect(page.locator("#enrol-required")).to_have_count(0)
@@ -147,5 +151,31 @@ def test_editor_enrols_totp_and_a_passkey_then_logs_in_with_each(
     expect(page).to_have_url(f"{base}/")
     page.goto(f"{base}/cases")
     expect(page).to_have_url(f"{base}/cases")
+
+    # Minutes later, new recovery codes first ask "Confirm it's you" (a plain form: the
+    # password and, the app's codes being spent for now, one of the recovery codes).
+    minutes_later(editor)
+    page.goto(f"{base}/account/security")
+    new_codes = page.get_by_role("button", name="Make ten new codes (the old ones stop working)")
+    new_codes.click()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "confirm.png"), full_page=True)
+    page.fill("#password", PASSWORD)
+    page.fill("#code", first_code)
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page).to_have_url(f"{base}/account/security")
+    expect(page.locator("#confirm-note")).to_contain_text("a moment ago")
+    new_codes.click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+
+    # And with the passkey (and the password) through webauthn.js.
+    minutes_later(editor)
+    page.goto(f"{base}/account/security")
+    new_codes.click()
+    page.fill("#passkey-password", PASSWORD)
+    page.get_by_role("button", name="Confirm with your passkey").click()
+    expect(page).to_have_url(f"{base}/account/security")
+    new_codes.click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
     # The CSP forbids inline script and style: a violation would show up as a console error.
     assert console_errors == []

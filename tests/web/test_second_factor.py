@@ -1,10 +1,12 @@
 """The second factor through the web forms: an authenticator app enrolled and used without
-JavaScript, codes accepted once, recovery codes used once, removals that need proof, attempts
-limited per account, and every step in the audit log."""
+JavaScript, codes accepted once, recovery codes used once, changes that need a recent
+authentication ("Confirm it's you"), attempts limited per account, and every step in the audit
+log."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import time
 
@@ -13,17 +15,19 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from monitor.extensions import db
 from monitor.models import AuditEntry, RecoveryCode, User, UserSession
+from monitor.models.base import utcnow
 from monitor.services.second_factor import recovery
 from tests.support.accounts import PASSWORD, make_user
 from tests.support.web import csrf_token, submit, text
 
 SECOND_STEP = "/login/second-step"
 SECURITY = "/account/security"
+CONFIRM = "/account/confirm"
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +91,29 @@ def logged_in_as(app: Flask, role: str = "editor") -> tuple[User, FlaskClient]:
     browser = app.test_client()
     assert password_step(browser, user.email).location == "/"
     return user, browser
+
+
+def minutes_later(user: User, minutes: int = 6) -> None:
+    """As if the user's logins (and confirmations) happened ``minutes`` ago."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id)
+        .values(reauthenticated_at=utcnow() - dt.timedelta(minutes=minutes))
+    )
+    db.session.commit()
+
+
+def auth_actions(user: User) -> list[str]:
+    """The user's re-authentication audit actions, oldest first."""
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_id == user.public_id)
+            .where(AuditEntry.action.like("auth.reauth%"))
+            .order_by(AuditEntry.seq)
+        )
+    )
 
 
 def actions(user: User) -> list[str]:
@@ -260,19 +287,40 @@ def test_a_password_change_voids_the_pending_second_step(
     assert answer.location == "/login"
 
 
-def test_removing_the_app_needs_the_password_or_a_current_code(app: Flask) -> None:
+def test_removing_the_app_asks_to_confirm_once_the_login_is_minutes_old(app: Flask) -> None:
     user, browser = logged_in_as(app)
     secret, _ = enrol_totp(browser)
-    refused = submit(browser, SECURITY, {"proof": "not my password"}, f"{SECURITY}/totp/remove")
-    assert refused.status_code == 422
-    assert "neither your password nor a current code" in text(refused)
+    minutes_later(user)
+    asked = submit(browser, SECURITY, {}, f"{SECURITY}/totp/remove")
+    assert asked.status_code == 302
+    assert asked.location == f"{CONFIRM}?next=/account/security"
     assert 'id="totp-state"' in text(browser.get(SECURITY))
 
-    removed = submit(browser, SECURITY, {"proof": code_at(secret, 1)}, f"{SECURITY}/totp/remove")
+    # The password alone is not enough for an account with a second factor.
+    page = browser.get(asked.location)
+    assert "<h1>Confirm it's you</h1>" in text(page)
+    refused = submit(browser, asked.location, {"password": PASSWORD}, CONFIRM)
+    assert refused.status_code == 401
+    assert "not right" in text(refused)
+    wrong = submit(
+        browser,
+        asked.location,
+        {"password": "not my password", "code": code_at(secret, 1)},
+        CONFIRM,
+    )
+    assert wrong.status_code == 401
+    # The page's hidden field says where to go back to.
+    assert 'name="next" type="hidden" value="/account/security"' in text(page)
+    answer = {"password": PASSWORD, "code": code_at(secret, 1), "next": "/account/security"}
+    confirmed = submit(browser, asked.location, answer, CONFIRM)
+    assert confirmed.status_code == 302
+    assert confirmed.location == SECURITY
+
+    removed = submit(browser, SECURITY, {}, f"{SECURITY}/totp/remove")
     assert removed.status_code == 302
-    page = text(browser.get(SECURITY))
-    assert 'id="totp-state"' not in page
-    assert "You have none yet" in page
+    page_text = text(browser.get(SECURITY))
+    assert 'id="totp-state"' not in page_text
+    assert "You have none yet" in page_text
     # The recovery codes went with the last factor; the next login asks only the password.
     assert (
         db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all() == []
@@ -280,13 +328,18 @@ def test_removing_the_app_needs_the_password_or_a_current_code(app: Flask) -> No
     log_out(browser)
     assert password_step(browser, user.email).location == "/"
     assert actions(user)[-2:] == ["second_factor.totp.use", "second_factor.totp.remove"]
+    assert auth_actions(user) == [
+        "auth.reauthentication_failed",
+        "auth.reauthentication_failed",
+        "auth.reauthenticated",
+    ]
 
 
 def test_a_role_held_to_a_second_factor_cannot_remove_its_last(app: Flask) -> None:
     _, browser = logged_in_as(app, "editor")
     enrol_totp(browser)
     require_2fa(app, "editor")
-    refused = submit(browser, SECURITY, {"proof": PASSWORD}, f"{SECURITY}/totp/remove")
+    refused = submit(browser, SECURITY, {}, f"{SECURITY}/totp/remove")
     assert refused.status_code == 422
     assert "must keep a second factor" in text(refused)
     assert 'id="totp-state"' in text(browser.get(SECURITY))
@@ -299,9 +352,8 @@ def test_new_recovery_codes_replace_the_old_ones(
     browser = app.test_client()
     password_step(browser, user.email)
     submit(browser, SECOND_STEP, {"code": code_at(secret, 1)})
-    refused = submit(browser, SECURITY, {"proof": "wrong"}, f"{SECURITY}/recovery-codes")
-    assert refused.status_code == 422
-    shown = submit(browser, SECURITY, {"proof": PASSWORD}, f"{SECURITY}/recovery-codes")
+    # Just logged in with the password and the app: no need to confirm it again.
+    shown = submit(browser, SECURITY, {}, f"{SECURITY}/recovery-codes")
     assert shown.status_code == 200
     assert shown.headers["Cache-Control"] == "no-store"
     new = shown_codes(shown)
@@ -366,20 +418,23 @@ def test_second_factor_attempts_are_limited_per_address_too(
     assert statuses == [401, 401, 401, 429]
 
 
-def test_proofs_before_a_removal_are_limited_per_user(app: Flask) -> None:
-    # A copied session cookie cannot guess the app's code (or the password) through the forms
-    # that remove a factor.
-    _, browser = logged_in_as(app)
+def test_confirmations_are_limited_per_account(app: Flask) -> None:
+    # A copied session cookie cannot guess the password (or the app's code) through "Confirm
+    # it's you", whichever address it comes from.
+    user, browser = logged_in_as(app)
     secret, _ = enrol_totp(browser)
+    minutes_later(user)
     app.config["SECOND_FACTOR_RATE_LIMIT"] = "3 per minute"
-    guesses = [
-        submit(browser, SECURITY, {"proof": wrong_code(secret)}, f"{SECURITY}/totp/remove")
-        for _ in range(3)
-    ]
-    assert [g.status_code for g in guesses] == [422, 422, 422]
-    other_form = submit(browser, SECURITY, {"proof": PASSWORD}, f"{SECURITY}/recovery-codes")
-    assert other_form.status_code == 429
-    assert 'id="totp-state"' in text(browser.get(SECURITY))
+    guesses = []
+    for n in range(3):
+        browser.environ_base["REMOTE_ADDR"] = f"10.0.3.{n}"
+        guess = {"password": f"guess number {n}", "code": wrong_code(secret)}
+        guesses.append(submit(browser, CONFIRM, guess).status_code)
+    assert guesses == [401, 401, 401]
+    browser.environ_base["REMOTE_ADDR"] = "10.0.3.9"
+    right = submit(browser, CONFIRM, {"password": PASSWORD, "code": code_at(secret, 1)})
+    assert right.status_code == 429
+    assert submit(browser, SECURITY, {}, f"{SECURITY}/recovery-codes").location.startswith(CONFIRM)
 
 
 def _login_factors(user: User) -> list[str | None]:

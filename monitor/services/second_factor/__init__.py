@@ -109,22 +109,6 @@ def password_matches(user: User, password: str) -> bool:
         return False
 
 
-def prove_identity(user: User, proof: str) -> None:
-    """Accept the current password or a fresh code from the authenticator app, else refuse.
-
-    Asked before a factor is removed or recovery codes are replaced, so a session cookie
-    copied from an unlocked browser cannot strip the account's second factor.
-    """
-    from monitor.services.second_factor import totp
-
-    proof = proof.strip()
-    if proof and password_matches(user, proof):
-        return
-    if totp.looks_like_code(proof) and totp.verify(user, proof, purpose="confirm it is you"):
-        return
-    raise ValidationError({"proof": "neither your password nor a current code from your app"})
-
-
 def ensure_one_left(user: User, settings: Settings, *, removing: str) -> None:
     """Refuse to remove the last factor of a user MONITOR_REQUIRE_2FA holds to one."""
     factors = factors_of(user)

@@ -1,7 +1,8 @@
 """The account security page's use cases: add and remove factors, replace recovery codes.
 
 The first factor a user adds comes with ten recovery codes; removing the last one takes the
-codes with it. Removing a factor or replacing the codes needs the password or a current code.
+codes with it. The web views let these run only within minutes of an authentication
+(``services.reauthentication``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from monitor.services.second_factor import (
     factors_of,
     has_second_factor,
     passkeys,
-    prove_identity,
     recovery,
     totp,
 )
@@ -48,25 +48,22 @@ def _after_removal(user: User) -> None:
         recovery.discard(user)
 
 
-def remove_totp(user: User, proof: str, settings: Settings) -> None:
-    """Remove the authenticator app, once the user proved it is them."""
-    prove_identity(user, proof)
-    ensure_one_left(user, settings, removing="proof")
+def remove_totp(user: User, settings: Settings) -> None:
+    """Remove the authenticator app (not the last factor of a role held to one)."""
+    ensure_one_left(user, settings, removing="totp")
     totp.remove(user)
     _after_removal(user)
 
 
-def remove_passkey(user: User, passkey: Passkey, proof: str, settings: Settings) -> None:
-    """Remove a passkey, once the user proved it is them."""
-    prove_identity(user, proof)
-    ensure_one_left(user, settings, removing="proof")
+def remove_passkey(user: User, passkey: Passkey, settings: Settings) -> None:
+    """Remove a passkey (not the last factor of a role held to one)."""
+    ensure_one_left(user, settings, removing="passkey")
     passkeys.remove(user, passkey)
     _after_removal(user)
 
 
-def replace_recovery_codes(user: User, proof: str) -> list[str]:
-    """Ten new recovery codes (the old ones stop working), once the user proved it is them."""
-    prove_identity(user, proof)
+def replace_recovery_codes(user: User) -> list[str]:
+    """Ten new recovery codes (the old ones stop working)."""
     if not has_second_factor(user):
-        raise ValidationError({"proof": "recovery codes stand in for a second factor: add one"})
+        raise ValidationError({"recovery": "recovery codes stand in for a second factor: add one"})
     return recovery.issue(user)

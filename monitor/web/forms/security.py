@@ -32,10 +32,16 @@ class NewPasskeyForm(PasskeyForm):
     name = StringField("Name of the key", [Length(max=100)], default="Passkey")
 
 
-class ProofForm(Form):
-    """Proof that it is still the user, before a factor is removed or codes replaced."""
+class ConfirmForm(Form):
+    """Confirm it's you: the password, and (with a second factor) an app or recovery code."""
 
-    proof = PasswordField(
-        "Your password, or a current code from your authenticator app",
-        [InputRequired(), Length(max=1000)],
-    )
+    password = PasswordField("Your password", [InputRequired(), Length(max=1000)])
+    code = StringField("Code from your authenticator app, or a recovery code", [Length(max=40)])
+    next = HiddenField()
+
+
+class ConfirmPasskeyForm(PasskeyForm):
+    """Confirm it's you with the password and a passkey (filled in by webauthn.js)."""
+
+    password = PasswordField("Your password", [InputRequired(), Length(max=1000)])
+    next = HiddenField()
