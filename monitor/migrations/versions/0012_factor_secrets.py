@@ -18,7 +18,7 @@ from monitor.services.second_factor import sealing
 
 
 revision = '0012_factor_secrets'
-down_revision = '0008_claim_owner'
+down_revision = '0015_case_counts'
 branch_labels = None
 depends_on = None
 
