@@ -221,9 +221,8 @@ def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
         },
     )
     assert "You follow this case" not in text(browser.get(case_url))
-    assert "You follow this organization’s members" in text(
-        browser.get(org_url)
-    )  # the organization is still followed
+    # The organization is still followed.
+    assert "You follow this organization’s members" in text(browser.get(org_url))
     owned = db.session.scalars(select(Subscription).where(Subscription.user_id == viewer.id)).all()
     assert {s.scope for s in owned if s.unsubscribed_at is None} == {"organization"}
 
