@@ -134,6 +134,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "organizations.new": web(EDITOR),
     "organizations.edit": web(EDITOR, public_id="organization"),
     # One's own API tokens (admins may revoke anyone's).
+    "account.overview": web(VIEWER),
     "account.tokens": web(VIEWER),
     "account.revoke": web(VIEWER, public_id="token"),
     # One's own login sessions and password (nobody, admins included, ends another's session here).

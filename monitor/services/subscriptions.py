@@ -256,6 +256,15 @@ def following(user: User, scope: SubscriptionScope, target: Case | Organization 
     return bool(column_rows(_FOLLOWING[type(target)], _own_params(user, scope, target)))
 
 
+def follow_mode(
+    user: User, scope: SubscriptionScope, target: Case | Organization | None
+) -> SubscriptionMode | None:
+    """How often the user hears about this case or organization (or everything); None when
+    they do not follow it."""
+    rows = column_rows(_FOLLOW_MODE[type(target)], _own_params(user, scope, target))
+    return SubscriptionMode(rows[0].mode) if rows else None
+
+
 def _own(
     user: User, scope: SubscriptionScope, target: Case | Organization | None
 ) -> Subscription | None:
@@ -291,6 +300,10 @@ _TARGET_COLUMNS: dict[type[Any], Any] = {
 }
 _FOLLOWING = {
     kind: select(Subscription.id).where(*_own_conditions(column)).limit(1)
+    for kind, column in _TARGET_COLUMNS.items()
+}
+_FOLLOW_MODE = {
+    kind: select(Subscription.mode).where(*_own_conditions(column)).limit(1)
     for kind, column in _TARGET_COLUMNS.items()
 }
 _OWN = {

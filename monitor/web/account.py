@@ -1,4 +1,5 @@
-"""A user's own account: login sessions (list, end), password, API tokens."""
+"""A user's own account: the overview (name, email and a summary of the rest), login sessions
+(list, end), password, API tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from monitor import authz
 from monitor.extensions import limiter
 from monitor.models import ApiToken
 from monitor.presentation.devices import browser_label
-from monitor.services import credentials, reauthentication, user_sessions, users
+from monitor.services import (
+    credentials,
+    profile,
+    reauthentication,
+    second_factor,
+    user_sessions,
+    users,
+)
 from monitor.web import writes
 from monitor.web.auth import (
     ask_to_confirm,
@@ -18,10 +26,32 @@ from monitor.web.auth import (
     recent_authentication_required,
 )
 from monitor.web.forms.credentials import NEW_PASSWORD_HINT, ChangePasswordForm
-from monitor.web.forms.users import TokenForm
+from monitor.web.forms.users import OwnNameForm, TokenForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
 
 bp = login_required_blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("", methods=["GET", "POST"])
+def overview() -> ResponseReturnValue:
+    """Your name (which you may change), email, role and clearance, and where your password,
+    second factors, API tokens and sessions are managed."""
+    user = actor()
+    form = OwnNameForm(data={"name": user.name})
+    if form.validate_on_submit():
+        renamed = writes.commit(lambda: profile.rename_self(user, form.name.data or ""), form)
+        if renamed.ok:
+            flash("Your name is saved.", "success")
+            return redirect(url_for("account.overview"))
+    context = {
+        "form": form,
+        "factors": second_factor.factors_of(user),
+        "token_count": sum(1 for t in users.own_tokens(user) if t.revoked_at is None),
+        "session_count": len(user_sessions.own_sessions(user, current_app.config["SETTINGS"])),
+    }
+    if request.method == "POST":
+        return invalid("account/overview.html", **context)
+    return render_template("account/overview.html", **context)
 
 
 @bp.get("/sessions")

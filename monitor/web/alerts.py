@@ -7,10 +7,8 @@ Two blueprints: ``subscribe`` is open to anyone (the subscribe page and the link
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
 from typing import Any
 
-import pycountry
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -23,12 +21,18 @@ from monitor.extensions import csrf, limiter
 from monitor.mail import mailbox
 from monitor.mail.transport import mail_directory
 from monitor.models import Case, Organization, Subscription
-from monitor.models.alerts import SubscriptionScope
+from monitor.models.alerts import SubscriptionMode, SubscriptionScope
 from monitor.services import alerts, pages, subscriptions
 from monitor.services.validation import page_number
 from monitor.web import writes
 from monitor.web.content_policy import MAILBOX_MESSAGE_POLICY
-from monitor.web.forms.alerts import ConfirmForm, FollowForm, SubscribeForm
+from monitor.web.fields import country_choices
+from monitor.web.forms.alerts import (
+    FOLLOW_MODE_LABELS,
+    ConfirmForm,
+    FollowForm,
+    SubscribeForm,
+)
 from monitor.web.helpers import actor, invalid, login_required_blueprint, safe_next
 
 public_bp = Blueprint("subscribe", __name__, url_prefix="/alerts")
@@ -43,11 +47,6 @@ def _settings() -> Settings:
     return settings
 
 
-@cache
-def _countries() -> list[tuple[str, str]]:
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
-
-
 def _subscribe_limit() -> str:
     # Each request sends an email to an address anyone can type: limit it per client address.
     return str(current_app.config.get("ALERTS_SUBSCRIBE_RATE_LIMIT", DEFAULT_SUBSCRIBE_LIMIT))
@@ -59,7 +58,7 @@ def form() -> ResponseReturnValue:
     """Ask for alerts about every public case, a country or an organization's members."""
     form = SubscribeForm()
     organizations = subscriptions.public_organizations()
-    form.country.choices = [("", "— choose —"), *_countries()]
+    form.country.choices = country_choices("— choose —")
     form.organization.choices = [("", "— choose —")] + [
         (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in organizations
     ]
@@ -170,17 +169,27 @@ _FOLLOWABLE = {
 
 @bp.post("/alerts/follow")
 def follow() -> ResponseReturnValue:
-    """Follow a case, an organization's members or every case you may see."""
+    """Follow a case, an organization's members or every case you may see; following it
+    again with the other mode switches between immediate emails and a daily digest."""
     form = FollowForm()
     if not form.validate_on_submit() or form.scope.data not in _FOLLOWABLE:
         flash("Choose a case or an organization to follow.", "error")
         return _back(form)
     scope, target = _follow_target(form.scope.data, form.target.data or "")
+    before = subscriptions.follow_mode(actor(), scope, target)
     followed = writes.commit(lambda: subscriptions.follow(actor(), scope, target, form.mode.data))
     if not followed.ok:
         flash(f"Not followed: {'; '.join(followed.errors.values())}.", "error")
         return _back(form)
-    flash(f"You follow {_followed(scope, target)}: alerts go to {current_user.email}.", "success")
+    chosen = SubscriptionMode(form.mode.data)  # the service refused any other value
+    mode = FOLLOW_MODE_LABELS[chosen.value]
+    if before is None:
+        flash(
+            f"You follow {_followed(scope, target)} ({mode}): alerts go to {current_user.email}.",
+            "success",
+        )
+    elif before is not chosen:
+        flash(f"Alerts about {_followed(scope, target)} now come as {mode}.", "success")
     return _back(form)
 
 
@@ -327,8 +336,21 @@ def _following(scope: str, target: Case | Organization | None) -> bool:
     return subscriptions.following(actor(), SubscriptionScope(scope), target)
 
 
+def _follow_mode(scope: str, target: Case | Organization | None) -> str | None:
+    if not current_user.is_authenticated:
+        return None
+    mode = subscriptions.follow_mode(actor(), SubscriptionScope(scope), target)
+    return mode.value if mode else None
+
+
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    """``alert_counts(case)`` and ``following(scope, target)`` for the case and organization
-    pages (``templates/alerts/_follow.html``)."""
-    return {"alert_counts": _alert_counts, "following": _following}
+    """``alert_counts(case)``, ``following(scope, target)`` and ``follow_mode(scope, target)``
+    (with ``follow_modes``, its wording) for the case and organization pages
+    (``templates/alerts/_follow.html``)."""
+    return {
+        "alert_counts": _alert_counts,
+        "following": _following,
+        "follow_mode": _follow_mode,
+        "follow_modes": FOLLOW_MODE_LABELS,
+    }

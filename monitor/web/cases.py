@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from monitor import authz
 from monitor.authz import Action
 from monitor.models import Case
+from monitor.presentation.headline import stale_title
 from monitor.reads import reads_only
 from monitor.services import cases as case_service
 from monitor.services import pages, queries
@@ -168,6 +169,7 @@ def detail(public_id: str) -> ResponseReturnValue:
         charges=page.charges,
         memberships=page.memberships,
         history=page.history,
+        stale=stale_title(page.case.title, page.case.status),
     )
 
 
@@ -184,6 +186,8 @@ def edit(public_id: str) -> ResponseReturnValue:
         if updated.ok:
             flash("Case updated.", "success")
             return redirect(url_for("cases.detail", public_id=case.public_id))
+    # Warned about the title as typed: the status itself is changed by recording an event.
+    stale = stale_title(form.title.data, case.status)
     if request.method == "POST":
-        return invalid("cases/edit.html", form=form, case=case)
-    return render_template("cases/edit.html", form=form, case=case)
+        return invalid("cases/edit.html", form=form, case=case, stale=stale)
+    return render_template("cases/edit.html", form=form, case=case, stale=stale)

@@ -1,15 +1,26 @@
-"""Form base class and the fields the register's forms share (partial dates, lists, sentences)."""
+"""Form base class and the fields forms share: dates, countries, lists, sentences."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
+import pycountry
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
 
-from monitor.domain import MAX_TERM_MONTHS, TERM_TOO_LONG, PartialDate, Sentence, SentenceKind
+from monitor.domain import (
+    MAX_TERM_MONTHS,
+    TERM_TOO_LONG,
+    DatePrecision,
+    PartialDate,
+    Sentence,
+    SentenceKind,
+)
 from monitor.presentation import SENTENCE_KIND_LABELS
 from monitor.services import ValidationError
 
@@ -18,10 +29,22 @@ class Form(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
     """Every web form: CSRF-protected, with form-level errors for unknown service fields."""
 
 
+# Every date in every form is typed the same way (no browser date picker): a text box this hint
+# follows, parsed by PartialDate.parse, so a mistake reads the same wherever it is made.
+DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
+# For the few dates the register keeps to the day (a case opened or closed, a sentence passed).
+DAY_HINT = "(YYYY-MM-DD)"
+_DATE_BOX = {"class": "short", "autocomplete": "off", "spellcheck": "false"}
+
+
 class PartialDateField(StringField):  # type: ignore[misc]  # wtforms ships no type hints
     """A date known to the year, month or day: ``2017``, ``2017-09`` or ``2017-09-03``."""
 
     data: PartialDate | Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", dict(_DATE_BOX))
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: Sequence[str]) -> None:
         """Parse the submitted text; a malformed date becomes this field's error."""
@@ -32,6 +55,44 @@ class PartialDateField(StringField):  # type: ignore[misc]  # wtforms ships no t
         if self.raw_data:
             return str(self.raw_data[0])
         return self.data.iso() if isinstance(self.data, PartialDate) else ""
+
+
+class DayField(PartialDateField):
+    """A date kept to the day, typed like every other date: ``2017-09-03`` (a year or a month
+    alone is refused, as the register could only store it as a made-up first day)."""
+
+    data: dt.date | Any
+
+    def process_formdata(self, valuelist: Sequence[str]) -> None:
+        """Parse as a partial date, then insist on the day."""
+        super().process_formdata(valuelist)
+        if isinstance(self.data, PartialDate):
+            if self.data.precision is not DatePrecision.DAY:
+                self.data = None
+                raise ValueError("give the day as well: YYYY-MM-DD")
+            self.data = self.data.start
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return self.data.isoformat() if isinstance(self.data, dt.date) else ""
+
+
+@functools.cache
+def _countries() -> tuple[tuple[str, str], ...]:
+    # ISO 3166-1 does not change while the process runs: sorted once, by the name people look for.
+    return tuple(
+        sorted(
+            ((str(c.alpha_2), f"{c.name} ({c.alpha_2})") for c in pycountry.countries),
+            key=lambda pair: pair[1],
+        )
+    )
+
+
+def country_choices(blank: str | None = None) -> list[tuple[str, str]]:
+    """``(code, "Cambodia (KH)")`` for every ISO 3166-1 country by name, maybe a blank first."""
+    choices = [("", blank)] if blank is not None else []
+    return choices + list(_countries())
 
 
 class CommaListField(StringField):  # type: ignore[misc]  # wtforms ships no type hints
@@ -121,6 +182,33 @@ class Select(SelectField):  # type: ignore[misc]  # wtforms ships no type hints
     @choices.setter
     def choices(self, value: Any) -> None:
         self._choices = to_choices(value)
+
+
+class CountryField(Select):
+    """A country chosen by name from ISO 3166-1 (the value sent is its two-letter code).
+
+    A select rather than a box: only a real code can be chosen, it works without script, and
+    typing a name's first letters jumps to it. A lower-case code (``kh``, as the API allows) is
+    accepted; anything else names itself in the error, as the service's check would.
+    """
+
+    def __init__(self, label: str, validators: Any = None, blank: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("choices", country_choices(blank))
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist: Sequence[str]) -> None:
+        """The code as sent, upper-cased."""
+        if valuelist:
+            self.data = valuelist[0].strip().upper()
+
+    def process_data(self, value: Any) -> None:
+        """A stored code (``KH``) or none."""
+        self.data = (value or "").upper()
+
+    def pre_validate(self, form: Any) -> None:
+        """Only a code from the list (or the blank option, which the validators judge)."""
+        if self.data and self.data not in dict(_countries()):
+            raise FieldError(f"{self.data!r} is not an ISO 3166-1 two-letter country code")
 
 
 class LooseSelectField(Select):

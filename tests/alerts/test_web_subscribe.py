@@ -191,7 +191,7 @@ def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
     assert response.headers["Location"] == case_url
     page = text(browser.get(case_url))
     assert "You follow Mao Monyvann&#39;s case" in page
-    assert "Following ✓ · Unfollow" in page
+    assert 'You follow this case · <span class="follow-mode">immediate emails</span>' in page
     org_url = f"/organizations/{organization('CNRP').public_id}"
     browser.post(
         "/alerts/follow",
@@ -204,7 +204,7 @@ def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
         },
     )
     assert "members of CNRP" in text(browser.get("/alerts"))
-    assert "Following ✓" in text(browser.get(org_url))
+    assert "You follow this organization’s members" in text(browser.get(org_url))
 
     record(cnrp["Mao Monyvann"], "jailed", "2017-11")
     run_alerts(settings)
@@ -220,8 +220,9 @@ def test_follow_and_unfollow_buttons_on_case_and_organization_pages(
             "next": case_url,
         },
     )
-    assert "Following ✓" not in text(browser.get(case_url))
-    assert "Following ✓" in text(browser.get(org_url))  # the organization is still followed
+    assert "You follow this case" not in text(browser.get(case_url))
+    # The organization is still followed.
+    assert "You follow this organization’s members" in text(browser.get(org_url))
     owned = db.session.scalars(select(Subscription).where(Subscription.user_id == viewer.id)).all()
     assert {s.scope for s in owned if s.unsubscribed_at is None} == {"organization"}
 

@@ -147,7 +147,9 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         page.goto(f"{base}/cases/{kem}/edit")
         check("edit case")
         page.fill("#title", "")
+        page.fill("#opened_on", "2017")  # a date kept to the day, typed to the year
         press(page, page.get_by_role("button", name="Save"))
+        expect(page.locator("#opened_on-error")).to_be_visible()
         check("edit case: errors")
         submit_empty(page, f"{base}/cases/{kem}/status", "Record")
         check("record status: errors")
@@ -172,7 +174,7 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         page.goto(f"{base}/people/{kem_person}/edit")
         check("edit person")
         page.fill("#name", "")
-        page.fill("#nationality", "Cambodia")
+        page.select_option("#nationality", "KH")  # the country picker
         press(page, page.get_by_role("button", name="Save"))
         check("edit person: errors")
         page.goto(f"{base}/organizations")
@@ -254,13 +256,22 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
             select(StatusEvent).order_by(StatusEvent.id.desc()).limit(1)
         ).one()
         page.goto(f"{base}/cases/{kem}")
-        check("case: after a status change")
+        expect(page.locator("#stale-title")).to_be_visible()  # the title still says "jailed"
+        check("case: after a status change, the title flagged")
+        page.goto(f"{base}/cases/{kem}/edit")
+        expect(page.locator("#stale-title")).to_be_visible()
+        check("edit case: the title flagged")
         page.goto(f"{base}/cases/{kem}/events/{event.public_id}/deliveries")
         check("alert deliveries")
         page.goto(f"{base}/alerts")
         check("alerts")
         page.goto(f"{base}/cases/{kem}")
         press(page, page.get_by_role("button", name="Follow").first)
+        expect(page.locator(".follow-state")).to_contain_text("immediate emails")
+        check("case: followed, with the mode and its switch")
+        press(page, page.get_by_role("button", name="Switch to daily digest"))
+        expect(page.locator(".follow-state")).to_contain_text("daily digest")
+        check("case: followed as a daily digest")
         page.goto(f"{base}/alerts")
         check("alerts: following a case")
         page.goto(f"{base}/alerts/mailbox")
@@ -295,7 +306,16 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         expect(page.locator("#new-token")).to_be_visible()
         check("tokens: new token shown")
 
-        # The account's sessions, password and second factors.
+        # The account page (the header's email opens it), the account's sessions, password and
+        # second factors.
+        page.get_by_text("Menu", exact=True).click()
+        press(page, page.get_by_role("link", name=admin.email))
+        expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+        check("account")
+        page.eval_on_selector("#name", "box => box.removeAttribute('maxlength')")
+        page.fill("#name", "x" * 201)  # past the box's maxlength, as an old browser could send
+        press(page, page.get_by_role("button", name="Save the name"))
+        check("account: errors")
         page.goto(f"{base}/account/sessions")
         check("sessions")
         submit_empty(page, f"{base}/account/password", "Change password")

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.support.accounts import PASSWORD, make_user
-from tests.support.alerts import case_of
+from tests.support.alerts import case_of, record
 from tests.support.browser import (
     PHONE,
     SMALL_PHONE,
@@ -83,6 +83,10 @@ def test_the_main_pages_fit_a_small_phone_and_a_tablet(
             ("alerts", "/alerts"),
             ("users", "/admin/users"),
             ("tokens", "/account/tokens"),
+            ("account", "/account"),
+            ("open a case", "/cases/new"),
+            ("edit case", f"/cases/{kem.public_id}/edit"),
+            ("edit person", f"/people/{kem.person.public_id}/edit"),
         ]:
             page.goto(base + path)
             check_page(page, name, findings)
@@ -90,7 +94,44 @@ def test_the_main_pages_fit_a_small_phone_and_a_tablet(
             page.get_by_text("Menu", exact=True).click()
             check_page(page, "tokens: menu open", findings)
         errors = console_problems(page.errors)
-    assert findings.pages >= 13
+    assert findings.pages >= 17
+    assert findings.problems == {}, f"\n{findings.report()}"
+    assert errors == []
+
+
+def test_the_changed_forms_their_errors_and_the_follow_control_fit_a_small_phone(
+    app: Flask, demo: dict[str, str], browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    editor = make_user("editor", "confidential", email="forms.phone@example.org")
+    kem = case_of(demo["Kem Sokha"])
+    record(kem.public_id, "house_arrest", "2018-09-10")  # the title "jailed…" is now stale
+    findings = Findings()
+    with serving(app) as base, tab(browser, SMALL_PHONE) as page:
+        log_in(page, base, editor.email)
+        for name, path, button, fill in [
+            ("open a case: errors", "/cases/new", "Open the case", {}),
+            ("record status: errors", f"/cases/{kem.public_id}/status", "Record", {}),
+            ("edit case: errors", f"/cases/{kem.public_id}/edit", "Save", {"#closed_on": "2018"}),
+            ("account: errors", "/account", "Save the name", {"#name": "x" * 201}),
+        ]:
+            page.goto(base + path)
+            for selector, value in fill.items():
+                # Past the box's maxlength, as a browser that ignores it could send.
+                page.eval_on_selector(selector, "box => box.removeAttribute('maxlength')")
+                page.fill(selector, value)
+            page.get_by_role("button", name=button, exact=True).click()
+            expect(page.locator(".field-error").first).to_be_visible()
+            check_page(page, name, findings)
+        page.goto(f"{base}/cases/{kem.public_id}")
+        expect(page.locator("#stale-title")).to_be_visible()
+        check_page(page, "case: the title flagged", findings)
+        page.get_by_role("button", name="Follow", exact=True).click()
+        expect(page.get_by_role("button", name="Switch to daily digest")).to_be_visible()
+        check_page(page, "case: followed, the mode and its switch", findings)
+        errors = console_problems(page.errors)
+    assert findings.pages == 6
     assert findings.problems == {}, f"\n{findings.report()}"
     assert errors == []
 

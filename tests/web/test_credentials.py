@@ -248,7 +248,9 @@ def test_the_account_menu_links_the_sessions_and_password_pages(
     viewer_client: FlaskClient,
 ) -> None:
     page = text(viewer_client.get("/cases"))
-    assert 'href="/account/sessions"' in page
+    assert 'href="/account"' in page  # the email in the header opens the account page
+    account = text(viewer_client.get("/account"))
+    assert 'href="/account/sessions"' in account
     sessions = text(viewer_client.get("/account/sessions"))
     assert 'href="/account/password"' in sessions
     assert 'href="/account/tokens"' in sessions

@@ -12,6 +12,11 @@ MODE_CHOICES = [
     (SubscriptionMode.IMMEDIATE.value, "at once, one email per change"),
     (SubscriptionMode.DAILY.value, "once a day, one digest email"),
 ]
+# How the follow control names a mode: "You follow this case · immediate emails".
+FOLLOW_MODE_LABELS = {
+    SubscriptionMode.IMMEDIATE.value: "immediate emails",
+    SubscriptionMode.DAILY.value: "daily digest",
+}
 PUBLIC_SCOPE_CHOICES = [
     (SubscriptionScope.ALL.value, "every public case"),
     (SubscriptionScope.COUNTRY.value, "cases in one country"),
@@ -32,7 +37,7 @@ class SubscribeForm(Form):
 
 
 class FollowForm(Form):
-    """The follow / unfollow button on case and organization pages."""
+    """The follow, switch-mode and unfollow buttons on case and organization pages."""
 
     scope = HiddenField()
     target = HiddenField()

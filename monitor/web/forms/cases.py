@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField, DateField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, StringField, TextAreaField, URLField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
@@ -15,7 +15,11 @@ from monitor.services.cases import CaseInput, StatusInput
 from monitor.services.people import PersonInput
 from monitor.services.sources import SourceInput
 from monitor.web.fields import (
+    DATE_HINT,
+    DAY_HINT,
     CommaListField,
+    CountryField,
+    DayField,
     Form,
     LooseSelectField,
     PartialDateField,
@@ -23,19 +27,34 @@ from monitor.web.fields import (
     vocabulary_choices,
 )
 
-DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
+# No status is pre-selected: a form that defaulted to "jailed" recorded it when nobody chose.
+CHOOSE_A_STATUS = "Choose a status…"
+STATUS_REQUIRED = "choose the custody status"
+
+
+def status_field(label: str) -> Any:
+    """The custody status select, starting on an empty "Choose a status…" that is refused."""
+    return Select(
+        label,
+        [InputRequired(message=STATUS_REQUIRED)],
+        choices=vocabulary_choices(STATUS_ORDER, blank=CHOOSE_A_STATUS),
+    )
 
 
 class CaseForm(Form):
     """A case's editable fields."""
 
-    country = StringField("Persecuting country (ISO two-letter code, e.g. KH)", [InputRequired()])
+    country = CountryField(
+        "Persecuting country",
+        [InputRequired(message="choose the country")],
+        blank="Choose a country…",
+    )
     title = StringField("Title", [InputRequired(), Length(max=300)])
     summary = TextAreaField("Summary")
     confidentiality = Select("Confidentiality")
     tags = CommaListField("Tags (comma-separated)")
-    opened_on = DateField("Opened on", [Optional()])
-    closed_on = DateField("Closed on", [Optional()])
+    opened_on = DayField(f"Opened on {DAY_HINT}", [Optional()])
+    closed_on = DayField(f"Closed on {DAY_HINT}", [Optional()])
 
     def limit_levels(self, user: User) -> None:
         """Offer only the levels up to the user's clearance (the select also enforces it)."""
@@ -74,7 +93,7 @@ class NewCaseForm(CaseForm):
     person_name = StringField("Name (Latin script)", [Length(max=200)])
     person_name_native = StringField("Name in original script", [Length(max=200)])
     person_aliases = CommaListField("Aliases (comma-separated)")
-    status = Select("Custody status", choices=vocabulary_choices(STATUS_ORDER))
+    status = status_field("Custody status")
     status_since = PartialDateField(f"Since {DATE_HINT}", [InputRequired()])
     status_about = BooleanField("The date is approximate")
     organization = LooseSelectField("Organization (optional)")
@@ -109,7 +128,7 @@ class NewCaseForm(CaseForm):
 class StatusForm(Form):
     """Record a custody status change, citing an existing source or a new one."""
 
-    status = Select("New custody status", choices=vocabulary_choices(STATUS_ORDER))
+    status = status_field("New custody status")
     occurred_on = PartialDateField(f"Occurred on {DATE_HINT}", [InputRequired()])
     about = BooleanField("The date is approximate (“about”)")
     location = StringField("Location", [Length(max=300)])

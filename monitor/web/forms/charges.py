@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField, DateField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from monitor.domain import LegalStage
 from monitor.models import Charge, Source
 from monitor.services.charges import ChargeInput
 from monitor.web.fields import (
+    DATE_HINT,
+    DAY_HINT,
+    DayField,
     Form,
     LooseSelectField,
     PartialDateField,
@@ -35,7 +38,7 @@ class ChargeForm(Form):
     max_sentence_years = years_field("Maximum term in years")
     max_sentence_months = months_field("plus months")
     stage = Select("Legal stage", choices=vocabulary_choices(list(LegalStage)))
-    filed_on = PartialDateField("Filed on (YYYY, YYYY-MM or YYYY-MM-DD)")
+    filed_on = PartialDateField(f"Filed on {DATE_HINT}")
     sentence_kind = Select(
         "Sentence imposed (convictions only)",
         [Optional()],
@@ -43,7 +46,7 @@ class ChargeForm(Form):
     )
     sentence_years = years_field("Sentence imposed in years")
     sentence_months = months_field("plus months")
-    sentenced_on = DateField("Sentenced on", [Optional()])
+    sentenced_on = DayField(f"Sentenced on {DAY_HINT}", [Optional()])
     in_absentia = BooleanField("In absentia")
     source = LooseSelectField("Cite a source (optional)")
 

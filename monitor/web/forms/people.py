@@ -11,15 +11,15 @@ from monitor.domain import OrganizationKind, PartialDate
 from monitor.models import Organization, Person
 from monitor.services.people import MAX_SEATS, OrganizationInput, PersonInput
 from monitor.web.fields import (
+    DATE_HINT,
     CommaListField,
+    CountryField,
     Form,
     LooseSelectField,
     PartialDateField,
     Select,
     vocabulary_choices,
 )
-
-DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
 
 
 class PersonForm(Form):
@@ -30,7 +30,7 @@ class PersonForm(Form):
     aliases = CommaListField("Aliases (comma-separated)")
     gender = StringField("Gender", [Length(max=40)])
     birth_date = PartialDateField(f"Born {DATE_HINT}")
-    nationality = StringField("Nationality (ISO two-letter code, e.g. KH)", [Length(max=2)])
+    nationality = CountryField("Nationality", blank="— not known —")
     occupation = StringField("Occupation", [Length(max=200)])
     biography = TextAreaField("Biography")
 
@@ -68,7 +68,7 @@ class OrganizationForm(Form):
     name = StringField("Name", [InputRequired(), Length(max=200)])
     short_name = StringField("Short name (e.g. CNRP)", [Length(max=40)])
     kind = Select("Kind", choices=vocabulary_choices(list(OrganizationKind)))
-    country = StringField("Country (ISO two-letter code, e.g. KH)", [Length(max=2)])
+    country = CountryField("Country", blank="— none —")
     seats = IntegerField("Seats or members", [Optional(), NumberRange(min=0, max=MAX_SEATS)])
     dissolved_on = PartialDateField(f"Dissolved on {DATE_HINT}")
 

@@ -75,3 +75,9 @@ class TokenForm(Form):
     """A new API token."""
 
     name = StringField("What the token is for", [Length(max=100)])
+
+
+class OwnNameForm(Form):
+    """Your own name, on the account page."""
+
+    name = StringField("Your name", [Length(max=200)])
