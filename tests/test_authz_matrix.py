@@ -154,12 +154,17 @@ EXPECTATIONS: dict[str, Expect] = {
     "second_step.form": web(VIEWER),
     "second_step.with_recovery_code": web(VIEWER),
     "second_step.with_passkey": web(VIEWER),
+    "reauth.confirm": web(VIEWER),
+    "reauth.with_passkey": web(VIEWER),
     # User administration.
     "admin.users_index": web(ADMIN),
     "admin.new_user": web(ADMIN),
     "admin.user_detail": web(ADMIN, public_id="user"),
     "admin.reset_link": web(ADMIN, public_id="user"),
     "admin.end_sessions": Expect(ADMIN, {"public_id": "user"}, Anonymous.LOGIN, ends_session=True),
+    "admin.remove_second_factors": Expect(
+        ADMIN, {"public_id": "user"}, Anonymous.LOGIN, ends_session=True
+    ),
     # PDF dossiers: anyone may ask for one up to their clearance; only the requester (and admins)
     # may open it, while cleared for its audience.
     "dossiers.create": web(VIEWER),

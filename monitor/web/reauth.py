@@ -120,4 +120,5 @@ def with_passkey() -> ResponseReturnValue:
         ).value
         if token:
             return _confirmed(token, target)
-    return _page(user, target, 401, error=reauthentication.REFUSED)
+        return _page(user, target, 401, error=reauthentication.REFUSED)
+    return _page(user, target, 422)

@@ -146,7 +146,7 @@ def test_edit_case(editor_client: FlaskClient, demo: dict[str, str]) -> None:
     assert "Case updated." in page
     assert "Kem Sokha: treason case" in page
     assert "Arrested at night." in page
-    assert "case.update" in page
+    assert "Case edited" in page  # the History, in plain words
     assert badge_of_level(page) == "restricted"
 
 
