@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Row, Select, Table, insert
 
 from monitor.authz import NotFound
-from monitor.extensions import db
+from monitor.extensions import Base, db
 from monitor.models import User
 
 # Who performs a write: a logged-in user, or a label such as "cli" for command-line tools.
@@ -24,6 +24,8 @@ __all__ = [
     "actor_user_id",
     "column_rows",
     "commit_now",
+    "insert_rows",
+    "link_rows",
 ]
 
 
@@ -100,3 +102,24 @@ def column_rows(
 
 
 _COLUMN_ROWS = {"_result_disable_adapt_to_context": True}
+
+
+def insert_rows(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert ``rows`` of ``model`` (each with the same keys) in multi-row INSERTs; their ids,
+    in order.
+
+    For bulk writes that the unit of work would make one flush per object: SQLAlchemy sends
+    them as a few ``INSERT … VALUES (…), (…) RETURNING id`` statements ("insertmanyvalues").
+    The rows bypass the session: objects already loaded do not see them until expired.
+    """
+    if not rows:
+        return []
+    table = Base.metadata.tables[model.__tablename__]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(db.session.execute(statement, list(rows)).scalars())
+
+
+def link_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows of a link table (no id) in multi-row INSERTs."""
+    if rows:
+        db.session.execute(insert(table), list(rows))
