@@ -22,10 +22,10 @@ __all__ = [
     "ValidationError",
     "actor_label",
     "actor_user_id",
+    "add_rows",
     "column_rows",
     "commit_now",
     "insert_rows",
-    "link_rows",
 ]
 
 
@@ -119,7 +119,8 @@ def insert_rows(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> list[in
     return list(db.session.execute(statement, list(rows)).scalars())
 
 
-def link_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows of a link table (no id) in multi-row INSERTs."""
+def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (of a link table, or of a model whose ids are not needed) in bulk."""
     if rows:
+        table = target if isinstance(target, Table) else Base.metadata.tables[target.__tablename__]
         db.session.execute(insert(table), list(rows))

@@ -21,7 +21,7 @@ from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Person, StatusEvent
 from monitor.models.base import new_public_id, utcnow
 from monitor.models.cases import case_sources, charge_sources, event_sources
-from monitor.services import Actor, ValidationError, audit, insert_rows, link_rows
+from monitor.services import Actor, ValidationError, add_rows, audit, insert_rows
 from monitor.services.cases import (
     CheckedOpening,
     Opening,
@@ -84,15 +84,16 @@ def open_cases(
     rows = [o.event_row(actor, now, import_batch) for o in batch]
     for opened, event_id in zip(batch, insert_rows(StatusEvent, rows), strict=True):
         opened.event_id = event_id
-    link_rows(event_sources, [link for o in batch for link in o.event_source_rows()])
-    link_rows(case_sources, [link for o in batch for link in o.case_source_rows()])
+    add_rows(event_sources, [link for o in batch for link in o.event_source_rows()])
+    add_rows(case_sources, [link for o in batch for link in o.case_source_rows()])
     _add_memberships(batch)
-    charges = [(o, row) for o in batch for row in o.charge_rows(now)]
-    for (_, row), charge_id in zip(
-        charges, insert_rows(Charge, [row for _, row in charges]), strict=True
-    ):
-        row["id"] = charge_id
-    link_rows(charge_sources, [link for o in batch for link in o.charge_source_rows()])
+    charges = [row for o in batch for row in o.charge_rows(now)]
+    if any(charge.sources for o in batch for charge in o.opening.charges):
+        for row, charge_id in zip(charges, insert_rows(Charge, charges), strict=True):
+            row["id"] = charge_id
+        add_rows(charge_sources, [link for o in batch for link in o.charge_source_rows()])
+    else:  # no ids needed: a plain multi-row INSERT
+        add_rows(Charge, charges)
     audit.record_many(actor, [entry for o in batch for entry in o.entries()])
     for opened in batch:
         # Next: workers.alerts.dispatch → services.alerts.dispatch (after the commit).
@@ -258,8 +259,7 @@ def _add_memberships(batch: list[_Opened]) -> None:
             "end_on": None,
             "end_precision": None,
         }
-    rows = [o.membership for o in batch if o.membership is not None]
-    insert_rows(Membership, rows)
+    add_rows(Membership, [o.membership for o in batch if o.membership is not None])
 
 
 def _expire_collections(batch: list[_Opened]) -> None:
