@@ -2,8 +2,11 @@
 
 Each change goes through :mod:`monitor.services.people`, :mod:`~monitor.services.cases` and
 :mod:`~monitor.services.charges`, so it is validated and audited as a manual one is, and a status
-change alerts subscribers exactly as a manual one does. Only what differs is written (the
-comparisons are in :mod:`.changes`). :func:`apply` flushes and never commits: the caller commits
+change alerts subscribers exactly as a manual one does. Rows that open new cases go in bulk,
+a progress step at a time, through :func:`monitor.services.openings.open_cases` (the case form's
+open-case rules, multi-row INSERTs, one pass of the audit chain); a row that updates a case goes
+through the single-case services. Only what differs is written (the comparisons are in
+:mod:`.changes`). :func:`apply` flushes and never commits: the caller commits
 once, so an import goes in whole or not at all. :func:`plan_digest` fingerprints a plan, so a
 confirmation applies only what its preview showed.
 """
