@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Row, Select, Table, insert
 
 from monitor.authz import NotFound
-from monitor.extensions import db
+from monitor.extensions import Base, db
 from monitor.models import User
 
 # Who performs a write: a logged-in user, or a label such as "cli" for command-line tools.
@@ -22,8 +22,10 @@ __all__ = [
     "ValidationError",
     "actor_label",
     "actor_user_id",
+    "add_rows",
     "column_rows",
     "commit_now",
+    "insert_rows",
 ]
 
 
@@ -100,3 +102,25 @@ def column_rows(
 
 
 _COLUMN_ROWS = {"_result_disable_adapt_to_context": True}
+
+
+def insert_rows(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert ``rows`` of ``model`` (each with the same keys) in multi-row INSERTs; their ids,
+    in order.
+
+    For bulk writes that the unit of work would make one flush per object: SQLAlchemy sends
+    them as a few ``INSERT … VALUES (…), (…) RETURNING id`` statements ("insertmanyvalues").
+    The rows bypass the session: objects already loaded do not see them until expired.
+    """
+    if not rows:
+        return []
+    table = Base.metadata.tables[model.__tablename__]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(db.session.execute(statement, list(rows)).scalars())
+
+
+def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (of a link table, or of a model whose ids are not needed) in bulk."""
+    if rows:
+        table = target if isinstance(target, Table) else Base.metadata.tables[target.__tablename__]
+        db.session.execute(insert(table), list(rows))

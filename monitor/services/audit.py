@@ -17,12 +17,13 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, Row, bindparam, inspect, select
+from sqlalchemy import Integer, Row, bindparam, insert, inspect, select
 
 from monitor.extensions import Base, db
 from monitor.models import AuditEntry, AuditHead, User
@@ -42,35 +43,49 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@cache
+def _snapshot_keys(model: type[Base]) -> tuple[str, ...]:
+    """The columns a snapshot of ``model`` holds: not ids, keys or derived search text."""
+    skip = {"id", "search_text", "password_hash", "token_hash"}
+    return tuple(
+        column.key
+        for column in inspect(model).column_attrs
+        if column.key not in skip and not column.key.endswith("_id")
+    )
+
+
 def snapshot(entity: Base, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The entity's column values as JSON-ready data, for an entry's before / after."""
-    skip = {"id", "search_text", "password_hash", "token_hash", *exclude}
-    mapper = inspect(type(entity))
     return {
-        column.key: _jsonable(getattr(entity, column.key))
-        for column in mapper.column_attrs
-        if column.key not in skip and not column.key.endswith("_id")
+        key: _jsonable(getattr(entity, key))
+        for key in _snapshot_keys(type(entity))
+        if key not in exclude
     }
+
+
+def snapshot_of(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`snapshot` of a row written as ``values`` (a bulk insert's parameters): the same
+    keys, a column missing from ``values`` as ``None``."""
+    return {key: _jsonable(values.get(key)) for key in _snapshot_keys(model)}
 
 
 class AuditChainError(Exception):
     """The chain does not hold together; the message names the first bad entry."""
 
 
-def _canonical(entry: AuditEntry) -> bytes:
-    payload = {
-        "seq": entry.seq,
-        "at": entry.at.astimezone(dt.UTC).isoformat(),
-        "actor": entry.actor,
-        "action": entry.action,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "case_ref": entry.case_ref,
-        "before": entry.before,
-        "after": entry.after,
-        "prev_hash": entry.prev_hash,
-    }
+_HASHED = ("seq", "actor", "action", "entity_type", "entity_id", "case_ref", "before", "after")
+
+
+def _canonical(entry: AuditEntry | Mapping[str, Any]) -> bytes:
+    """The bytes an entry's hash covers; ``entry`` is a row or the values of one to insert."""
+    fields = entry if isinstance(entry, Mapping) else {k: getattr(entry, k) for k in _FIELDS}
+    payload = {key: fields[key] for key in _HASHED}
+    payload["at"] = fields["at"].astimezone(dt.UTC).isoformat()
+    payload["prev_hash"] = fields["prev_hash"]
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+_FIELDS = (*_HASHED, "at", "prev_hash")
 
 
 @dataclass(frozen=True)
@@ -91,8 +106,8 @@ class Scheme:
         """How reports name the scheme."""
         return "plain SHA-256" if self.key is None else f"HMAC-SHA-256 under key {self.key_id}"
 
-    def digest(self, entry: AuditEntry) -> str:
-        """The hash this entry must carry under this scheme."""
+    def digest(self, entry: AuditEntry | Mapping[str, Any]) -> str:
+        """The hash this entry (a row, or the values of one to insert) must carry."""
         if self.key is None:
             return hashlib.sha256(_canonical(entry)).hexdigest()
         return hmac.new(self.key, _canonical(entry), hashlib.sha256).hexdigest()
@@ -169,6 +184,68 @@ def record(
     # operation go to the database together.
     db.session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An entry to append with :func:`record_many`: :func:`record`'s arguments but the actor."""
+
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    case_ref: str | None = None
+
+
+def record_planned(actor: Actor, planned: Planned) -> AuditEntry:
+    """:func:`record` one planned entry."""
+    return record(
+        actor,
+        planned.action,
+        planned.entity_type,
+        planned.entity_id,
+        before=planned.before,
+        after=planned.after,
+        case_ref=planned.case_ref,
+    )
+
+
+def record_many(actor: Actor, planned: Sequence[Planned]) -> None:
+    """Append entries as :func:`record` appends them one by one (the same sequence numbers,
+    links and hashes), chained in one pass and written with one multi-row INSERT.
+
+    For bulk writes (an import's rows): each entry still names one change. Mixes with
+    :func:`record` in one transaction, both extending the head this transaction holds.
+    """
+    if not planned:
+        return
+    scheme = current_scheme()
+    head = head_for_update()
+    label = actor_label(actor)
+    seq, tip = head.seq, head.hash
+    rows = []
+    for item in planned:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": utcnow(),
+            "actor": label,
+            "action": item.action,
+            "entity_type": item.entity_type,
+            "entity_id": item.entity_id,
+            "case_ref": item.case_ref,
+            "before": item.before,
+            "after": item.after,
+            "prev_hash": tip,
+        }
+        row["hash"] = tip = scheme.digest(row)
+        rows.append(row)
+    head.seq, head.hash = seq, tip
+    if head.key_id is None:
+        head.key_id = scheme.key_id
+    db.session.flush()  # entries appended by record() before these go first
+    db.session.execute(insert(Base.metadata.tables[AuditEntry.__tablename__]), rows)
 
 
 _ANCHOR = re.compile(r"^\s*([0-9]{1,12}):([0-9a-f]{64})\s*$")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor import authz, jobs
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Organization, Person, Source, StatusEvent, User
-from monitor.services import Actor, ValidationError, actor_user_id, audit, people
+from monitor.services import Actor, ValidationError, actor_user_id, audit, charges, people
 from monitor.services.validation import (
     member,
     normalise_country,
@@ -49,7 +50,8 @@ class StatusInput:
     sources: list[Source] = field(default_factory=list)
 
 
-def _apply_case(case: Case, data: CaseInput) -> None:
+def case_values(data: CaseInput) -> dict[str, Any]:
+    """The case's editable column values as ``data`` gives them, validated."""
     errors: dict[str, str] = {}
     country = normalise_country(data.country, errors, "country")
     if country is None and "country" not in errors:
@@ -65,9 +67,20 @@ def _apply_case(case: Case, data: CaseInput) -> None:
         raise ValidationError(errors)
     assert country is not None  # noqa: S101 - errors raised above
     assert level is not None  # noqa: S101 - errors raised above
-    case.country, case.title, case.confidentiality = country, title, level.value
-    case.summary, case.tags = summary, tags
-    case.opened_on, case.closed_on = data.opened_on, data.closed_on
+    return {
+        "country": country,
+        "title": title,
+        "confidentiality": level.value,
+        "summary": summary,
+        "tags": tags,
+        "opened_on": data.opened_on,
+        "closed_on": data.closed_on,
+    }
+
+
+def _apply_case(case: Case, data: CaseInput) -> None:
+    for key, value in case_values(data).items():
+        setattr(case, key, value)
 
 
 def find_case(user: User | None, public_id: str, field: str = "case_id") -> Case:
@@ -87,7 +100,9 @@ def _check_clearance(actor: Actor, level: str, errors: dict[str, str]) -> None:
         errors.setdefault("confidentiality", f"{level} is above your clearance")
 
 
-def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
+def validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
+    """The status and certainty a report gives, checked; a :class:`ValidationError` names every
+    bad field."""
     errors: dict[str, str] = {}
     status = member(CustodyStatus, data.status, errors, "status")
     certainty = member(Certainty, data.certainty, errors, "certainty")
@@ -102,42 +117,60 @@ def _validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
     return status, certainty
 
 
-def _case_errors(actor: Actor, case: Case, data: CaseInput, initial: StatusInput) -> dict[str, str]:
-    """Every problem with a new case and its first status (``case`` receives the fields)."""
-    errors: dict[str, str] = {}
+def case_errors(
+    actor: Actor, data: CaseInput, initial: StatusInput, errors: dict[str, str]
+) -> dict[str, Any] | None:
+    """Every problem with a new case and its first status, into ``errors``; the case's column
+    values when it has none."""
     _check_clearance(actor, data.confidentiality, errors)
+    values = None
     try:
-        _apply_case(case, data)
+        values = case_values(data)
     except ValidationError as exc:
         errors.update(exc.errors)
     try:
-        _validate_status(initial)
+        validate_status(initial)
     except ValidationError as exc:
         errors.update(
             {("status_since" if k == "occurred_on" else k): v for k, v in exc.errors.items()}
         )
-    return errors
+    return values
 
 
-def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusInput) -> Case:
+def case_created(public_id: str, case: dict[str, Any], person_public_id: str) -> audit.Planned:
+    """The audit entry of a case just opened (``case``: its column values, before any status
+    event or charge)."""
+    return audit.Planned(
+        "case.create",
+        "case",
+        public_id,
+        after={**case, "person": person_public_id},
+        case_ref=public_id,
+    )
+
+
+def create_case(
+    actor: Actor,
+    person: Person,
+    data: CaseInput,
+    initial: StatusInput,
+    *,
+    external_id: str | None = None,
+) -> Case:
     """Open a case for a person, with its first status event."""
-    # Not attached to the person (and so the session) until it is valid; its collections are
-    # known empty, so nothing queries them later.
-    case = Case(charges=[], events=[], sources=[])
-    errors = _case_errors(actor, case, data, initial)
+    errors: dict[str, str] = {}
+    values = case_errors(actor, data, initial, errors)
     if errors:
         raise ValidationError(errors)
+    # Not attached to the person (and so the session) until it is valid; its collections are
+    # known empty, so nothing queries them later.
+    case = Case(charges=[], events=[], sources=[], external_id=external_id, **(values or {}))
     case.person = person
     case.status = initial.status
     db.session.add(case)
     db.session.flush()
-    audit.record(
-        actor,
-        "case.create",
-        "case",
-        case.public_id,
-        after={**audit.snapshot(case), "person": person.public_id},
-        case_ref=case.public_id,
+    audit.record_planned(
+        actor, case_created(case.public_id, audit.snapshot(case), person.public_id)
     )
     record_status(actor, case, initial)
     return case
@@ -146,8 +179,9 @@ def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusIn
 @dataclass
 class Opening:
     """What opening a case takes: someone registered (``person``) or someone new
-    (``new_person``), the case, its first custody status, and optionally the organization the
-    person belongs to (with ``role``, "member" when blank)."""
+    (``new_person``), the case, its first custody status, optionally the organization the
+    person belongs to (with ``role``, "member" when blank), the case's charges and the id the
+    group's own files give it (``external_id``)."""
 
     case: CaseInput
     status: StatusInput
@@ -155,13 +189,26 @@ class Opening:
     new_person: people.PersonInput | None = None
     organization: Organization | None = None
     role: str | None = None
+    charges: list[charges.ChargeInput] = field(default_factory=list)
+    external_id: str | None = None
 
 
-def open_case(actor: Actor, opening: Opening) -> Case:
-    """Open a case: the person (new or registered), the case, its first status event and the
-    membership, all validated first so a refusal names every bad field and writes nothing.
+@dataclass
+class CheckedOpening:
+    """An opening with every rule checked: the column values to write."""
 
-    Errors on a new person's fields are named ``person.<field>``.
+    opening: Opening
+    person: dict[str, Any] | None  # a new person's values
+    case: dict[str, Any]
+    role: str | None  # the membership's role, when the opening names an organization
+    charges: list[dict[str, Any]]
+
+
+def check_opening(actor: Actor, opening: Opening) -> CheckedOpening:
+    """Check every rule of an opening, writing nothing; a refusal names every bad field.
+
+    Errors on a new person's fields are named ``person.<field>``, on a charge's
+    ``charges.<n>.<field>`` (from 1).
     """
     errors: dict[str, str] = {}
     if (opening.person is None) == (opening.new_person is None):
@@ -172,20 +219,45 @@ def open_case(actor: Actor, opening: Opening) -> Case:
     _check_clearance(actor, opening.case.confidentiality, errors)
     if errors:
         raise ValidationError(errors)
-    person = opening.person
+    person = None
     if opening.new_person is not None:
         try:
-            person = people.create_person(actor, opening.new_person)
+            person = people.person_values(opening.new_person)
         except ValidationError as exc:
-            # Reported with the case's own problems: one refusal names every bad field.
             errors.update({f"person.{k}": v for k, v in exc.errors.items()})
-            errors.update(_case_errors(actor, Case(), opening.case, opening.status))
-            raise ValidationError(errors) from None
+    case = case_errors(actor, opening.case, opening.status, errors)
+    role_text = None
+    if opening.organization is not None:
+        role_text = people.membership_role(role, errors)
+    charge_values = []
+    for number, charge in enumerate(opening.charges, 1):
+        try:
+            charge_values.append(charges.charge_values(charge))
+        except ValidationError as exc:
+            errors.update({f"charges.{number}.{k}": v for k, v in exc.errors.items()})
+    if errors:
+        raise ValidationError(errors)
+    assert case is not None  # noqa: S101 - errors raised above
+    return CheckedOpening(opening, person, case, role_text, charge_values)
+
+
+def open_case(actor: Actor, opening: Opening) -> Case:
+    """Open a case: the person (new or registered), the case, its first status event, the
+    membership and the charges, all validated first so a refusal names every bad field and
+    writes nothing. (:func:`monitor.services.openings.open_cases` opens many at once, by the
+    same rules.)
+    """
+    checked = check_opening(actor, opening)
+    person = opening.person
+    if opening.new_person is not None:
+        person = people.create_person(actor, opening.new_person)
     assert person is not None  # noqa: S101 - exactly one of the two was given (checked above)
-    case = create_case(actor, person, opening.case, opening.status)
-    org, role_text = opening.organization, role or "member"
-    if org is not None and not people.holds(person, org, role_text):
+    case = create_case(actor, person, opening.case, opening.status, external_id=opening.external_id)
+    org, role_text = opening.organization, checked.role
+    if org is not None and role_text and not people.holds(person, org, role_text):
         people.add_membership(actor, person, org, role_text)
+    for charge in opening.charges:
+        charges.add_charge(actor, case, charge)
     return case
 
 
@@ -230,20 +302,8 @@ def record_status(actor: Actor, case: Case, data: StatusInput) -> RecordedStatus
     the caller's commit, :data:`monitor.jobs` sends the alert dispatch task (see
     :func:`monitor.services.alerts.dispatch`).
     """
-    status, certainty = _validate_status(data)
     previous_current = case.status if case.events else None
-    event = StatusEvent(
-        case=case,
-        status=status.value,
-        occurred_on=data.occurred_on.start,
-        occurred_precision=data.occurred_on.precision.value,
-        occurred_about=data.about,
-        location=(data.location or "").strip() or None,
-        description=(data.description or "").strip() or None,
-        certainty=certainty.value,
-        recorded_by_id=actor_user_id(actor),
-        sources=list(data.sources),
-    )
+    event = StatusEvent(case=case, **event_values(actor, data), sources=list(data.sources))
     db.session.add(event)
     db.session.flush()
 
@@ -270,16 +330,42 @@ def record_status(actor: Actor, case: Case, data: StatusInput) -> RecordedStatus
         # Next: workers.alerts.dispatch → services.alerts.dispatch (after the commit).
         jobs.after_commit(jobs.TaskName.ALERTS_DISPATCH, event.id)
     db.session.flush()
-    audit.record(
+    audit.record_planned(
         actor,
-        "status_event.create",
-        "status_event",
-        event.public_id,
-        after={
-            **audit.snapshot(event),
-            "sources": [s.public_id for s in data.sources],
-            "backfilled": latest is not event,
-        },
-        case_ref=case.public_id,
+        status_recorded(
+            event.public_id,
+            audit.snapshot(event),
+            data.sources,
+            case.public_id,
+            latest is not event,
+        ),
     )
     return RecordedStatus(event, became_current=latest is event)
+
+
+def event_values(actor: Actor, data: StatusInput) -> dict[str, Any]:
+    """A new status event's column values as reported (validated), before it joins a timeline."""
+    status, certainty = validate_status(data)
+    return {
+        "status": status.value,
+        "occurred_on": data.occurred_on.start,
+        "occurred_precision": data.occurred_on.precision.value,
+        "occurred_about": data.about,
+        "location": (data.location or "").strip() or None,
+        "description": (data.description or "").strip() or None,
+        "certainty": certainty.value,
+        "recorded_by_id": actor_user_id(actor),
+    }
+
+
+def status_recorded(
+    public_id: str, event: dict[str, Any], sources: list[Source], case_ref: str, backfilled: bool
+) -> audit.Planned:
+    """The audit entry of a status event just recorded (``event``: its snapshot)."""
+    return audit.Planned(
+        "status_event.create",
+        "status_event",
+        public_id,
+        after={**event, "sources": [s.public_id for s in sources], "backfilled": backfilled},
+        case_ref=case_ref,
+    )

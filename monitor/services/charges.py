@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.domain import (
     MAX_TERM_MONTHS,
@@ -34,7 +35,8 @@ class ChargeInput:
     sources: list[Source] = field(default_factory=list)
 
 
-def _apply_charge(charge: Charge, data: ChargeInput) -> None:
+def charge_values(data: ChargeInput) -> dict[str, Any]:
+    """The charge's column values as ``data`` gives them, validated (its sources aside)."""
     errors: dict[str, str] = {}
     offence = required_text(data.offence, errors, "offence", 300)
     legal_basis = optional_text(data.legal_basis, errors, "legal_basis", 300)
@@ -48,25 +50,43 @@ def _apply_charge(charge: Charge, data: ChargeInput) -> None:
     if errors:
         raise ValidationError(errors)
     assert stage is not None  # noqa: S101 - errors raised above
-    charge.offence, charge.legal_basis, charge.stage = offence, legal_basis, stage.value
-    charge.max_sentence_kind = data.max_sentence.kind.value
-    charge.max_sentence_months = data.max_sentence.months
-    charge.filed_on = data.filed_on.start if data.filed_on else None
-    charge.filed_precision = data.filed_on.precision.value if data.filed_on else None
     imposed = data.sentence_imposed
-    charge.sentence_kind = imposed.kind.value if imposed else None
-    charge.sentence_months = imposed.months if imposed else None
-    charge.sentenced_on = data.sentenced_on
-    charge.in_absentia = data.in_absentia
+    return {
+        "offence": offence,
+        "legal_basis": legal_basis,
+        "stage": stage.value,
+        "max_sentence_kind": data.max_sentence.kind.value,
+        "max_sentence_months": data.max_sentence.months,
+        "filed_on": data.filed_on.start if data.filed_on else None,
+        "filed_precision": data.filed_on.precision.value if data.filed_on else None,
+        "sentence_kind": imposed.kind.value if imposed else None,
+        "sentence_months": imposed.months if imposed else None,
+        "sentenced_on": data.sentenced_on,
+        "in_absentia": data.in_absentia,
+    }
+
+
+def _apply_charge(charge: Charge, data: ChargeInput) -> None:
+    for key, value in charge_values(data).items():
+        setattr(charge, key, value)
     charge.sources = list(data.sources)
+
+
+def exposure_values(sentences: list[tuple[Sentence, str]]) -> dict[str, Any]:
+    """The case's maximum exposure columns from its charges' (maximum sentence, stage)."""
+    exposure = maximum_exposure([s for s, stage in sentences if LegalStage(stage).is_open])
+    return {
+        "max_exposure_kind": exposure.kind.value if exposure else None,
+        "max_exposure_months": exposure.months if exposure else None,
+    }
 
 
 def recompute_exposure(case: Case) -> Sentence | None:
     """Store on the case the most severe maximum sentence among its open charges."""
-    exposure = maximum_exposure([c.max_sentence for c in case.charges if c.legal_stage.is_open])
-    case.max_exposure_kind = exposure.kind.value if exposure else None
-    case.max_exposure_months = exposure.months if exposure else None
-    return exposure
+    exposure = exposure_values([(c.max_sentence, c.stage) for c in case.charges])
+    case.max_exposure_kind = exposure["max_exposure_kind"]
+    case.max_exposure_months = exposure["max_exposure_months"]
+    return case.max_exposure
 
 
 def add_charge(actor: Actor, case: Case, data: ChargeInput) -> Charge:
@@ -77,15 +97,22 @@ def add_charge(actor: Actor, case: Case, data: ChargeInput) -> Charge:
     db.session.add(charge)
     recompute_exposure(case)
     db.session.flush()
-    audit.record(
-        actor,
+    entry = charge_created(charge.public_id, audit.snapshot(charge), data.sources, case.public_id)
+    audit.record_planned(actor, entry)
+    return charge
+
+
+def charge_created(
+    public_id: str, charge: dict[str, Any], sources: list[Source], case_ref: str
+) -> audit.Planned:
+    """The audit entry of a charge just added (``charge``: its snapshot)."""
+    return audit.Planned(
         "charge.create",
         "charge",
-        charge.public_id,
-        after={**audit.snapshot(charge), "sources": [s.public_id for s in data.sources]},
-        case_ref=case.public_id,
+        public_id,
+        after={**charge, "sources": [s.public_id for s in sources]},
+        case_ref=case_ref,
     )
-    return charge
 
 
 def update_charge(actor: Actor, charge: Charge, data: ChargeInput) -> Charge:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor import authz
 from monitor.domain import OrganizationKind, PartialDate
@@ -68,7 +69,9 @@ def check_aliases(aliases: list[str], errors: dict[str, str]) -> None:
         )
 
 
-def _apply_person(person: Person, data: PersonInput) -> None:
+def person_values(data: PersonInput) -> dict[str, Any]:
+    """The person's column values as ``data`` gives them, validated (the rule for a form, the
+    API and an import alike); a :class:`ValidationError` names every bad field."""
     errors: dict[str, str] = {}
     name = required_text(data.name, errors, "name", 200)
     name_native = optional_text(data.name_native, errors, "name_native", 200)
@@ -80,16 +83,23 @@ def _apply_person(person: Person, data: PersonInput) -> None:
     biography = optional_text(data.biography, errors, "biography", 20000, multiline=True)
     if errors:
         raise ValidationError(errors)
-    person.name = name
-    person.name_native = name_native
-    person.aliases = aliases
-    person.gender = gender
-    person.birth_date = data.birth_date.start if data.birth_date else None
-    person.birth_date_precision = data.birth_date.precision.value if data.birth_date else None
-    person.nationality = nationality
-    person.occupation = occupation
-    person.biography = biography
-    person.search_text = search_text_for(name, name_native, aliases)
+    return {
+        "name": name,
+        "name_native": name_native,
+        "aliases": aliases,
+        "gender": gender,
+        "birth_date": data.birth_date.start if data.birth_date else None,
+        "birth_date_precision": data.birth_date.precision.value if data.birth_date else None,
+        "nationality": nationality,
+        "occupation": occupation,
+        "biography": biography,
+        "search_text": search_text_for(name, name_native, aliases),
+    }
+
+
+def _apply_person(person: Person, data: PersonInput) -> None:
+    for key, value in person_values(data).items():
+        setattr(person, key, value)
 
 
 def create_person(actor: Actor, data: PersonInput) -> Person:
@@ -98,8 +108,13 @@ def create_person(actor: Actor, data: PersonInput) -> Person:
     _apply_person(person, data)
     db.session.add(person)
     db.session.flush()
-    audit.record(actor, "person.create", "person", person.public_id, after=audit.snapshot(person))
+    audit.record_planned(actor, person_created(person.public_id, audit.snapshot(person)))
     return person
+
+
+def person_created(public_id: str, person: dict[str, Any]) -> audit.Planned:
+    """The audit entry of a person just added (``person``: their snapshot)."""
+    return audit.Planned("person.create", "person", public_id, after=person)
 
 
 def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
@@ -179,6 +194,35 @@ def update_organization(actor: Actor, org: Organization, data: OrganizationInput
     return org
 
 
+def membership_role(role: str | None, errors: dict[str, str]) -> str:
+    """The role as recorded ("member" when blank); a too-long one goes in ``errors``."""
+    return optional_text(role, errors, "role", 120) or "member"
+
+
+def membership_entry(
+    public_id: str,
+    person: str,
+    organization: str,
+    role: str,
+    *,
+    start: PartialDate | None = None,
+    end: PartialDate | None = None,
+) -> audit.Planned:
+    """The audit entry of a new membership (people and organization by public id)."""
+    return audit.Planned(
+        "membership.create",
+        "membership",
+        public_id,
+        after={
+            "person": person,
+            "organization": organization,
+            "role": role,
+            "start": start.iso() if start else None,
+            "end": end.iso() if end else None,
+        },
+    )
+
+
 def add_membership(
     actor: Actor,
     person: Person,
@@ -190,7 +234,7 @@ def add_membership(
 ) -> Membership:
     """Record that a person holds a role in an organization."""
     errors: dict[str, str] = {}
-    role_text = optional_text(role, errors, "role", 120) or "member"
+    role_text = membership_role(role, errors)
     if start and end and end.start < start.start:
         errors["end"] = "must not be before the start"
     if holds(person, organization, role_text):
@@ -208,19 +252,15 @@ def add_membership(
     )
     db.session.add(membership)
     db.session.flush()
-    audit.record(
-        actor,
-        "membership.create",
-        "membership",
+    entry = membership_entry(
         membership.public_id,
-        after={
-            "person": person.public_id,
-            "organization": organization.public_id,
-            "role": role_text,
-            "start": start.iso() if start else None,
-            "end": end.iso() if end else None,
-        },
+        person.public_id,
+        organization.public_id,
+        role_text,
+        start=start,
+        end=end,
     )
+    audit.record_planned(actor, entry)
     return membership
 
 

@@ -2,8 +2,11 @@
 
 Each change goes through :mod:`monitor.services.people`, :mod:`~monitor.services.cases` and
 :mod:`~monitor.services.charges`, so it is validated and audited as a manual one is, and a status
-change alerts subscribers exactly as a manual one does. Only what differs is written (the
-comparisons are in :mod:`.changes`). :func:`apply` flushes and never commits: the caller commits
+change alerts subscribers exactly as a manual one does. Rows that open new cases go in bulk,
+a progress step at a time, through :func:`monitor.services.openings.open_cases` (the case form's
+open-case rules, multi-row INSERTs, one pass of the audit chain); a row that updates a case goes
+through the single-case services. Only what differs is written (the comparisons are in
+:mod:`.changes`). :func:`apply` flushes and never commits: the caller commits
 once, so an import goes in whole or not at all. :func:`plan_digest` fingerprints a plan, so a
 confirmation applies only what its preview showed.
 """
@@ -23,7 +26,7 @@ from monitor.extensions import db
 from monitor.models import Case, Person, Source, StatusEvent, User
 from monitor.models.base import new_public_id
 from monitor.services import Actor, ValidationError, audit, charges, sources
-from monitor.services.cases import Opening, StatusInput, open_case, record_status, update_case
+from monitor.services.cases import Opening, StatusInput, record_status, update_case
 from monitor.services.imports.changes import (
     case_changed,
     case_input,
@@ -36,6 +39,7 @@ from monitor.services.imports.changes import (
     person_input,
 )
 from monitor.services.imports.report import Report, Row
+from monitor.services.openings import OpenedCase, OpeningRefused, open_cases
 from monitor.services.people import add_membership, update_person
 
 
@@ -69,16 +73,10 @@ def apply(
     events = 0
     changed = [row for row in report.rows if row.action != "unchanged"]
     step = max(1, len(changed) // 50)  # about fifty progress reports per import
-    for done, row in enumerate(changed, 1):
-        try:
-            recorded = _apply_row(actor, row, found)
-        except ValidationError as exc:
-            # Checked above, so only a rule the check does not repeat can land here.
-            first = next(iter(exc.errors.items()))
-            raise ValidationError({"file": f"row {row.line}, {first[0]}: {first[1]}"}) from None
-        for event in recorded:
-            event.import_batch = batch
-        events += len(recorded)
+    # Written a step at a time, each progress report after its rows are written.
+    for start in range(0, len(changed), step):
+        events += _apply_rows(actor, changed[start : start + step], found, batch)
+        done = min(start + step, len(changed))
         if progress and done % step == 0:
             progress(done, len(changed))
     summary["status_events"] = events
@@ -115,14 +113,59 @@ def first_taken_row(report: Report) -> int | None:
     return min(lines, default=None)
 
 
-def _apply_row(actor: Actor, row: Row, found: _Sources) -> list[StatusEvent]:
-    """Write one row; the status events it recorded."""
-    if row.case is None:
-        case = open_case_from_row(actor, row, found)
-        events = list(case.events)
-    else:
-        case = row.case
-        events = _update_case_from_row(actor, row, case, found)
+def _apply_rows(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> int:
+    """Write rows in file order: each run of new cases opened together, each update on its
+    own; the number of status events recorded."""
+    events = 0
+    opening: list[Row] = []
+    for row in rows:
+        if row.case is None:
+            opening.append(row)
+            continue
+        events += len(_open_cases(actor, opening, found, batch))
+        opening = []
+        try:
+            recorded = _update_row(actor, row, row.case, found)
+        except ValidationError as exc:
+            raise _row_refused(row, exc.errors) from None
+        for event in recorded:
+            event.import_batch = batch
+        events += len(recorded)
+    return events + len(_open_cases(actor, opening, found, batch))
+
+
+def _row_refused(row: Row, errors: dict[str, str]) -> ValidationError:
+    # Checked before, so only a rule the check does not repeat can land here.
+    field, message = next(iter(errors.items()))
+    return ValidationError({"file": f"row {row.line}, {field}: {message}"})
+
+
+def _open_cases(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> list[OpenedCase]:
+    """Open the cases of rows that matched none (person, case, first status, membership,
+    charges) through the open-case use case the case form and the API use too, in bulk."""
+    if not rows:
+        return []
+    openings = [
+        Opening(
+            case=case_input(row, None),
+            status=_status_input(row, found),
+            new_person=person_input(row, None),
+            organization=row.organization,
+            role=row.get("role"),
+            charges=[charge_input(charge, None) for charge in row.charges],
+            external_id=row.external_id,
+        )
+        for row in rows
+    ]
+    try:
+        return open_cases(actor, openings, import_batch=batch)
+    except OpeningRefused as exc:
+        raise _row_refused(rows[exc.index], exc.errors) from None
+
+
+def _update_row(actor: Actor, row: Row, case: Case, found: _Sources) -> list[StatusEvent]:
+    """Bring an existing case up to the row; the status events it recorded."""
+    events = _update_case_from_row(actor, row, case, found)
     for charge, existing in existing_charges(case, row):
         data = charge_input(charge, existing)
         if existing is None:
@@ -130,23 +173,6 @@ def _apply_row(actor: Actor, row: Row, found: _Sources) -> list[StatusEvent]:
         elif charge_changed(existing, data):
             charges.update_charge(actor, existing, data)
     return events
-
-
-def open_case_from_row(actor: Actor, row: Row, found: _Sources) -> Case:
-    """Open the case of a row that matched none: new person, case, first status, membership,
-    through the one open-case use case the case form and the API use too."""
-    case = open_case(
-        actor,
-        Opening(
-            case=case_input(row, None),
-            status=_status_input(row, found),
-            new_person=person_input(row, None),
-            organization=row.organization,
-            role=row.get("role"),
-        ),
-    )
-    case.external_id = row.external_id
-    return case
 
 
 def _update_case_from_row(actor: Actor, row: Row, case: Case, found: _Sources) -> list[StatusEvent]:
