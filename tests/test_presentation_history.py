@@ -30,6 +30,24 @@ def _strings(node: ast.expr, assigned: dict[str, list[ast.expr]]) -> list[str]:
     return []
 
 
+def _call_actions(call: ast.Call, assigned: dict[str, list[ast.expr]], path: Path) -> list[str]:
+    """The action codes one call writes to the audit log (none if it is no audit call)."""
+    name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
+    # An entry planned for audit.record_many names its action first.
+    if name == "Planned" and "audit" in ast.unparse(call.func) and call.args:
+        return _strings(call.args[0], assigned)
+    if len(call.args) < 2:
+        return []
+    is_audit = isinstance(call.func, ast.Attribute) and ast.unparse(call.func) == "audit.record"
+    local = isinstance(call.func, ast.Name) and name in {"_audit", "record"}
+    if not (is_audit or local):
+        return []
+    codes = _strings(call.args[1], assigned)
+    if local and name == "record" and path.is_relative_to(SECOND_FACTOR):
+        codes = [f"second_factor.{code}" for code in codes]
+    return codes
+
+
 def _written_actions() -> set[str]:
     found: set[str] = set()
     for path in MONITOR.rglob("*.py"):
@@ -44,19 +62,8 @@ def _written_actions() -> set[str]:
                         if isinstance(target, ast.Name):
                             assigned.setdefault(target.id, []).append(node.value)
             for call in ast.walk(function):
-                if not isinstance(call, ast.Call) or len(call.args) < 2:
-                    continue
-                name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
-                is_audit = isinstance(call.func, ast.Attribute) and ast.unparse(call.func) in {
-                    "audit.record"
-                }
-                local = isinstance(call.func, ast.Name) and name in {"_audit", "record"}
-                if not (is_audit or local):
-                    continue
-                codes = _strings(call.args[1], assigned)
-                if local and name == "record" and path.is_relative_to(SECOND_FACTOR):
-                    codes = [f"second_factor.{code}" for code in codes]
-                found.update(code for code in codes if "." in code)
+                if isinstance(call, ast.Call):
+                    found.update(c for c in _call_actions(call, assigned, path) if "." in c)
     return found
 
 
