@@ -147,7 +147,9 @@ def create_case(actor: Actor, person: Person, data: CaseInput, initial: StatusIn
 class Opening:
     """What opening a case takes: someone registered (``person``) or someone new
     (``new_person``), the case, its first custody status, and optionally the organization the
-    person belongs to (with ``role``, "member" when blank)."""
+    person belongs to (with ``role``, "member" when blank). ``unless_duplicate``: refuse a new
+    person who looks like someone registered (:class:`~monitor.services.people.PossibleDuplicate`,
+    on ``person.name``) unless the rest of the opening has errors to report first."""
 
     case: CaseInput
     status: StatusInput
@@ -155,6 +157,7 @@ class Opening:
     new_person: people.PersonInput | None = None
     organization: Organization | None = None
     role: str | None = None
+    unless_duplicate: bool = False
 
 
 def open_case(actor: Actor, opening: Opening) -> Case:
@@ -175,7 +178,14 @@ def open_case(actor: Actor, opening: Opening) -> Case:
     person = opening.person
     if opening.new_person is not None:
         try:
-            person = people.create_person(actor, opening.new_person)
+            person = people.create_person(
+                actor, opening.new_person, unless_duplicate=opening.unless_duplicate
+            )
+        except people.PossibleDuplicate as exc:
+            others = _case_errors(actor, Case(), opening.case, opening.status)
+            if others:  # the form's mistakes first; the question of who it is comes after
+                raise ValidationError(others) from None
+            raise people.PossibleDuplicate("person.name", exc.candidates) from None
         except ValidationError as exc:
             # Reported with the case's own problems: one refusal names every bad field.
             errors.update({f"person.{k}": v for k, v in exc.errors.items()})
