@@ -14,6 +14,7 @@ from monitor.presentation import STATUS_ORDER
 from monitor.services.cases import CaseInput, StatusInput
 from monitor.services.people import PersonInput
 from monitor.services.sources import SourceInput
+from monitor.web.forms.people import CONFIRM_NEW_PERSON
 from monitor.web.fields import (
     CommaListField,
     Form,
@@ -74,6 +75,7 @@ class NewCaseForm(CaseForm):
     person_name = StringField("Name (Latin script)", [Length(max=200)])
     person_name_native = StringField("Name in original script", [Length(max=200)])
     person_aliases = CommaListField("Aliases (comma-separated)")
+    confirm_new_person = BooleanField(CONFIRM_NEW_PERSON)  # see people/_duplicates.html
     status = Select("Custody status", choices=vocabulary_choices(STATUS_ORDER))
     status_since = PartialDateField(f"Since {DATE_HINT}", [InputRequired()])
     status_about = BooleanField("The date is approximate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from monitor.domain import OrganizationKind, PartialDate
@@ -20,6 +20,7 @@ from monitor.web.fields import (
 )
 
 DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
+CONFIRM_NEW_PERSON = "None of these: add a new person anyway"
 
 
 class PersonForm(Form):
@@ -33,6 +34,8 @@ class PersonForm(Form):
     nationality = StringField("Nationality (ISO two-letter code, e.g. KH)", [Length(max=2)])
     occupation = StringField("Occupation", [Length(max=200)])
     biography = TextAreaField("Biography")
+    # Shown when the name matches someone registered (see people/_duplicates.html).
+    confirm_new_person = BooleanField(CONFIRM_NEW_PERSON)
 
     def person_input(self) -> PersonInput:
         """The service input."""
