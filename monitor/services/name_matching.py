@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 # A query word at least this similar (pg_trgm's word similarity, 0 to 1) to a word of the names
 # counts as a match: "sokah" is 0.5 from "sokha" (pg_trgm's own default, 0.6, misses it).
 WORD_SIMILARITY = 0.5
-# Shorter query words match exactly only: two letters are similar to too many names.
-MIN_FUZZY_WORD = 3
+# Shorter query words match exactly only: three letters are similar to too many names.
+MIN_FUZZY_WORD = 4
 # Two Latin names at least this alike (difflib's ratio over their keys) may be one person:
 # "kem sokah" / "kem sokha" is 0.89, "kem sokun" / "kem sokha" 0.78.
 NAME_RATIO = 0.85
@@ -50,6 +50,13 @@ def native_key(name: str | None) -> str:
 def name_ratio(first: str, second: str) -> float:
     """How alike two name keys are, from 0 to 1 (transposed letters count as close)."""
     return SequenceMatcher(None, first, second, autojunk=False).ratio()
+
+
+def similar_spelling_applies(word: str) -> bool:
+    """Whether a search word may match similar spellings: four letters or more, and letters
+    only. A word with combining marks (Khmer, Burmese, accented Latin typed decomposed) is
+    matched exactly: trigrams split it at every mark, and fragments match unrelated names."""
+    return len(word) >= MIN_FUZZY_WORD and word.isalnum()
 
 
 def escape_like(text: str) -> str:

@@ -22,7 +22,11 @@ from monitor.domain import StatusCounts as StatusCounts  # noqa: PLC0414 - re-ex
 from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
 from monitor.services import column_rows
-from monitor.services.name_matching import MIN_FUZZY_WORD, WORD_SIMILARITY, escape_like
+from monitor.services.name_matching import (
+    WORD_SIMILARITY,
+    escape_like,
+    similar_spelling_applies,
+)
 from monitor.services.people import fold, search_text_contains
 from monitor.services.validation import page_number, whole_number
 
@@ -171,7 +175,7 @@ def _name_search(q: str, *, similar: bool = False) -> list[ColumnElement[bool]]:
     conditions = []
     for word in fold(q).split():
         exact = search_text_contains(word)
-        fuzzy = similar and len(word) >= MIN_FUZZY_WORD
+        fuzzy = similar and similar_spelling_applies(word)
         conditions.append(or_(exact, _similar_word(word)) if fuzzy else exact)
     return conditions
 

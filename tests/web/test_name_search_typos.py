@@ -1,5 +1,5 @@
-"""Typo-tolerant name search: "sokah" finds Kem Sokha in the case list, and the people list (the API:
-tests/api/test_name_search.py), exact matches first, and never a case above the searcher's clearance."""
+"""Typo-tolerant name search: "sokah" finds Kem Sokha in the case list and the people list
+(the API: tests/api/test_name_search.py), exact matches first, never above the clearance."""
 
 from __future__ import annotations
 
@@ -59,4 +59,3 @@ def test_a_similar_name_above_the_clearance_stays_hidden(app: Flask) -> None:
     assert "Kem Sokha" not in text(viewer.get("/people?q=sokah"))
     admin = client_for(app, "admin", "confidential")
     assert names_in(text(admin.get("/cases?q=sokah"))) == ["Kem Sokha"]
-

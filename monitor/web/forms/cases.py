@@ -14,7 +14,6 @@ from monitor.presentation import STATUS_ORDER
 from monitor.services.cases import CaseInput, StatusInput
 from monitor.services.people import PersonInput
 from monitor.services.sources import SourceInput
-from monitor.web.forms.people import CONFIRM_NEW_PERSON
 from monitor.web.fields import (
     CommaListField,
     Form,
@@ -23,6 +22,7 @@ from monitor.web.fields import (
     Select,
     vocabulary_choices,
 )
+from monitor.web.forms.people import CONFIRM_NEW_PERSON
 
 DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
 
