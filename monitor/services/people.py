@@ -175,10 +175,40 @@ PersonRow = tuple[int, str, str, str | None, list[str] | None]  # id, public id,
 
 class DuplicateFinder:
     """Compares new people with registered ones (rows of :data:`PERSON_ROW_COLUMNS`), by the
-    keys of :mod:`monitor.services.name_matching`; one scoring for forms, API and imports."""
+    keys of :mod:`monitor.services.name_matching`; one scoring for forms, API and imports.
+
+    Indexed by name word and by the start of each word, so comparing many new people (an
+    import) looks only at those sharing a word or the starts of every word, as
+    :func:`likely_duplicates` asks the database for.
+    """
 
     def __init__(self, rows: Iterable[PersonRow]) -> None:
-        self._rows = list(rows)
+        self._rows: dict[int, PersonRow] = {}
+        self._by_word: dict[str, set[int]] = {}
+        self._by_start: dict[str, set[int]] = {}
+        for row in rows:
+            self._rows[row[0]] = row
+            for text in [row[2], *(row[4] or [])]:
+                for word in name_key(text).split():
+                    self._by_word.setdefault(word, set()).add(row[0])
+                    self._by_start.setdefault(word[:3], set()).add(row[0])
+            native = native_key(row[3])
+            if native:
+                self._by_start.setdefault(f"native:{native[:3]}", set()).add(row[0])
+
+    def _candidates(self, data: PersonInput) -> set[int]:
+        found: set[int] = set()
+        for text in [data.name, *data.aliases]:
+            words = name_key(text).split()
+            if words:
+                found |= set.intersection(*(self._by_start.get(w[:3], set()) for w in words))
+            for word in words:
+                if len(word) >= 4:
+                    found |= self._by_word.get(word, set())
+        native = native_key(data.name_native)
+        if native:
+            found |= self._by_start.get(f"native:{native[:3]}", set())
+        return found
 
     def find(self, data: PersonInput, limit: int = MAX_DUPLICATES) -> list[LikelyDuplicate]:
         """The registered people who may be this one, most likely first."""
@@ -186,7 +216,8 @@ class DuplicateFinder:
         alias_keys = {name_key(a) for a in data.aliases} - {""}
         native = native_key(data.name_native)
         found: list[LikelyDuplicate] = []
-        for _id, public_id, name, name_native, aliases in self._rows:
+        for person_id in sorted(self._candidates(data))[:MAX_COMPARED]:
+            _id, public_id, name, name_native, aliases = self._rows[person_id]
             their_key = name_key(name)
             their_aliases = {name_key(a) for a in aliases or []} - {""}
             reasons = []
@@ -250,14 +281,14 @@ def likely_duplicates(actor: Actor, data: PersonInput) -> list[LikelyDuplicate]:
         .where(_visible_to(actor), _candidates(data))
         .order_by(Person.id)
         .limit(MAX_COMPARED)
-    ).all()
-    return DuplicateFinder(tuple(row) for row in rows).find(data)
+    ).tuples()
+    return DuplicateFinder(rows).find(data)
 
 
 def duplicate_finder(actor: Actor) -> DuplicateFinder:
     """Every person the actor may see, ready to compare (for an import of many rows)."""
-    rows = db.session.execute(select(*PERSON_ROW_COLUMNS).where(_visible_to(actor))).all()
-    return DuplicateFinder(tuple(row) for row in rows)
+    rows = db.session.execute(select(*PERSON_ROW_COLUMNS).where(_visible_to(actor))).tuples()
+    return DuplicateFinder(rows)
 
 
 # Seats or members: the largest party counts under a hundred million; the column is a 32-bit
