@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
 
@@ -281,14 +282,18 @@ def likely_duplicates(actor: Actor, data: PersonInput) -> list[LikelyDuplicate]:
         .where(_visible_to(actor), _candidates(data))
         .order_by(Person.id)
         .limit(MAX_COMPARED)
-    ).tuples()
-    return DuplicateFinder(rows).find(data)
+    )
+    return DuplicateFinder(_person_rows(rows)).find(data)
 
 
 def duplicate_finder(actor: Actor) -> DuplicateFinder:
     """Every person the actor may see, ready to compare (for an import of many rows)."""
-    rows = db.session.execute(select(*PERSON_ROW_COLUMNS).where(_visible_to(actor))).tuples()
-    return DuplicateFinder(rows)
+    rows = db.session.execute(select(*PERSON_ROW_COLUMNS).where(_visible_to(actor)))
+    return DuplicateFinder(_person_rows(rows))
+
+
+def _person_rows(rows: Iterable[Sequence[Any]]) -> Iterator[PersonRow]:
+    return ((row[0], row[1], row[2], row[3], row[4]) for row in rows)
 
 
 # Seats or members: the largest party counts under a hundred million; the column is a 32-bit
