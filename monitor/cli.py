@@ -408,6 +408,8 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
         click.echo(f"{path.name}: {problem}", err=True)
     if not report.ok:
         _fail(f"nothing imported: {len(report.problems)} problem(s)")
+    for warning in report.warnings:
+        click.echo(f"{path.name}: warning: {warning}", err=True)
     summary = report.summary()
     if dry_run:
         click.echo(

@@ -34,8 +34,18 @@ class ImportProblem(TypedDict):
     message: str
 
 
+class ImportWarning(TypedDict):
+    """Something in a file that does not stop the import: the row's person may already be in
+    the register as the people ``person_ids`` (a new person is added all the same)."""
+
+    row: int
+    column: str
+    message: str
+    person_ids: list[str]
+
+
 class ImportStatus(TypedDict):
-    """An import's state and outcome."""
+    """An import's state and outcome (``warnings``: a dry run's)."""
 
     id: str | None
     state: Literal["invalid", "previewed", "queued", "running", "done", "failed"]
@@ -45,6 +55,7 @@ class ImportStatus(TypedDict):
     problems: list[ImportProblem]
     failure: str | None
     url: str | None
+    warnings: NotRequired[list[ImportWarning]]
 
 
 class ImportRefused(TypedDict):
@@ -54,7 +65,7 @@ class ImportRefused(TypedDict):
     problems: NotRequired[list[ImportProblem]]
 
 
-shapes.RESPONSE_SHAPES.extend([ImportProblem, ImportStatus, ImportRefused])
+shapes.RESPONSE_SHAPES.extend([ImportProblem, ImportWarning, ImportStatus, ImportRefused])
 
 # The file, as the body itself or as the "file" part of a form; either way UTF-8 CSV in the
 # template's columns. An empty file has no header row: it is refused like any other problem.
@@ -156,7 +167,8 @@ def _refused(problems: list[dict[str, Any]], status_code: int = 422) -> tuple[Re
 def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
     """The body is the CSV file (``Content-Type: text/csv``, UTF-8), or a form
     (``multipart/form-data``) with the file as its ``file`` part. With ``dry_run=true`` the
-    file is only checked: 200 with what would change. Otherwise a file of up to
+    file is only checked: 200 with what would change, and ``warnings`` naming each row whose
+    person may already be in the register (``person_ids``). Otherwise a file of up to
     ``MONITOR_IMPORT_INLINE_ROWS`` rows is applied at once (201, state ``done``) and a larger
     one is queued for a worker (202, state ``queued``; poll its URL). A file with problems
     answers 422 with ``problems``, every one by row and column, and nothing is written;
@@ -179,6 +191,7 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
             "problems": [],
             "failure": None,
             "url": None,
+            "warnings": report.warning_dicts(),  # type: ignore[typeddict-item]  # these dicts
         }
         return jsonify(preview), 200
     filename = args.get("filename") or uploaded_name or "api.csv"

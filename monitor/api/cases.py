@@ -11,7 +11,7 @@ from monitor.api import bp, serializers, shapes
 from monitor.api.auth import api_user
 from monitor.api.errors import json_object, parse_body, validate
 from monitor.api.fields import CountryCode, PublicId, QueryNumber, choice, plain_text
-from monitor.api.openapi import Param, operation, query_args
+from monitor.api.openapi import Answer, Param, operation, query_args
 from monitor.api.schemas import CaseCreate, CasePatch, provided
 from monitor.api.writes import committed
 from monitor.authz import Action
@@ -85,12 +85,26 @@ def _collect(errors: dict[str, str], load: Any, *args: Any) -> Any:
 
 
 @bp.post("/cases")
-@operation("Open a case", body=CaseCreate, response=shapes.Case, status=201)
+@operation(
+    "Open a case",
+    body=CaseCreate,
+    response=shapes.Case,
+    status=201,
+    answers=(
+        Answer(
+            409,
+            "The new person may already be registered: the candidates; nothing was written",
+            shapes.PossibleDuplicates,
+        ),
+    ),
+)
 @committed
 def create_case() -> tuple[Response, int, dict[str, str]]:
     """Open a case for a new person (``person``) or an existing one (``person_id``), with its
     first custody status; ``organization_id`` and ``role`` also record a membership. All or
-    nothing: any invalid field leaves the register unchanged."""
+    nothing: any invalid field leaves the register unchanged. A new person who may already be
+    registered (same or similar name, native-script name or alias) answers 409 with the
+    candidates: give ``person_id``, or repeat with ``confirm_new_person: true``."""
     user = api_user()
     authz.require(user, Action.WRITE)
     data = parse_body(CaseCreate)
@@ -134,6 +148,9 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
             new_person=data.person.to_input() if data.person is not None else None,
             organization=org,
             role=data.role,
+            unless_duplicate=not (
+                data.confirm_new_person or (data.person and data.person.confirm_new_person)
+            ),
         ),
     )
     location = url_for("api.get_case", case_id=case.public_id)

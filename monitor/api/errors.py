@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, defau
 from monitor.api import bp
 from monitor.api.writes import discard
 from monitor.services import ValidationError
+from monitor.services.people import PossibleDuplicate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -60,6 +61,15 @@ def _validation_error(exc: ValidationError) -> tuple[Response, int]:
     return jsonify(errors=exc.errors), 422
 
 
+def _possible_duplicate(exc: PossibleDuplicate) -> tuple[Response, int]:
+    discard()
+    candidates = [
+        {"id": c.public_id, "name": c.name, "name_native": c.name_native, "reasons": [*c.reasons]}
+        for c in exc.candidates
+    ]
+    return jsonify(errors=exc.errors, candidates=candidates), 409
+
+
 def _malformed_body(exc: MalformedBody) -> tuple[Response, int]:
     discard()
     return jsonify(errors={"body": exc.message}), 400
@@ -69,6 +79,7 @@ def _malformed_body(exc: MalformedBody) -> tuple[Response, int]:
 for _code in default_exceptions:
     bp.register_error_handler(_code, _http_error)
 bp.register_error_handler(ValidationError, _validation_error)
+bp.register_error_handler(PossibleDuplicate, _possible_duplicate)
 bp.register_error_handler(MalformedBody, _malformed_body)
 
 

@@ -12,13 +12,18 @@ from monitor.api.auth import api_user
 from monitor.api.cases import PAGE, SEARCH_TEXT
 from monitor.api.errors import parse_body
 from monitor.api.fields import QueryNumber
-from monitor.api.openapi import Param, operation, query_args
+from monitor.api.openapi import Answer, Param, operation, query_args
 from monitor.api.schemas import PersonCreate
 from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.models import Person
 from monitor.services import pages, people, queries
 
+POSSIBLE_DUPLICATES = Answer(
+    409,
+    "The new person may already be registered: the candidates; nothing was written",
+    shapes.PossibleDuplicates,
+)
 PEOPLE_QUERY = (
     Param("q", "Words in the names (either script) or aliases", SEARCH_TEXT),
     PAGE,
@@ -67,13 +72,23 @@ def get_person(person_id: str) -> Response:
 
 
 @bp.post("/people")
-@operation("Add a person", body=PersonCreate, response=shapes.Person, status=201)
+@operation(
+    "Add a person",
+    body=PersonCreate,
+    response=shapes.Person,
+    status=201,
+    answers=(POSSIBLE_DUPLICATES,),
+)
 @committed
 def create_person() -> tuple[Response, int, dict[str, str]]:
-    """Add a person (without a case yet); the name in the original script is kept as given."""
+    """Add a person (without a case yet); the name in the original script is kept as given.
+    Someone you may see with the same or a similar name, native-script name or alias answers
+    409 with the candidates, unless ``confirm_new_person`` is true."""
     user = api_user()
     authz.require(user, Action.WRITE)
     data = parse_body(PersonCreate)
-    person = people.create_person(user, data.to_input())
+    person = people.create_person(
+        user, data.to_input(), unless_duplicate=not data.confirm_new_person
+    )
     location = url_for("api.get_person", person_id=person.public_id)
     return jsonify(_person_body(person)), 201, {"Location": location}

@@ -104,6 +104,13 @@ class SentenceValue(RequestModel):
         return Sentence(self.kind, self.months)
 
 
+CONFIRM_NEW_PERSON = (
+    "true: add the person even if someone registered has the same or a similar name, the same "
+    "name in the original script or a matching alias (otherwise such a request answers 409 with "
+    "the candidates)"
+)
+
+
 class PersonCreate(RequestModel):
     """A person: the name in Latin script, in the original script, and aliases."""
 
@@ -115,6 +122,7 @@ class PersonCreate(RequestModel):
     nationality: CountryCode | None = None
     occupation: Line | None = None
     biography: LongText | None = None
+    confirm_new_person: StrictBool = Field(default=False, description=CONFIRM_NEW_PERSON)
 
     def to_input(self) -> PersonInput:
         """The service's input."""
@@ -168,6 +176,7 @@ class CaseCreate(RequestModel):
     organization_id: Annotated[PublicId | None, Omittable()] = Field(
         default=None, description="Also record the person as a member of this organization"
     )
+    confirm_new_person: StrictBool = Field(default=False, description=CONFIRM_NEW_PERSON)
     role: Annotated[Role | None, Omittable()] = Field(
         default=None,
         description="Their role in that organization (needs organization_id; 'member' if left out)",

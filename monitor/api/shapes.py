@@ -244,6 +244,24 @@ class FieldErrors(TypedDict):
     errors: dict[str, str]
 
 
+class DuplicateCandidate(TypedDict):
+    """Someone registered who may be the person a request adds."""
+
+    id: str
+    name: str
+    name_native: str | None
+    reasons: list[str]
+
+
+class PossibleDuplicates(TypedDict):
+    """409: the new person may already be registered. ``errors`` names the field (``name``, or
+    ``person.name`` when opening a case); ``candidates`` are the people it may be (open a case
+    with their ``person_id``), or repeat the request with ``confirm_new_person: true``."""
+
+    errors: dict[str, str]
+    candidates: list[DuplicateCandidate]
+
+
 RESPONSE_SHAPES: list[type] = [
     Case,
     CaseSummary,
@@ -259,4 +277,6 @@ RESPONSE_SHAPES: list[type] = [
     Source,
     Error,
     FieldErrors,
+    DuplicateCandidate,
+    PossibleDuplicates,
 ]

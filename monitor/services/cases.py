@@ -181,7 +181,9 @@ class Opening:
     """What opening a case takes: someone registered (``person``) or someone new
     (``new_person``), the case, its first custody status, optionally the organization the
     person belongs to (with ``role``, "member" when blank), the case's charges and the id the
-    group's own files give it (``external_id``)."""
+    group's own files give it (``external_id``). ``unless_duplicate``: refuse a new person who
+    looks like someone registered (:class:`~monitor.services.people.PossibleDuplicate`, on
+    ``person.name``) once the rest of the opening has no errors to report first."""
 
     case: CaseInput
     status: StatusInput
@@ -191,6 +193,7 @@ class Opening:
     role: str | None = None
     charges: list[charges.ChargeInput] = field(default_factory=list)
     external_id: str | None = None
+    unless_duplicate: bool = False
 
 
 @dataclass
@@ -237,6 +240,11 @@ def check_opening(actor: Actor, opening: Opening) -> CheckedOpening:
             errors.update({f"charges.{number}.{k}": v for k, v in exc.errors.items()})
     if errors:
         raise ValidationError(errors)
+    # The form's mistakes first; the question of who it is comes after.
+    if opening.new_person is not None and opening.unless_duplicate:
+        found = people.likely_duplicates(actor, opening.new_person)
+        if found:
+            raise people.PossibleDuplicate("person.name", found)
     assert case is not None  # noqa: S101 - errors raised above
     return CheckedOpening(opening, person, case, role_text, charge_values)
 

@@ -8,7 +8,8 @@ Columns (header row first; order free; a column left out of the header is left a
   ``gender``, ``nationality`` (ISO code);
 - ``organization`` (an existing organization's short name, name or register id; the id is needed
   only when a name is shared by two organizations) and ``role``;
-- ``country`` *(required, ISO code)*, ``title`` (defaults to the name), ``confidentiality``
+- ``country`` *(required, ISO code or English name: ``KH`` or ``Cambodia``)*, ``title``
+  (defaults to the name), ``confidentiality``
   (``public``, ``restricted`` or ``confidential``; default public);
 - ``status`` *(required)*: ``at_liberty``, ``jailed``, ``house_arrest``, ``fled``,
   ``disappeared`` or ``deceased``; ``status_date`` *(required)*: ``YYYY``, ``YYYY-MM`` or
@@ -24,15 +25,34 @@ Cells starting with ``=``, ``+``, ``-`` or ``@`` are formulas to a spreadsheet: 
 them (and cells that start with an apostrophe) with an apostrophe, the import strips that
 apostrophe again and refuses unprefixed formulas. A cell starting with ``-`` is taken as text only
 when it is dashes alone or a number (``-``, ``-5 years``, which the sentence check then refuses).
+
+A vocabulary cell takes the code or the words the screens show, in any case (``house_arrest`` or
+``House arrest``); a country cell the ISO code or the country's English name. :data:`COLUMNS`
+describes every column once: the import checks cells with it and the Data page lists it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
 
-from monitor.domain import MAX_TERM_MONTHS, Sentence, SentenceKind
+import pycountry
+
+from monitor.domain import (
+    MAX_TERM_MONTHS,
+    Certainty,
+    Confidentiality,
+    CustodyStatus,
+    LegalStage,
+    Sentence,
+    SentenceKind,
+)
 from monitor.models import Organization
+
+E = TypeVar("E", bound=StrEnum)
 
 PERSON_COLUMNS = ("name", "name_native", "aliases", "gender", "nationality")
 CASE_COLUMNS = (
@@ -179,3 +199,129 @@ def format_sentence(sentence: Sentence) -> str:
         SentenceKind.FINE_ONLY: "fine only",
         SentenceKind.UNKNOWN: "unknown",
     }[sentence.kind]
+
+
+def label(member: StrEnum) -> str:
+    """A vocabulary value as the screens show it: ``house arrest`` for ``house_arrest``."""
+    return member.value.replace("_", " ")
+
+
+def parse_choice(enum: type[E], text: str) -> E:
+    """The member a cell names by its code or its label, in any case (``House arrest``,
+    ``house_arrest``); ``ValueError`` listing the allowed values otherwise."""
+    key = "_".join(re.split(r"[\s_-]+", text.strip().casefold()))
+    try:
+        return enum(key)
+    except ValueError:
+        codes = ", ".join(m.value for m in enum)
+        spaced = [label(m) for m in enum if label(m) != m.value]
+        also = f" (or with spaces, as on screen: {', '.join(spaced)})" if spaced else ""
+        raise ValueError(f"{text!r}: must be one of: {codes}{also}") from None
+
+
+def allowed_values(enum: type[StrEnum]) -> str:
+    """``at liberty (at_liberty), jailed, …``: the words the screens show, and the code where
+    it differs; either is accepted."""
+    return ", ".join(label(m) if label(m) == m.value else f"{label(m)} ({m.value})" for m in enum)
+
+
+def parse_country(text: str) -> str:
+    """The ISO 3166-1 alpha-2 code a cell names by code (``KH``, ``KHM``) or English name
+    (``Cambodia``, ``Kingdom of Cambodia``); ``ValueError`` otherwise."""
+    try:
+        return str(pycountry.countries.lookup(text.strip()).alpha_2)
+    except LookupError:
+        raise ValueError(
+            f"{text.strip()!r} is not a country: write its ISO code (KH) or English name (Cambodia)"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the cases CSV, as the Data page lists it and the import checks it."""
+
+    name: str
+    description: str
+    allowed: str
+    example: str = ""
+    required: bool = False
+    vocabulary: type[StrEnum] | None = None
+
+
+_DATE = "YYYY, YYYY-MM or YYYY-MM-DD"
+_COUNTRY = "ISO code (KH) or English name (Cambodia)"
+_TEXT = "text"
+
+# Every column, in the template's order; charge columns once, for charge 1 (then 2, 3, …).
+COLUMNS = (
+    Column(
+        "external_id",
+        "Your own id for the case; rows are matched on it",
+        "text, unique in the file",
+        "KH-0001",
+        required=True,
+    ),
+    Column("name", "The person's name in Latin script", _TEXT, "Kem Sokha", required=True),
+    Column("name_native", "The name in the original script", _TEXT, "កឹម សុខា"),
+    Column("aliases", "Other names", f"names separated by {ALIAS_SEPARATOR!r}", ""),
+    Column("gender", "The person's gender", _TEXT, ""),
+    Column("nationality", "The person's nationality", _COUNTRY, "KH"),
+    Column(
+        "organization",
+        "An organization already in the register",
+        "its short name, name or register id",
+        "CNRP",
+    ),
+    Column("role", "The person's role there (needs organization)", _TEXT, "acting party leader"),
+    Column("country", "The persecuting country", _COUNTRY, "KH", required=True),
+    Column("title", "The case's title (the name if empty)", _TEXT, "Kem Sokha: jailed on treason"),
+    Column(
+        "confidentiality",
+        "Who may see the case (public if empty; up to your clearance)",
+        allowed_values(Confidentiality),
+        "public",
+        vocabulary=Confidentiality,
+    ),
+    Column(
+        "status",
+        "Current custody status",
+        allowed_values(CustodyStatus),
+        "jailed",
+        required=True,
+        vocabulary=CustodyStatus,
+    ),
+    Column("status_date", "Since when", _DATE, "2017-09", required=True),
+    Column("status_location", "Where", _TEXT, ""),
+    Column(
+        "status_certainty",
+        "How sure the status is (confirmed if empty)",
+        allowed_values(Certainty),
+        "confirmed",
+        vocabulary=Certainty,
+    ),
+    Column("status_description", "What happened", "text (may hold line breaks)", ""),
+    Column("status_source", "A source's title", _TEXT, "CNRP MPs flee ‘dictator’"),
+    Column("status_source_url", "The source's address (needs status_source)", "http(s) URL", ""),
+    Column("charge_1_offence", "The offence (needed for any charge column)", _TEXT, "Treason"),
+    Column("charge_1_legal_basis", "The law", _TEXT, "Criminal Code, art. 443"),
+    Column(
+        "charge_1_max_sentence",
+        "The maximum sentence",
+        "30 years, 18 months, 5 years 6 months, life, death, fine only or unknown",
+        "30 years",
+    ),
+    Column(
+        "charge_1_stage",
+        "The legal stage",
+        allowed_values(LegalStage),
+        "charged",
+        vocabulary=LegalStage,
+    ),
+)
+COLUMN_BY_NAME = {column.name: column for column in COLUMNS}
+
+
+def column_rule(name: str) -> Column | None:
+    """The description of a column (``charge_3_stage`` is described as ``charge_1_stage``)."""
+    match = CHARGE_COLUMN.match(name)
+    return COLUMN_BY_NAME.get(f"charge_1_{match[2]}" if match else name)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from monitor import authz
 from monitor.domain import OrganizationKind, PartialDate
@@ -12,6 +15,14 @@ from monitor.extensions import db
 from monitor.models import Membership, Organization, Person, User
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.csv_format import ALIAS_SEPARATOR
+from monitor.services.name_matching import (
+    NAME_RATIO,
+    escape_like,
+    name_key,
+    name_ratio,
+    native_key,
+    strip_marks,
+)
 from monitor.services.validation import (
     member,
     normalise_country,
@@ -26,15 +37,10 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _strip_marks(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def search_text_for(name: str, name_native: str | None, aliases: list[str]) -> str:
     """The text a name search matches: both scripts and aliases, folded, plus an unaccented copy."""
     folded = fold(" | ".join([name, name_native or "", *aliases]))
-    plain = _strip_marks(folded)
+    plain = strip_marks(folded)
     return folded if plain == folded else f"{folded} || {plain}"
 
 
@@ -102,10 +108,15 @@ def _apply_person(person: Person, data: PersonInput) -> None:
         setattr(person, key, value)
 
 
-def create_person(actor: Actor, data: PersonInput) -> Person:
-    """Add a person to the register."""
+def create_person(actor: Actor, data: PersonInput, *, unless_duplicate: bool = False) -> Person:
+    """Add a person to the register; with ``unless_duplicate``, raise :class:`PossibleDuplicate`
+    instead when someone visible to the actor looks like the same person."""
     person = Person(memberships=[], cases=[])  # known empty: no query to load them later
     _apply_person(person, data)
+    if unless_duplicate:
+        found = likely_duplicates(actor, data)
+        if found:
+            raise PossibleDuplicate("name", found)
     db.session.add(person)
     db.session.flush()
     audit.record_planned(actor, person_created(person.public_id, audit.snapshot(person)))
@@ -131,6 +142,172 @@ def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
         after=audit.snapshot(person),
     )
     return person
+
+
+@dataclass(frozen=True)
+class LikelyDuplicate:
+    """Someone registered who may be the person being added, and why."""
+
+    public_id: str
+    name: str
+    name_native: str | None
+    reasons: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``Kem Sokha (abc123): same name``."""
+        return f"{self.name} ({self.public_id}): {', '.join(self.reasons)}"
+
+
+class PossibleDuplicate(ValidationError):
+    """A new person looks like someone already registered: the caller shows them and asks
+    whether to use that person or add a new one anyway (never merged silently)."""
+
+    def __init__(self, field: str, candidates: Sequence[LikelyDuplicate]) -> None:
+        listed = "; ".join(c.describe() for c in candidates)
+        super().__init__(
+            {
+                field: f"may already be in the register: {listed}. Use that person, or confirm "
+                "that this is someone new"
+            }
+        )
+        self.field = field
+        self.candidates = list(candidates)
+
+
+# Reasons, strongest first (the order candidates are listed in).
+SAME_NAME = "same name"
+SAME_NATIVE = "same name in the original script"
+ALIAS = "an alias matches"
+SIMILAR = "similar name"
+_STRENGTH = {SAME_NAME: 0, SAME_NATIVE: 1, ALIAS: 2, SIMILAR: 3}
+MAX_DUPLICATES = 5
+# At most this many people are compared with a new one (those sharing a name's word or the start
+# of every word; a register holds few people of one name).
+MAX_COMPARED = 1000
+
+PersonRow = tuple[int, str, str, str | None, list[str] | None]  # id, public id, names, aliases
+
+
+class DuplicateFinder:
+    """Compares new people with registered ones (rows of :data:`PERSON_ROW_COLUMNS`), by the
+    keys of :mod:`monitor.services.name_matching`; one scoring for forms, API and imports.
+
+    Indexed by name word and by the start of each word, so comparing many new people (an
+    import) looks only at those sharing a word or the starts of every word, as
+    :func:`likely_duplicates` asks the database for.
+    """
+
+    def __init__(self, rows: Iterable[PersonRow]) -> None:
+        self._rows: dict[int, PersonRow] = {}
+        self._by_word: dict[str, set[int]] = {}
+        self._by_start: dict[str, set[int]] = {}
+        for row in rows:
+            self._rows[row[0]] = row
+            for text in [row[2], *(row[4] or [])]:
+                for word in name_key(text).split():
+                    self._by_word.setdefault(word, set()).add(row[0])
+                    self._by_start.setdefault(word[:3], set()).add(row[0])
+            native = native_key(row[3])
+            if native:
+                self._by_start.setdefault(f"native:{native[:3]}", set()).add(row[0])
+
+    def _candidates(self, data: PersonInput) -> set[int]:
+        found: set[int] = set()
+        for text in [data.name, *data.aliases]:
+            words = name_key(text).split()
+            if words:
+                found |= set.intersection(*(self._by_start.get(w[:3], set()) for w in words))
+            for word in words:
+                if len(word) >= 4:
+                    found |= self._by_word.get(word, set())
+        native = native_key(data.name_native)
+        if native:
+            found |= self._by_start.get(f"native:{native[:3]}", set())
+        return found
+
+    def find(self, data: PersonInput, limit: int = MAX_DUPLICATES) -> list[LikelyDuplicate]:
+        """The registered people who may be this one, most likely first."""
+        key = name_key(data.name)
+        alias_keys = {name_key(a) for a in data.aliases} - {""}
+        native = native_key(data.name_native)
+        found: list[LikelyDuplicate] = []
+        for person_id in sorted(self._candidates(data))[:MAX_COMPARED]:
+            _id, public_id, name, name_native, aliases = self._rows[person_id]
+            their_key = name_key(name)
+            their_aliases = {name_key(a) for a in aliases or []} - {""}
+            reasons = []
+            if key and key == their_key:
+                reasons.append(SAME_NAME)
+            if native and native == native_key(name_native):
+                reasons.append(SAME_NATIVE)
+            if (key in their_aliases) or (their_key in alias_keys) or (alias_keys & their_aliases):
+                reasons.append(ALIAS)
+            if not reasons and key and their_key and name_ratio(key, their_key) >= NAME_RATIO:
+                reasons.append(SIMILAR)
+            if reasons:
+                found.append(LikelyDuplicate(public_id, name, name_native, tuple(reasons)))
+        found.sort(key=lambda d: (min(_STRENGTH[r] for r in d.reasons), d.name, d.public_id))
+        return found[:limit]
+
+
+PERSON_ROW_COLUMNS = (Person.id, Person.public_id, Person.name, Person.name_native, Person.aliases)
+
+
+def _visible_to(actor: Actor) -> ColumnElement[bool]:
+    # The command line (an actor that is no user) sees everyone; a user, whom their clearance
+    # shows (someone seen only through cases above it is never named).
+    return authz.person_visible(actor) if isinstance(actor, User) else true()
+
+
+def _candidates(data: PersonInput) -> ColumnElement[bool]:
+    """People worth comparing: sharing a whole word of a name, the first three letters of every
+    word (typos further on), or the start of the name in the original script."""
+    conditions: list[ColumnElement[bool]] = []
+    for text in [data.name, *data.aliases]:
+        words = name_key(text).split()
+        if not words:
+            continue
+        conditions.append(_contains_all([w[:3] for w in words]))
+        conditions.extend(_contains_all([w]) for w in words if len(w) >= 4)
+    native = native_key(data.name_native)
+    if native:
+        conditions.append(_contains_all([native[:3]]))
+    return or_(*conditions) if conditions else true()
+
+
+def _contains_all(parts: list[str]) -> ColumnElement[bool]:
+    return and_(*(search_text_contains(part) for part in parts))
+
+
+def search_text_contains(text: str) -> ColumnElement[bool]:
+    """SQL condition: the person's names or aliases (as :func:`search_text_for` keeps them)
+    hold ``text`` (already folded) anywhere; PostgreSQL serves it with the trigram index."""
+    return Person.search_text.like(f"%{escape_like(text)}%", escape="\\")
+
+
+def likely_duplicates(actor: Actor, data: PersonInput) -> list[LikelyDuplicate]:
+    """Registered people the actor may see who may be the person ``data`` describes: the same
+    or a similar Latin name (case, accents, spacing and word order aside), the same name in the
+    original script, or an alias that matches either way."""
+    if not name_key(data.name) and not native_key(data.name_native):
+        return []
+    rows = db.session.execute(
+        select(*PERSON_ROW_COLUMNS)
+        .where(_visible_to(actor), _candidates(data))
+        .order_by(Person.id)
+        .limit(MAX_COMPARED)
+    )
+    return DuplicateFinder(_person_rows(rows)).find(data)
+
+
+def duplicate_finder(actor: Actor) -> DuplicateFinder:
+    """Every person the actor may see, ready to compare (for an import of many rows)."""
+    rows = db.session.execute(select(*PERSON_ROW_COLUMNS).where(_visible_to(actor)))
+    return DuplicateFinder(_person_rows(rows))
+
+
+def _person_rows(rows: Iterable[Sequence[Any]]) -> Iterator[PersonRow]:
+    return ((row[0], row[1], row[2], row[3], row[4]) for row in rows)
 
 
 # Seats or members: the largest party counts under a hundred million; the column is a 32-bit

@@ -12,7 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Select, any_, exists, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    any_,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy import case as when
 from sqlalchemy.orm import contains_eager
 
 from monitor import authz
@@ -31,7 +43,12 @@ from monitor.models import (
     User,
 )
 from monitor.services import column_rows
-from monitor.services.people import fold
+from monitor.services.name_matching import (
+    WORD_SIMILARITY,
+    escape_like,
+    similar_spelling_applies,
+)
+from monitor.services.people import fold, search_text_contains
 from monitor.services.validation import page_number, whole_number
 
 SORTS: dict[str, Any] = {
@@ -64,6 +81,9 @@ class CaseFilter:
     page: int = 1
     per_page: int = 25
     errors: dict[str, str] = field(default_factory=dict)
+    # The name search ``q`` also finds similar spellings ("sokah": Kem Sokha); the lists turn it
+    # on when the exact search finds nothing.
+    similar_names: bool = False
 
     @classmethod
     def from_args(cls, args: Any, per_page: int = 25) -> CaseFilter:
@@ -119,10 +139,6 @@ class CaseFilter:
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filtered_cases(user: User | None, filters: CaseFilter) -> Select[Case]:
     """Visible cases matching the filters, with their person joined (not yet sorted or paged)."""
     return _matching_cases(user, filters).join(Case.person)
@@ -148,7 +164,7 @@ def _matching_cases(
             )
         )
     if filters.offence:
-        pattern = f"%{_escape_like(fold(filters.offence))}%"
+        pattern = f"%{escape_like(fold(filters.offence))}%"
         query = query.where(
             exists().where(
                 Charge.case_id == Case.id,
@@ -156,7 +172,9 @@ def _matching_cases(
             )
         )
     if filters.q:
-        matching_people = select(Person.id).where(*_name_search(filters.q))
+        matching_people = select(Person.id).where(
+            *_name_search(filters.q, similar=filters.similar_names)
+        )
         query = query.where(_person_among(matching_people, probe=probe_people))
     return query
 
@@ -172,11 +190,46 @@ def _person_among(people: Select[Any], *, probe: bool) -> ColumnElement[bool]:
     return Case.person_id.in_(people)
 
 
-def _name_search(q: str) -> list[ColumnElement[bool]]:
-    # Every word must appear somewhere in the names, native names or aliases.
-    return [
-        Person.search_text.like(f"%{_escape_like(word)}%", escape="\\") for word in fold(q).split()
-    ]
+def _name_search(q: str, *, similar: bool = False) -> list[ColumnElement[bool]]:
+    """Every word appears somewhere in the names, native names or aliases; with ``similar``, a
+    word of four letters or more may instead be like one there (see :func:`_similar_word`)."""
+    conditions = []
+    for word in fold(q).split():
+        exact = search_text_contains(word)
+        fuzzy = similar and similar_spelling_applies(word)
+        conditions.append(or_(exact, _similar_word(word)) if fuzzy else exact)
+    return conditions
+
+
+def _similar_word(word: str) -> ColumnElement[bool]:
+    """SQL condition: ``word`` is at least :data:`WORD_SIMILARITY` like a stretch of the names.
+
+    PostgreSQL: pg_trgm's ``%>`` operator, served by the trigram index on ``search_text``, with
+    the threshold set for the connection by :func:`_similarity_threshold`. SQLite: the same
+    measure as a Python function (:mod:`monitor.services.name_matching`).
+    """
+    if _on_postgresql():
+        return Person.search_text.op("%>")(word)
+    return func.word_similarity(word, Person.search_text) >= WORD_SIMILARITY
+
+
+_THRESHOLD_SETTING = "pg_trgm.word_similarity_threshold"
+
+
+def _similarity_threshold() -> None:
+    """Set pg_trgm's word similarity threshold on this connection (the ``%>`` operator reads it;
+    its default, 0.6, misses "sokah" for "sokha"). For the session, not the transaction: a read
+    view's queries each run in a transaction of their own."""
+    if _on_postgresql():
+        db.session.execute(select(func.set_config(_THRESHOLD_SETTING, str(WORD_SIMILARITY), False)))
+
+
+def _exact_first(q: str) -> tuple[ColumnElement[Any], ...]:
+    """Sort keys for a name search: people matching every word exactly first, then the most
+    similar."""
+    folded = fold(q)
+    exact = and_(*(search_text_contains(word) for word in folded.split()))
+    return (when((exact, 0), else_=1), func.word_similarity(folded, Person.search_text).desc())
 
 
 def _on_postgresql() -> bool:
@@ -198,6 +251,8 @@ class CasePage(Generic[T]):
     total_capped: bool = False
     # True when a case follows this page (read as one extra row, so it is exact).
     more: bool = False
+    # True when no name matched the search exactly and these are cases of similar names.
+    similar_names: bool = False
 
     @property
     def pages(self) -> int:
@@ -309,9 +364,22 @@ def list_cases(
     each page view costs more than the page itself, and "10,000+" tells a reader as much.
     """
     total = count_cases(user, filters, count_limit)
+    if _try_similar_names(filters, total):
+        return replace(
+            list_cases(user, replace(filters, similar_names=True), count_limit=count_limit),
+            similar_names=True,
+        )
     query = filtered_cases(user, filters).options(contains_eager(Case.person))
     rows = list(db.session.scalars(_paged(query, filters)).all())
     return _page(rows, filters, total, count_limit)
+
+
+def _try_similar_names(filters: CaseFilter, total: int) -> bool:
+    """Whether to search again for similar names: the exact name search found nothing."""
+    if total or not filters.q or filters.similar_names:
+        return False
+    _similarity_threshold()
+    return True
 
 
 def list_case_rows(
@@ -320,8 +388,19 @@ def list_case_rows(
     """As :func:`list_cases`, but each case as the plain columns the web list shows.
 
     Same filters, clearance and order; reading ten columns instead of two ORM objects per row
-    (with their JSON, summaries and biographies) is most of the list's cost in Python.
+    (with their JSON, summaries and biographies) is most of the list's cost in Python. A name
+    search that finds nothing is tried again for similar names (``similar_names`` on the page).
     """
+    page = _case_rows(user, filters, count_limit)
+    if _try_similar_names(filters, page.total):
+        similar = replace(filters, similar_names=True)
+        return replace(_case_rows(user, similar, count_limit), similar_names=True)
+    return page
+
+
+def _case_rows(
+    user: User | None, filters: CaseFilter, count_limit: int | None
+) -> CasePage[CaseRow]:
     if not filters.q:
         # The count rides along as a column (computed once), saving a round trip; only a page
         # past the last one, which has no row to carry it, counts separately.
@@ -344,7 +423,7 @@ def list_case_rows(
         query = _found_by_name(
             _matching_cases(user, replace(filters, q=None)),
             filters,
-            _matching_people(filters.q).subquery("found_people"),
+            _matching_people(filters).subquery("found_people"),
         )
     else:
         query = _paged(
@@ -370,7 +449,7 @@ def _name_search_page(
     faster than sorting them all).
     """
     assert filters.q  # noqa: S101 - only called for a name search
-    found = _matching_people(filters.q).limit(NAME_SEARCH_SORT_LIMIT + 1).cte("found_people")
+    found = _matching_people(filters).limit(NAME_SEARCH_SORT_LIMIT + 1).cte("found_people")
     others = _matching_cases(user, replace(filters, q=None))  # clearance and the other filters
     counted = others.with_only_columns(Case.id).where(_person_among(select(found.c.id), probe=True))
     if count_limit is not None:
@@ -386,9 +465,12 @@ def _name_search_page(
     return _page([CaseRow.of(row[:-1]) for row in rows], filters, int(rows[0][-1]), count_limit)
 
 
-def _matching_people(q: str) -> Select[*tuple[Any, ...]]:
-    """The id, name and native name of every person the name search ``q`` finds."""
-    return select(Person.id, Person.name, Person.name_native).where(*_name_search(q))
+def _matching_people(filters: CaseFilter) -> Select[*tuple[Any, ...]]:
+    """The id, name and native name of every person the filters' name search finds."""
+    assert filters.q  # noqa: S101 - only called for a name search
+    return select(Person.id, Person.name, Person.name_native).where(
+        *_name_search(filters.q, similar=filters.similar_names)
+    )
 
 
 def _found_by_name(
@@ -591,9 +673,12 @@ def organization_counts(rows: list[MemberRow]) -> StatusCounts:
 
 
 def visible_people(user: User | None, q: str | None = None) -> Select[Person]:
-    """People the user may see, optionally matching a name search."""
+    """People the user may see, optionally matching a name search: exact matches first, then
+    similar spellings, most similar first ("sokah" finds Kem Sokha)."""
     query = select(Person).where(authz.person_visible(user))
-    if q:
-        for word in fold(q).split():
-            query = query.where(Person.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
-    return query.order_by(Person.name, Person.id)
+    if not q or not fold(q).split():
+        return query.order_by(Person.name, Person.id)
+    _similarity_threshold()
+    return query.where(*_name_search(q, similar=True)).order_by(
+        *_exact_first(q), Person.name, Person.id
+    )

@@ -113,8 +113,20 @@ def _person_choices(selected: str | None) -> list[tuple[str, str]]:
     ]
 
 
-def _open_case(form: NewCaseForm) -> Case:
-    """The form's choices looked up, then the one open-case use case."""
+def _open_case(
+    form: NewCaseForm, duplicates: list[people_service.LikelyDuplicate] | None = None
+) -> Case:
+    """The form's choices looked up, then the one open-case use case; a new person who may be
+    someone registered is refused (listed in ``duplicates``) unless the form confirms them."""
+    try:
+        return _opened(form)
+    except people_service.PossibleDuplicate as exc:
+        if duplicates is not None:
+            duplicates.extend(exc.candidates)
+        raise
+
+
+def _opened(form: NewCaseForm) -> Case:
     user = actor()
     person = None
     if form.person.data:
@@ -131,8 +143,21 @@ def _open_case(form: NewCaseForm) -> Case:
             new_person=None if person is not None else form.person_input(),
             organization=organization,
             role=form.role.data,
+            unless_duplicate=not form.confirm_new_person.data,
         ),
     )
+
+
+def _use_registered_person(form: NewCaseForm) -> None:
+    """The choice a duplicate warning offers: a registered person instead of the one typed, or
+    ``new`` (someone new after all)."""
+    chosen = request.form.get("use_person") if request.method == "POST" else None
+    if chosen == "new":
+        form.confirm_new_person.data = True
+    elif chosen:
+        form.person.data = chosen
+        form.person_name.data = form.person_name_native.data = ""
+        form.person_aliases.data = []
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -143,17 +168,19 @@ def new() -> ResponseReturnValue:
     form.limit_levels(current_user)
     if request.method == "GET" and request.args.get("person"):
         form.person.data = request.args["person"]
+    _use_registered_person(form)
     form.person.choices = _person_choices(form.person.data)
     form.organization.choices = organization_choices("— none —")
+    duplicates: list[people_service.LikelyDuplicate] = []
     if form.validate_on_submit():
-        opened = writes.commit(lambda: _open_case(form), form, NEW_CASE_FIELDS)
+        opened = writes.commit(lambda: _open_case(form, duplicates), form, NEW_CASE_FIELDS)
         if opened.ok:
             case = opened.value
             flash(f"Case opened for {case.person.name}.", "success")
             return redirect(url_for("cases.detail", public_id=case.public_id))
     if request.method == "POST":
-        return invalid("cases/new.html", form=form)
-    return render_template("cases/new.html", form=form)
+        return invalid("cases/new.html", form=form, duplicates=duplicates)
+    return render_template("cases/new.html", form=form, duplicates=duplicates)
 
 
 @bp.get("/cases/<public_id>")

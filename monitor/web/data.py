@@ -29,7 +29,7 @@ from monitor import authz
 from monitor.authz import Action
 from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
-from monitor.services import ValidationError, exports, imports, popolo
+from monitor.services import ValidationError, csv_format, exports, imports, popolo
 from monitor.web import writes
 from monitor.web.helpers import actor, login_required_blueprint
 
@@ -60,7 +60,11 @@ def index() -> ResponseReturnValue:
     mine = imports.own_imports(actor()) if can_import else []
     settings = current_app.config["SETTINGS"]
     return render_template(
-        "data/index.html", can_import=can_import, imports=mine, settings=settings
+        "data/index.html",
+        can_import=can_import,
+        imports=mine,
+        settings=settings,
+        columns=csv_format.COLUMNS,
     )
 
 

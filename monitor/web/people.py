@@ -48,17 +48,26 @@ def new() -> ResponseReturnValue:
     """Add a person."""
     authz.require(current_user, Action.WRITE)
     form = PersonForm()
+    duplicates: list[people_service.LikelyDuplicate] = []
+
+    def create() -> Person:
+        try:
+            return people_service.create_person(
+                actor(), form.person_input(), unless_duplicate=not form.confirm_new_person.data
+            )
+        except people_service.PossibleDuplicate as exc:
+            duplicates.extend(exc.candidates)  # listed on the form, with links, to choose from
+            raise
+
     if form.validate_on_submit():
-        created = writes.commit(
-            lambda: people_service.create_person(actor(), form.person_input()), form
-        )
+        created = writes.commit(create, form)
         if created.ok:
             person = created.value
             flash(f"{person.name} added.", "success")
             return redirect(url_for("people.detail", public_id=person.public_id))
     if request.method == "POST":
-        return invalid("people/form.html", form=form, person=None)
-    return render_template("people/form.html", form=form, person=None)
+        return invalid("people/form.html", form=form, person=None, duplicates=duplicates)
+    return render_template("people/form.html", form=form, person=None, duplicates=[])
 
 
 def _render_person(

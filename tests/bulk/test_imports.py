@@ -214,7 +214,7 @@ BAD_ROWS = [
         id="unknown organization",
     ),
     pytest.param({"name": ""}, "name", "is required", id="missing name"),
-    pytest.param({"country": "Cambodia"}, "country", "ISO 3166-1", id="country name"),
+    pytest.param({"country": "Kambodia"}, "country", "is not a country", id="unknown country"),
     pytest.param(
         {"name": '=HYPERLINK("http://evil.example","x")'},
         "name",

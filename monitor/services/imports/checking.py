@@ -27,17 +27,22 @@ from monitor.services.csv_format import (
     CHARGE_FIELDS,
     PERSON_COLUMNS,
     OrganizationNames,
+    parse_choice,
+    parse_country,
     parse_sentence,
     unneutralise,
 )
 from monitor.services.imports.changes import describe_changes, person_input
 from monitor.services.imports.reading import FileTooLarge, check_header, clean, read_records
 from monitor.services.imports.report import ChargeRow, Problem, Report, Row
-from monitor.services.people import PersonInput, check_aliases
+from monitor.services.people import (
+    PersonInput,
+    check_aliases,
+    duplicate_finder,
+    likely_duplicates,
+)
 from monitor.services.validation import (
     E,
-    member,
-    normalise_country,
     optional_text,
     required_text,
     web_url,
@@ -91,7 +96,7 @@ def check(
         problems.append(Problem(0, "", "The file has a header row but no data rows."))
     _match_cases(rows, ctx, problems)
     problems.sort(key=lambda p: (p.row, p.column))
-    return Report(rows, problems)
+    return Report(rows, problems, _possible_duplicates(rows, ctx) if not problems else [])
 
 
 @dataclass
@@ -145,12 +150,29 @@ def _cells(
     return values
 
 
-def _choice(enum: type[E], value: str, errors: dict[str, str], column: str) -> E | None:
-    """The vocabulary member, or an error that repeats what the cell says."""
-    chosen = member(enum, value, errors, column)
-    if chosen is None:
-        errors[column] = f"{value!r}: {errors[column]}"
+def _choice(enum: type[E], values: dict[str, str], column: str, errors: dict[str, str]) -> E | None:
+    """The vocabulary member the cell names by code or label (the cell then holds the code), or
+    an error that repeats what the cell says and lists the allowed values."""
+    try:
+        chosen = parse_choice(enum, values[column])
+    except ValueError as exc:
+        errors[column] = str(exc)
+        return None
+    values[column] = chosen.value
     return chosen
+
+
+def _country(values: dict[str, str], column: str, errors: dict[str, str]) -> str | None:
+    """The ISO code of the country the cell names by code or name (the cell then holds the
+    code); ``None`` for an empty cell or an error."""
+    if not (values.get(column) or "").strip():
+        return None
+    try:
+        values[column] = parse_country(values[column])
+    except ValueError as exc:
+        errors[column] = str(exc)
+        return None
+    return values[column]
 
 
 def _check_row(
@@ -162,13 +184,16 @@ def _check_row(
     check_aliases([a.strip() for a in (values.get("aliases") or "").split(ALIAS_SEPARATOR)], errors)
     optional_text(values.get("name_native"), errors, "name_native", 200)
     optional_text(values.get("gender"), errors, "gender", 40)
-    normalise_country(values.get("nationality"), errors, "nationality")
-    if normalise_country(values.get("country"), errors, "country") is None:
+    _country(values, "nationality", errors)
+    if _country(values, "country", errors) is None:
         errors.setdefault("country", "is required")
     optional_text(values.get("title"), errors, "title", 300)
-    level = values.get("confidentiality") or Confidentiality.PUBLIC.value
-    if _choice(Confidentiality, level, errors, "confidentiality") and level not in ctx.levels:
-        errors["confidentiality"] = f"{level} is above your clearance"
+    if values.get("confidentiality"):
+        level = _choice(Confidentiality, values, "confidentiality", errors)
+        if level is not None and level.value not in ctx.levels:
+            errors["confidentiality"] = f"{level.value} is above your clearance"
+    elif Confidentiality.PUBLIC.value not in ctx.levels:
+        errors["confidentiality"] = "public is above your clearance"
     date = _check_status(values, errors, ctx)
     organization = None
     if values.get("organization"):
@@ -197,7 +222,7 @@ def _check_status(
     if not status:
         errors["status"] = "is required"
     else:
-        _choice(CustodyStatus, status, errors, "status")
+        _choice(CustodyStatus, values, "status", errors)
     date: PartialDate | None = None
     raw_date = values.get("status_date", "")
     if not raw_date:
@@ -211,7 +236,7 @@ def _check_status(
             if date.start > ctx.today:
                 errors["status_date"] = f"{raw_date} is in the future"
     if values.get("status_certainty"):
-        _choice(Certainty, values["status_certainty"], errors, "status_certainty")
+        _choice(Certainty, values, "status_certainty", errors)
     optional_text(values.get("status_location"), errors, "status_location", 300)
     optional_text(
         values.get("status_description"), errors, "status_description", 20000, multiline=True
@@ -243,11 +268,44 @@ def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[Charg
                 sentence = parse_sentence(group["max_sentence"])
             except ValueError as exc:
                 errors[prefix + "max_sentence"] = str(exc)
-        stage = group.get("stage") or None
-        if stage is not None:
-            _choice(LegalStage, stage, errors, prefix + "stage")
+        stage = None
+        if group.get("stage"):
+            chosen = _choice(LegalStage, values, prefix + "stage", errors)
+            stage = chosen.value if chosen else None
         result.append(ChargeRow(offence, legal_basis, "legal_basis" in group, sentence, stage))
     return result
+
+
+# Up to this many new people, each is looked up in the database; past it, everyone the importer
+# may see is read once and compared in memory.
+DUPLICATE_QUERIES = 20
+
+
+def _possible_duplicates(rows: list[Row], ctx: _Context) -> list[Problem]:
+    """A warning for each new case's person who may already be registered (the preview links
+    them; the import still adds a new person, as the file says)."""
+    creating = [row for row in rows if row.case is None]
+    if not creating:
+        return []
+    actor = ctx.user or "command line"
+    finder = duplicate_finder(actor) if len(creating) > DUPLICATE_QUERIES else None
+    warnings = []
+    for row in creating:
+        person = person_input(row, None)
+        row.duplicates = finder.find(person) if finder else likely_duplicates(actor, person)
+        if row.duplicates:
+            found = "; ".join(
+                f"person {d.public_id} ({d.name}: {', '.join(d.reasons)})" for d in row.duplicates
+            )
+            warnings.append(
+                Problem(
+                    row.line,
+                    "name",
+                    f"{row.get('name')} may already be in the register as {found}; "
+                    "importing this row adds a new person",
+                )
+            )
+    return warnings
 
 
 def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> None:

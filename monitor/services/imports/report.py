@@ -12,6 +12,7 @@ from typing import Any
 
 from monitor.domain import PartialDate, Sentence
 from monitor.models import Case, Organization
+from monitor.services.people import LikelyDuplicate
 
 # At most this many problems are stored on an import and listed by the API and the command line.
 MAX_REPORTED_PROBLEMS = 1000
@@ -57,6 +58,8 @@ class Row:
     charges: list[ChargeRow]
     case: Case | None = None  # the existing case it updates
     changes: list[str] = field(default_factory=list)
+    # For a new case: registered people the row's person may be (a warning; nothing is merged).
+    duplicates: list[LikelyDuplicate] = field(default_factory=list)
 
     def get(self, column: str) -> str | None:
         """The stripped cell, or ``None`` when the file has no such column."""
@@ -76,11 +79,18 @@ class Report:
 
     rows: list[Row]
     problems: list[Problem]
+    # What does not stop the import but deserves a look (a person who may be registered).
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """Whether the file can be applied."""
         return not self.problems
+
+    def warning_dicts(self) -> list[dict[str, Any]]:
+        """The warnings as the API returns them, with the ids of the people a row may name."""
+        people = {row.line: [d.public_id for d in row.duplicates] for row in self.rows}
+        return [{**w.as_dict(), "person_ids": people.get(w.row, [])} for w in self.warnings]
 
     def summary(self) -> dict[str, int]:
         """Counts of rows by action."""

@@ -26,6 +26,7 @@ from monitor.web.fields import (
     Select,
     vocabulary_choices,
 )
+from monitor.web.forms.people import CONFIRM_NEW_PERSON
 
 # No status is pre-selected: a form that defaulted to "jailed" recorded it when nobody chose.
 CHOOSE_A_STATUS = "Choose a status…"
@@ -93,6 +94,7 @@ class NewCaseForm(CaseForm):
     person_name = StringField("Name (Latin script)", [Length(max=200)])
     person_name_native = StringField("Name in original script", [Length(max=200)])
     person_aliases = CommaListField("Aliases (comma-separated)")
+    confirm_new_person = BooleanField(CONFIRM_NEW_PERSON)  # see people/_duplicates.html
     status = status_field("Custody status")
     status_since = PartialDateField(f"Since {DATE_HINT}", [InputRequired()])
     status_about = BooleanField("The date is approximate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from monitor.domain import OrganizationKind, PartialDate
@@ -21,6 +21,8 @@ from monitor.web.fields import (
     vocabulary_choices,
 )
 
+CONFIRM_NEW_PERSON = "None of these: add a new person anyway"
+
 
 class PersonForm(Form):
     """A person's details."""
@@ -33,6 +35,8 @@ class PersonForm(Form):
     nationality = CountryField("Nationality", blank="— not known —")
     occupation = StringField("Occupation", [Length(max=200)])
     biography = TextAreaField("Biography")
+    # Shown when the name matches someone registered (see people/_duplicates.html).
+    confirm_new_person = BooleanField(CONFIRM_NEW_PERSON)
 
     def person_input(self) -> PersonInput:
         """The service input."""
