@@ -21,7 +21,7 @@ from flask_login import current_user
 from monitor import authz
 from monitor.config import Settings
 from monitor.models import User
-from monitor.services import reauthentication, second_factor, user_sessions
+from monitor.services import reauthentication, second_factor, user_sessions, users
 from monitor.services.second_factor import enrolment, passkeys, totp
 from monitor.web import writes
 from monitor.web.auth import current_login_session, recent_authentication_required
@@ -119,6 +119,8 @@ def _enrolment_gate() -> ResponseReturnValue | None:
         return None  # nobody held to a factor; or anonymous
     if not current_user.is_authenticated or not second_factor.required_for(current_user, settings):
         return None
+    if users.password_is_temporary(current_user):
+        return None  # first their own password (monitor.web.account's gate), then a factor
     login = current_login_session()
     if login is not None and login.second_factor:
         return None  # logged in with a second factor
