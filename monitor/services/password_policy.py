@@ -32,7 +32,10 @@ def context_words(*texts: str, organization: str = "") -> list[str]:
     of the organization's name (and that name run together, as "casemonitor"), with the
     service's own."""
     words = {
-        w.lower() for text in (*texts, organization) for w in _WORD.findall(text or "") if len(w) > 2
+        w.lower()
+        for text in (*texts, organization)
+        for w in _WORD.findall(text or "")
+        if len(w) > 2
     }
     run_together = "".join(_WORD.findall(organization.lower()))
     if len(run_together) > 2:

@@ -33,8 +33,9 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 # Verified against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 TOKEN_PREFIX = "cm_"  # noqa: S105 - a public marker, not a secret
+# What the login form says to who typed an expired temporary password (a message, not a secret).
 TEMPORARY_PASSWORD_EXPIRED = (
-    "This temporary password has expired; ask an administrator for a reset link."
+    "This temporary password has expired; ask an administrator for a reset link."  # noqa: S105
 )
 
 

@@ -117,10 +117,13 @@ def _enrolment_gate() -> ResponseReturnValue | None:
     settings = settings_now()
     if settings.require_2fa == "none" or "_user_id" not in session:
         return None  # nobody held to a factor; or anonymous
-    if not current_user.is_authenticated or not second_factor.required_for(current_user, settings):
+    if (
+        not current_user.is_authenticated
+        or not second_factor.required_for(current_user, settings)
+        # First their own password (monitor.web.account's gate), then a factor.
+        or users.password_is_temporary(current_user)
+    ):
         return None
-    if users.password_is_temporary(current_user):
-        return None  # first their own password (monitor.web.account's gate), then a factor
     login = current_login_session()
     if login is not None and login.second_factor:
         return None  # logged in with a second factor

@@ -53,6 +53,10 @@ def _account(email: str) -> User:
     return db.session.scalars(select(User).where(User.email == email)).one()
 
 
+def _sessions_of(account: User) -> list[UserSession]:
+    return list(db.session.scalars(select(UserSession).where(UserSession.user_id == account.id)))
+
+
 def _shown_password(page: str) -> str:
     match = re.search(r'id="generated-password">([^<]+)<', page)
     assert match, page
@@ -172,9 +176,7 @@ def test_an_expired_temporary_password_refuses_login_with_a_clear_message(
         (account.public_id, "temporary password expired"),
         (account.public_id, "wrong password"),
     ]
-    assert db.session.scalars(
-        select(UserSession).where(UserSession.user_id == account.id)
-    ).all() == []
+    assert _sessions_of(account) == []
 
 
 def test_a_login_whose_temporary_password_expires_meanwhile_ends(
@@ -203,9 +205,7 @@ def test_a_login_whose_temporary_password_expires_meanwhile_ends(
     assert EXPIRED in text(browser.get("/login")).replace("&#39;", "'")
     assert browser.get("/cases").location.startswith("/login")
     assert users.authenticate(account.email, OWN_PASSWORD) is None
-    assert db.session.scalars(
-        select(UserSession).where(UserSession.user_id == account.id)
-    ).all() == []
+    assert _sessions_of(account) == []
     [ended] = _audit("session.revoke")
     assert ended.after is not None
     assert ended.after["reason"] == "temporary password expired"
