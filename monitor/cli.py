@@ -82,7 +82,11 @@ def seed_synthetic(count: int, rng_seed: int) -> None:
 def create_user(
     *, email: str, role: str, clearance: str, name: str, password_stdin: bool, if_missing: bool
 ) -> None:
-    """Create an account; prints a generated password unless --password-stdin is given."""
+    """Create an account; prints a generated password unless --password-stdin is given.
+
+    The password is permanent, unlike one an admin sets on the web (temporary): this command
+    bootstraps, and the operator running it is the one who will use it or hand it over.
+    """
     if if_missing and db.session.scalars(select(User).where(User.email == email.lower())).first():
         click.echo(f"user {email} already exists")
         return
@@ -92,6 +96,7 @@ def create_user(
             CLI_ACTOR,
             users.UserInput(email=email, role=role, clearance=clearance, name=name),
             password,
+            temporary_hours=None,  # permanent: the operator chose it (see the docstring)
         )
     except ValidationError as exc:
         _fail(str(exc))

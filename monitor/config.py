@@ -99,6 +99,9 @@ class Settings:
     # after it began however busy it is (absolute lifetime).
     session_hours: int = 8
     session_max_hours: int = 72
+    # A password an admin set for someone else (a new account, a reset) is temporary: it opens
+    # nothing but the page to choose one's own, and stops working this long after it was set.
+    temporary_password_hours: int = 72
     trusted_proxies: int = 0
     # Alerts (see README "Alerts"). SMTP commands time out after smtp_timeout seconds.
     smtp_timeout: float = 30.0
@@ -213,6 +216,7 @@ class Settings:
             "dossier_ttl_hours": _positive(env, "MONITOR_DOSSIER_TTL_HOURS", 72),
             "session_hours": _positive(env, "MONITOR_SESSION_HOURS", 8),
             "session_max_hours": _positive(env, "MONITOR_SESSION_MAX_HOURS", 72),
+            "temporary_password_hours": _positive(env, "MONITOR_TEMPORARY_PASSWORD_HOURS", 72),
             "trusted_proxies": _count(env, "MONITOR_TRUSTED_PROXIES"),
             "dossier_render_seconds": _positive(env, "MONITOR_DOSSIER_RENDER_SECONDS", 120),
             "dossier_max_cases": _positive(env, "MONITOR_DOSSIER_MAX_CASES", 500),

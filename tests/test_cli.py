@@ -39,7 +39,10 @@ def test_create_user_token_and_demo_from_the_command_line(app: Flask) -> None:
     assert created.returncode == 0, created.stderr
     assert "created editor ed@example.org (clearance restricted)" in created.stdout
     password = created.stdout.split("password: ")[1].strip()
-    assert users.authenticate("ed@example.org", password) is not None
+    ed = users.authenticate("ed@example.org", password)
+    assert ed is not None
+    # Bootstrapping: the operator's password is permanent (an admin's on the web is temporary).
+    assert ed.password_temporary_until is None
 
     typed = _run(
         app,

@@ -25,6 +25,9 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type 
     role: Mapped[str] = mapped_column(String(10), default="viewer")
     clearance: Mapped[str] = mapped_column(String(20), default="public")
     password_hash: Mapped[str] = mapped_column(String(200))
+    # Set when an admin chose the password (a new account, a reset): until the user chooses
+    # their own it opens only /account/password, and after this moment it opens nothing.
+    password_temporary_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = created_at_column()
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -35,18 +35,22 @@ INVALID_LINK = (
 
 
 def change_own_password(user: User, current: str, new: str, keep: UserSession | None) -> int:
-    """Change the user's own password (the current one is required); every other session of
-    theirs ends. How many ended."""
+    """Change the user's own password (the current one is required), which also replaces a
+    temporary one; every other session of theirs ends. How many ended."""
+    if users.temporary_password_expired(user):
+        raise ValidationError({"current_password": users.TEMPORARY_PASSWORD_EXPIRED})
     if not users.password_matches(user, current):
         raise ValidationError({"current_password": "is not your current password"})
     if users.password_matches(user, new):
         raise ValidationError({"new_password": "is your current password: choose another"})
+    was_temporary = users.password_is_temporary(user)
     users.replace_password(user, new, field="new_password")
     db.session.flush()
     ended = user_sessions.end_other_sessions(user, keep, reason="password changed")
-    audit.record(
-        user, "auth.password_changed", "user", user.public_id, after={"sessions_ended": ended}
-    )
+    after: dict[str, Any] = {"sessions_ended": ended}
+    if was_temporary:
+        after["replaced_temporary"] = True  # the first-login gate was passed
+    audit.record(user, "auth.password_changed", "user", user.public_id, after=after)
     return ended
 
 

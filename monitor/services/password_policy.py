@@ -3,7 +3,8 @@
 At least 12 characters, no composition rules (no "one digit, one symbol"), any character
 allowed, spaces included; refused when it is common or easy to guess, judged offline by zxcvbn
 (its lists of common passwords, words and names, keyboard patterns, sequences, repeats, dates)
-together with the account's own email and name and the service's name.
+together with the account's own email and name, the service's name and the organization's
+(``MONITOR_ORGANIZATION_NAME``), as ASVS 5.0 6.2.11 asks.
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ MIN_OWN_CHARACTERS = 6
 _WORD = re.compile(r"[^\W_]+")
 
 
-def context_words(*texts: str) -> list[str]:
-    """The words of an account's email and name, which a password should not be built on."""
-    words = {w.lower() for text in texts for w in _WORD.findall(text or "") if len(w) > 2}
+def context_words(*texts: str, organization: str = "") -> list[str]:
+    """The words a password should not be built on: those of an account's email and name and
+    of the organization's name (and that name run together, as "casemonitor"), with the
+    service's own."""
+    words = {
+        w.lower()
+        for text in (*texts, organization)
+        for w in _WORD.findall(text or "")
+        if len(w) > 2
+    }
+    run_together = "".join(_WORD.findall(organization.lower()))
+    if len(run_together) > 2:
+        words.add(run_together)
     return sorted(words | set(SERVICE_WORDS))
 
 
@@ -40,7 +51,10 @@ def password_problem(password: str, context: Iterable[str] = SERVICE_WORDS) -> s
         return f"must be at most {MAX_LENGTH} characters"
     words = list(context)
     if _own_characters(password, words) < MIN_OWN_CHARACTERS:
-        return "is made of your email, your name or the service's name: add words of your own"
+        return (
+            "is made of your email, your name, or the service's or the organization's name: "
+            "add words of your own"
+        )
     verdict = zxcvbn(password[:ZXCVBN_MAX], user_inputs=words)
     if verdict["score"] >= MIN_SCORE:
         return None

@@ -1,7 +1,15 @@
-"""Users, passwords (argon2id) and API tokens (stored as SHA-256)."""
+"""Users, passwords (argon2id) and API tokens (stored as SHA-256).
+
+A password an admin chose for someone else (a new account, a reset from the user's page) is
+*temporary* (ASVS 6.4.1): it stops working ``MONITOR_TEMPORARY_PASSWORD_HOURS`` after it was
+set, and until its holder chooses their own the web app opens nothing but
+``/account/password`` (the gate in :mod:`monitor.web.account`). Passwords the holder chose
+(changed, or set from a reset link) and those set from the command line are permanent.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -10,6 +18,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 
 from monitor.domain import Confidentiality, Role
@@ -24,6 +33,10 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 # Verified against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 TOKEN_PREFIX = "cm_"  # noqa: S105 - a public marker, not a secret
+# What the login form says to who typed an expired temporary password (a message, not a secret).
+TEMPORARY_PASSWORD_EXPIRED = (
+    "This temporary password has expired; ask an administrator for a reset link."  # noqa: S105
+)
 
 
 def generate_password() -> str:
@@ -42,7 +55,9 @@ def _normalise_email(email: str, errors: dict[str, str]) -> str:
 def _check_password(
     password: str, errors: dict[str, str], *about: str, field: str = "password"
 ) -> None:
-    problem = password_problem(password, context_words(*about))
+    # The organization's name (MONITOR_ORGANIZATION_NAME) is as guessable as the service's.
+    organization = current_app.config["SETTINGS"].organization_name
+    problem = password_problem(password, context_words(*about, organization=organization))
     if problem:
         errors[field] = problem
 
@@ -56,7 +71,8 @@ def password_matches(user: User, password: str) -> bool:
 
 
 def replace_password(user: User, password: str, field: str = "password") -> None:
-    """Give ``user`` a new password (checked against the policy; the error is on ``field``).
+    """Give ``user`` a new password (checked against the policy; the error is on ``field``),
+    permanent unless the caller then makes it temporary.
 
     Not audited, and no session ends here: each caller says what the change means.
     """
@@ -65,6 +81,22 @@ def replace_password(user: User, password: str, field: str = "password") -> None
     if errors:
         raise ValidationError(errors)
     user.password_hash = _hasher.hash(password)
+    user.password_temporary_until = None
+
+
+def _temporary_until(hours: int | None) -> dt.datetime | None:
+    return None if hours is None else utcnow() + dt.timedelta(hours=hours)
+
+
+def password_is_temporary(user: User) -> bool:
+    """Whether the user's password was chosen by an admin and not yet replaced by their own."""
+    return user.password_temporary_until is not None
+
+
+def temporary_password_expired(user: User, now: dt.datetime | None = None) -> bool:
+    """Whether the user's password is temporary and past its time: it opens nothing."""
+    until = user.password_temporary_until
+    return until is not None and until <= (now or utcnow())
 
 
 @dataclass
@@ -97,13 +129,17 @@ def _apply_user(user: User, data: UserInput, errors: dict[str, str]) -> None:
     user.active = data.active
 
 
-def create_user(actor: Actor, data: UserInput, password: str) -> User:
-    """Create an account with the given password."""
+def create_user(
+    actor: Actor, data: UserInput, password: str, *, temporary_hours: int | None = None
+) -> User:
+    """Create an account with the given password; temporary for ``temporary_hours`` when an
+    admin chose it for someone else (the web), permanent without (the command line)."""
     errors: dict[str, str] = _granted_beyond_own(actor, data.clearance, Confidentiality.PUBLIC)
     _check_password(password, errors, data.email, data.name)
     user = User()
     _apply_user(user, data, errors)
     user.password_hash = _hasher.hash(password)
+    user.password_temporary_until = _temporary_until(temporary_hours)
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.create", "user", user.public_id, after=audit.snapshot(user))
@@ -190,14 +226,24 @@ NOT_YOURS_TO_RESET = (
 )
 
 
-def set_password(actor: Actor, user: User, password: str) -> None:
-    """Replace a user's password (an admin: only of accounts cleared no higher than them; the
-    CLI); every session of theirs ends."""
+def set_password(
+    actor: Actor, user: User, password: str, *, temporary_hours: int | None = None
+) -> None:
+    """Replace a user's password (an admin: only of accounts cleared no higher than them, and
+    temporary for ``temporary_hours``; the CLI); every session of theirs ends."""
     if beyond_own(actor, user):
         raise ValidationError({"password": NOT_YOURS_TO_RESET})
     replace_password(user, password)
+    user.password_temporary_until = _temporary_until(temporary_hours)
     db.session.flush()
-    audit.record(actor, "user.password", "user", user.public_id)
+    until = user.password_temporary_until
+    audit.record(
+        actor,
+        "user.password",
+        "user",
+        user.public_id,
+        after={"temporary_until": until.isoformat() if until else None},
+    )
     user_sessions.end_all_sessions(user, reason="password set by an admin", actor=actor)
 
 
@@ -232,9 +278,18 @@ def own_tokens(user: User) -> list[ApiToken]:
     )
 
 
-def authenticate(email: str, password: str, *, address: str | None = None) -> User | None:
-    """The active user with this email and password, or None (audited as
-    ``auth.login_failed``, with the account when the email names one)."""
+@dataclass(frozen=True)
+class LoginCheck:
+    """The account a password opens, or None; ``refusal`` says why when the login form
+    should say more than "wrong email or password" (said only to who typed the password)."""
+
+    user: User | None
+    refusal: str | None = None
+
+
+def check_login(email: str, password: str, *, address: str | None = None) -> LoginCheck:
+    """Whether this email and password open an active account; every refusal is audited as
+    ``auth.login_failed``, with the account when the email names one."""
     user = db.session.scalars(
         select(User).where(func.lower(User.email) == email.strip().lower())
     ).first()
@@ -242,13 +297,21 @@ def authenticate(email: str, password: str, *, address: str | None = None) -> Us
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         _login_failed(user, "wrong password" if user else "unknown email", address)
-        return None
+        return LoginCheck(None)
     if user is None or not user.active:
         _login_failed(user, "account deactivated", address)
-        return None
+        return LoginCheck(None)
+    if temporary_password_expired(user):
+        _login_failed(user, "temporary password expired", address)
+        return LoginCheck(None, TEMPORARY_PASSWORD_EXPIRED)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    return user
+    return LoginCheck(user)
+
+
+def authenticate(email: str, password: str, *, address: str | None = None) -> User | None:
+    """The active user this email and password open, or None (see :func:`check_login`)."""
+    return check_login(email, password, address=address).user
 
 
 def _login_failed(user: User | None, reason: str, address: str | None) -> None:

@@ -1,5 +1,6 @@
 """A user's own account: the overview (name, email and a summary of the rest), login sessions
-(list, end), password, API tokens."""
+(list, end), password, API tokens; and the gate that keeps a user whose password an admin chose
+(a temporary password, ASVS 6.4.1) on the password page until they choose their own."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from monitor.services import (
 )
 from monitor.web import writes
 from monitor.web.auth import (
+    LOGIN_KEY,
     ask_to_confirm,
     current_login_session,
     recent_authentication_required,
@@ -30,6 +32,40 @@ from monitor.web.forms.users import OwnNameForm, TokenForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_once
 
 bp = login_required_blueprint("account", __name__, url_prefix="/account")
+
+# What a login with a temporary password still reaches besides the password page: no such page
+# (None: a 404 whoever asks), static files, logging in and out and reset links (auth), "Confirm
+# it's you" (the password page may ask for it), the second login step (not yet a login), the
+# health check and the API (it authenticates by token, never by the session).
+NOT_GATED_ENDPOINTS = frozenset({None, "static"})
+NOT_GATED_BLUEPRINTS = frozenset({"auth", "reauth", "second_step", "health", "api"})
+
+
+@bp.before_app_request
+def _temporary_password_gate() -> ResponseReturnValue | None:
+    """A user whose password an admin chose may do nothing but choose their own; once that
+    password has expired, their login ends (registered before the second-factor enrolment
+    gate, which waits until the password is their own)."""
+    if request.endpoint in NOT_GATED_ENDPOINTS or request.blueprint in NOT_GATED_BLUEPRINTS:
+        return None
+    if LOGIN_KEY not in session or not current_user.is_authenticated:
+        return None  # anonymous: no query for the user
+    user = actor()
+    if not users.password_is_temporary(user):
+        return None
+    if users.temporary_password_expired(user):
+        row = current_login_session()
+        if row is not None:
+            writes.commit(
+                lambda: user_sessions.end_session(user, row, reason="temporary password expired")
+            )
+        logout_user()
+        session.clear()
+        flash(users.TEMPORARY_PASSWORD_EXPIRED, "error")
+        return redirect(url_for("auth.login"))
+    if request.endpoint == "account.password":
+        return None
+    return redirect(url_for("account.password"))
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -102,9 +138,11 @@ def end_other_sessions() -> ResponseReturnValue:
 @recent_authentication_required()
 @limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
 def password() -> ResponseReturnValue:
-    """Change your own password (the current one is asked); your other sessions end."""
+    """Change your own password (the current one is asked); your other sessions end. A
+    temporary password (an admin chose it) is replaced here, and then the rest opens."""
     form = ChangePasswordForm()
-    context = {"form": form, "hint": NEW_PASSWORD_HINT}
+    temporary_until = actor().password_temporary_until
+    context = {"form": form, "hint": NEW_PASSWORD_HINT, "temporary_until": temporary_until}
     if form.validate_on_submit():
         keep = current_login_session()
         changed = writes.commit(
@@ -117,6 +155,8 @@ def password() -> ResponseReturnValue:
             ended = changed.value
             others = f" {ended} other session{'s' * (ended != 1)} ended." if ended else ""
             flash(f"Your password is changed.{others}", "success")
+            if temporary_until is not None:
+                return redirect("/")  # the register opens (or the next gate takes over)
             return redirect(url_for("account.password"))
     if request.method == "POST":
         return invalid("account/password.html", **context)

@@ -19,6 +19,11 @@ from monitor.web.helpers import actor, invalid, login_required_blueprint, shown_
 bp = login_required_blueprint("admin", __name__, url_prefix="/admin")
 
 
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
 @bp.before_request
 def _admins_only() -> None:
     authz.require(current_user, Action.ADMIN)
@@ -33,12 +38,15 @@ def users_index() -> ResponseReturnValue:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user() -> ResponseReturnValue:
-    """Create an account; a generated password is shown once on the next page."""
+    """Create an account; a generated password is shown once on the next page. Either way
+    the password is temporary: at their first login they must choose their own."""
     form = NewUserForm()
     if form.validate_on_submit():
         password = form.password.data or users.generate_password()
+        hours = _settings().temporary_password_hours
         created = writes.commit(
-            lambda: users.create_user(actor(), form.user_input(), password), form
+            lambda: users.create_user(actor(), form.user_input(), password, temporary_hours=hours),
+            form,
         )
         if created.ok:
             return shown_once(
@@ -54,15 +62,17 @@ def new_user() -> ResponseReturnValue:
 
 @bp.route("/users/<public_id>", methods=["GET", "POST"])
 def user_detail(public_id: str) -> ResponseReturnValue:
-    """Edit an account or reset its password; revoke its API tokens."""
+    """Edit an account or reset its password (temporary, as a new account's); revoke its API
+    tokens."""
     account = authz.get_user(public_id, current_user)
     form = EditUserForm(data=EditUserForm.data_of(account))
     password_form = PasswordForm()
     action = request.form.get("action")
     if request.method == "POST" and action == "reset_password" and password_form.validate():
         password = password_form.new_password.data or users.generate_password()
+        hours = _settings().temporary_password_hours
         reset = writes.commit(
-            lambda: users.set_password(actor(), account, password),
+            lambda: users.set_password(actor(), account, password, temporary_hours=hours),
             password_form,
             {"password": "new_password"},
         )

@@ -144,18 +144,21 @@ def login() -> ResponseReturnValue:
         form.next.data = target if target != "/" else ""
     if form.validate_on_submit():
         # Commits the failed attempt's audit entry, or a rehash when the parameters changed.
-        user = writes.commit(
-            lambda: users.authenticate(
+        checked = writes.commit(
+            lambda: users.check_login(
                 form.email.data, form.password.data, address=request.remote_addr
             )
         ).value
+        user = checked.user
         if user is not None:
             from monitor.web.second_step import begin_second_step  # it imports this module
 
             if has_second_factor(user):
                 return begin_second_step(user, target)  # logged in only after that step
             return finish_login(user, second_factor=None, target=target)
-        form.form_errors.append("Wrong email or password, or the account is deactivated.")
+        form.form_errors.append(
+            checked.refusal or "Wrong email or password, or the account is deactivated."
+        )
         return render_template("auth/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

@@ -21,7 +21,7 @@ from flask_login import current_user
 from monitor import authz
 from monitor.config import Settings
 from monitor.models import User
-from monitor.services import reauthentication, second_factor, user_sessions
+from monitor.services import reauthentication, second_factor, user_sessions, users
 from monitor.services.second_factor import enrolment, passkeys, totp
 from monitor.web import writes
 from monitor.web.auth import current_login_session, recent_authentication_required
@@ -117,7 +117,12 @@ def _enrolment_gate() -> ResponseReturnValue | None:
     settings = settings_now()
     if settings.require_2fa == "none" or "_user_id" not in session:
         return None  # nobody held to a factor; or anonymous
-    if not current_user.is_authenticated or not second_factor.required_for(current_user, settings):
+    if (
+        not current_user.is_authenticated
+        or not second_factor.required_for(current_user, settings)
+        # First their own password (monitor.web.account's gate), then a factor.
+        or users.password_is_temporary(current_user)
+    ):
         return None
     login = current_login_session()
     if login is not None and login.second_factor:

@@ -39,6 +39,16 @@ def test_admin_creates_a_user_whose_generated_password_is_shown_once(
     assert (user.role, user.clearance) == ("editor", "restricted")
     browser = app.test_client()
     login(browser, "new.person@example.org", password)
+    # The password is temporary: its holder chooses their own first (tests/web/
+    # test_temporary_password.py), then the register opens.
+    assert browser.get("/cases/new").location == "/account/password"
+    own = "juniper lantern tidewater 41"
+    chosen = submit(
+        browser,
+        "/account/password",
+        {"current_password": password, "new_password": own, "repeat_password": own},
+    )
+    assert chosen.status_code == 302
     assert browser.get("/cases/new").status_code == 200
 
 
