@@ -75,9 +75,10 @@ def _case_url_prefix() -> str:
     return url[: -len(marker)]
 
 
-# Past this many matches the list says "more than 10,000" instead of counting every row
-# (filters the count rows keep, such as status and country, are counted exactly).
-LIST_COUNT_LIMIT = 10_000
+# Filters the count rows keep (status, country, level, organization) are counted exactly from
+# them. The others (an offence, a name) are counted case by case: past this many matches the
+# list says "more than 1,000" rather than reading a third of a million rows for a number.
+LIST_COUNT_LIMIT = 1_000
 # Pages up to this one are linked by number (read by offset); further pages by keyset, after
 # the last case shown (their cost does not grow with their depth).
 OFFSET_PAGES = 20
