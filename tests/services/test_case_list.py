@@ -262,6 +262,10 @@ def test_a_keyset_page_after_a_hidden_or_unknown_case_is_empty(app: Flask) -> No
         filters = queries.CaseFilter.from_args(cursor)
         assert queries.list_case_rows(viewer, filters).items == []
         assert queries.list_cases(viewer, filters).items == []
-    assert queries.list_case_rows(admin, queries.CaseFilter.from_args({"after": hidden})).items
+    # Cleared for it, a user reads on from it (it is not the first and the last case at once).
+    assert any(
+        queries.list_case_rows(admin, queries.CaseFilter.from_args({side: hidden})).items
+        for side in ("after", "before")
+    )
     refused = queries.CaseFilter.from_args({"after": "no such case!", "before": "x"})
     assert set(refused.errors) == {"after"}
