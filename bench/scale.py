@@ -34,6 +34,23 @@ EXPORT_RSS_MB = 50.0
 EXPORT_MIN_SHARE = 1 / 3
 DEFAULT_SIZES = (10_000, 1_000_000)
 TRIVIAL = "GET /livez"
+# Printed, not judged: a numbered page deep in the list (an old link) costs what skipping its
+# offset costs; the list links deep pages by keyset ("Next", after the last case shown).
+DEEP_PAGE = 400
+PER_PAGE = 25  # the list's default page size
+
+
+def deep_page(smallest: int) -> int:
+    """The deep page measured at both sizes: page 400, or halfway through a smaller register."""
+    return max(2, min(DEEP_PAGE, smallest // (2 * PER_PAGE)))
+
+
+def information(depth: int) -> set[str]:
+    """Rows printed, not judged: a numbered page deep in the list (an old link) costs what
+    skipping its offset costs; the list links deep pages by keyset (Next, after a case)."""
+    return {f"case list, page={depth} (offset)"}
+
+
 _PROC = Path("/proc")
 
 
@@ -104,10 +121,12 @@ class SizeFigures:
     plans: dict[str, str] = field(default_factory=dict)
 
 
-def plan(seeded: seeding.Seeded) -> list[tuple[str, list[str]]]:
+def plan(seeded: seeding.Seeded, depth: int = DEEP_PAGE) -> list[tuple[str, list[str]]]:
     """The pages measured, each with the paths it cycles through (the same ids' shapes at every
-    size: cases spread over the whole register)."""
+    size: cases spread over the whole register). ``depth``: the deep page's number."""
     n = seeded.cases
+    # The deep page as a reader reaches it: Next on the page before, after its last case.
+    deep = seeding.deep_case(seeded.url, (depth - 1) * PER_PAGE - 1)
     spread = sorted({max(1, n // 7), max(1, n // 3), n // 2 + 1, max(1, n - 5)})
     rare = 4321 if n >= 4321 else n // 2 + 1  # a person's number: one match at every size
     org = seeded.largest_organization
@@ -115,7 +134,8 @@ def plan(seeded: seeding.Seeded) -> list[tuple[str, list[str]]]:
         (TRIVIAL, ["/livez"]),
         ("dashboard", ["/"]),
         ("case list", ["/cases"]),
-        ("case list, page 400", ["/cases?page=400"]),
+        (f"case list, page {depth} (Next)", [f"/cases?after={deep}"]),
+        (f"case list, page={depth} (offset)", [f"/cases?page={depth}"]),
         ("filter: status", ["/cases?status=jailed"]),
         ("filter: country", ["/cases?country=MM"]),
         ("filter: organization", [f"/cases?organization={org}"]),
@@ -213,7 +233,13 @@ def explain_slowest(url: str, statements: dict[str, tuple[str, Any]]) -> dict[st
 
 
 def measure_size(
-    base_url: str, cases: int, env: dict[str, str], requests: int, export_limit: float | None
+    base_url: str,
+    cases: int,
+    env: dict[str, str],
+    requests: int,
+    export_limit: float | None,
+    *,
+    depth: int = DEEP_PAGE,
 ) -> SizeFigures:
     """Load (or reuse) the register of ``cases`` cases and measure every page on it."""
     print(f"\n{cases:,} cases", flush=True)
@@ -222,7 +248,7 @@ def measure_size(
     app = inprocess.make_app(sized)
     password = inprocess.new_password()
     email = inprocess.ensure_admin(app, password)
-    endpoints = plan(seeded)
+    endpoints = plan(seeded, depth)
     counted = inprocess.statements_per_page(app, email, password, [p[0] for _, p in endpoints])
     port = load.free_port()
     sized["MONITOR_BASE_URL"] = f"http://{load.HOST}:{port}"
@@ -277,6 +303,9 @@ def judge(small: SizeFigures, large: SizeFigures) -> list[Row]:
             figure += f", CPU {after.server_cpu_ms:.1f}+{after.database_cpu_ms:.1f} ms"
         if name == TRIVIAL:
             rows.append(Row(name, figure, "floor", None if not errors else False))
+            continue
+        if name in information(deep_page(small.cases)):
+            rows.append(Row(name, figure, "information", None if not errors else False))
             continue
         rows.append(
             Row(
@@ -339,8 +368,9 @@ def run(
     """Measure the smallest and the largest size; print the table; True when all passed."""
     began = time.perf_counter()
     small_n, large_n = min(sizes), max(sizes)
-    small = measure_size(base_url, small_n, env, requests, export_limit)
-    large = measure_size(base_url, large_n, env, requests, export_limit)
+    depth = deep_page(small_n)
+    small = measure_size(base_url, small_n, env, requests, export_limit, depth=depth)
+    large = measure_size(base_url, large_n, env, requests, export_limit, depth=depth)
     rows = judge(small, large)
     print()
     report.print_rows(rows, f"pages at {small_n:,} and {large_n:,} cases (p50 small → large)")

@@ -161,6 +161,7 @@ def load(url: str, cases: int, seed: int = 1) -> None:
             )
         conn.execute("SET session_replication_role = DEFAULT")
         refresh_counts(conn)
+        refresh_member_names(conn)
         conn.execute("CREATE TABLE bench_seed (version integer NOT NULL, cases integer NOT NULL)")
         conn.execute("INSERT INTO bench_seed VALUES (%s, %s)", (SEED_VERSION, cases))
 
@@ -188,6 +189,33 @@ def refresh_counts(conn: psycopg.Connection) -> None:
         GROUP BY o.organization_id, c.confidentiality, c.status
         """
     )
+
+
+def refresh_member_names(conn: psycopg.Connection) -> None:
+    """Copy each person's name onto their memberships (as the triggers, off during ``COPY``,
+    would have), when the schema has the column."""
+    found = conn.execute(
+        "SELECT 1 FROM information_schema.columns "
+        "WHERE table_name = 'memberships' AND column_name = 'person_name'"
+    ).fetchone()
+    if found:
+        conn.execute(
+            "UPDATE memberships m SET person_name = p.name FROM people p WHERE p.id = m.person_id"
+        )
+
+
+def deep_case(url: str, position: int) -> str:
+    """The public id of the case at ``position`` (from 0) of the list in its default order (by
+    name, then case): the case a reader paging with Next reads the next page after."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute(
+            "SELECT c.public_id FROM cases c JOIN people p ON p.id = c.person_id "
+            "ORDER BY p.name, c.id OFFSET %s LIMIT 1",
+            (position,),
+        ).fetchone()
+    if row is None:
+        raise BenchError(f"the register holds fewer than {position + 1:,} cases")
+    return str(row[0])
 
 
 Row = tuple[object, ...]

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitor.domain import PartialDate
@@ -84,13 +94,22 @@ class Membership(Base):
     """A person's role in an organization over a period."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("person_id", "organization_id", "role"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "organization_id", "role"),
+        # An organization's members by name, a page at a time, without reading every member.
+        Index("ix_memberships_organization_name", "organization_id", "person_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = public_id_column()
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     role: Mapped[str] = mapped_column(String(120), default="member")
+    # A copy of the person's name, for the index above; kept by database triggers (migration
+    # 0016) on every write of a membership or a person's name, whoever writes them.
+    person_name: Mapped[str | None] = mapped_column(
+        String(200), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
     start_on: Mapped[dt.date | None] = mapped_column(Date)
     start_precision: Mapped[str | None] = mapped_column(String(8))
     end_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -7,6 +7,7 @@ search results and counts alike.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy import case as when
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from monitor import authz
 from monitor.domain import CustodyStatus, PartialDate, Sentence
@@ -51,16 +52,50 @@ from monitor.services.name_matching import (
 from monitor.services.people import fold, search_text_contains
 from monitor.services.validation import page_number, whole_number
 
-SORTS: dict[str, Any] = {
-    "name": (Person.name.asc(), Case.id.asc()),
-    "-name": (Person.name.desc(), Case.id.desc()),
-    "since": (Case.status_since.asc(), Case.id.asc()),
-    "-since": (Case.status_since.desc(), Case.id.desc()),
-    "status": (Case.status.asc(), Person.name.asc(), Case.id.asc()),
-    "country": (Case.country.asc(), Person.name.asc(), Case.id.asc()),
-    "-updated": (Case.updated_at.desc(), Case.id.desc()),
+# Each order: the keys it sorts by (the case's id last, so the order is total) and whether
+# descending. A key's direction is the order's; an unknown date (the only key that may be
+# empty) sorts after every known one when ascending, and before them when descending, on
+# every database, so each order is the exact reverse of its mirror (``since``/``-since``).
+SORT_KEYS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "name": (("name", "id"), False),
+    "-name": (("name", "id"), True),
+    "since": (("since", "id"), False),
+    "-since": (("since", "id"), True),
+    "status": (("status", "name", "id"), False),
+    "country": (("country", "name", "id"), False),
+    "-updated": (("updated", "id"), True),
+}
+_KEY_COLUMNS: dict[str, Any] = {
+    "name": Person.name,
+    "since": Case.status_since,
+    "status": Case.status,
+    "country": Case.country,
+    "updated": Case.updated_at,
+    "id": Case.id,
+}
+_NULLABLE_KEYS = {"since"}
+
+
+def _order(
+    keys: Sequence[str], descending: bool, columns: dict[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """ORDER BY terms for these keys (``columns`` names other expressions for some keys)."""
+    terms = []
+    for key in keys:
+        column = (columns or {}).get(key, _KEY_COLUMNS[key])
+        term = column.desc() if descending else column.asc()
+        if key in _NULLABLE_KEYS:
+            term = term.nulls_first() if descending else term.nulls_last()
+        terms.append(term)
+    return tuple(terms)
+
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    name: _order(keys, descending) for name, (keys, descending) in SORT_KEYS.items()
 }
 DEFAULT_SORT = "name"
+# Public ids name the case a keyset page starts after (or ends before).
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 MAX_PAGE_SIZE = 100
 # Up to this many cases found by a name search, the web list sorts them all rather than walking
 # the name index (see list_case_rows).
@@ -80,6 +115,10 @@ class CaseFilter:
     sort: str = DEFAULT_SORT
     page: int = 1
     per_page: int = 25
+    # Keyset paging: the page of cases right after (or right before) this case, by public id,
+    # in the sort order. Its cost does not grow with how deep the page is, unlike ``page``.
+    after: str | None = None
+    before: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
     # The name search ``q`` also finds similar spellings ("sokah": Kem Sokha); the lists turn it
     # on when the exact search finds nothing.
@@ -110,6 +149,16 @@ class CaseFilter:
         # A page size past the maximum is served at the maximum (documented as a clamp).
         size = min(whole_number(args.get("per_page"), errors, "per_page", per_page), MAX_PAGE_SIZE)
         country = text("country")
+        cursors: dict[str, str | None] = {}
+        for name in ("after", "before"):
+            value = text(name)
+            if value is not None and not _CURSOR.match(value):
+                errors[name] = "is not a case id"
+                value = None
+            cursors[name] = value
+        if cursors["after"] and cursors["before"]:
+            errors["before"] = "give either after or before, not both"
+            cursors["before"] = None
         return cls(
             status=status,
             country=country.upper() if country else None,
@@ -120,6 +169,8 @@ class CaseFilter:
             sort=sort,
             page=page,
             per_page=size,
+            after=cursors["after"],
+            before=cursors["before"],
             errors=errors,
         )
 
@@ -134,9 +185,19 @@ class CaseFilter:
             "q": self.q,
             "sort": None if self.sort == DEFAULT_SORT else self.sort,
             "page": None if self.page == 1 else self.page,
+            "after": self.after,
+            "before": self.before,
         }
         values.update(changes)
+        if "page" in changes and "after" not in changes and "before" not in changes:
+            # A link to a numbered page (or to the first) leaves the keyset position.
+            values["after"] = values["before"] = None
         return {k: v for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def cursor(self) -> str | None:
+        """The case a keyset page starts after or ends before, if any."""
+        return self.after or self.before
 
 
 def filtered_cases(user: User | None, filters: CaseFilter) -> Select[Case]:
@@ -253,6 +314,10 @@ class CasePage(Generic[T]):
     more: bool = False
     # True when no name matched the search exactly and these are cases of similar names.
     similar_names: bool = False
+    # True when a case comes before this page.
+    earlier: bool = False
+    # True when the page was read by keyset (after/before a case), so its number is unknown.
+    keyset: bool = False
 
     @property
     def pages(self) -> int:
@@ -334,24 +399,119 @@ def count_cases(
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 
-def _paged(query: AnySelect, filters: CaseFilter, order: Sequence[Any] | None = None) -> AnySelect:
-    # In the filter's sort order unless told; one extra row tells whether a further page exists.
+def _paged(
+    query: AnySelect,
+    filters: CaseFilter,
+    user: User | None,
+    columns: dict[str, Any] | None = None,
+) -> AnySelect:
+    """A page of ``query`` in the filter's sort order: by offset (``page``) or by keyset
+    (``after``/``before``); one extra row tells whether a further page exists. ``columns``
+    names the query's own expression for a sort key (e.g. a subquery's name column).
+
+    A ``before`` page comes back in reverse order (nearest first): :func:`_page` turns it.
+    """
+    keys, descending = SORT_KEYS[filters.sort]
+    if filters.cursor is None:
+        return (
+            query.order_by(*_order(keys, descending, columns))
+            .limit(filters.per_page + 1)
+            .offset((filters.page - 1) * filters.per_page)
+        )
+    backwards = filters.before is not None
+    direction = descending != backwards
+    condition = _beyond(user, filters.cursor, keys, direction, columns or {})
     return (
-        query.order_by(*(SORTS[filters.sort] if order is None else order))
+        query.where(condition)
+        .order_by(*_order(keys, direction, columns))
         .limit(filters.per_page + 1)
-        .offset((filters.page - 1) * filters.per_page)
     )
+
+
+def _beyond(
+    user: User | None,
+    cursor: str,
+    keys: Sequence[str],
+    descending: bool,
+    columns: dict[str, Any],
+) -> ColumnElement[bool]:
+    """Rows past the case ``cursor`` (a public id) in the order of ``keys``.
+
+    The case's own sort values are read in the same statement, and only if the user may see it
+    (a hidden case's position in the list would tell something about it): an unknown or hidden
+    case matches nothing. The first key also gets a plain range condition, which an index on
+    it can serve (the full comparison spans two tables).
+    """
+    anchor_case, anchor_person = aliased(Case), aliased(Person)
+    anchor_columns = {
+        "name": anchor_person.name,
+        "since": anchor_case.status_since,
+        "status": anchor_case.status,
+        "country": anchor_case.country,
+        "updated": anchor_case.updated_at,
+        "id": anchor_case.id,
+    }
+
+    def value(key: str) -> Any:
+        return (
+            select(anchor_columns[key])
+            .select_from(anchor_case)
+            .join(anchor_person, anchor_person.id == anchor_case.person_id)
+            .where(
+                anchor_case.public_id == cursor,
+                anchor_case.confidentiality.in_(authz.visible_levels(user)),
+            )
+            .scalar_subquery()
+        )
+
+    def column(key: str) -> Any:
+        return columns.get(key, _KEY_COLUMNS[key])
+
+    def past(k: Any, v: Any) -> ColumnElement[bool]:
+        beyond: ColumnElement[bool] = k < v if descending else k > v
+        return beyond
+
+    # Built from the last key (the id, never empty) to the first.
+    *leading, last = keys
+    condition: ColumnElement[bool] = past(column(last), value(last))
+    for key in reversed(leading):
+        k, v = column(key), value(key)
+        further = or_(past(k, v), and_(k == v, condition))
+        if key in _NULLABLE_KEYS:
+            # Empty values sort last ascending, first descending.
+            if descending:
+                further = or_(
+                    further, and_(v.is_(None), or_(k.is_not(None), and_(k.is_(None), condition)))
+                )
+            else:
+                further = or_(further, and_(k.is_(None), or_(v.is_not(None), condition)))
+        condition = further
+    first = keys[0]
+    if first not in _NULLABLE_KEYS:
+        k, v = column(first), value(first)
+        condition = and_(k <= v if descending else k >= v, condition)
+    return condition
 
 
 def _page(rows: list[T], filters: CaseFilter, total: int, count_limit: int | None) -> CasePage[T]:
     capped = count_limit is not None and total > count_limit
+    extra = len(rows) > filters.per_page
+    items = rows[: filters.per_page]
+    if filters.before is not None:
+        # Read backwards from the cursor: the rows nearest it came first.
+        items.reverse()
     return CasePage(
-        rows[: filters.per_page],
+        items,
         count_limit if capped and count_limit else total,
         filters.page,
         filters.per_page,
         total_capped=capped,
-        more=len(rows) > filters.per_page,
+        # Going forwards, a further page exists if the extra row came; one led back to here.
+        more=extra if filters.before is None else True,
+        earlier=(
+            filters.page > 1 or filters.after is not None or (filters.before is not None and extra)
+        ),
+        keyset=filters.cursor is not None,
     )
 
 
@@ -363,14 +523,18 @@ def list_cases(
     ``count_limit`` caps the count for interactive pages: counting every one of 100,000 rows on
     each page view costs more than the page itself, and "10,000+" tells a reader as much.
     """
-    total = count_cases(user, filters, count_limit)
+    exact = _counted(user, filters)
+    if exact is not None:
+        total, count_limit = int(db.session.scalar(exact) or 0), None
+    else:
+        total = count_cases(user, filters, count_limit)
     if _try_similar_names(filters, total):
         return replace(
             list_cases(user, replace(filters, similar_names=True), count_limit=count_limit),
             similar_names=True,
         )
     query = filtered_cases(user, filters).options(contains_eager(Case.person))
-    rows = list(db.session.scalars(_paged(query, filters)).all())
+    rows = list(db.session.scalars(_paged(query, filters, user)).all())
     return _page(rows, filters, total, count_limit)
 
 
@@ -380,6 +544,65 @@ def _try_similar_names(filters: CaseFilter, total: int) -> bool:
         return False
     _similarity_threshold()
     return True
+
+
+def _counted(user: User | None, filters: CaseFilter) -> Select[Any] | None:
+    """The exact number of matching cases, summed from the count rows, when the filters are
+    among those the count rows keep (status, country and level; or an organization with status
+    and level); ``None`` otherwise. Exact per clearance, and as cheap at any size."""
+    if filters.offence or filters.q:
+        return None
+    if filters.organization is None:
+        conditions = [_visible_counts(user)]
+        if filters.status:
+            conditions.append(CaseCount.status == filters.status)
+        if filters.country:
+            conditions.append(CaseCount.country == filters.country)
+        if filters.confidentiality:
+            conditions.append(CaseCount.confidentiality == filters.confidentiality)
+        return select(func.coalesce(func.sum(CaseCount.cases), 0)).where(*conditions)
+    if filters.country:
+        return None
+    counts = OrganizationCaseCount
+    levels = authz.visible_levels(user)
+    conditions = [
+        counts.organization_id == _organization_id(filters.organization),
+        true() if authz.cleared_for_every_level(levels) else counts.confidentiality.in_(levels),
+    ]
+    if filters.status:
+        conditions.append(counts.status == filters.status)
+    if filters.confidentiality:
+        conditions.append(counts.confidentiality == filters.confidentiality)
+    return select(func.coalesce(func.sum(counts.cases), 0)).where(*conditions)
+
+
+def _organization_id(public_id: str) -> Any:
+    return select(Organization.id).where(Organization.public_id == public_id).scalar_subquery()
+
+
+def _members_cases(user: User | None, filters: CaseFilter) -> Select[Case]:
+    """As :func:`filtered_cases` with an organization, as a join on its memberships in the
+    order of the members' names (``Membership.person_name``), one row per case.
+
+    An organization of 20,000 among a million people: the name index of people holds one
+    member in fifty, the organization's index of names only members.
+    """
+    assert filters.organization  # noqa: S101 - only called with an organization
+    earlier = aliased(Membership)
+    return (
+        _matching_cases(user, replace(filters, organization=None))
+        .join(Membership, Membership.person_id == Case.person_id)
+        .join(Case.person)
+        .where(
+            Membership.organization_id == _organization_id(filters.organization),
+            # A member with several roles: their first membership only.
+            ~exists().where(
+                earlier.person_id == Membership.person_id,
+                earlier.organization_id == Membership.organization_id,
+                earlier.id < Membership.id,
+            ),
+        )
+    )
 
 
 def list_case_rows(
@@ -403,12 +626,25 @@ def _case_rows(
 ) -> CasePage[CaseRow]:
     if not filters.q:
         # The count rides along as a column (computed once), saving a round trip; only a page
-        # past the last one, which has no row to carry it, counts separately.
-        query = filtered_cases(user, filters).with_only_columns(
-            *_CASE_ROW_COLUMNS, _counting(user, filters, count_limit).scalar_subquery()
-        )
-        found = column_rows(_paged(query, filters))
-        total = int(found[0][-1]) if found else count_cases(user, filters, count_limit)
+        # past the last one, which has no row to carry it, counts separately. It is exact and
+        # cheap when the count rows keep it, else counted (up to ``count_limit``).
+        exact = _counted(user, filters)
+        if exact is not None:
+            count_limit = None
+        counting = _counting(user, filters, count_limit) if exact is None else exact
+        columns: dict[str, Any] = {}
+        if filters.organization and filters.sort in {"name", "-name"}:
+            cases, columns = _members_cases(user, filters), {"name": Membership.person_name}
+        else:
+            cases = filtered_cases(user, filters)
+        query = cases.with_only_columns(*_CASE_ROW_COLUMNS, counting.scalar_subquery())
+        found = column_rows(_paged(query, filters, user, columns))
+        if found:
+            total = int(found[0][-1])
+        elif exact is not None:
+            total = int(db.session.scalar(exact) or 0)
+        else:
+            total = count_cases(user, filters, count_limit)
         return _page([CaseRow.of(row[:-1]) for row in found], filters, total, count_limit)
     if filters.sort in {"name", "-name"}:
         page = _name_search_page(user, filters, count_limit)
@@ -421,6 +657,7 @@ def _case_rows(
     few = total <= NAME_SEARCH_SORT_LIMIT
     if few and filters.sort in {"name", "-name"}:
         query = _found_by_name(
+            user,
             _matching_cases(user, replace(filters, q=None)),
             filters,
             _matching_people(filters).subquery("found_people"),
@@ -431,6 +668,7 @@ def _case_rows(
             .join(Case.person)
             .with_only_columns(*_CASE_ROW_COLUMNS),
             filters,
+            user,
         )
     rows = [CaseRow.of(row) for row in column_rows(query)]
     return _page(rows, filters, total, count_limit)
@@ -458,7 +696,7 @@ def _name_search_page(
     # When too many people match, the database stops here (a one-time filter) and no row
     # comes back.
     few = select(func.count()).select_from(found).scalar_subquery() <= NAME_SEARCH_SORT_LIMIT
-    query = _found_by_name(others, filters, found, total).where(few)
+    query = _found_by_name(user, others, filters, found, total).where(few)
     rows = column_rows(query)
     if not rows:
         return None
@@ -474,7 +712,11 @@ def _matching_people(filters: CaseFilter) -> Select[*tuple[Any, ...]]:
 
 
 def _found_by_name(
-    cases: Select[Case], filters: CaseFilter, found: FromClause, *extra: ColumnElement[Any]
+    user: User | None,
+    cases: Select[Case],
+    filters: CaseFilter,
+    found: FromClause,
+    *extra: ColumnElement[Any],
 ) -> Select[*tuple[Any, ...]]:
     """A page of ``cases`` whose person is among ``found`` (as :func:`_matching_people`), in name
     order, as rows of ``_CASE_ROW_COLUMNS`` followed by ``extra``.
@@ -490,13 +732,13 @@ def _found_by_name(
         .order_by(found.c.name.desc() if descending else found.c.name.asc())
         .subquery("sorted_people")
     )
-    order = (people.c.name, Case.id)
     return _paged(
         cases.join(people, people.c.id == Case.person_id).with_only_columns(
             *_CASE_ROW_COLUMNS[:-2], people.c.name, people.c.name_native, *extra
         ),
         filters,
-        [column.desc() if descending else column.asc() for column in order],
+        user,
+        {"name": people.c.name},
     )
 
 
@@ -599,7 +841,7 @@ def organization_members(user: User | None, org: Organization) -> list[MemberRow
     memberships = db.session.scalars(
         _member_query(user, org)
         .options(contains_eager(Membership.person))
-        .order_by(Person.name, Membership.id)
+        .order_by(Membership.person_name, Membership.id)
     ).all()
     return _cases_of_members(user, memberships)
 
@@ -645,7 +887,7 @@ def organization_members_page(
     memberships = db.session.scalars(
         _member_query(user, org)
         .options(contains_eager(Membership.person))
-        .order_by(Person.name, Membership.id)
+        .order_by(Membership.person_name, Membership.id)
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
     ).all()

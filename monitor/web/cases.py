@@ -76,8 +76,13 @@ def _case_url_prefix() -> str:
     return url[: -len(marker)]
 
 
-# Past this many matches the list says "more than 10,000" instead of counting every row.
-LIST_COUNT_LIMIT = 10_000
+# Filters the count rows keep (status, country, level, organization) are counted exactly from
+# them. The others (an offence, a name) are counted case by case: past this many matches the
+# list says "more than 1,000" rather than reading a third of a million rows for a number.
+LIST_COUNT_LIMIT = 1_000
+# Pages up to this one are linked by number (read by offset); further pages by keyset, after
+# the last case shown (their cost does not grow with their depth).
+OFFSET_PAGES = 20
 
 
 @bp.get("/cases")
@@ -87,6 +92,9 @@ def index() -> ResponseReturnValue:
     settings = current_app.config["SETTINGS"]
     filters = queries.CaseFilter.from_args(request.args, per_page=settings.page_size)
     page = queries.list_case_rows(current_user, filters, count_limit=LIST_COUNT_LIMIT)
+    if filters.cursor and not page.items:
+        # After (or before) a case that is gone or hidden, or past the end: the first page.
+        return redirect(url_for("cases.index", **filters.as_args(page=None)))
     if filters.page > 1 and not page.items:
         # Past the last page (a stale link, an edited address): the last page instead.
         last = page.pages if page.pages > 1 else None
@@ -103,6 +111,7 @@ def index() -> ResponseReturnValue:
         country_options=country_options(filters.country),
         levels=current_user.level.levels_visible(),
         sorts=SORT_LABELS,
+        offset_pages=OFFSET_PAGES,
     ), status
 
 

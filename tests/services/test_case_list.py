@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from monitor.domain import PartialDate
 from monitor.extensions import db
-from monitor.models import Case, Organization, Person, User
+from monitor.models import Case, Membership, Organization, Person, User
 from monitor.services import cases as case_service
 from monitor.services import people, queries
 from monitor.services.seed import seed_synthetic
@@ -20,17 +20,35 @@ from tests.support.accounts import make_user
 
 
 def test_capped_count_says_more_and_keeps_a_next_page(app: Flask, demo: dict[str, str]) -> None:
+    # A name search is counted case by case: up to the cap.
     admin = make_user("admin", "confidential")
-    exact = queries.list_cases(admin, queries.CaseFilter(per_page=1))
+    exact = queries.list_cases(admin, queries.CaseFilter(q="m", per_page=1))
     assert (exact.total, exact.total_capped, exact.pages) == (3, False, 3)
 
-    capped = queries.list_cases(admin, queries.CaseFilter(per_page=1), count_limit=1)
+    capped = queries.list_cases(admin, queries.CaseFilter(q="m", per_page=1), count_limit=1)
     assert capped.total == 1
     assert capped.total_capped
     assert capped.has_next
-    last = queries.list_cases(admin, queries.CaseFilter(per_page=1, page=3), count_limit=1)
+    last = queries.list_cases(admin, queries.CaseFilter(q="m", per_page=1, page=3), count_limit=1)
     assert [c.person.name for c in last.items] == ["Mu Sochua"]
     assert not last.has_next
+
+
+def test_counts_the_count_rows_keep_are_exact_past_the_cap(
+    app: Flask, demo: dict[str, str]
+) -> None:
+    # Status, country, level (and an organization with status and level) are summed from the
+    # count rows: exact, per clearance, whatever the cap.
+    organization = db.session.scalars(select(Organization.public_id)).first()
+    for user in (make_user("viewer", "public"), make_user("admin", "confidential")):
+        for args in ({}, {"country": "KH"}, {"organization": organization or ""}):
+            filters = queries.CaseFilter.from_args({**args, "per_page": "1"})
+            visible = len(db.session.scalars(queries.filtered_cases(user, filters)).all())
+            for page in (
+                queries.list_cases(user, filters, count_limit=1),
+                queries.list_case_rows(user, filters, count_limit=1),
+            ):
+                assert (page.total, page.total_capped) == (visible, False), (user, args)
 
 
 def test_capped_count_is_exact_below_the_cap(app: Flask, demo: dict[str, str]) -> None:
@@ -161,3 +179,93 @@ def test_name_searches_page_count_and_sort_alike_whichever_way_they_are_read(
         with _statements() as statements:
             queries.list_case_rows(admin, queries.CaseFilter.from_args({"q": q}))
         assert len(statements) == (1 if people_found <= sort_limit else 3), (q, statements)
+
+
+def _walk(user: User, args: dict[str, str], per_page: int, *, backwards: bool = False) -> list[str]:
+    """Every case of the list, page after page by keyset (``after`` the last case shown), or
+    from the last case back to the first (``before`` the first case shown)."""
+    seen: list[str] = []
+    cursor: dict[str, str] = {}
+    if backwards:
+        everything = queries.list_case_rows(
+            user, queries.CaseFilter.from_args({**args, "per_page": "100"})
+        )
+        seen = [everything.items[-1].public_id] if everything.items else []
+        cursor = {"before": seen[0]} if seen else {}
+        if not seen:
+            return seen
+    for _ in range(100):
+        filters = queries.CaseFilter.from_args({**args, **cursor, "per_page": str(per_page)})
+        page = queries.list_case_rows(user, filters)
+        full = queries.list_cases(user, filters)
+        ids = [r.public_id for r in page.items]
+        assert ids == [c.public_id for c in full.items], (args, cursor)
+        assert (page.more, page.earlier) == (full.more, full.earlier), (args, cursor)
+        if backwards:
+            seen = ids + seen
+            if not page.earlier:
+                return seen
+            cursor = {"before": ids[0]}
+        else:
+            seen += ids
+            if not page.more:
+                return seen
+            cursor = {"after": ids[-1]}
+    raise AssertionError("the walk did not end")
+
+
+def test_keyset_pages_walk_the_whole_list_in_every_order_both_ways(app: Flask) -> None:
+    # Next (after the last case shown) and Previous (before the first) read the same cases in
+    # the same order as numbered pages, for every sort, filter and clearance, with namesakes
+    # (ties broken by case) and unknown dates (last ascending, first descending).
+    viewer, admin = _search_register()
+    for case in db.session.scalars(select(Case).where(Case.id % 7 == 0)):
+        case.status_since = None
+    db.session.commit()
+    organization = db.session.scalars(
+        select(Organization.public_id)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .group_by(Organization.public_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    ).one()
+    choices = [
+        *({"sort": key} for key in queries.SORTS),
+        {"status": "jailed", "sort": "-since"},
+        {"organization": organization},
+        {"organization": organization, "sort": "-name"},
+        {"organization": organization, "status": "jailed"},
+        {"country": "KH", "sort": "country"},
+        {"q": "synthetic", "sort": "-name"},
+    ]
+    for user in (viewer, admin):
+        for args in choices:
+            expected = [
+                r.public_id
+                for r in queries.list_case_rows(
+                    user, queries.CaseFilter.from_args({**args, "per_page": "100"})
+                ).items
+            ]
+            assert len(expected) > 1, args
+            small = len(expected) < 6
+            assert _walk(user, args, 1 if small else 2) == expected, args
+            assert _walk(user, args, 1 if small else 3, backwards=True) == expected, args
+
+
+def test_a_keyset_page_after_a_hidden_or_unknown_case_is_empty(app: Flask) -> None:
+    # A case above the clearance is no anchor: its place in the list would tell about it.
+    viewer, admin = _search_register()
+    hidden = db.session.scalars(
+        select(Case.public_id).where(Case.confidentiality == "confidential").limit(1)
+    ).one()
+    for cursor in ({"after": hidden}, {"before": hidden}, {"after": "nosuchcase"}):
+        filters = queries.CaseFilter.from_args(cursor)
+        assert queries.list_case_rows(viewer, filters).items == []
+        assert queries.list_cases(viewer, filters).items == []
+    # Cleared for it, a user reads on from it (it is not the first and the last case at once).
+    assert any(
+        queries.list_case_rows(admin, queries.CaseFilter.from_args({side: hidden})).items
+        for side in ("after", "before")
+    )
+    refused = queries.CaseFilter.from_args({"after": "no such case!", "before": "x"})
+    assert set(refused.errors) == {"after"}

@@ -169,3 +169,42 @@ def test_row_links_quote_a_public_id_as_url_for_does(app: Flask, public_id: str)
     with app.test_request_context("/cases"):
         expected = url_for("cases.detail", public_id=public_id)
         assert _case_url_prefix() + path_segment(public_id) == expected
+
+
+def test_next_and_previous_walk_deep_pages_by_keyset(
+    app: Flask, demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past the numbered pages, Next reads the page after the last case shown and Previous the
+    # page before the first: the filters stay, no case is skipped or shown twice.
+    from monitor.web import cases as case_views
+
+    monkeypatch.setattr(case_views, "OFFSET_PAGES", 2)
+    for i in range(60):
+        open_case(f"Deep Person {i:02d}", status="jailed", commit=False)
+    open_case("Deep Free Person", status="at_liberty")
+    browser = client_for(app, "viewer", "public")
+    pages = [text(browser.get("/cases?status=jailed&q=deep"))]
+    hrefs = []
+    while match := re.search(r'<a href="([^"]+)" rel="next">', pages[-1]):
+        hrefs.append(match.group(1).replace("&amp;", "&"))
+        pages.append(text(browser.get(hrefs[-1])))
+    assert "page=2" in hrefs[0]
+    assert "after=" in hrefs[1]
+    assert all("status=jailed" in href and "q=deep" in href for href in hrefs)
+    shown = [name for page in pages for name in names_in(page)]
+    assert shown == [f"Deep Person {i:02d}" for i in range(60)]
+    assert 'id="total"><strong>60</strong> cases</p>' in pages[-1]  # no page number by keyset
+
+    back = re.search(r'<a href="([^"]+)" rel="prev">', pages[-1])
+    assert back
+    assert "before=" in back.group(1)
+    assert names_in(text(browser.get(back.group(1).replace("&amp;", "&")))) == names_in(pages[-2])
+
+
+def test_a_keyset_link_to_a_case_gone_from_view_starts_again(
+    app: Flask, demo: dict[str, str]
+) -> None:
+    browser = client_for(app, "viewer", "public")
+    response = browser.get("/cases?status=jailed&after=nosuchcase")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/cases?status=jailed"
