@@ -12,7 +12,45 @@ import functools
 
 import pycountry
 
-from monitor.domain import CustodyStatus, PartialDate, Sentence, SentenceKind
+from monitor.domain import (
+    Confidentiality,
+    CustodyStatus,
+    DatePrecision,
+    PartialDate,
+    Role,
+    Sentence,
+    SentenceKind,
+)
+from monitor.presentation.translation import (
+    SOURCE_LANGUAGE,
+    current_language,
+    format_date,
+    format_month,
+    gettext,
+    lazy_gettext,
+)
+
+# What each custody status is called, in the language in force when shown (the domain's own
+# ``CustodyStatus.label`` stays English: titles and imports are matched against it).
+STATUS_LABELS = {
+    CustodyStatus.AT_LIBERTY: lazy_gettext("at liberty"),
+    CustodyStatus.JAILED: lazy_gettext("jailed"),
+    CustodyStatus.HOUSE_ARREST: lazy_gettext("house arrest"),
+    CustodyStatus.FLED: lazy_gettext("fled"),
+    CustodyStatus.DISAPPEARED: lazy_gettext("disappeared"),
+    CustodyStatus.DECEASED: lazy_gettext("deceased"),
+}
+# A user's role and clearance (and a case's confidentiality), as the header and lists name them.
+ROLE_LABELS = {
+    Role.ADMIN: lazy_gettext("admin"),
+    Role.EDITOR: lazy_gettext("editor"),
+    Role.VIEWER: lazy_gettext("viewer"),
+}
+LEVEL_LABELS = {
+    Confidentiality.PUBLIC: lazy_gettext("public"),
+    Confidentiality.RESTRICTED: lazy_gettext("restricted"),
+    Confidentiality.CONFIDENTIAL: lazy_gettext("confidential"),
+}
 
 # Most serious first: summaries and charts read "1 jailed · 1 fled · 1 at liberty".
 STATUS_ORDER = [
@@ -49,11 +87,25 @@ SENTENCE_KIND_LABELS = {
 APPROXIMATELY = "c."
 
 
+def partial_date_text(value: PartialDate) -> str:
+    """A partial date at its precision in the language in force: ``3 September 2017`` in the
+    register's own English, ``3 septembre 2017``, ``កញ្ញា 2017`` through Babel's locale data."""
+    language = current_language()
+    if language == SOURCE_LANGUAGE:
+        return value.human()
+    if value.precision is DatePrecision.YEAR:
+        return str(value.start.year)
+    if value.precision is DatePrecision.MONTH:
+        return format_month(value.start, language)
+    return format_date(value.start, "long", language)
+
+
 def date_text(value: PartialDate | None, about: bool = False) -> str | None:
     """``c. September 2017`` for an approximate month, ``3 September 2017`` for a day."""
     if value is None:
         return None
-    return f"{APPROXIMATELY} {value.human()}" if about else value.human()
+    shown = partial_date_text(value)
+    return gettext("c. %(date)s", date=shown) if about else shown
 
 
 def sentence_text(value: Sentence | None) -> str | None:
@@ -62,11 +114,12 @@ def sentence_text(value: Sentence | None) -> str | None:
 
 
 def status_label(value: str | None) -> str | None:
-    """``at liberty`` for ``at_liberty``; a value outside the vocabulary as it is."""
+    """``at liberty`` for ``at_liberty`` (in the language in force); a value outside the
+    vocabulary as it is."""
     if not value:
         return None
     try:
-        return CustodyStatus(value).label
+        return str(STATUS_LABELS[CustodyStatus(value)])
     except ValueError:
         return value
 
