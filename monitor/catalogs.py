@@ -26,8 +26,9 @@ TEMPLATE = TRANSLATIONS_DIR / "messages.pot"
 KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2")
 # The header comment of a catalog a machine drafted; a reviewer removes the REVIEW line.
 REVIEW_COMMENT = (
-    "# REVIEW: machine-drafted, awaiting review by a native speaker. A reviewer who has checked\n"
-    "# every entry removes this line; until then the language menu says so.\n"
+    "# REVIEW: machine-drafted, awaiting review by a native speaker.\n"
+    "# A reviewer who has checked every entry removes the line above;\n"
+    "# until then the language menu says so.\n"
 )
 
 
