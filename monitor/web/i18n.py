@@ -13,9 +13,10 @@ from typing import Any
 
 from babel import negotiate_locale
 from babel.support import NullTranslations
-from flask import Blueprint, Flask, abort, current_app, has_request_context, redirect, request
+from flask import Blueprint, Flask, current_app, flash, has_request_context, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, Domain, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor.config import Settings
@@ -96,11 +97,12 @@ def choose() -> ResponseReturnValue:
     """Switch the interface to the language picked in the menu, and go back to the page."""
     code = request.form.get("language", "")
     languages = _settings().languages
+    response = redirect(safe_next(request.form.get("next")))
     if code not in languages:
-        abort(400, "choose one of the languages in the menu")
+        flash(_("Choose one of the languages in the menu."), "error")
+        return response  # nothing changed
     if current_user.is_authenticated:
         writes.commit(lambda: profile.set_language(actor(), code, languages))
-    response = redirect(safe_next(request.form.get("next")))
     response.set_cookie(
         LANGUAGE_COOKIE,
         code,
