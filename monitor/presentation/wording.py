@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 
 import pycountry
+from babel import Locale
 
 from monitor.domain import (
     Confidentiality,
@@ -129,12 +130,21 @@ def vocabulary_label(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
-@functools.lru_cache(maxsize=1024)
 def country_name(code: str | None) -> str:
-    """``Cambodia`` for ``KH``; the code itself when unknown, empty for none."""
-    # Remembered: ISO 3166 names do not change while the process runs, and lists show one a row.
+    """``Cambodia`` for ``KH`` (``កម្ពុជា`` in Khmer, from CLDR); the code itself when unknown,
+    empty for none."""
     if not code:
         return ""
+    return _country_name(code, current_language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _country_name(code: str, language: str) -> str:
+    # Remembered: ISO 3166 names do not change while the process runs, and lists show one a row.
+    if language != SOURCE_LANGUAGE:
+        named = Locale.parse(language).territories.get(code.upper())
+        if named:
+            return str(named)
     country = pycountry.countries.get(alpha_2=code.upper())
     return str(country.name) if country else code
 
