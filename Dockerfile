@@ -24,8 +24,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY . .
-# Editable, so the app finds templates/ and its migrations beside the code in /app.
+# Editable, so the app finds templates/ and its migrations beside the code in /app; the message
+# catalogs compiled to .mo (they are not committed).
 RUN pip install --no-deps -e . \
+    && python -m monitor.catalogs compile \
     && useradd --system --create-home --home-dir /home/monitor --shell /usr/sbin/nologin monitor \
     && mkdir -p /var/lib/monitor \
     && chown monitor:monitor /var/lib/monitor

@@ -19,16 +19,31 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BASE_HOST := $(if $(filter 127.0.0.1,$(HOST)),localhost,$(HOST))
 DEV_ENV := MONITOR_ENV=development MONITOR_BASE_URL=$${MONITOR_BASE_URL:-http://$(BASE_HOST):$(PORT)}
 
-.PHONY: run test lint bench e2e install system-deps axe clean
+.PHONY: run test lint bench e2e install system-deps axe clean messages catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m monitor.catalogs compile
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogs
+
+# The message catalogs: monitor/translations/<language>/LC_MESSAGES/messages.po, compiled to .mo
+# files (not committed) whenever a .po is newer. `make messages` extracts every marked string
+# from monitor/ and templates/ (babel.cfg) and adds the new ones, empty, to each catalog.
+CATALOGS := $(wildcard monitor/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+$(COMPILED): %.mo: %.po | $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+catalogs: $(COMPILED)
+
+messages: $(STAMP)
+	$(BIN)/python -m monitor.catalogs messages
 
 # Installs the Debian packages listed above when any is missing (needs apt-get, and sudo unless root).
 system-deps:
@@ -44,7 +59,7 @@ system-deps:
 # alerts, and its beat sweeps what a broker outage left pending) that stops with it. The broker is
 # the SQLite file under instance/ unless MONITOR_REDIS_URL is set. The trap also covers Ctrl-C
 # (INT): a background job ignores it, and the shell runs an EXIT-only trap on a normal exit only.
-run: $(STAMP)
+run: $(STAMP) catalogs
 	@$(MAKE) --no-print-directory system-deps PACKAGES="$(PDF_PACKAGES)"
 	$(DEV_ENV) $(BIN)/monitor dev-setup
 	$(DEV_ENV) $(BIN)/celery -A workers worker --beat --concurrency=1 \
@@ -64,10 +79,10 @@ $(AXE): package.json package-lock.json
 
 axe: $(AXE)
 
-test: $(STAMP) system-deps $(AXE)
+test: $(STAMP) catalogs system-deps $(AXE)
 	$(BIN)/pytest
 
-e2e: $(STAMP) system-deps $(AXE)
+e2e: $(STAMP) catalogs system-deps $(AXE)
 	$(BIN)/pytest -m e2e
 
 lint: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The message catalogs, one folder per language (monitor/translations/km/LC_MESSAGES/...).
+TRANSLATIONS_DIR = PROJECT_ROOT / "monitor" / "translations"
 # MONITOR_REQUIRE_2FA: the least role that must have a second factor ("all": viewers too).
 REQUIRE_2FA_CHOICES = ("none", "admin", "editor", "all")
 
@@ -130,6 +133,9 @@ class Settings:
     worker_census_seconds: float = 2.0
     # How often beat looks for claims held by dead workers (a starting worker looks at once).
     recovery_seconds: float = 60.0
+    # The languages of the interface, emails and dossiers (MONITOR_LANGUAGES), the first being
+    # the default: each needs a catalog under monitor/translations/ (English is the source).
+    languages: tuple[str, ...] = ("en", "fr", "km", "ar")
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -227,6 +233,7 @@ class Settings:
             "require_2fa": require_2fa,
             "worker_census_seconds": _seconds(env, "MONITOR_WORKER_CENSUS_SECONDS", 2.0),
             "recovery_seconds": _seconds(env, "MONITOR_RECOVERY_SECONDS", 60.0),
+            "languages": _languages(env),
         }
         values.update(_alert_settings(env))
         values.update(overrides)
@@ -279,6 +286,29 @@ def _instance_secret(
     if mode == "production" and len(value) < 32:
         raise ConfigError(f"{name} must be at least 32 characters")
     return value
+
+
+# What MONITOR_LANGUAGES takes: BCP 47-ish codes as Babel names its locales (``km``, ``pt_BR``).
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:_[A-Z][A-Za-z]{1,3})?$")
+DEFAULT_LANGUAGES = "en,fr,km,ar"
+
+
+def _languages(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``MONITOR_LANGUAGES``: comma-separated codes, the first the default; each must have a
+    catalog (English, the source language, needs none)."""
+    raw = env.get("MONITOR_LANGUAGES") or DEFAULT_LANGUAGES
+    codes = tuple(dict.fromkeys(code.strip() for code in raw.split(",") if code.strip()))
+    for code in codes:
+        if not _LANGUAGE_CODE.match(code):
+            raise ConfigError(f"MONITOR_LANGUAGES: {code!r} is not a language code like fr or km")
+        if code != "en" and not (TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po").is_file():
+            raise ConfigError(
+                f"MONITOR_LANGUAGES: no catalog for {code!r} "
+                f"(monitor/translations/{code}/LC_MESSAGES/messages.po)"
+            )
+    if not codes:
+        raise ConfigError("MONITOR_LANGUAGES must name at least one language")
+    return codes
 
 
 PAGE_SIZES = {"a4": "A4", "letter": "Letter"}

@@ -109,6 +109,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "health.healthz": open_to_all(),
     "health.livez": open_to_all(),
     "auth.login": open_to_all(),
+    # The language menu: a visitor's choice goes in a cookie, a user's on their account too.
+    "language.choose": open_to_all(),
     "auth.logout": Expect(None, {}, Anonymous.OPEN, ends_session=True),
     "auth.reset_link": open_to_all(token="reset_token"),
     "auth.reset_password": open_to_all(),

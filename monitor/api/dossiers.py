@@ -18,7 +18,7 @@ from monitor.api import bp, shapes
 from monitor.api.auth import api_user
 from monitor.api.cases import SEARCH_TEXT, SORT
 from monitor.api.errors import error_response, parse_body
-from monitor.api.fields import CountryCode, Omittable, PublicId
+from monitor.api.fields import LANGUAGE, CountryCode, Omittable, PublicId
 from monitor.api.openapi import Answer, operation
 from monitor.api.schemas import REQUEST_MODELS, RequestModel
 from monitor.api.writes import committed, discard
@@ -77,6 +77,10 @@ class DossierCreate(RequestModel):
             "anything above it is left out"
         ),
     )
+    language: Annotated[str | None, LANGUAGE, Omittable()] = Field(
+        default=None,
+        description="The language the PDF is written in; left out: your account's language",
+    )
 
 
 class DossierAccepted(TypedDict):
@@ -94,6 +98,7 @@ class DossierStatus(TypedDict):
     kind: str
     title: str
     audience: Confidentiality
+    language: str
     state: Literal["queued", "rendering", "ready", "failed"]
     progress: int
     error: str | None
@@ -137,6 +142,7 @@ def status(dossier: Dossier) -> DossierStatus:
         "kind": dossier.kind,
         "title": dossier.title,
         "audience": Confidentiality(dossier.audience),
+        "language": dossier.language,
         "state": dossier.state,  # type: ignore[typeddict-item]  # one of DossierState's values
         "progress": dossier.progress,
         "error": dossier.error,
@@ -181,6 +187,7 @@ def create_dossier() -> tuple[Response, int, dict[str, str]]:
             case_id=data.case_id,
             organization_id=data.organization_id,
             filters=data.filters.model_dump(exclude_none=True, mode="json"),
+            language=data.language,
         ),
         current_app.config["SETTINGS"],
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pycountry
+from flask import current_app
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -220,6 +221,43 @@ def _refuse_null(value: object) -> object:
     if value is None:
         raise _invalid("cannot be null: leave the field out to keep its value")
     return value
+
+
+# Marks the schema of a language field; the document puts the app's MONITOR_LANGUAGES there as
+# its enum (monitor.api.openapi), so the document and the check agree whatever is configured.
+LANGUAGES_MARK = "x-register-languages"
+
+
+class LanguageRule(Rule):
+    """One of the register's languages (``MONITOR_LANGUAGES``): ``en``, ``fr``, ``km``, ``ar``."""
+
+    def check(self, value: object) -> Any:
+        """The language code, or a refusal naming the languages there are."""
+        languages: tuple[str, ...] = current_app.config["SETTINGS"].languages
+        if not isinstance(value, str):
+            raise _invalid("must be a string")
+        if value not in languages:
+            raise _invalid("must be one of: " + ", ".join(languages))
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        """A string; the document fills in the enum of configured languages."""
+        return {"type": "string", LANGUAGES_MARK: True}
+
+
+LANGUAGE = LanguageRule()
+
+
+def fill_languages(schema: Any, languages: tuple[str, ...]) -> None:
+    """Give every language field of a schema (in place) the enum of ``languages``."""
+    if isinstance(schema, dict):
+        if schema.pop(LANGUAGES_MARK, False):
+            schema["enum"] = list(languages)
+        for value in schema.values():
+            fill_languages(value, languages)
+    elif isinstance(schema, list):
+        for value in schema:
+            fill_languages(value, languages)
 
 
 WEB_ADDRESS = Checked(

@@ -19,7 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from monitor.api import bp, shapes
-from monitor.api.fields import PublicId
+from monitor.api.fields import PublicId, fill_languages
 from monitor.api.schemas import REQUEST_MODELS
 from monitor.services import ValidationError
 
@@ -280,6 +280,8 @@ def build_document(app: Flask) -> dict[str, Any]:
                 entry["security"] = []
             paths.setdefault(path, {})[verb] = entry
     settings: Any = app.config["SETTINGS"]
+    fill_languages(components, settings.languages)
+    fill_languages(paths, settings.languages)
     return {
         "openapi": "3.1.0",
         "info": {

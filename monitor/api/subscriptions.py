@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Response, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from typing_extensions import TypedDict
 
@@ -17,7 +17,7 @@ from monitor import authz
 from monitor.api import bp, shapes
 from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
-from monitor.api.fields import COUNTRY_CODE, EMAIL, PUBLIC_ID, Omittable, plain_text
+from monitor.api.fields import COUNTRY_CODE, EMAIL, LANGUAGE, PUBLIC_ID, Omittable, plain_text
 from monitor.api.openapi import operation
 from monitor.api.schemas import REQUEST_MODELS, RequestModel
 from monitor.api.writes import committed
@@ -65,6 +65,10 @@ class SubscriptionCreate(RequestModel):
         ),
     )
     mode: SubscriptionMode = SubscriptionMode.IMMEDIATE
+    language: Annotated[str | None, LANGUAGE, Omittable()] = Field(
+        default=None,
+        description="The language of the emails; left out: the register's first language",
+    )
 
     @field_validator("scope_id")
     @classmethod
@@ -95,6 +99,7 @@ class SubscriptionOut(TypedDict):
     confirmed_at: shapes.DateTimeText | None
     created_at: shapes.DateTimeText
     user_id: str | None
+    language: str
 
 
 class SubscriptionList(TypedDict):
@@ -144,6 +149,7 @@ def _subscription(sub: Subscription) -> SubscriptionOut:
         "confirmed_at": sub.confirmed_at.isoformat() if sub.confirmed_at else None,
         "created_at": sub.created_at.isoformat(),
         "user_id": sub.user.public_id if sub.user else None,
+        "language": sub.language,
     }
 
 
@@ -155,6 +161,7 @@ def _scope_target(data: SubscriptionCreate) -> subscriptions.SubscriptionInput:
         organization_name=data.organization,
         scope=data.scope.value,
         mode=data.mode.value,
+        language=data.language or current_app.config["SETTINGS"].languages[0],
     )
     if data.scope is SubscriptionScope.COUNTRY:
         chosen.country = data.scope_id or ""

@@ -27,6 +27,13 @@ from markupsafe import escape
 from monitor.config import PROJECT_ROOT
 from monitor.presentation import wording
 from monitor.presentation.languages import lang_attrs
+from monitor.presentation.translation import (
+    bdi,
+    current_language,
+    gettext,
+    language,
+    translations,
+)
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
 _WHITESPACE = re.compile(r"\s+")
@@ -177,9 +184,11 @@ class Sender:
 
 
 @cache
-def _environment() -> Environment:
+def _environment(code: str) -> Environment:
+    """The email templates' environment for one language (its catalog installed)."""
     environment = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
+        extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         auto_reload=False,  # templates change with a deploy, not between two emails
@@ -188,11 +197,17 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["lang_attrs"] = lang_attrs
+    environment.filters["bdi"] = bdi
+    # As babel.cfg extracts them: a {% trans %} block's line breaks and indents are one space.
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
+    environment.globals["page_language"] = language(code)
     return environment
 
 
 def _render(template: str, /, **context: object) -> str:
-    return _environment().get_template(template).render(**context)
+    """``template`` in the language in force (the subscriber's: ``using_language``)."""
+    return _environment(current_language()).get_template(template).render(**context)
 
 
 def _one_line(text: str) -> str:
@@ -365,7 +380,7 @@ def _slot(recipient: Recipient) -> Recipient:
 
 
 @lru_cache(maxsize=256)
-def _alert_bodies(change: StatusChange, slot: Recipient) -> tuple[str, str]:
+def _alert_bodies(change: StatusChange, slot: Recipient, code: str) -> tuple[str, str]:
     # A fan-out tells thousands about one change for a handful of reasons: render each once.
     context = {"change": change, "recipient": slot}
     return _render("alert.txt", **context), _render("alert.html", **context)
@@ -373,7 +388,7 @@ def _alert_bodies(change: StatusChange, slot: Recipient) -> tuple[str, str]:
 
 def alert_message(change: StatusChange, recipient: Recipient, sender: Sender) -> Mail:
     """The email telling one subscriber about one status change."""
-    text, html = _alert_bodies(change, _slot(recipient))
+    text, html = _alert_bodies(change, _slot(recipient), current_language())
     url = recipient.unsubscribe_url
     return _message(
         sender,
@@ -407,7 +422,7 @@ def digest_message(
 
 
 @lru_cache(maxsize=16)
-def _summary_bodies(summary: ImportSummary, slot: Recipient) -> tuple[str, str]:
+def _summary_bodies(summary: ImportSummary, slot: Recipient, code: str) -> tuple[str, str]:
     # Every follower of a party gets the same summary of its import: render it once per reason.
     context = {"summary": summary, "recipient": slot}
     return _render("import_summary.txt", **context), _render("import_summary.html", **context)
@@ -415,7 +430,7 @@ def _summary_bodies(summary: ImportSummary, slot: Recipient) -> tuple[str, str]:
 
 def import_summary_message(summary: ImportSummary, recipient: Recipient, sender: Sender) -> Mail:
     """One email telling one subscriber what an import recorded in their scope."""
-    text, html = _summary_bodies(summary, _slot(recipient))
+    text, html = _summary_bodies(summary, _slot(recipient), current_language())
     url = recipient.unsubscribe_url
     return _message(
         sender,
@@ -439,7 +454,7 @@ def confirmation_message(
         sender,
         None,
         to=(name, email),
-        subject="[case monitor] Please confirm your alert subscription",
+        subject="[case monitor] " + gettext("Please confirm your alert subscription"),
         message_id=confirmation_message_id(subscription_id, sender.domain),
         text=_render("confirm.txt", **context),
         html=_render("confirm.html", **context),

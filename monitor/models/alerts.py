@@ -62,6 +62,8 @@ class Subscription(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
     mode: Mapped[str] = mapped_column(String(12), default="immediate")
+    # The language the subscriber's emails are written in (chosen on the subscribe form).
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     # A subscription tied to a user follows that user's clearance at send time; others see
     # public cases only.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

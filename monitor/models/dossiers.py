@@ -48,6 +48,8 @@ class Dossier(Base):
     scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     title: Mapped[str] = mapped_column(String(300), default="")
     audience: Mapped[str] = mapped_column(String(20), default="public")
+    # The language the PDF is written in (default: the requester's).
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     state: Mapped[str] = mapped_column(String(12), default="queued", index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

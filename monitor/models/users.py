@@ -31,6 +31,8 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type 
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = created_at_column()
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The language the user chose in the menu; None: the browser's (Accept-Language).
+    language: Mapped[str | None] = mapped_column(String(16))
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"

@@ -151,6 +151,8 @@ class DossierContent:
     sources: tuple[SourceRef, ...] = field(default=())
     # ``A4`` or ``Letter`` (settings.dossier_page_size); part of the content key.
     page_size: str = "A4"
+    # The language the dossier is written in (the request's); part of the content key.
+    language: str = "en"
 
     @property
     def is_group(self) -> bool:

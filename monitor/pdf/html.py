@@ -20,6 +20,7 @@ from monitor.config import PROJECT_ROOT
 from monitor.domain import Confidentiality
 from monitor.pdf.content import DossierContent
 from monitor.presentation import utc_text
+from monitor.presentation.translation import SOURCE_LANGUAGE, bdi, language, translations
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
 # Stylesheets (and any image or font a template needs) live here and nowhere else; the fetcher
@@ -76,10 +77,12 @@ def script_lang(text: str | None) -> str:
 
 
 @cache
-def environment() -> Environment:
-    """The Jinja environment for PDF templates (autoescaped, strict about missing names)."""
+def environment(code: str = SOURCE_LANGUAGE) -> Environment:
+    """The Jinja environment for PDF templates in one language (autoescaped, strict about
+    missing names, the language's catalog installed)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        extensions=["jinja2.ext.i18n"],
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -87,6 +90,11 @@ def environment() -> Environment:
     )
     env.filters["utc"] = utc_text
     env.filters["script_lang"] = script_lang
+    env.filters["bdi"] = bdi
+    # As babel.cfg extracts them: a {% trans %} block's line breaks and indents are one space.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["page_language"] = language(code)
     return env
 
 
@@ -117,7 +125,7 @@ def assemble(
     """The dossier's complete HTML, ready for :func:`monitor.pdf.render`."""
     audience = Confidentiality(content.audience)
     return (
-        environment()
+        environment(content.language)
         .get_template(TEMPLATE)
         .render(
             content=content,

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from monitor.domain import StatusCounts
-from monitor.presentation.wording import STATUS_COLOURS, STATUS_ORDER
+from monitor.presentation.wording import STATUS_COLOURS, STATUS_LABELS, STATUS_ORDER
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,11 @@ def status_chart(counts: StatusCounts, title: str) -> BarChart:
     return BarChart(
         title=title,
         counts=tuple(
-            Count(status.label, counts.counts.get(status.value, 0), STATUS_COLOURS[status])
+            Count(
+                str(STATUS_LABELS[status]),
+                counts.counts.get(status.value, 0),
+                STATUS_COLOURS[status],
+            )
             for status in STATUS_ORDER
         ),
     )

@@ -199,6 +199,8 @@ def load(ids: Sequence[int]) -> list[Pending]:
             _ScopeOrganization.short_name,
             _ScopeOrganization.name,
             _ScopePerson.name,
+            Subscription.language,
+            User.language,
         )
         .join(Subscription, AlertDelivery.subscription_id == Subscription.id)
         .outerjoin(User, Subscription.user_id == User.id)
@@ -246,6 +248,8 @@ def _pending(row: Sequence[Any], event: StatusEvent) -> Pending:
         org_short,
         org_name,
         person,
+        sub_language,
+        user_language,
     ) = rest[len(_ROW) :]
     tied = user_id is not None
     described = subscriptions.scope_text(
@@ -276,6 +280,8 @@ def _pending(row: Sequence[Any], event: StatusEvent) -> Pending:
             tied_to_user=tied,
             user_active=bool(user_active),
             user_clearance=user_clearance,
+            # A user's subscription follows the language they chose last.
+            language=(user_language if tied else None) or sub_language or "en",
         ),
     )
 

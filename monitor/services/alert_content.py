@@ -15,7 +15,7 @@ from monitor.extensions import db
 from monitor.mail import messages
 from monitor.models import Membership, Organization, Person, StatusEvent, Subscription
 from monitor.presentation import country_name, date_text, sentence_text, vocabulary_label
-from monitor.presentation.wording import change_headline
+from monitor.presentation.wording import change_headline, status_label
 from monitor.services import subscriptions
 
 
@@ -37,6 +37,8 @@ class Addressee:
     tied_to_user: bool
     user_active: bool
     user_clearance: str | None
+    # The language the subscriber's emails are written in.
+    language: str = "en"
 
     @classmethod
     def of(cls, subscription: Subscription) -> Addressee:
@@ -59,6 +61,7 @@ class Addressee:
             tied_to_user=user is not None,
             user_active=bool(user and user.active),
             user_clearance=user.clearance if user else None,
+            language=(user.language if user else None) or subscription.language,
         )
 
     def recipient(self, base_url: str) -> messages.Recipient:
@@ -130,7 +133,7 @@ def status_change(event: StatusEvent, base_url: str) -> messages.StatusChange:
         headline=change_headline(person.name, event.custody_status.value, event.previous_status),
         roles=roles_of(person, event.recorded_at.date()),
         previous_status=vocabulary_label(event.previous_status) or None,
-        status=event.custody_status.label,
+        status=status_label(event.custody_status.value) or "",
         since=date_text(event.occurred, event.occurred_about) or "",
         location=event.location,
         description=event.description,

@@ -33,6 +33,7 @@ from monitor.mail.transport import (
 from monitor.models import AlertDelivery, StatusEvent, Subscription
 from monitor.models.alerts import DeliveryState
 from monitor.models.base import UTCDateTime, utcnow
+from monitor.presentation.translation import current_language, using_language
 from monitor.services import alert_claims as claims
 from monitor.services import alerts, subscriptions
 from monitor.services.alert_content import (
@@ -93,8 +94,8 @@ class _Batch:
         self.unreachable: TemporaryMailError | None = None
         self._stack = contextlib.ExitStack()
         self._connection: MailConnection | None = None
-        self._changes: dict[int, messages.StatusChange] = {}
-        self._summaries: dict[tuple[int, ...], messages.ImportSummary] = {}
+        self._changes: dict[tuple[int, str], messages.StatusChange] = {}
+        self._summaries: dict[tuple[object, ...], messages.ImportSummary] = {}
         self._organizations: dict[int, frozenset[str]] = {}
         # Outcomes are written on a connection of their own, each UPDATE committed on its own,
         # right after its message went out: a worker killed mid-batch leaves only the message
@@ -168,14 +169,15 @@ class _Batch:
 
     def change(self, event: StatusEvent) -> messages.StatusChange:
         """What an email says about one event, worked out once per task."""
-        change = self._changes.get(event.id)
+        key = (event.id, current_language())  # worded in the subscriber's language
+        change = self._changes.get(key)
         if change is None:
-            change = self._changes[event.id] = status_change(event, self.settings.base_url)
+            change = self._changes[key] = status_change(event, self.settings.base_url)
         return change
 
     def summary(self, events: Sequence[StatusEvent]) -> messages.ImportSummary:
         """What an email says about one subscriber's changes of an import, once per task."""
-        key = tuple(sorted(event.id for event in events))
+        key = (current_language(), *sorted(event.id for event in events))
         summary = self._summaries.get(key)
         if summary is None:
             missing = {e.case.person_id for e in events} - self._organizations.keys()
@@ -312,12 +314,13 @@ def _send_unit(work: _Batch, unit: list[claims.Pending]) -> bool:
     if not listed:
         return False
     recipient = listed[0].to.recipient(work.settings.base_url)
-    if len(listed) == 1:
-        message = messages.alert_message(work.change(listed[0].event), recipient, work.sender)
-    else:
-        message = messages.import_summary_message(
-            work.summary([d.event for d in listed]), recipient, work.sender
-        )
+    with using_language(listed[0].to.language):
+        if len(listed) == 1:
+            message = messages.alert_message(work.change(listed[0].event), recipient, work.sender)
+        else:
+            message = messages.import_summary_message(
+                work.summary([d.event for d in listed]), recipient, work.sender
+            )
     return _hand_over(work, listed, message)
 
 
@@ -360,12 +363,13 @@ def send_digest(
             else:
                 listed.append(delivery)
         if listed:
-            message = messages.digest_message(
-                [work.change(d.event) for d in listed],
-                listed[0].to.recipient(settings.base_url),
-                work.sender,
-                digest_day(cutoff),
-            )
+            with using_language(listed[0].to.language):
+                message = messages.digest_message(
+                    [work.change(d.event) for d in listed],
+                    listed[0].to.recipient(settings.base_url),
+                    work.sender,
+                    digest_day(cutoff),
+                )
             _hand_over(work, listed, message)
     return work.result
 
@@ -379,14 +383,15 @@ def send_confirmation(subscription_id: int, mailer: Mailer, settings: Settings) 
     if subscription is None or subscription.confirmed_at or subscription.unsubscribed_at:
         return False
     token = subscriptions.confirm_token(subscription, settings.secret_key)
-    message = messages.confirmation_message(
-        messages.Sender.from_settings(settings.mail_from, settings.base_url),
-        email=subscription.email,
-        name=subscription.name,
-        subscription_id=subscription.public_id,
-        scope=subscriptions.describe_scope(subscription),
-        confirm_url=f"{settings.base_url}/alerts/confirm/{token}",
-    )
+    with using_language(subscription.language):
+        message = messages.confirmation_message(
+            messages.Sender.from_settings(settings.mail_from, settings.base_url),
+            email=subscription.email,
+            name=subscription.name,
+            subscription_id=subscription.public_id,
+            scope=subscriptions.describe_scope(subscription),
+            confirm_url=f"{settings.base_url}/alerts/confirm/{token}",
+        )
     with mailer.connect() as connection:
         connection.send(message)
     return True

@@ -24,3 +24,18 @@ def rename_self(user: User, name: str) -> User:
         user, "user.update", "user", user.public_id, before=before, after=audit.snapshot(user)
     )
     return user
+
+
+def set_language(user: User, language: str, languages: tuple[str, ...]) -> User:
+    """Remember the language you chose in the menu, for every page and email of yours."""
+    if language not in languages:
+        raise ValidationError({"language": "must be one of: " + ", ".join(languages)})
+    if language == user.language:
+        return user
+    before = audit.snapshot(user)
+    user.language = language
+    db.session.flush()
+    audit.record(
+        user, "user.update", "user", user.public_id, before=before, after=audit.snapshot(user)
+    )
+    return user

@@ -42,6 +42,9 @@ class SubscriptionInput:
     organization: Organization | None = None
     case: Case | None = None
     mode: str = SubscriptionMode.IMMEDIATE.value
+    # The language of the emails, one of MONITOR_LANGUAGES (checked by the caller, which knows
+    # them: the form's choices, the API's field).
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class _Valid:
     organization: Organization | None
     case: Case | None
     mode: SubscriptionMode
+    language: str
 
 
 def normalise_email(email: str, errors: dict[str, str], field: str = "email") -> str:
@@ -92,6 +96,7 @@ def _validate(data: SubscriptionInput) -> _Valid:
         organization=data.organization if scope is SubscriptionScope.ORGANIZATION else None,
         case=data.case if scope is SubscriptionScope.CASE else None,
         mode=mode,
+        language=data.language,
     )
 
 
@@ -119,6 +124,7 @@ def _fill(subscription: Subscription, valid: _Valid) -> None:
     subscription.scope_organization = valid.organization
     subscription.scope_case = valid.case
     subscription.mode = valid.mode.value
+    subscription.language = valid.language
 
 
 def _audit(actor: Actor, action: str, subscription: Subscription) -> None:
@@ -132,6 +138,7 @@ def _audit(actor: Actor, action: str, subscription: Subscription) -> None:
             "scope": subscription.scope,
             "scope_id": scope_id(subscription),
             "mode": subscription.mode,
+            "language": subscription.language,
             "confirmed": subscription.confirmed_at is not None,
             "active": subscription.unsubscribed_at is None,
             "user": subscription.user.public_id if subscription.user else None,
@@ -317,8 +324,10 @@ def follow(
     scope: SubscriptionScope,
     target: Case | Organization | None,
     mode: str = SubscriptionMode.IMMEDIATE.value,
+    language: str | None = None,
 ) -> Subscription:
-    """A logged-in user follows a case, an organization's members or every case they may see."""
+    """A logged-in user follows a case, an organization's members or every case they may see
+    (emails in ``language``, by default the user's)."""
     existing = _own(user, scope, target)
     valid = _validate(
         SubscriptionInput(
@@ -328,6 +337,7 @@ def follow(
             case=target if isinstance(target, Case) else None,
             organization=target if isinstance(target, Organization) else None,
             mode=mode,
+            language=language or user.language or "en",
         )
     )
     subscription = existing or Subscription(unsubscribe_token=secrets.token_urlsafe(32))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import gettext
 
 from monitor.extensions import login_manager
+from monitor.presentation.translation import N_
 
 
 def register(app: Flask) -> None:
@@ -24,6 +26,7 @@ def register(app: Flask) -> None:
     from monitor.web.events import bp as events_bp
     from monitor.web.health import bp as health_bp
     from monitor.web.helpers import register_filters
+    from monitor.web.i18n import init_app as init_i18n
     from monitor.web.organizations import bp as organizations_bp
     from monitor.web.people import bp as people_bp
     from monitor.web.reauth import bp as reauth_bp
@@ -38,7 +41,8 @@ def register(app: Flask) -> None:
     # cookie holds no such hash.
     login_manager.session_protection = None
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see the register."
+    login_manager.login_message = N_("Please log in to see the register.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     for bp in (
         health_bp,
@@ -61,4 +65,5 @@ def register(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
     register_filters(app)
+    init_i18n(app)
     register_errors(app)

@@ -22,6 +22,7 @@ from monitor.mail import mailbox
 from monitor.mail.transport import mail_directory
 from monitor.models import Case, Organization, Subscription
 from monitor.models.alerts import SubscriptionMode, SubscriptionScope
+from monitor.presentation.translation import current_language, language
 from monitor.services import alerts, pages, subscriptions
 from monitor.services.validation import page_number
 from monitor.web import writes
@@ -62,6 +63,9 @@ def form() -> ResponseReturnValue:
     form.organization.choices = [("", "— choose —")] + [
         (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in organizations
     ]
+    form.language.choices = [(code, language(code).name) for code in _settings().languages]
+    if not form.language.data:
+        form.language.data = current_language()
     if form.validate_on_submit():
         requested = writes.commit(
             lambda: subscriptions.request_subscription(
@@ -73,6 +77,7 @@ def form() -> ResponseReturnValue:
                     country=form.country.data,
                     organization=subscriptions.public_organization(form.organization.data or ""),
                     mode=form.mode.data,
+                    language=form.language.data or _settings().languages[0],
                 ),
                 _settings().secret_key,
             ),
@@ -177,7 +182,11 @@ def follow() -> ResponseReturnValue:
         return _back(form)
     scope, target = _follow_target(form.scope.data, form.target.data or "")
     before = subscriptions.follow_mode(actor(), scope, target)
-    followed = writes.commit(lambda: subscriptions.follow(actor(), scope, target, form.mode.data))
+    followed = writes.commit(
+        lambda: subscriptions.follow(
+            actor(), scope, target, form.mode.data, language=current_language()
+        )
+    )
     if not followed.ok:
         flash(f"Not followed: {'; '.join(followed.errors.values())}.", "error")
         return _back(form)

@@ -25,6 +25,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from monitor.config import Settings
@@ -157,7 +158,7 @@ def login() -> ResponseReturnValue:
                 return begin_second_step(user, target)  # logged in only after that step
             return finish_login(user, second_factor=None, target=target)
         form.form_errors.append(
-            checked.refusal or "Wrong email or password, or the account is deactivated."
+            checked.refusal or _("Wrong email or password, or the account is deactivated.")
         )
         return render_template("auth/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
@@ -172,7 +173,7 @@ def logout() -> ResponseReturnValue:
         writes.commit(lambda: user_sessions.end_session(row.user, row))
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 

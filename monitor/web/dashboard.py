@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz
@@ -23,7 +24,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "dashboard.html",
         counts=counts,
-        chart=status_chart(counts, "Cases by custody status"),
+        chart=status_chart(counts, _("Cases by custody status")),
         by_country=queries.counts_by_country(current_user),
         by_organization=[
             (org, org_counts)

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from monitor import authz
 from monitor.models.dossiers import DossierState
+from monitor.presentation.translation import current_language
 from monitor.services import dossiers, pages
 from monitor.services.dossiers.covers import covers
 from monitor.web import writes
@@ -44,6 +45,8 @@ def create() -> ResponseReturnValue:
         case_id=form.get("case_id") or None,
         organization_id=form.get("organization_id") or None,
         filters={key: form.get(key, "") for key in dossiers.FILTER_KEYS},
+        # A "language" field on the request form, else the page's: the requester's language.
+        language=form.get("language") or current_language(),
     )
     requested = writes.commit(lambda: dossiers.request_dossier(actor(), data, _settings()))
     if not requested.ok:

@@ -27,6 +27,7 @@ from monitor.extensions import login_manager
 from monitor.models import User
 from monitor.presentation import STATUS_ORDER, country_name, vocabulary_label, wording
 from monitor.presentation.languages import lang_attrs, lang_of
+from monitor.presentation.translation import current_language
 
 # How a page shows a missing value; a present one is worded by monitor.presentation.
 MISSING = "—"
@@ -42,6 +43,8 @@ def template_globals() -> dict[str, Any]:
         "Certainty": Certainty,
         "OrganizationKind": OrganizationKind,
         "STATUS_ORDER": STATUS_ORDER,
+        "ROLE_LABELS": wording.ROLE_LABELS,
+        "LEVEL_LABELS": wording.LEVEL_LABELS,
         "country_name": country_name,
         "can_write": authz.can(current_user, authz.Action.WRITE),
         "can_admin": authz.can(current_user, authz.Action.ADMIN),
@@ -68,12 +71,19 @@ def status_label(value: str | None) -> str:
     return wording.status_label(value) or MISSING
 
 
-@functools.cache
 def badge(value: str) -> Markup:
-    """A coloured custody status badge (the status is vocabulary, never user text)."""
+    """A coloured custody status badge (the status is vocabulary, never user text), named in
+    the page's language."""
+    return _badge(value, current_language())
+
+
+@functools.cache
+def _badge(value: str, language: str) -> Markup:
     # Cached: six statuses, and the list shows one per row. Unknown values raise (not cached).
     status = CustodyStatus(value)
-    return Markup('<span class="badge badge-{}">{}</span>').format(status.value, status.label)
+    return Markup('<span class="badge badge-{}">{}</span>').format(
+        status.value, wording.status_label(value)
+    )
 
 
 # What werkzeug's default route converter leaves unquoted in a path segment (``url_for``).

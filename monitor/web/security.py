@@ -39,7 +39,7 @@ DEFAULT_SECOND_FACTOR_LIMIT = "5 per minute; 30 per hour"
 # Endpoints a user who must enrol may still reach (None: no such page, a 404 whoever asks), and
 # blueprints (the API authenticates by token, never by the session).
 OPEN_TO_UNENROLLED = frozenset({None, "static", "auth.logout", "auth.login"})
-OPEN_BLUEPRINTS = frozenset({"security", "reauth", "second_step", "health", "api"})
+OPEN_BLUEPRINTS = frozenset({"security", "reauth", "second_step", "health", "api", "language"})
 
 
 def settings_now() -> Settings:

@@ -159,7 +159,7 @@ def test_native_names_carry_their_own_language_in_an_english_email(
 
     [message] = sink.messages
     html = message.part("html")
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert '<span lang="km">(កឹម សុខា)</span>' in html
     assert 'lang="und"' not in html
 

@@ -149,9 +149,13 @@ def test_the_menu_opens_without_script_on_a_phone_and_is_a_bar_on_a_desktop(
             expect(cases).to_be_hidden()
             menu = phone.locator("summary", has_text="Menu")
             expect(menu).to_be_visible()
-            header = phone.locator(".site-header").bounding_box()
+            # The bar under the language menu's strip: one line, the brand and the Menu button.
+            header = phone.locator(".header-bar").bounding_box()
             assert header is not None
-            assert header["height"] < 80  # one line: the brand and the Menu button
+            assert header["height"] < 80
+            strip = phone.locator(".language-menu").bounding_box()
+            assert strip is not None
+            assert strip["height"] < 40  # the languages on one short line above it
             menu.click()
             expect(cases).to_be_visible()
             expect(phone.get_by_role("button", name="Log out")).to_be_visible()

@@ -18,6 +18,7 @@ from monitor.models import Dossier
 from monitor.models.base import utcnow
 from monitor.models.dossiers import DossierKind, DossierState
 from monitor.pdf import DossierContent, assemble, content_key
+from monitor.presentation.translation import using_language
 from monitor.services import Actor, Checkpoint, audit, claimants, commit_now
 from monitor.services.dossiers import scope
 from monitor.services.dossiers.requesting import ACTIVE, case_ref
@@ -74,17 +75,21 @@ def take_snapshot(public_id: str, settings: Settings) -> Snapshot:
     taken_at = utcnow()
     by = settings.organization_name  # never the requester (see DossierContent.issued_by)
     spec = dossier.scope or {}
-    if dossier.kind == DossierKind.CASE.value:
-        content = scope.load_case(requester, str(spec.get("case_id")), audience, by)
-    elif dossier.kind == DossierKind.ORGANIZATION.value:
-        org_id = str(spec.get("organization_id"))
-        content = scope.load_organization(
-            requester, org_id, audience, by, settings.dossier_max_cases
-        )
-    else:
-        filters = dict(spec.get("filters") or {})
-        content = scope.load_selection(requester, filters, audience, by, settings.dossier_max_cases)
-    content = replace(content, page_size=settings.dossier_page_size)
+    # Labels and dates are worded as the content is read: in the dossier's language.
+    with using_language(dossier.language):
+        if dossier.kind == DossierKind.CASE.value:
+            content = scope.load_case(requester, str(spec.get("case_id")), audience, by)
+        elif dossier.kind == DossierKind.ORGANIZATION.value:
+            org_id = str(spec.get("organization_id"))
+            content = scope.load_organization(
+                requester, org_id, audience, by, settings.dossier_max_cases
+            )
+        else:
+            filters = dict(spec.get("filters") or {})
+            content = scope.load_selection(
+                requester, filters, audience, by, settings.dossier_max_cases
+            )
+    content = replace(content, page_size=settings.dossier_page_size, language=dossier.language)
     return Snapshot(content, taken_at, content_key(content))
 
 

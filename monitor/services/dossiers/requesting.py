@@ -48,6 +48,8 @@ class DossierRequest:
     case_id: str | None = None
     organization_id: str | None = None
     filters: Mapping[str, Any] = field(default_factory=dict)
+    # The language the PDF is written in; None: the requester's (else the register's first).
+    language: str | None = None
 
 
 def _audience(user: User, value: str, errors: dict[str, str]) -> Confidentiality | None:
@@ -101,6 +103,9 @@ def request_dossier(user: User, data: DossierRequest, settings: Settings) -> Dos
     authz.require(user, authz.Action.READ)
     errors: dict[str, str] = {}
     level = _audience(user, data.audience, errors)
+    language = data.language or user.language or settings.languages[0]
+    if language not in settings.languages:
+        errors["language"] = "must be one of: " + ", ".join(settings.languages)
     result: Any = None
     try:
         kind = DossierKind(data.kind)
@@ -137,6 +142,7 @@ def request_dossier(user: User, data: DossierRequest, settings: Settings) -> Dos
         scope=scope_data,
         title=title,
         audience=level.value,
+        language=language,
         state=DossierState.QUEUED.value,
         progress=0,
     )
@@ -147,7 +153,12 @@ def request_dossier(user: User, data: DossierRequest, settings: Settings) -> Dos
         "dossier.request",
         "dossier",
         dossier.public_id,
-        after={"kind": kind.value, "scope": scope_data, "audience": level.value},
+        after={
+            "kind": kind.value,
+            "scope": scope_data,
+            "audience": level.value,
+            "language": language,
+        },
         case_ref=case_ref,
     )
     jobs.after_commit(jobs.TaskName.DOSSIERS_RENDER, dossier.public_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
@@ -34,6 +35,8 @@ class SubscribeForm(Form):
     country = LooseSelectField("Country")
     organization = LooseSelectField("Organization")
     mode = Select("How often", choices=MODE_CHOICES)
+    # Choices: MONITOR_LANGUAGES, each named in itself (set by the view).
+    language = Select(_l("Language of the emails"), choices=[])
 
 
 class FollowForm(Form):
