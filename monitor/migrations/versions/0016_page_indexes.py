@@ -103,5 +103,9 @@ def downgrade():
     for statement in _POSTGRESQL_DROP if dialect == 'postgresql' else _SQLITE_DROP:
         op.execute(statement)
     op.drop_index('ix_memberships_organization_name', table_name='memberships')
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.drop_column('person_name')
+    if dialect == 'sqlite':
+        # SQLite drops the column in place (3.35+): a batch copy would rename the table under
+        # 0015's count triggers, which name it, and fail.
+        op.execute('ALTER TABLE memberships DROP COLUMN person_name')
+    else:
+        op.drop_column('memberships', 'person_name')
