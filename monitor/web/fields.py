@@ -24,7 +24,8 @@ from monitor.domain import (
     Sentence,
     SentenceKind,
 )
-from monitor.presentation import SENTENCE_KIND_LABELS
+from monitor.presentation import SENTENCE_KIND_LABELS, country_name
+from monitor.presentation.translation import current_language, using_language
 from monitor.presentation.wording import VOCABULARY_LABELS
 from monitor.services import ValidationError
 
@@ -82,21 +83,23 @@ class DayField(PartialDateField):
         return self.data.isoformat() if isinstance(self.data, dt.date) else ""
 
 
+_COUNTRY_CODES = frozenset(str(c.alpha_2) for c in pycountry.countries)
+
+
 @functools.cache
-def _countries() -> tuple[tuple[str, str], ...]:
-    # ISO 3166-1 does not change while the process runs: sorted once, by the name people look for.
-    return tuple(
-        sorted(
-            ((str(c.alpha_2), f"{c.name} ({c.alpha_2})") for c in pycountry.countries),
-            key=lambda pair: pair[1],
-        )
-    )
+def _countries(language: str) -> tuple[tuple[str, str], ...]:
+    # ISO 3166-1 does not change while the process runs: named and sorted once per language,
+    # by the name people look for.
+    with using_language(language):
+        named = [(code, f"{country_name(code)} ({code})") for code in _COUNTRY_CODES]
+    return tuple(sorted(named, key=lambda pair: pair[1].casefold()))
 
 
-def country_choices(blank: str | None = None) -> list[tuple[str, str]]:
-    """``(code, "Cambodia (KH)")`` for every ISO 3166-1 country by name, maybe a blank first."""
-    choices = [("", blank)] if blank is not None else []
-    return choices + list(_countries())
+def country_choices(blank: Any = None) -> list[tuple[str, Any]]:
+    """``(code, "Cambodia (KH)")`` for every ISO 3166-1 country by its name in the page's
+    language, maybe a blank first (forms bind their fields per request, so this runs then)."""
+    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
+    return choices + list(_countries(current_language()))
 
 
 class CommaListField(StringField):  # type: ignore[misc]  # wtforms ships no type hints
@@ -232,7 +235,7 @@ class CountryField(Select):
 
     def pre_validate(self, form: Any) -> None:
         """Only a code from the list (or the blank option, which the validators judge)."""
-        if self.data and self.data not in dict(_countries()):
+        if self.data and self.data not in _COUNTRY_CODES:
             raise FieldError(
                 _("%(code)s is not an ISO 3166-1 two-letter country code", code=repr(self.data))
             )
