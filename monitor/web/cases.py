@@ -7,13 +7,17 @@ from functools import cache
 import pycountry
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from monitor import authz
 from monitor.authz import Action
 from monitor.models import Case
+from monitor.presentation import country_name
 from monitor.presentation.headline import stale_title
+from monitor.presentation.translation import current_language, using_language
 from monitor.reads import reads_only
 from monitor.services import cases as case_service
 from monitor.services import pages, queries
@@ -25,13 +29,13 @@ from monitor.web.helpers import actor, invalid, login_required_blueprint
 bp = login_required_blueprint("cases", __name__)
 
 SORT_LABELS = {
-    "name": "Name (A–Z)",
-    "-name": "Name (Z–A)",
-    "since": "Status since (oldest first)",
-    "-since": "Status since (newest first)",
-    "status": "Custody status",
-    "country": "Country",
-    "-updated": "Recently updated",
+    "name": _l("Name (A–Z)"),
+    "-name": _l("Name (Z–A)"),
+    "since": _l("Status since (oldest first)"),
+    "-since": _l("Status since (newest first)"),
+    "status": _l("Custody status"),
+    "country": _l("Country"),
+    "-updated": _l("Recently updated"),
 }
 # The person select is a convenience; a person's page links here with ?person=<id> for the rest.
 PERSON_CHOICES_LIMIT = 500
@@ -44,17 +48,20 @@ NEW_CASE_FIELDS = {
 
 
 @cache
-def _country_options() -> str:
-    # ~250 options: rendered once per process instead of on every page view of the list.
-    countries = sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+def _country_options(language: str) -> str:
+    # ~250 options: rendered once per process and language instead of on every page view.
+    with using_language(language):
+        named = [(c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries]
+    countries = sorted(named, key=lambda c: c[1].casefold())
     return "".join(
         f'<option value="{escape(code)}">{escape(name)}</option>' for code, name in countries
     )
 
 
 def country_options(selected: str | None) -> Markup:
-    """``<option>`` elements for every ISO 3166-1 country by name, ``selected`` marked."""
-    html = _country_options()
+    """``<option>`` elements for every ISO 3166-1 country by its name in the page's language,
+    ``selected`` marked."""
+    html = _country_options(current_language())
     if selected and len(selected) == 2 and selected.isalpha():
         code = selected.upper()
         html = html.replace(f'<option value="{code}">', f'<option value="{code}" selected>', 1)
@@ -107,7 +114,7 @@ def index() -> ResponseReturnValue:
         page=page,
         # One url_for per page instead of one per row (each costs tens of microseconds).
         case_url_prefix=_case_url_prefix(),
-        organizations=organization_choices("any organization"),
+        organizations=organization_choices(_("any organization")),
         country_options=country_options(filters.country),
         levels=current_user.level.levels_visible(),
         sorts=SORT_LABELS,
@@ -117,7 +124,7 @@ def index() -> ResponseReturnValue:
 
 def _person_choices(selected: str | None) -> list[tuple[str, str]]:
     people = pages.people_to_choose(current_user, PERSON_CHOICES_LIMIT, selected)
-    return [("", "— a new person (fill in below) —")] + [
+    return [("", _("— a new person (fill in below) —"))] + [
         (p.public_id, f"{p.name} — {p.name_native}" if p.name_native else p.name) for p in people
     ]
 
@@ -179,13 +186,13 @@ def new() -> ResponseReturnValue:
         form.person.data = request.args["person"]
     _use_registered_person(form)
     form.person.choices = _person_choices(form.person.data)
-    form.organization.choices = organization_choices("— none —")
+    form.organization.choices = organization_choices(_("— none —"))
     duplicates: list[people_service.LikelyDuplicate] = []
     if form.validate_on_submit():
         opened = writes.commit(lambda: _open_case(form, duplicates), form, NEW_CASE_FIELDS)
         if opened.ok:
             case = opened.value
-            flash(f"Case opened for {case.person.name}.", "success")
+            flash(_("Case opened for %(name)s.", name=case.person.name), "success")
             return redirect(url_for("cases.detail", public_id=case.public_id))
     if request.method == "POST":
         return invalid("cases/new.html", form=form, duplicates=duplicates)
@@ -220,7 +227,7 @@ def edit(public_id: str) -> ResponseReturnValue:
             lambda: case_service.update_case(actor(), case, form.case_input()), form
         )
         if updated.ok:
-            flash("Case updated.", "success")
+            flash(_("Case updated."), "success")
             return redirect(url_for("cases.detail", public_id=case.public_id))
     # Warned about the title as typed: the status itself is changed by recording an event.
     stale = stale_title(form.title.data, case.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz
@@ -47,7 +48,7 @@ def new(public_id: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         added = writes.commit(lambda: _add(case, form), form, SENTENCE_ERRORS)
         if added.ok:
-            flash(f"Charge added: {added.value.offence}.", "success")
+            flash(_("Charge added: %(offence)s.", offence=added.value.offence), "success")
             return redirect(url_for("cases.detail", public_id=case.public_id))
     return _render(form, case, editing=False, failed=request.method == "POST")
 
@@ -63,6 +64,6 @@ def edit(public_id: str) -> ResponseReturnValue:
         form.validate_on_submit()
         and writes.commit(lambda: _update(charge, form), form, SENTENCE_ERRORS).ok
     ):
-        flash("Charge updated.", "success")
+        flash(_("Charge updated."), "success")
         return redirect(url_for("cases.detail", public_id=case.public_id))
     return _render(form, case, editing=True, failed=request.method == "POST")

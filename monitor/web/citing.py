@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from monitor.models import Source, User
 from monitor.services import ValidationError, sources
 
@@ -23,7 +25,7 @@ def source_choices(user: User, selected: str | None = None) -> list[tuple[str, s
         extra = chosen_source(user, selected, "source", required=False)
         if extra is not None:
             found.append(extra)
-    return [("", "— none —")] + [(s.public_id, source_label(s)) for s in found]
+    return [("", _("— none —"))] + [(s.public_id, source_label(s)) for s in found]
 
 
 def chosen_source(
@@ -34,5 +36,5 @@ def chosen_source(
         return None
     source = sources.find_citable(user, public_id)
     if source is None and required:
-        raise ValidationError({field: "choose a source from the list"})
+        raise ValidationError({field: _("choose a source from the list")})
     return source

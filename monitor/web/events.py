@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz
 from monitor.authz import Action
 from monitor.models import Source
+from monitor.presentation import status_label
 from monitor.services import cases as case_service
 from monitor.services import sources
 from monitor.web import writes
@@ -42,11 +44,17 @@ def record(public_id: str) -> ResponseReturnValue:
         if recorded.ok:
             event = recorded.value.event
             if recorded.value.became_current:
-                flash(f"Recorded: {case.person.name}, now {event.custody_status.label}.", "success")
+                now = status_label(event.custody_status.value)
+                flash(
+                    _("Recorded: %(name)s, now %(status)s.", name=case.person.name, status=now),
+                    "success",
+                )
             else:
                 flash(
-                    "Recorded on the timeline. It is older than the latest event, so the current "
-                    "status is unchanged.",
+                    _(
+                        "Recorded on the timeline. It is older than the latest event, so the "
+                        "current status is unchanged."
+                    ),
                     "info",
                 )
             return redirect(url_for("cases.detail", public_id=case.public_id))

@@ -8,6 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pycountry
+from babel.support import LazyProxy
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
@@ -15,13 +19,14 @@ from wtforms.validators import ValidationError as FieldError
 
 from monitor.domain import (
     MAX_TERM_MONTHS,
-    TERM_TOO_LONG,
     DatePrecision,
     PartialDate,
     Sentence,
     SentenceKind,
 )
-from monitor.presentation import SENTENCE_KIND_LABELS
+from monitor.presentation import SENTENCE_KIND_LABELS, country_name
+from monitor.presentation.translation import current_language, using_language
+from monitor.presentation.wording import VOCABULARY_LABELS
 from monitor.services import ValidationError
 
 
@@ -31,9 +36,9 @@ class Form(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
 
 # Every date in every form is typed the same way (no browser date picker): a text box this hint
 # follows, parsed by PartialDate.parse, so a mistake reads the same wherever it is made.
-DATE_HINT = "(YYYY, YYYY-MM or YYYY-MM-DD)"
+DATE_HINT = _l("(YYYY, YYYY-MM or YYYY-MM-DD)")
 # For the few dates the register keeps to the day (a case opened or closed, a sentence passed).
-DAY_HINT = "(YYYY-MM-DD)"
+DAY_HINT = _l("(YYYY-MM-DD)")
 _DATE_BOX = {"class": "short", "autocomplete": "off", "spellcheck": "false"}
 
 
@@ -69,7 +74,7 @@ class DayField(PartialDateField):
         if isinstance(self.data, PartialDate):
             if self.data.precision is not DatePrecision.DAY:
                 self.data = None
-                raise ValueError("give the day as well: YYYY-MM-DD")
+                raise ValueError(_("give the day as well: YYYY-MM-DD"))
             self.data = self.data.start
 
     def _value(self) -> str:
@@ -78,21 +83,23 @@ class DayField(PartialDateField):
         return self.data.isoformat() if isinstance(self.data, dt.date) else ""
 
 
+_COUNTRY_CODES = frozenset(str(c.alpha_2) for c in pycountry.countries)
+
+
 @functools.cache
-def _countries() -> tuple[tuple[str, str], ...]:
-    # ISO 3166-1 does not change while the process runs: sorted once, by the name people look for.
-    return tuple(
-        sorted(
-            ((str(c.alpha_2), f"{c.name} ({c.alpha_2})") for c in pycountry.countries),
-            key=lambda pair: pair[1],
-        )
-    )
+def _countries(language: str) -> tuple[tuple[str, str], ...]:
+    # ISO 3166-1 does not change while the process runs: named and sorted once per language,
+    # by the name people look for.
+    with using_language(language):
+        named = [(code, f"{country_name(code)} ({code})") for code in _COUNTRY_CODES]
+    return tuple(sorted(named, key=lambda pair: pair[1].casefold()))
 
 
-def country_choices(blank: str | None = None) -> list[tuple[str, str]]:
-    """``(code, "Cambodia (KH)")`` for every ISO 3166-1 country by name, maybe a blank first."""
-    choices = [("", blank)] if blank is not None else []
-    return choices + list(_countries())
+def country_choices(blank: Any = None) -> list[tuple[str, Any]]:
+    """``(code, "Cambodia (KH)")`` for every ISO 3166-1 country by its name in the page's
+    language, maybe a blank first (forms bind their fields per request, so this runs then)."""
+    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
+    return choices + list(_countries(current_language()))
 
 
 class CommaListField(StringField):  # type: ignore[misc]  # wtforms ships no type hints
@@ -111,24 +118,28 @@ class CommaListField(StringField):  # type: ignore[misc]  # wtforms ships no typ
         return ", ".join(self.data or [])
 
 
-def vocabulary_choices(values: Sequence[Any], blank: str | None = None) -> list[tuple[str, str]]:
-    """``(value, label)`` pairs for a select over a vocabulary, optionally with a blank first."""
-    choices = [("", blank)] if blank is not None else []
-    return choices + [(str(v.value), str(getattr(v, "label", v.value))) for v in values]
+def vocabulary_choices(values: Sequence[Any], blank: Any = None) -> list[tuple[str, Any]]:
+    """``(value, label)`` pairs for a select over a vocabulary, optionally with a blank first;
+    the labels the register translates are worded in the page's language when shown."""
+    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
+    return choices + [
+        (str(v.value), VOCABULARY_LABELS.get(str(v.value)) or str(getattr(v, "label", v.value)))
+        for v in values
+    ]
 
 
-def sentence_kind_choices(blank: str | None = None) -> list[tuple[str, str]]:
+def sentence_kind_choices(blank: Any = None) -> list[tuple[str, Any]]:
     """Sentence kinds with reader wording."""
-    choices = [("", blank)] if blank is not None else []
+    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
     return choices + [(k.value, label) for k, label in SENTENCE_KIND_LABELS.items()]
 
 
-def years_field(label: str) -> Any:
+def years_field(label: Any) -> Any:
     """A whole number of years, optional."""
     return IntegerField(label, [Optional(), NumberRange(min=0, max=200)])
 
 
-def months_field(label: str) -> Any:
+def months_field(label: Any) -> Any:
     """A whole number of months, optional."""
     return IntegerField(label, [Optional(), NumberRange(min=0, max=2400)])
 
@@ -138,16 +149,26 @@ def build_sentence(kind: str | None, years: int | None, months: int | None, fiel
     try:
         sentence_kind = SentenceKind(kind or "")
     except ValueError:
-        raise ValidationError({field: "choose what kind of sentence it is"}) from None
+        raise ValidationError({field: _("choose what kind of sentence it is")}) from None
     total = (years or 0) * 12 + (months or 0)
     if sentence_kind is SentenceKind.TERM:
         if total <= 0:
-            raise ValidationError({field: "a term needs its length in years and/or months"})
+            raise ValidationError({field: _("a term needs its length in years and/or months")})
         if total > MAX_TERM_MONTHS:
-            raise ValidationError({field: TERM_TOO_LONG})
+            # The domain's TERM_TOO_LONG, in the page's language.
+            raise ValidationError(
+                {field: _("a term longer than 200 years: record it as life imprisonment")}
+            )
         return Sentence(sentence_kind, total)
     if total:
-        raise ValidationError({field: f"a sentence of {kind} has no length; leave it empty"})
+        raise ValidationError(
+            {
+                field: _(
+                    "a sentence of %(kind)s has no length; leave it empty",
+                    kind=SENTENCE_KIND_LABELS[sentence_kind],
+                )
+            }
+        )
     return Sentence(sentence_kind)
 
 
@@ -160,10 +181,17 @@ def split_months(months: int | None) -> tuple[int | None, int | None]:
 
 
 def to_choices(pairs: Any) -> Any:
-    """``(value, label)`` pairs as the ``SelectChoice`` objects WTForms 3.3+ expects."""
+    """``(value, label)`` pairs as the ``SelectChoice`` objects WTForms 3.3+ expects; a lazily
+    translated label stays lazy, so it is worded in the language of each page."""
     if pairs is None or callable(pairs):
         return pairs
-    return [p if isinstance(p, SelectChoice) else SelectChoice(str(p[0]), str(p[1])) for p in pairs]
+    return [
+        p if isinstance(p, SelectChoice) else SelectChoice(str(p[0]), _label(p[1])) for p in pairs
+    ]
+
+
+def _label(label: Any) -> Any:
+    return label if isinstance(label, str | LazyString | LazyProxy) else str(label)
 
 
 class Select(SelectField):  # type: ignore[misc]  # wtforms ships no type hints
@@ -192,7 +220,7 @@ class CountryField(Select):
     accepted; anything else names itself in the error, as the service's check would.
     """
 
-    def __init__(self, label: str, validators: Any = None, blank: str = "", **kwargs: Any) -> None:
+    def __init__(self, label: Any, validators: Any = None, blank: Any = "", **kwargs: Any) -> None:
         kwargs.setdefault("choices", country_choices(blank))
         super().__init__(label, validators, **kwargs)
 
@@ -207,8 +235,10 @@ class CountryField(Select):
 
     def pre_validate(self, form: Any) -> None:
         """Only a code from the list (or the blank option, which the validators judge)."""
-        if self.data and self.data not in dict(_countries()):
-            raise FieldError(f"{self.data!r} is not an ISO 3166-1 two-letter country code")
+        if self.data and self.data not in _COUNTRY_CODES:
+            raise FieldError(
+                _("%(code)s is not an ISO 3166-1 two-letter country code", code=repr(self.data))
+            )
 
 
 class LooseSelectField(Select):

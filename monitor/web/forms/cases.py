@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, TextAreaField, URLField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
-from monitor.domain import Certainty
+from monitor.domain import Certainty, Confidentiality
 from monitor.models import Case, Source, User
 from monitor.presentation import STATUS_ORDER
+from monitor.presentation.wording import LEVEL_LABELS, STATUS_LABELS
 from monitor.services.cases import CaseInput, StatusInput
 from monitor.services.people import PersonInput
 from monitor.services.sources import SourceInput
@@ -29,37 +31,47 @@ from monitor.web.fields import (
 from monitor.web.forms.people import CONFIRM_NEW_PERSON
 
 # No status is pre-selected: a form that defaulted to "jailed" recorded it when nobody chose.
-CHOOSE_A_STATUS = "Choose a status…"
-STATUS_REQUIRED = "choose the custody status"
+CHOOSE_A_STATUS = _l("Choose a status…")
+STATUS_REQUIRED = _l("choose the custody status")
+# WTForms has no Khmer catalog: the validators' messages are the register's own.
+REQUIRED = _l("This field is required.")
+TOO_LONG = _l("Field cannot be longer than %(max)d characters.")
 
 
-def status_field(label: str) -> Any:
+def status_field(label: Any) -> Any:
     """The custody status select, starting on an empty "Choose a status…" that is refused."""
     return Select(
         label,
         [InputRequired(message=STATUS_REQUIRED)],
-        choices=vocabulary_choices(STATUS_ORDER, blank=CHOOSE_A_STATUS),
+        choices=[("", CHOOSE_A_STATUS)] + [(s.value, STATUS_LABELS[s]) for s in STATUS_ORDER],
     )
+
+
+def at_most(characters: int) -> Length:
+    """A length limit whose message is in the page's language."""
+    return Length(max=characters, message=TOO_LONG)
 
 
 class CaseForm(Form):
     """A case's editable fields."""
 
     country = CountryField(
-        "Persecuting country",
-        [InputRequired(message="choose the country")],
-        blank="Choose a country…",
+        _l("Persecuting country"),
+        [InputRequired(message=_l("choose the country"))],
+        blank=_l("Choose a country…"),
     )
-    title = StringField("Title", [InputRequired(), Length(max=300)])
-    summary = TextAreaField("Summary")
-    confidentiality = Select("Confidentiality")
-    tags = CommaListField("Tags (comma-separated)")
-    opened_on = DayField(f"Opened on {DAY_HINT}", [Optional()])
-    closed_on = DayField(f"Closed on {DAY_HINT}", [Optional()])
+    title = StringField(_l("Title"), [InputRequired(REQUIRED), at_most(300)])
+    summary = TextAreaField(_l("Summary"))
+    confidentiality = Select(_l("Confidentiality"))
+    tags = CommaListField(_l("Tags (comma-separated)"))
+    opened_on = DayField(_l("Opened on %(hint)s", hint=DAY_HINT), [Optional()])
+    closed_on = DayField(_l("Closed on %(hint)s", hint=DAY_HINT), [Optional()])
 
     def limit_levels(self, user: User) -> None:
         """Offer only the levels up to the user's clearance (the select also enforces it)."""
-        self.confidentiality.choices = [(lvl, lvl) for lvl in user.level.levels_visible()]
+        self.confidentiality.choices = [
+            (lvl, LEVEL_LABELS[Confidentiality(lvl)]) for lvl in user.level.levels_visible()
+        ]
 
     def case_input(self) -> CaseInput:
         """The service input."""
@@ -90,25 +102,25 @@ class CaseForm(Form):
 class NewCaseForm(CaseForm):
     """A new case: an existing person or a new one, the first custody status, a membership."""
 
-    person = LooseSelectField("Existing person")
-    person_name = StringField("Name (Latin script)", [Length(max=200)])
-    person_name_native = StringField("Name in original script", [Length(max=200)])
-    person_aliases = CommaListField("Aliases (comma-separated)")
+    person = LooseSelectField(_l("Existing person"))
+    person_name = StringField(_l("Name (Latin script)"), [at_most(200)])
+    person_name_native = StringField(_l("Name in original script"), [at_most(200)])
+    person_aliases = CommaListField(_l("Aliases (comma-separated)"))
     confirm_new_person = BooleanField(CONFIRM_NEW_PERSON)  # see people/_duplicates.html
-    status = status_field("Custody status")
-    status_since = PartialDateField(f"Since {DATE_HINT}", [InputRequired()])
-    status_about = BooleanField("The date is approximate")
-    organization = LooseSelectField("Organization (optional)")
-    role = StringField("Role in the organization", [Length(max=120)])
+    status = status_field(_l("Custody status"))
+    status_since = PartialDateField(_l("Since %(hint)s", hint=DATE_HINT), [InputRequired(REQUIRED)])
+    status_about = BooleanField(_l("The date is approximate"))
+    organization = LooseSelectField(_l("Organization (optional)"))
+    role = StringField(_l("Role in the organization"), [at_most(120)])
 
     def validate_person_name(self, field: Any) -> None:
         """Exactly one of: an existing person, a new person's name."""
         chosen = bool(self.person.data)
         typed = bool((field.data or "").strip())
         if chosen and typed:
-            raise FieldError("choose an existing person or enter a new one, not both")
+            raise FieldError(_l("choose an existing person or enter a new one, not both"))
         if not chosen and not typed:
-            raise FieldError("choose an existing person or enter a new person's name")
+            raise FieldError(_l("choose an existing person or enter a new person’s name"))
 
     def person_input(self) -> PersonInput:
         """The new person typed inline."""
@@ -130,22 +142,24 @@ class NewCaseForm(CaseForm):
 class StatusForm(Form):
     """Record a custody status change, citing an existing source or a new one."""
 
-    status = status_field("New custody status")
-    occurred_on = PartialDateField(f"Occurred on {DATE_HINT}", [InputRequired()])
-    about = BooleanField("The date is approximate (“about”)")
-    location = StringField("Location", [Length(max=300)])
-    description = TextAreaField("Description")
-    certainty = Select("Certainty", choices=vocabulary_choices(list(Certainty)))
-    source = LooseSelectField("Existing source")
-    source_title = StringField("Title", [Length(max=300)])
-    source_publisher = StringField("Publisher", [Length(max=200)])
-    source_url = URLField("Address (http:// or https://)", [Length(max=2000)])
-    source_published = PartialDateField(f"Published {DATE_HINT}")
+    status = status_field(_l("New custody status"))
+    occurred_on = PartialDateField(
+        _l("Occurred on %(hint)s", hint=DATE_HINT), [InputRequired(REQUIRED)]
+    )
+    about = BooleanField(_l("The date is approximate (“about”)"))
+    location = StringField(_l("Location"), [at_most(300)])
+    description = TextAreaField(_l("Description"))
+    certainty = Select(_l("Certainty"), choices=vocabulary_choices(list(Certainty)))
+    source = LooseSelectField(_l("Existing source"))
+    source_title = StringField(_l("Title"), [at_most(300)])
+    source_publisher = StringField(_l("Publisher"), [at_most(200)])
+    source_url = URLField(_l("Address (http:// or https://)"), [at_most(2000)])
+    source_published = PartialDateField(_l("Published %(hint)s", hint=DATE_HINT))
 
     def validate_source_title(self, field: Any) -> None:
         """An existing source or a new one, not both."""
         if self.source.data and self.describes_new_source():
-            raise FieldError("choose an existing source or describe a new one, not both")
+            raise FieldError(_l("choose an existing source or describe a new one, not both"))
 
     def describes_new_source(self) -> bool:
         """Whether any of the new-source fields was filled in."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
 from monitor.domain import LegalStage
 from monitor.models import Charge, Source
@@ -25,30 +26,31 @@ from monitor.web.fields import (
     vocabulary_choices,
     years_field,
 )
+from monitor.web.forms.cases import REQUIRED, at_most
 
 
 class ChargeForm(Form):
     """A charge; terms are typed as years plus months."""
 
-    offence = StringField("Offence", [InputRequired(), Length(max=300)])
-    legal_basis = StringField("Legal basis (law and article)", [Length(max=300)])
+    offence = StringField(_l("Offence"), [InputRequired(REQUIRED), at_most(300)])
+    legal_basis = StringField(_l("Legal basis (law and article)"), [at_most(300)])
     max_sentence_kind = Select(
-        "Maximum sentence the law sets", choices=sentence_kind_choices(), default="term"
+        _l("Maximum sentence the law sets"), choices=sentence_kind_choices(), default="term"
     )
-    max_sentence_years = years_field("Maximum term in years")
-    max_sentence_months = months_field("plus months")
-    stage = Select("Legal stage", choices=vocabulary_choices(list(LegalStage)))
-    filed_on = PartialDateField(f"Filed on {DATE_HINT}")
+    max_sentence_years = years_field(_l("Maximum term in years"))
+    max_sentence_months = months_field(_l("plus months"))
+    stage = Select(_l("Legal stage"), choices=vocabulary_choices(list(LegalStage)))
+    filed_on = PartialDateField(_l("Filed on %(hint)s", hint=DATE_HINT))
     sentence_kind = Select(
-        "Sentence imposed (convictions only)",
+        _l("Sentence imposed (convictions only)"),
         [Optional()],
-        choices=sentence_kind_choices(blank="none"),
+        choices=sentence_kind_choices(blank=_l("none")),
     )
-    sentence_years = years_field("Sentence imposed in years")
-    sentence_months = months_field("plus months")
-    sentenced_on = DayField(f"Sentenced on {DAY_HINT}", [Optional()])
-    in_absentia = BooleanField("In absentia")
-    source = LooseSelectField("Cite a source (optional)")
+    sentence_years = years_field(_l("Sentence imposed in years"))
+    sentence_months = months_field(_l("plus months"))
+    sentenced_on = DayField(_l("Sentenced on %(hint)s", hint=DAY_HINT), [Optional()])
+    in_absentia = BooleanField(_l("In absentia"))
+    source = LooseSelectField(_l("Cite a source (optional)"))
 
     def charge_input(self, sources: list[Source]) -> ChargeInput:
         """The service input; a sentence that makes no sense raises ``ValidationError``."""
