@@ -144,6 +144,7 @@ def _apply_rows(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> i
             continue
         events += len(_open_cases(actor, opening, found, batch))
         opening = []
+        assert row.case is not None  # noqa: S101 - a case row that matched no case opens one
         try:
             recorded = _update_row(actor, row, row.case, found)
         except ValidationError as exc:

@@ -183,7 +183,7 @@ def _country(values: dict[str, str], column: str, errors: dict[str, str]) -> str
     return values[column]
 
 
-def _check_row(
+def _check_row(  # noqa: PLR0912 - one check per column, in the template's order
     line: int, values: dict[str, str], ctx: _Context
 ) -> tuple[Row | None, list[Problem]]:
     errors: dict[str, str] = {}
@@ -415,6 +415,7 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
     people: dict[int, tuple[Row, PersonInput]] = {}
     for row in rows:
         match = found.get(row.external_id) if row.external_id else None
+        registered: Person | None
         if row.records_case and match is not None:
             row.case = match
             row.changes = describe_changes(row, match)
