@@ -97,11 +97,13 @@ def test_a_member_list_records_members_without_any_case_and_a_second_import_is_a
     chanrath = person_named("Ou Chanrath")
     assert chanrath.cases == []
     assert chanrath.gender == "male"
-    assert chanrath.birth is not None and chanrath.birth.iso() == "1970"
+    assert chanrath.birth is not None
+    assert chanrath.birth.iso() == "1970"
     assert [(i.scheme, i.identifier) for i in chanrath.identifiers] == [("wikidata", "Q7110001")]
     (membership,) = chanrath.memberships
     assert (membership.role, membership.area) == ("MP", "Takeo")
-    assert membership.start is not None and membership.start.iso() == "2013"
+    assert membership.start is not None
+    assert membership.start.iso() == "2013"
     assert person_named("Pin Ratana").gender == "female"
 
 

@@ -31,7 +31,8 @@ def test_a_member_added_without_a_case_is_counted_apart_and_one_click_from_a_cas
     assert "at liberty" not in page
     assert 'href="https://www.wikidata.org/wiki/Q7110001"' in page
     assert 'rel="noopener noreferrer"' in page
-    assert "everypolitician: " in page and "abc" in page
+    assert "everypolitician: " in page
+    assert "abc" in page
     submit(
         editor_client,
         f"/people/{person.public_id}",
