@@ -49,14 +49,14 @@ def name_for_matched_person(person: Person, name: str, aliases: list[str]) -> tu
 
 def row_identifiers(row: Row, person: Person | None) -> list[tuple[str, str]] | None:
     """The identifiers the row leaves the person with: a scheme the row gives replaces that
-    scheme's identifiers, other schemes are kept; ``-`` clears them all; ``None`` (a new
-    person without any) or the person's own when the cell is empty."""
+    scheme's identifiers, other schemes are kept; ``-`` clears them all; ``None`` (kept as they
+    are) when the cell is empty."""
     value = row.get("identifiers")
-    current = identifier_pairs(person) if person else None
     if not value:
-        return current
+        return None  # kept as they are (read no identifiers: a re-import reads none)
     if value == CLEAR:
         return []
+    current = identifier_pairs(person) if person else None
     given = parse_identifiers(value.split(ALIAS_SEPARATOR))
     schemes = {scheme for scheme, _ in given}
     kept = [pair for pair in current or [] if pair[0] not in schemes]
