@@ -6,7 +6,13 @@ from monitor.models.cases import Case, Charge, Source, StatusEvent
 from monitor.models.counts import CaseCount, OrganizationCaseCount
 from monitor.models.dossiers import Dossier
 from monitor.models.imports import Import
-from monitor.models.people import Membership, Organization, Person
+from monitor.models.people import (
+    Membership,
+    Organization,
+    OrganizationIdentifier,
+    Person,
+    PersonIdentifier,
+)
 from monitor.models.second_factor import Passkey, RecoveryCode, TotpFactor
 from monitor.models.users import ApiToken, KnownDevice, PasswordReset, User, UserSession
 
@@ -24,9 +30,11 @@ __all__ = [
     "Membership",
     "Organization",
     "OrganizationCaseCount",
+    "OrganizationIdentifier",
     "Passkey",
     "PasswordReset",
     "Person",
+    "PersonIdentifier",
     "RecoveryCode",
     "Source",
     "StatusEvent",

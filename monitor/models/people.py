@@ -35,13 +35,19 @@ class Person(Base):
     public_id: Mapped[str] = public_id_column()
     name: Mapped[str] = mapped_column(String(200), index=True)  # the case list sorts by it
     name_native: Mapped[str | None] = mapped_column(String(200))
+    # The language of the native-script name (a BCP 47 tag such as ``km``), when known.
+    name_native_lang: Mapped[str | None] = mapped_column(String(35))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     gender: Mapped[str | None] = mapped_column(String(40))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     birth_date_precision: Mapped[str | None] = mapped_column(String(8))
+    death_date: Mapped[dt.date | None] = mapped_column(Date)
+    death_date_precision: Mapped[str | None] = mapped_column(String(8))
     nationality: Mapped[str | None] = mapped_column(String(2))
     occupation: Mapped[str | None] = mapped_column(String(200))
     biography: Mapped[str | None] = mapped_column(Text)
+    # Web pages about the person, as Popolo has them: ``[{"url": ..., "note": ...}]``.
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # Case-folded names in both scripts plus aliases, maintained by services.people; searched
     # with a substring match (a trigram index serves it on PostgreSQL).
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -52,11 +58,21 @@ class Person(Base):
         back_populates="person", cascade="all, delete-orphan", order_by="Membership.id"
     )
     cases: Mapped[list[Case]] = relationship(back_populates="person", order_by="Case.id")
+    identifiers: Mapped[list[PersonIdentifier]] = relationship(
+        back_populates="person",
+        cascade="all, delete-orphan",
+        order_by="(PersonIdentifier.scheme, PersonIdentifier.identifier)",
+    )
 
     @property
     def birth(self) -> PartialDate | None:
         """Birth date at its known precision."""
         return PartialDate.of(self.birth_date, self.birth_date_precision)
+
+    @property
+    def death(self) -> PartialDate | None:
+        """Death date at its known precision."""
+        return PartialDate.of(self.death_date, self.death_date_precision)
 
     def __repr__(self) -> str:
         return f"<Person {self.public_id} {self.name!r}>"
@@ -75,10 +91,17 @@ class Organization(Base):
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     seats: Mapped[int | None] = mapped_column(Integer)
     dissolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Web pages about the organization, as Popolo has them: ``[{"url": ..., "note": ...}]``.
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = created_at_column()
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organization", cascade="all, delete-orphan"
+    )
+    identifiers: Mapped[list[OrganizationIdentifier]] = relationship(
+        back_populates="organization",
+        cascade="all, delete-orphan",
+        order_by="(OrganizationIdentifier.scheme, OrganizationIdentifier.identifier)",
     )
 
     @property
@@ -114,6 +137,8 @@ class Membership(Base):
     start_precision: Mapped[str | None] = mapped_column(String(8))
     end_on: Mapped[dt.date | None] = mapped_column(Date)
     end_precision: Mapped[str | None] = mapped_column(String(8))
+    # The constituency or area the member represents (free text, e.g. ``Phnom Penh``).
+    area: Mapped[str | None] = mapped_column(String(200))
 
     person: Mapped[Person] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
@@ -127,3 +152,43 @@ class Membership(Base):
     def end(self) -> PartialDate | None:
         """End at its known precision."""
         return PartialDate.of(self.end_on, self.end_precision)
+
+
+class PersonIdentifier(Base):
+    """An identifier another register gives a person (``wikidata:Q3194965``).
+
+    A scheme is free text, lower-cased (``wikidata``, ``everypolitician``, a group's own); an
+    identifier belongs to one person only within its scheme.
+    """
+
+    __tablename__ = "person_identifiers"
+    __table_args__ = (UniqueConstraint("scheme", "identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    scheme: Mapped[str] = mapped_column(String(60))
+    identifier: Mapped[str] = mapped_column(String(200))
+
+    person: Mapped[Person] = relationship(back_populates="identifiers")
+
+    def __repr__(self) -> str:
+        return f"<PersonIdentifier {self.scheme}:{self.identifier}>"
+
+
+class OrganizationIdentifier(Base):
+    """An identifier another register gives an organization; unique within its scheme."""
+
+    __tablename__ = "organization_identifiers"
+    __table_args__ = (UniqueConstraint("scheme", "identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    scheme: Mapped[str] = mapped_column(String(60))
+    identifier: Mapped[str] = mapped_column(String(200))
+
+    organization: Mapped[Organization] = relationship(back_populates="identifiers")
+
+    def __repr__(self) -> str:
+        return f"<OrganizationIdentifier {self.scheme}:{self.identifier}>"
