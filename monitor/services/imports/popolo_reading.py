@@ -70,10 +70,12 @@ class PopoloPerson:
     where: str  # "persons[3] (Kem Sokha)"
     name: str
     name_native: str | None = None
+    name_native_lang: str | None = None
     aliases: list[str] = field(default_factory=list)
     alias_languages: dict[str, str] = field(default_factory=dict)
     gender: str | None = None
     birth_date: PartialDate | None = None
+    death_date: PartialDate | None = None
     identifiers: list[tuple[str, str]] = field(default_factory=list)  # (scheme, identifier)
     links: list[dict[str, str]] = field(default_factory=list)  # {"url", "note"?}
 
@@ -259,6 +261,7 @@ class _Reader:
             self.names(person, item, native)
             person.gender = _text(item.get("gender"))
             person.birth_date = self.date(f"{where}.birth_date", item.get("birth_date"))
+            person.death_date = self.date(f"{where}.death_date", item.get("death_date"))
             person.identifiers = self.identifiers(where, item)
             for pair in person.identifiers:
                 if pair in owners:
@@ -286,6 +289,7 @@ class _Reader:
         person.name_native = next(
             (text for text, lang in names if lang == native and _non_latin(text)), None
         )
+        person.name_native_lang = native if person.name_native else None
         keys = {name_key(person.name), native_key(person.name_native)}
         for text, lang in names:
             key = name_key(text) if not _non_latin(text) else native_key(text)
