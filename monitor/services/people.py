@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, distinct, func, or_, select, true
 
 from monitor import authz
 from monitor.domain import OrganizationKind, PartialDate
 from monitor.extensions import db
-from monitor.models import Membership, Organization, Person, User
+from monitor.models import (
+    Membership,
+    Organization,
+    OrganizationIdentifier,
+    Person,
+    PersonIdentifier,
+    User,
+)
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.csv_format import ALIAS_SEPARATOR
 from monitor.services.name_matching import (
@@ -29,6 +37,7 @@ from monitor.services.validation import (
     optional_text,
     required_text,
     text_items,
+    web_url,
 )
 
 
@@ -37,11 +46,139 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def search_text_for(name: str, name_native: str | None, aliases: list[str]) -> str:
-    """The text a name search matches: both scripts and aliases, folded, plus an unaccented copy."""
+def search_text_for(
+    name: str,
+    name_native: str | None,
+    aliases: list[str],
+    identifiers: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The text a name search matches: both scripts and aliases, folded, plus an unaccented copy,
+    then the identifiers (so ``Q3194965`` finds the person it identifies)."""
     folded = fold(" | ".join([name, name_native or "", *aliases]))
     plain = strip_marks(folded)
-    return folded if plain == folded else f"{folded} || {plain}"
+    text = folded if plain == folded else f"{folded} || {plain}"
+    if identifiers:
+        text += " ||| " + " ".join(fold(identifier) for _scheme, identifier in identifiers)
+    return text
+
+
+# Identifiers: ``scheme:identifier``, the scheme free text (lower-cased), the identifier as given.
+IDENTIFIER_SCHEME_LENGTH = 60
+IDENTIFIER_LENGTH = 200
+_SCHEME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
+# Where an identifier of a scheme is read on the web.
+IDENTIFIER_LINKS = {
+    "wikidata": "https://www.wikidata.org/wiki/{}",
+}
+
+
+def identifier_url(scheme: str, identifier: str) -> str | None:
+    """The page a known scheme's identifier has (Wikidata's ``Q…`` items), else ``None``."""
+    pattern = IDENTIFIER_LINKS.get(scheme)
+    if pattern is None or not re.fullmatch(r"[QPL]\d+", identifier):
+        return None
+    return pattern.format(identifier)
+
+
+def parse_identifiers(items: Iterable[str]) -> list[tuple[str, str]]:
+    """``["wikidata:Q3194965", …]`` as ``(scheme, identifier)`` pairs, the scheme lower-cased,
+    blanks skipped, repeats dropped; ``ValueError`` with a reader's message for a bad item."""
+    pairs: list[tuple[str, str]] = []
+    for raw in items:
+        item = raw.strip()
+        if not item:
+            continue
+        scheme, colon, identifier = item.partition(":")
+        scheme, identifier = scheme.strip().lower(), identifier.strip()
+        if not colon or not scheme or not identifier:
+            raise ValueError(f"{item!r}: write scheme:identifier, e.g. wikidata:Q3194965")
+        if len(scheme) > IDENTIFIER_SCHEME_LENGTH or not _SCHEME.match(scheme):
+            raise ValueError(
+                f"{scheme!r} is not a scheme: letters, digits, '.', '_' or '-', at most "
+                f"{IDENTIFIER_SCHEME_LENGTH} characters"
+            )
+        if len(identifier) > IDENTIFIER_LENGTH or any(not c.isprintable() for c in identifier):
+            raise ValueError(
+                f"{identifier[:40]!r}: an identifier is one line of at most "
+                f"{IDENTIFIER_LENGTH} characters"
+            )
+        if (scheme, identifier) not in pairs:
+            pairs.append((scheme, identifier))
+    return pairs
+
+
+def format_identifiers(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """``scheme:identifier`` strings, as forms, the API and the CSV write them."""
+    return [f"{scheme}:{identifier}" for scheme, identifier in pairs]
+
+
+def identifier_pairs(owner: Person | Organization) -> list[tuple[str, str]]:
+    """The owner's identifiers as sorted ``(scheme, identifier)`` pairs."""
+    return sorted((i.scheme, i.identifier) for i in owner.identifiers)
+
+
+def _identifier_holders(
+    model: type[PersonIdentifier] | type[OrganizationIdentifier],
+    pairs: Sequence[tuple[str, str]],
+) -> list[Any]:
+    if not pairs:
+        return []
+    wanted = or_(*(and_(model.scheme == s, model.identifier == i) for s, i in pairs))
+    return list(db.session.scalars(select(model).where(wanted)))
+
+
+def check_person_identifiers(
+    actor: Actor, person: Person | None, pairs: Sequence[tuple[str, str]], errors: dict[str, str]
+) -> None:
+    """Record under ``identifiers`` an identifier another person holds, naming them only when
+    the actor may see them."""
+    for held in _identifier_holders(PersonIdentifier, pairs):
+        if person is not None and held.person_id == person.id:
+            continue
+        holder = held.person
+        visible = not isinstance(actor, User) or (
+            db.session.scalar(
+                select(Person.id).where(Person.id == holder.id, authz.person_visible(actor))
+            )
+            is not None
+        )
+        who = f"{holder.name} ({holder.public_id})" if visible else "another person"
+        errors["identifiers"] = f"{held.scheme}:{held.identifier} is already held by {who}"
+        return
+
+
+def check_organization_identifiers(
+    org: Organization | None, pairs: Sequence[tuple[str, str]], errors: dict[str, str]
+) -> None:
+    """Record under ``identifiers`` an identifier another organization holds (organizations
+    are all visible, so it is named)."""
+    for held in _identifier_holders(OrganizationIdentifier, pairs):
+        if org is not None and held.organization_id == org.id:
+            continue
+        holder = held.organization
+        errors["identifiers"] = (
+            f"{held.scheme}:{held.identifier} is already held by {holder.name} ({holder.public_id})"
+        )
+        return
+
+
+def _set_identifiers(owner: Person | Organization, pairs: Sequence[tuple[str, str]]) -> None:
+    """Make the owner's identifiers exactly ``pairs``, keeping rows that stay."""
+    wanted = list(pairs)
+    keep = []
+    for existing in list(owner.identifiers):
+        key = (existing.scheme, existing.identifier)
+        if key in wanted:
+            wanted.remove(key)
+            keep.append(existing)
+    removed = [i for i in owner.identifiers if i not in keep]
+    if removed:
+        for gone in removed:
+            owner.identifiers.remove(gone)  # type: ignore[arg-type]
+        db.session.flush()  # deleted before an insert may reuse the pair
+    model = PersonIdentifier if isinstance(owner, Person) else OrganizationIdentifier
+    for scheme, identifier in wanted:
+        owner.identifiers.append(model(scheme=scheme, identifier=identifier))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -56,8 +193,16 @@ class PersonInput:
     nationality: str | None = None
     occupation: str | None = None
     biography: str | None = None
+    death_date: PartialDate | None = None
+    # ``(scheme, identifier)`` pairs; ``None``: leave the person's identifiers as they are.
+    identifiers: list[tuple[str, str]] | None = None
+    # Not on the forms: ``None`` leaves them as they are (a new person gets none).
+    name_native_lang: str | None = None
+    links: list[dict[str, str]] | None = None
 
 
+# Values :class:`PersonInput` leaves alone when it holds ``None`` for them.
+_KEPT_WHEN_NONE = ("name_native_lang", "links")
 MAX_ALIAS_LENGTH = 200
 
 
@@ -75,7 +220,7 @@ def check_aliases(aliases: list[str], errors: dict[str, str]) -> None:
         )
 
 
-def person_values(data: PersonInput) -> dict[str, Any]:
+def person_values(data: PersonInput, identifiers: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """The person's column values as ``data`` gives them, validated (the rule for a form, the
     API and an import alike); a :class:`ValidationError` names every bad field."""
     errors: dict[str, str] = {}
@@ -87,6 +232,15 @@ def person_values(data: PersonInput) -> dict[str, Any]:
     gender = optional_text(data.gender, errors, "gender", 40)
     occupation = optional_text(data.occupation, errors, "occupation", 200)
     biography = optional_text(data.biography, errors, "biography", 20000, multiline=True)
+    name_native_lang = optional_text(data.name_native_lang, errors, "name_native_lang", 35)
+    links = []
+    for link in data.links or []:
+        url = web_url(str(link.get("url") or ""), errors, "links")
+        note = optional_text(str(link.get("note") or ""), errors, "links", 300)
+        if url:
+            links.append({"url": url, "note": note or ""})
+    if data.death_date and data.birth_date and data.death_date.start < data.birth_date.start:
+        errors["death_date"] = "must not be before the birth date"
     if errors:
         raise ValidationError(errors)
     return {
@@ -96,23 +250,41 @@ def person_values(data: PersonInput) -> dict[str, Any]:
         "gender": gender,
         "birth_date": data.birth_date.start if data.birth_date else None,
         "birth_date_precision": data.birth_date.precision.value if data.birth_date else None,
+        "death_date": data.death_date.start if data.death_date else None,
+        "death_date_precision": data.death_date.precision.value if data.death_date else None,
+        "name_native_lang": name_native_lang,
+        "links": links,
         "nationality": nationality,
         "occupation": occupation,
         "biography": biography,
-        "search_text": search_text_for(name, name_native, aliases),
+        "search_text": search_text_for(name, name_native, aliases, identifiers),
     }
 
 
-def _apply_person(person: Person, data: PersonInput) -> None:
-    for key, value in person_values(data).items():
+def _apply_person(actor: Actor, person: Person, data: PersonInput, *, new: bool = False) -> None:
+    pairs = data.identifiers if data.identifiers is not None else identifier_pairs(person)
+    errors: dict[str, str] = {}
+    check_person_identifiers(actor, None if new else person, pairs, errors)
+    try:
+        values = person_values(data, pairs)
+    except ValidationError as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise ValidationError(errors)
+    for key, value in values.items():
+        if key in _KEPT_WHEN_NONE and getattr(data, key) is None and not new:
+            continue
         setattr(person, key, value)
+    if data.identifiers is not None:
+        _set_identifiers(person, pairs)
 
 
 def create_person(actor: Actor, data: PersonInput, *, unless_duplicate: bool = False) -> Person:
     """Add a person to the register; with ``unless_duplicate``, raise :class:`PossibleDuplicate`
     instead when someone visible to the actor looks like the same person."""
-    person = Person(memberships=[], cases=[])  # known empty: no query to load them later
-    _apply_person(person, data)
+    # Known empty: no query to load them later.
+    person = Person(memberships=[], cases=[], identifiers=[])
+    _apply_person(actor, person, data, new=True)
     if unless_duplicate:
         found = likely_duplicates(actor, data)
         if found:
@@ -120,7 +292,41 @@ def create_person(actor: Actor, data: PersonInput, *, unless_duplicate: bool = F
     db.session.add(person)
     db.session.flush()
     audit.record_planned(actor, person_created(person.public_id, audit.snapshot(person)))
+    _audit_identifiers(actor, person, [])
     return person
+
+
+def _audit_identifiers(
+    actor: Actor, owner: Person | Organization, before: list[tuple[str, str]]
+) -> None:
+    """An audit entry for a change of the owner's identifiers (none when they stay)."""
+    after = identifier_pairs(owner)
+    if after == before:
+        return
+    kind = "person" if isinstance(owner, Person) else "organization"
+    audit.record(
+        actor,
+        f"{kind}.identifiers",
+        kind,
+        owner.public_id,
+        before={"identifiers": format_identifiers(before)},
+        after={"identifiers": format_identifiers(after)},
+    )
+
+
+def set_person_identifiers(actor: Actor, person: Person, pairs: list[tuple[str, str]]) -> None:
+    """Give a person exactly these identifiers (checked unique, audited)."""
+    before = identifier_pairs(person)
+    if sorted(pairs) == before:
+        return
+    errors: dict[str, str] = {}
+    check_person_identifiers(actor, person, pairs, errors)
+    if errors:
+        raise ValidationError(errors)
+    _set_identifiers(person, pairs)
+    person.search_text = search_text_for(person.name, person.name_native, person.aliases, pairs)
+    db.session.flush()
+    _audit_identifiers(actor, person, before)
 
 
 def person_created(public_id: str, person: dict[str, Any]) -> audit.Planned:
@@ -131,7 +337,8 @@ def person_created(public_id: str, person: dict[str, Any]) -> audit.Planned:
 def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
     """Change a person's details."""
     before = audit.snapshot(person)
-    _apply_person(person, data)
+    before_ids = identifier_pairs(person)
+    _apply_person(actor, person, data)
     db.session.flush()
     audit.record(
         actor,
@@ -141,6 +348,7 @@ def update_person(actor: Actor, person: Person, data: PersonInput) -> Person:
         before=before,
         after=audit.snapshot(person),
     )
+    _audit_identifiers(actor, person, before_ids)
     return person
 
 
@@ -325,10 +533,14 @@ class OrganizationInput:
     country: str | None = None
     seats: int | None = None
     dissolved_on: PartialDate | None = None
+    # ``(scheme, identifier)`` pairs; ``None``: leave the organization's identifiers alone.
+    identifiers: list[tuple[str, str]] | None = None
 
 
-def _apply_organization(org: Organization, data: OrganizationInput) -> None:
+def _apply_organization(org: Organization, data: OrganizationInput, *, new: bool = False) -> None:
     errors: dict[str, str] = {}
+    if data.identifiers is not None:
+        check_organization_identifiers(None if new else org, data.identifiers, errors)
     name = required_text(data.name, errors, "name", 200)
     short_name = optional_text(data.short_name, errors, "short_name", 40)
     kind = member(OrganizationKind, data.kind, errors, "kind")
@@ -341,23 +553,27 @@ def _apply_organization(org: Organization, data: OrganizationInput) -> None:
     org.name, org.short_name, org.kind, org.country = name, short_name, kind.value, country
     org.seats = data.seats
     org.dissolved_on = data.dissolved_on.start if data.dissolved_on else None
+    if data.identifiers is not None:
+        _set_identifiers(org, data.identifiers)
 
 
 def create_organization(actor: Actor, data: OrganizationInput) -> Organization:
     """Add an organization."""
-    org = Organization()
-    _apply_organization(org, data)
+    org = Organization(identifiers=[])
+    _apply_organization(org, data, new=True)
     db.session.add(org)
     db.session.flush()
     audit.record(
         actor, "organization.create", "organization", org.public_id, after=audit.snapshot(org)
     )
+    _audit_identifiers(actor, org, [])
     return org
 
 
 def update_organization(actor: Actor, org: Organization, data: OrganizationInput) -> Organization:
     """Change an organization's details."""
     before = audit.snapshot(org)
+    before_ids = identifier_pairs(org)
     _apply_organization(org, data)
     db.session.flush()
     audit.record(
@@ -368,6 +584,7 @@ def update_organization(actor: Actor, org: Organization, data: OrganizationInput
         before=before,
         after=audit.snapshot(org),
     )
+    _audit_identifiers(actor, org, before_ids)
     return org
 
 
@@ -384,6 +601,7 @@ def membership_entry(
     *,
     start: PartialDate | None = None,
     end: PartialDate | None = None,
+    area: str | None = None,
 ) -> audit.Planned:
     """The audit entry of a new membership (people and organization by public id)."""
     return audit.Planned(
@@ -396,6 +614,7 @@ def membership_entry(
             "role": role,
             "start": start.iso() if start else None,
             "end": end.iso() if end else None,
+            "area": area,
         },
     )
 
@@ -408,10 +627,13 @@ def add_membership(
     *,
     start: PartialDate | None = None,
     end: PartialDate | None = None,
+    area: str | None = None,
 ) -> Membership:
-    """Record that a person holds a role in an organization."""
+    """Record that a person holds a role in an organization (with no case needed: a member the
+    register knows of is a person and a membership)."""
     errors: dict[str, str] = {}
     role_text = membership_role(role, errors)
+    area_text = optional_text(area, errors, "area", 200)
     if start and end and end.start < start.start:
         errors["end"] = "must not be before the start"
     if holds(person, organization, role_text):
@@ -426,6 +648,7 @@ def add_membership(
         start_precision=start.precision.value if start else None,
         end_on=end.start if end else None,
         end_precision=end.precision.value if end else None,
+        area=area_text,
     )
     db.session.add(membership)
     db.session.flush()
@@ -436,9 +659,54 @@ def add_membership(
         role_text,
         start=start,
         end=end,
+        area=area_text,
     )
     audit.record_planned(actor, entry)
     return membership
+
+
+def update_membership(
+    actor: Actor,
+    membership: Membership,
+    *,
+    start: PartialDate | None,
+    end: PartialDate | None,
+    area: str | None,
+) -> Membership:
+    """Change a membership's dates and area."""
+    errors: dict[str, str] = {}
+    area_text = optional_text(area, errors, "area", 200)
+    if start and end and end.start < start.start:
+        errors["end"] = "must not be before the start"
+    if errors:
+        raise ValidationError(errors)
+    before = membership_state(membership)
+    membership.start_on = start.start if start else None
+    membership.start_precision = start.precision.value if start else None
+    membership.end_on = end.start if end else None
+    membership.end_precision = end.precision.value if end else None
+    membership.area = area_text
+    db.session.flush()
+    after = membership_state(membership)
+    if after != before:
+        audit.record(
+            actor,
+            "membership.update",
+            "membership",
+            membership.public_id,
+            before=before,
+            after=after,
+        )
+    return membership
+
+
+def membership_state(membership: Membership) -> dict[str, Any]:
+    """A membership's dates and area, as its audit entries hold them."""
+    return {
+        "start": membership.start.iso() if membership.start else None,
+        "end": membership.end.iso() if membership.end else None,
+        "area": membership.area,
+    }
 
 
 def remove_membership(actor: Actor, membership: Membership) -> None:
@@ -482,3 +750,17 @@ def find_person(user: User | None, public_id: str, field: str = "person") -> Per
 def holds(person: Person, organization: Organization, role: str) -> bool:
     """Whether the person already holds this role in the organization."""
     return any(m.organization_id == organization.id and m.role == role for m in person.memberships)
+
+
+def member_counts(actor: Actor, org: Organization | None = None) -> dict[int, int]:
+    """How many people the actor may see hold a membership, per organization (a person with two
+    roles counts once); one organization's count when ``org`` is given. Members need no case."""
+    query = (
+        select(Membership.organization_id, func.count(distinct(Membership.person_id)))
+        .join(Person, Person.id == Membership.person_id)
+        .where(_visible_to(actor))
+        .group_by(Membership.organization_id)
+    )
+    if org is not None:
+        query = query.where(Membership.organization_id == org.id)
+    return {org_id: int(count) for org_id, count in db.session.execute(query)}

@@ -85,6 +85,13 @@ def path_segment(value: str) -> str:
     return quote(value, safe=PATH_SEGMENT_SAFE)
 
 
+def identifier_link(identifier: Any) -> str | None:
+    """The web page of an identifier (a Wikidata item), if its scheme has one."""
+    from monitor.services.people import identifier_url
+
+    return identifier_url(identifier.scheme, identifier.identifier)
+
+
 def register_filters(app: Flask) -> None:
     """Jinja filters used by the web templates."""
     app.add_template_filter(partial_date, "partial_date")
@@ -97,6 +104,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(country_name, "country_name")
     app.add_template_filter(lang_of, "lang_of")
     app.add_template_filter(lang_attrs, "lang_attrs")
+    app.add_template_filter(identifier_link, "identifier_url")
 
 
 def _require_login() -> ResponseReturnValue | None:

@@ -24,13 +24,16 @@ bp = login_required_blueprint("organizations", __name__)
 MEMBERS_PER_PAGE = 50
 
 
-def summary_line(org: Organization, counts: StatusCounts) -> str:
-    """``55 seats · 3 tracked · 1 jailed · 1 fled · 1 at liberty`` (zero counts left out)."""
+def summary_line(org: Organization, counts: StatusCounts, members: int) -> str:
+    """``55 seats · 55 members known · 3 cases: 1 jailed, 1 fled, 1 at liberty`` (zero counts
+    left out): members and cases apart, since a member needs no case."""
     parts = [f"{org.seats} seats"] if org.seats is not None else []
-    parts.append(f"{counts.total} tracked")
-    parts += [
+    parts.append(f"{members} member{'' if members == 1 else 's'} known")
+    statuses = [
         f"{counts.counts[s.value]} {s.label}" for s in STATUS_ORDER if counts.counts.get(s.value)
     ]
+    cases = f"{counts.total} case{'' if counts.total == 1 else 's'}"
+    parts.append(f"{cases}: {', '.join(statuses)}" if statuses else cases)
     return " · ".join(parts)
 
 
@@ -39,9 +42,12 @@ def summary_line(org: Organization, counts: StatusCounts) -> str:
 def index() -> ResponseReturnValue:
     """Every organization with the custody status of its members' visible cases."""
     rows = queries.counts_by_organization(current_user)
+    members = people_service.member_counts(current_user)
     return render_template(
         "organizations/list.html",
-        rows=[(org, counts, summary_line(org, counts)) for org, counts in rows],
+        rows=[
+            (org, counts, summary_line(org, counts, members.get(org.id, 0))) for org, counts in rows
+        ],
     )
 
 
@@ -85,7 +91,9 @@ def detail(public_id: str) -> ResponseReturnValue:
         members=members.rows,
         page=members.page,
         more=members.more,
-        summary=summary_line(org, counts),
+        summary=summary_line(
+            org, counts, people_service.member_counts(current_user, org).get(org.id, 0)
+        ),
         chart=status_chart(counts, f"Cases of {org.label} members by custody status"),
     )
 

@@ -113,7 +113,13 @@ def edit(public_id: str) -> ResponseReturnValue:
 def _add_membership(person: Person, form: MembershipForm) -> Membership:
     organization = people_service.find_organization(form.organization.data or "")
     return people_service.add_membership(
-        actor(), person, organization, form.role.data, start=form.start.data, end=form.end.data
+        actor(),
+        person,
+        organization,
+        form.role.data,
+        start=form.start.data,
+        end=form.end.data,
+        area=form.area.data,
     )
 
 

@@ -66,8 +66,8 @@ def test_an_organization_lists_its_members_a_page_at_a_time(
     assert "Member 54" in second
     assert "Member 49" not in second
     # The summary counts every member's cases, on every page.
-    assert "3 tracked" in first
-    assert "3 tracked" in second
+    assert "3 cases" in first
+    assert "3 cases" in second
     assert "Next" in first
     past = viewer_client.get(f"/organizations/{org.public_id}", query_string={"page": 9})
     assert past.status_code == 302

@@ -20,7 +20,7 @@ def test_organization_page_summarises_members(
     viewer_client: FlaskClient, demo: dict[str, str]
 ) -> None:
     page = text(viewer_client.get(f"/organizations/{cnrp_id()}"))
-    assert "55 seats · 3 tracked · 1 jailed · 1 fled · 1 at liberty" in page
+    assert "55 seats · 3 members known · 3 cases: 1 jailed, 1 fled, 1 at liberty" in page
     assert "<svg" in page
     assert 'fill="#6b0804"' in page  # the jailed bar
     for name, role in [
@@ -42,12 +42,15 @@ def test_organization_page_hides_members_above_clearance(app: Flask, demo: dict[
     viewer = client_for(app, "viewer", "public")
     page = text(viewer.get(f"/organizations/{cnrp_id()}"))
     assert "Hidden Informant" not in page
-    assert "3 tracked" in page
+    assert "3 cases" in page
     assert "disappeared" not in page.split('id="summary"')[1].split("</p>")[0]
     admin = client_for(app, "admin", "confidential")
     admin_page = text(admin.get(f"/organizations/{cnrp_id()}"))
     assert "Hidden Informant" in admin_page
-    assert "55 seats · 4 tracked · 1 jailed · 1 disappeared · 1 fled · 1 at liberty" in admin_page
+    assert (
+        "55 seats · 4 members known · 4 cases: 1 jailed, 1 disappeared, 1 fled, 1 at liberty"
+        in admin_page
+    )
     assert case_id in admin_page
     assert viewer.get(f"/people/{person.public_id}").status_code == 404
 
@@ -56,7 +59,7 @@ def test_organizations_list(viewer_client: FlaskClient, demo: dict[str, str]) ->
     page = text(viewer_client.get("/organizations"))
     assert "Cambodia National Rescue Party" in page
     assert "political party" in page
-    assert "55 seats · 3 tracked" in page
+    assert "55 seats · 3 members known · 3 cases" in page
 
 
 def test_create_and_edit_an_organization(editor_client: FlaskClient) -> None:
@@ -75,7 +78,7 @@ def test_create_and_edit_an_organization(editor_client: FlaskClient) -> None:
         follow=True,
     )
     assert "Details saved." in text(edit)
-    assert "12 seats · 0 tracked" in text(edit)
+    assert "12 seats · 0 members known · 0 cases" in text(edit)
     bad = submit(
         editor_client,
         f"/organizations/{org.public_id}/edit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
@@ -9,7 +10,14 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from monitor.domain import OrganizationKind, PartialDate
 from monitor.models import Organization, Person
-from monitor.services.people import MAX_SEATS, OrganizationInput, PersonInput
+from monitor.services.people import (
+    MAX_SEATS,
+    OrganizationInput,
+    PersonInput,
+    format_identifiers,
+    identifier_pairs,
+    parse_identifiers,
+)
 from monitor.web.fields import (
     DATE_HINT,
     CommaListField,
@@ -22,6 +30,27 @@ from monitor.web.fields import (
 )
 
 CONFIRM_NEW_PERSON = "None of these: add a new person anyway"
+IDENTIFIERS_LABEL = "Identifiers (one per line, scheme:identifier, e.g. wikidata:Q3194965)"
+
+
+class IdentifiersField(TextAreaField):  # type: ignore[misc]  # wtforms ships no type hints
+    """Identifiers typed one per line as ``scheme:identifier``; the data is a list of pairs."""
+
+    data: list[tuple[str, str]] | Any
+
+    def process_formdata(self, valuelist: Sequence[str]) -> None:
+        """Parse each line; a bad line is the field's error."""
+        text = valuelist[0] if valuelist else ""
+        try:
+            self.data = parse_identifiers(text.splitlines())
+        except ValueError as exc:
+            self.data = []
+            raise ValueError(str(exc)) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "\n".join(format_identifiers(self.data or []))
 
 
 class PersonForm(Form):
@@ -32,9 +61,11 @@ class PersonForm(Form):
     aliases = CommaListField("Aliases (comma-separated)")
     gender = StringField("Gender", [Length(max=40)])
     birth_date = PartialDateField(f"Born {DATE_HINT}")
+    death_date = PartialDateField(f"Died {DATE_HINT}")
     nationality = CountryField("Nationality", blank="— not known —")
     occupation = StringField("Occupation", [Length(max=200)])
     biography = TextAreaField("Biography")
+    identifiers = IdentifiersField(IDENTIFIERS_LABEL)
     # Shown when the name matches someone registered (see people/_duplicates.html).
     confirm_new_person = BooleanField(CONFIRM_NEW_PERSON)
 
@@ -49,6 +80,8 @@ class PersonForm(Form):
             nationality=self.nationality.data,
             occupation=self.occupation.data,
             biography=self.biography.data,
+            death_date=self.death_date.data,
+            identifiers=list(self.identifiers.data or []),
         )
 
     @classmethod
@@ -63,6 +96,8 @@ class PersonForm(Form):
             "nationality": person.nationality,
             "occupation": person.occupation,
             "biography": person.biography,
+            "death_date": person.death,
+            "identifiers": identifier_pairs(person),
         }
 
 
@@ -75,6 +110,7 @@ class OrganizationForm(Form):
     country = CountryField("Country", blank="— none —")
     seats = IntegerField("Seats or members", [Optional(), NumberRange(min=0, max=MAX_SEATS)])
     dissolved_on = PartialDateField(f"Dissolved on {DATE_HINT}")
+    identifiers = IdentifiersField(IDENTIFIERS_LABEL)
 
     def organization_input(self) -> OrganizationInput:
         """The service input."""
@@ -85,6 +121,7 @@ class OrganizationForm(Form):
             country=self.country.data,
             seats=self.seats.data,
             dissolved_on=self.dissolved_on.data,
+            identifiers=list(self.identifiers.data or []),
         )
 
     @classmethod
@@ -97,6 +134,7 @@ class OrganizationForm(Form):
             "country": org.country,
             "seats": org.seats,
             "dissolved_on": PartialDate(org.dissolved_on) if org.dissolved_on else None,
+            "identifiers": identifier_pairs(org),
         }
 
 
@@ -107,3 +145,4 @@ class MembershipForm(Form):
     role = StringField("Role (e.g. Member of Parliament)", [Length(max=120)])
     start = PartialDateField(f"From {DATE_HINT}")
     end = PartialDateField(f"Until {DATE_HINT}")
+    area = StringField("Constituency or area", [Length(max=200)])
