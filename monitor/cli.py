@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -439,6 +440,36 @@ def _popolo_problem(path: Path, where: str, message: str) -> str:
     return f"{path.name}: {where}: {message}"
 
 
+def _echo_matches(report: Any) -> None:
+    """Say who is matched and who is probably someone in the register."""
+    for plan in report.people:
+        match = plan.match
+        if match.status == "matched" and match.person is not None:
+            click.echo(
+                f"matched: {plan.source.where} is {match.person.name} ({match.person.public_id}, "
+                f"{match.reason})"
+            )
+        elif match.status == "probable":
+            offered = "; ".join(c.describe() for c in match.candidates)
+            click.echo(
+                f"probably the same person — confirm or keep apart: {plan.source.where} "
+                f"[{plan.source.key}] may be {offered}"
+            )
+
+
+def _read_decisions(path: Path) -> dict[str, str]:
+    """A decisions file: ``{"<person id of the file>": "<register person id>" or "new"}``."""
+    import json
+
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        _fail(f"{path.name} is not a JSON object of decisions: {exc}")
+    if not isinstance(loaded, dict):
+        _fail(f"{path.name} is not a JSON object of decisions")
+    return {str(k): v for k, v in loaded.items()}
+
+
 @click.command("import-popolo")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file and say what would change.")
@@ -460,9 +491,8 @@ def import_popolo(
 ) -> None:
     """Import people, parties and seats from a Popolo file (EveryPolitician's
     ep-popolo-v1.0.json): all or nothing, matching people already in the register."""
-    import json  # noqa: PLC0415 - only this command reads JSON
 
-    from monitor.services import imports  # noqa: PLC0415 - as import-csv does
+    from monitor.services import imports
 
     if decisions_path and accept_matches:
         _fail("give either --decisions or --accept-matches, not both")
@@ -478,30 +508,10 @@ def import_popolo(
         click.echo(_popolo_problem(path, problem.column, problem.message), err=True)
     if not report.ok:
         _fail(f"nothing imported: {len(report.problems)} problem(s)")
-    for plan in report.people:
-        match = plan.match
-        if match.status == "matched" and match.person is not None:
-            click.echo(
-                f"matched: {plan.source.where} is {match.person.name} ({match.person.public_id}, "
-                f"{match.reason})"
-            )
-        elif match.status == "probable":
-            offered = "; ".join(c.describe() for c in match.candidates)
-            click.echo(
-                f"probably the same person — confirm or keep apart: {plan.source.where} "
-                f"[{plan.source.key}] may be {offered}"
-            )
+    _echo_matches(report)
     decisions: dict[str, str] = {}
     if decisions_path:
-        try:
-            loaded = json.loads(decisions_path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            _fail(f"{decisions_path.name} is not a JSON object of decisions: {exc}")
-            return
-        if not isinstance(loaded, dict):
-            _fail(f"{decisions_path.name} is not a JSON object of decisions")
-            return
-        decisions = {str(k): v for k, v in loaded.items()}
+        decisions = _read_decisions(decisions_path)
     elif accept_matches:
         decisions = imports.accept_matches(report.matches())
     summary = report.summary()
@@ -521,9 +531,11 @@ def import_popolo(
         db.session.rollback()
         for field, message in exc.errors.items():
             click.echo(f"{path.name}: {field}: {message}", err=True)
-        hint = " (decide them with --decisions FILE or --accept-matches)" if any(
-            f.startswith("decisions.") for f in exc.errors
-        ) else ""
+        hint = (
+            " (decide them with --decisions FILE or --accept-matches)"
+            if any(f.startswith("decisions.") for f in exc.errors)
+            else ""
+        )
         _fail(f"nothing imported{hint}")
         return
     db.session.commit()

@@ -40,7 +40,7 @@ class PopoloImport(RequestModel):
     decisions: dict[str, Decision] = Field(
         default_factory=dict,
         description="For each person of the file the register probably holds already (by the "
-        'file\'s person id): the register person\'s id, or "new" to keep them apart',
+        "file's person id): the register person's id, or \"new\" to keep them apart",
     )
 
 
@@ -114,7 +114,9 @@ def _refused(problems: list[dict[str, Any]]) -> tuple[Response, int]:
     status=201,
     query=IMPORT_QUERY,
     answers=(
-        Answer(200, "dry_run=true: who is matched, probable or new; nothing written", PopoloPreview),
+        Answer(
+            200, "dry_run=true: who is matched, probable or new; nothing written", PopoloPreview
+        ),
         Answer(202, "Queued for a worker (a large file); poll its url", ImportStatus),
         Answer(
             422,

@@ -56,9 +56,9 @@ def popolo_export(user: User | None) -> dict[str, Any]:
     }
 
 
-def _identifiers(model: type[PersonIdentifier] | type[OrganizationIdentifier], owner: Any) -> dict[
-    int, list[dict[str, str]]
-]:
+def _identifiers(
+    model: type[PersonIdentifier] | type[OrganizationIdentifier], owner: Any
+) -> dict[int, list[dict[str, str]]]:
     """Every owner's identifiers, by owner row id (one query)."""
     found: dict[int, list[dict[str, str]]] = {}
     rows = db.session.execute(
@@ -107,7 +107,11 @@ def _persons(user: User | None) -> list[dict[str, Any]]:
     for row in rows:
         native, nationality = row.name_native, row.nationality
         other_names = (
-            [_other_name(native, NATIVE_SCRIPT_NOTE, _lang(native, row.name_native_lang, nationality))]
+            [
+                _other_name(
+                    native, NATIVE_SCRIPT_NOTE, _lang(native, row.name_native_lang, nationality)
+                )
+            ]
             if native
             else []
         )
@@ -116,7 +120,9 @@ def _persons(user: User | None) -> list[dict[str, Any]]:
             for alias in row.aliases or []
         ]
         links = [link for link in row.links or [] if link.get("note") != IMAGE_NOTE]
-        image = next((link["url"] for link in row.links or [] if link.get("note") == IMAGE_NOTE), None)
+        image = next(
+            (link["url"] for link in row.links or [] if link.get("note") == IMAGE_NOTE), None
+        )
         persons.append(
             _present(
                 id=row.public_id,
@@ -187,7 +193,8 @@ def _memberships(user: User | None) -> tuple[list[dict[str, Any]], list[dict[str
         .where(authz.person_visible(user))
         .order_by(Membership.id)
     )
-    memberships, areas = [], {}
+    memberships: list[dict[str, Any]] = []
+    areas: dict[str, dict[str, Any]] = {}
     for public_id, person_id, org_id, seat_in, role, area, start, sp, end, ep in rows:
         area_id = _area_id(area) if area else None
         if area_id:

@@ -76,9 +76,7 @@ def _visible(actor: Actor) -> ColumnElement[bool] | None:
     return authz.person_visible(actor) if isinstance(actor, User) else None
 
 
-def _by_identifier(
-    actor: Actor, pairs: set[tuple[str, str]]
-) -> dict[tuple[str, str], Person]:
+def _by_identifier(actor: Actor, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Person]:
     """Visible people holding any of the pairs, by pair."""
     found: dict[tuple[str, str], Person] = {}
     ordered = sorted(pairs)
@@ -189,15 +187,13 @@ def check_decisions(
             errors[key] = "is not a person of the file"
         elif not isinstance(decision, str) or text_problem(decision):
             errors[key] = 'must be a person\'s id or "new"'
-        elif decision == KEEP_APART:
-            continue
-        elif match.status == MATCHED and match.person and decision == match.person.public_id:
+        elif decision == KEEP_APART or (match.person and decision == match.person.public_id):
             continue
         elif decision not in {c.public_id for c in match.candidates}:
             errors[key] = (
                 f"{decision!r} is not one of the people offered for it"
                 if match.candidates
-                else f'was matched to {match.person.public_id if match.person else "no one"}: '
+                else f"was matched to {match.person.public_id if match.person else 'no one'}: "
                 'decide "new" or that id'
             )
     return errors
@@ -222,9 +218,9 @@ def resolve(
 ) -> dict[str, Person | None]:
     """The register person each key is (``None``: someone new), the decisions applied;
     call :func:`check_decisions` and :func:`undecided` first."""
-    chosen_ids = {
-        d for d in decisions.values() if d != KEEP_APART
-    } - {m.person.public_id for m in matches.values() if m.person}
+    chosen_ids = {d for d in decisions.values() if d != KEEP_APART} - {
+        m.person.public_id for m in matches.values() if m.person
+    }
     people = _people(chosen_ids)
     resolved: dict[str, Person | None] = {}
     for key, match in matches.items():
@@ -267,18 +263,26 @@ def match_organizations(
     names = {n.casefold() for _, name, short, _ in wanted for n in (name, short) if n}
     by_name: dict[str, Organization] = {}
     if names:
-        query = select(Organization).where(
-            func.lower(Organization.name).in_(sorted(names))
-            | func.lower(Organization.short_name).in_(sorted(names))
-        ).order_by(Organization.id)
+        query = (
+            select(Organization)
+            .where(
+                func.lower(Organization.name).in_(sorted(names))
+                | func.lower(Organization.short_name).in_(sorted(names))
+            )
+            .order_by(Organization.id)
+        )
         for org in db.session.scalars(query):
             for label in (org.name, org.short_name):
                 if label:
                     by_name.setdefault(label.casefold(), org)
     found: dict[str, Organization] = {}
     for key, name, short, identifiers in wanted:
-        org = next((by_pair[p] for p in identifiers if p in by_pair), None)
-        org = org or by_name.get(name.casefold()) or (by_name.get(short.casefold()) if short else None)
-        if org is not None:
-            found[key] = org
+        by_id: Organization | None = next((by_pair[p] for p in identifiers if p in by_pair), None)
+        chosen = (
+            by_id
+            or by_name.get(name.casefold())
+            or (by_name.get(short.casefold()) if short else None)
+        )
+        if chosen is not None:
+            found[key] = chosen
     return found

@@ -46,7 +46,7 @@ def decision_errors(report: PopoloReport, decisions: Mapping[str, str]) -> dict[
     where = {plan.source.key: plan.source.where for plan in report.people}
     for key in undecided(matches, decisions):
         errors[f"decisions.{key}"] = (
-            f"{where[key]} is probably someone in the register: decide who (their id) or \"new\""
+            f'{where[key]} is probably someone in the register: decide who (their id) or "new"'
         )
     return errors
 
@@ -69,14 +69,17 @@ def apply_popolo(
     chosen: dict[int, str] = {}
     for plan in report.people:
         person = resolved[plan.source.key]
-        if person is not None and chosen.setdefault(person.id, plan.source.where) != plan.source.where:
+        if (
+            person is not None
+            and chosen.setdefault(person.id, plan.source.where) != plan.source.where
+        ):
             raise ValidationError(
                 {
                     f"decisions.{plan.source.key}": f"{person.name} is already "
                     f"{chosen[person.id]}; one register person can be one person of the file"
                 }
             )
-    summary = {key: 0 for key in ("create", "update", "unchanged", "organizations", "memberships")}
+    summary = dict.fromkeys(("create", "update", "unchanged", "organizations", "memberships"), 0)
     organizations = {
         plan.source.key: _organization(actor, plan, summary) for plan in report.organizations
     }

@@ -136,8 +136,16 @@ def check_popolo(data: bytes, actor: Actor, settings: Settings) -> PopoloReport:
     if len(file.people) > settings.import_max_rows:
         limit = settings.import_max_rows
         return PopoloReport(
-            [], [], [], [Problem(0, "persons", f"has more than {limit:,} people; at most "
-                                 f"{limit:,} are accepted at once")]
+            [],
+            [],
+            [],
+            [
+                Problem(
+                    0,
+                    "persons",
+                    f"has more than {limit:,} people; at most {limit:,} are accepted at once",
+                )
+            ],
         )
     problems: list[Problem] = []
     people = _people(file, actor, problems)
@@ -146,9 +154,7 @@ def check_popolo(data: bytes, actor: Actor, settings: Settings) -> PopoloReport:
     return PopoloReport(people, organizations, seats, problems)
 
 
-def existing_membership(
-    person: Person, organization: Organization, role: str
-) -> Membership | None:
+def existing_membership(person: Person, organization: Organization, role: str) -> Membership | None:
     """The person's membership of the organization in this role, if the register has it."""
     return next(
         (m for m in person.memberships if m.organization_id == organization.id and m.role == role),
@@ -294,8 +300,9 @@ def held_by_anyone(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     held: dict[tuple[str, str], int] = {}
     for start in range(0, len(ordered), 400):
         rows = db.session.execute(
-            select(PersonIdentifier.scheme, PersonIdentifier.identifier, PersonIdentifier.person_id)
-            .where(
+            select(
+                PersonIdentifier.scheme, PersonIdentifier.identifier, PersonIdentifier.person_id
+            ).where(
                 tuple_(PersonIdentifier.scheme, PersonIdentifier.identifier).in_(
                     ordered[start : start + 400]
                 )
@@ -344,7 +351,9 @@ def _merged(seats: list[PopoloSeat]) -> list[PopoloSeat]:
     return list(merged.values())
 
 
-def seat_changes(membership: Membership, seat: PopoloSeat, legislature_id: int | None) -> dict[str, Any]:
+def seat_changes(
+    membership: Membership, seat: PopoloSeat, legislature_id: int | None
+) -> dict[str, Any]:
     """What a seat fills in on the membership the register has already (empty values only)."""
     update: dict[str, Any] = {}
     if membership.area is None and seat.area:
@@ -371,8 +380,12 @@ def plan_digest(report: PopoloReport) -> str:
                     person.public_id if person else None,
                     [c.public_id for c in plan.match.candidates],
                     sorted((k, repr(v)) for k, v in plan.update.items()),
-                    sorted((m.organization_id, m.role, m.area, str(m.start), str(m.end))
-                           for m in person.memberships) if person else None,
+                    sorted(
+                        (m.organization_id, m.role, m.area, str(m.start), str(m.end))
+                        for m in person.memberships
+                    )
+                    if person
+                    else None,
                 )
             ).encode()
         )
@@ -380,8 +393,11 @@ def plan_digest(report: PopoloReport) -> str:
         org = org_plan.organization
         digest.update(
             repr(
-                (org_plan.source.key, org.public_id if org else None,
-                 sorted((k, repr(v)) for k, v in org_plan.update.items()))
+                (
+                    org_plan.source.key,
+                    org.public_id if org else None,
+                    sorted((k, repr(v)) for k, v in org_plan.update.items()),
+                )
             ).encode()
         )
     for seat in report.seats:

@@ -137,8 +137,8 @@ def read_popolo(data: bytes) -> PopoloFile:
             [
                 (
                     "the file",
-                    "is not a Popolo file: it needs an object with a list of \"persons\" "
-                    "(and \"organizations\" and \"memberships\")",
+                    'is not a Popolo file: it needs an object with a list of "persons" '
+                    '(and "organizations" and "memberships")',
                 )
             ]
         )
@@ -216,8 +216,8 @@ class _Reader:
                 continue
             if len(scheme) > MAX_SCHEME or len(identifier) > MAX_IDENTIFIER:
                 self.problem(
-                    here, f"a scheme is at most {MAX_SCHEME} characters, an identifier "
-                    f"{MAX_IDENTIFIER}"
+                    here,
+                    f"a scheme is at most {MAX_SCHEME} characters, an identifier {MAX_IDENTIFIER}",
                 )
                 continue
             pair = (scheme.casefold(), identifier)
@@ -360,9 +360,7 @@ class _Reader:
             for _, item in self.items("areas")
             if (key := _text(item.get("id")))
         }
-        periods = {
-            key: item for _, item in self.items("events") if (key := _text(item.get("id")))
-        }
+        periods = {key: item for _, item in self.items("events") if (key := _text(item.get("id")))}
         seats: list[PopoloSeat] = []
         for where, item in self.items("memberships"):
             person = _text(item.get("person_id"))
@@ -371,9 +369,7 @@ class _Reader:
             if person not in people:
                 self.problem(
                     f"{where}.person_id",
-                    f"names {person!r}, who is not among the persons"
-                    if person
-                    else "is missing",
+                    f"names {person!r}, who is not among the persons" if person else "is missing",
                 )
             for label, key in (("organization_id", org_key), ("on_behalf_of_id", party)):
                 if key is not None and key not in organizations:
@@ -384,9 +380,13 @@ class _Reader:
                 self.problem(f"{where}.organization_id", "is missing")
             area_key = _text(item.get("area_id"))
             if area_key is not None and area_key not in areas:
-                self.problem(f"{where}.area_id", f"names {area_key!r}, which is not among the areas")
+                self.problem(
+                    f"{where}.area_id", f"names {area_key!r}, which is not among the areas"
+                )
             period = periods.get(_text(item.get("legislative_period_id")) or "", {})
-            start = self.date(f"{where}.start_date", item.get("start_date") or period.get("start_date"))
+            start = self.date(
+                f"{where}.start_date", item.get("start_date") or period.get("start_date")
+            )
             end = self.date(f"{where}.end_date", item.get("end_date") or period.get("end_date"))
             if start and end and end.start < start.start:
                 self.problem(f"{where}.end_date", "is before the start date")
