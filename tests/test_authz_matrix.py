@@ -200,6 +200,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "api.list_people": api(VIEWER),
     "api.get_person": api(VIEWER, person_id="person"),
     "api.create_person": api(EDITOR),
+    "api.add_membership": api(EDITOR, person_id="person"),
     "api.list_organizations": api(VIEWER),
     "api.get_organization": api(VIEWER, organization_id="organization"),
     "api.create_organization": api(EDITOR),

@@ -331,3 +331,17 @@ class WholeNumber(Rule):
         """The schema the document shows for this field."""
         bounds = {"minimum": self.minimum, "maximum": self.maximum}
         return {"type": "integer", **{k: v for k, v in bounds.items() if v is not None}}
+
+
+IDENTIFIER_SCHEME = Checked(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 60,
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        "description": "Free text, stored lower-cased: wikidata, everypolitician, your own",
+    },
+    lambda value: "must be letters, digits, '.', '_' or '-' (e.g. wikidata)",
+    str.lower,
+)
+IdentifierScheme = Annotated[str, IDENTIFIER_SCHEME]

@@ -58,6 +58,7 @@ def create_organization() -> tuple[Response, int, dict[str, str]]:
             country=data.country,
             seats=data.seats,
             dissolved_on=data.dissolved_on,
+            identifiers=data.identifier_pairs(),
         ),
     )
     location = url_for("api.get_organization", organization_id=org.public_id)

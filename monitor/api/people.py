@@ -13,7 +13,7 @@ from monitor.api.cases import PAGE, SEARCH_TEXT
 from monitor.api.errors import parse_body
 from monitor.api.fields import QueryNumber
 from monitor.api.openapi import Answer, Param, operation, query_args
-from monitor.api.schemas import PersonCreate
+from monitor.api.schemas import MembershipCreate, PersonCreate
 from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.models import Person
@@ -89,6 +89,23 @@ def create_person() -> tuple[Response, int, dict[str, str]]:
     data = parse_body(PersonCreate)
     person = people.create_person(
         user, data.to_input(), unless_duplicate=not data.confirm_new_person
+    )
+    location = url_for("api.get_person", person_id=person.public_id)
+    return jsonify(_person_body(person)), 201, {"Location": location}
+
+
+@bp.post("/people/<person_id>/memberships")
+@operation("Record a membership", body=MembershipCreate, response=shapes.Person, status=201)
+@committed
+def add_membership(person_id: str) -> tuple[Response, int, dict[str, str]]:
+    """Record that a person holds a role in an organization (with dates and the area they
+    represent); a member needs no case. The answer is the person with their memberships."""
+    user = api_user()
+    person = authz.get_person(person_id, user, Action.WRITE)
+    data = parse_body(MembershipCreate)
+    organization = people.find_organization(data.organization_id, "organization_id")
+    people.add_membership(
+        user, person, organization, data.role, start=data.start, end=data.end, area=data.area
     )
     location = url_for("api.get_person", person_id=person.public_id)
     return jsonify(_person_body(person)), 201, {"Location": location}

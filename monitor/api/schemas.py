@@ -23,6 +23,7 @@ from pydantic import (
 from monitor.api.fields import (
     CountryCode,
     Day,
+    IdentifierScheme,
     Omittable,
     PublicId,
     WebAddress,
@@ -43,7 +44,7 @@ from monitor.domain import (
     SentenceKind,
 )
 from monitor.services.csv_format import ALIAS_SEPARATOR
-from monitor.services.people import MAX_ALIAS_LENGTH, MAX_SEATS, PersonInput
+from monitor.services.people import IDENTIFIER_LENGTH, MAX_ALIAS_LENGTH, MAX_SEATS, PersonInput
 
 # A term is a positive number of months up to 200 years; the other kinds carry no months.
 _FIXED_KINDS = [k.value for k in SentenceKind if k is not SentenceKind.TERM]
@@ -111,6 +112,23 @@ CONFIRM_NEW_PERSON = (
 )
 
 
+class IdentifierValue(RequestModel):
+    """An identifier another register gives a person or organization; one holder per scheme
+    and identifier (another holder is refused with 422)."""
+
+    scheme: IdentifierScheme
+    identifier: Annotated[str, plain_text(IDENTIFIER_LENGTH, required=True)]
+
+
+def _pairs(values: list[IdentifierValue]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        pair = (value.scheme, value.identifier.strip())
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
 class PersonCreate(RequestModel):
     """A person: the name in Latin script, in the original script, and aliases."""
 
@@ -122,6 +140,8 @@ class PersonCreate(RequestModel):
     nationality: CountryCode | None = None
     occupation: Line | None = None
     biography: LongText | None = None
+    death_date: PartialDateText | None = None
+    identifiers: list[IdentifierValue] = Field(default_factory=list)
     confirm_new_person: StrictBool = Field(default=False, description=CONFIRM_NEW_PERSON)
 
     def to_input(self) -> PersonInput:
@@ -135,7 +155,19 @@ class PersonCreate(RequestModel):
             nationality=self.nationality,
             occupation=self.occupation,
             biography=self.biography,
+            death_date=self.death_date,
+            identifiers=_pairs(self.identifiers),
         )
+
+
+class MembershipCreate(RequestModel):
+    """A person's role in an organization: a member the register knows of needs no case."""
+
+    organization_id: PublicId
+    role: Role | None = Field(default=None, description="'member' if left out")
+    start: PartialDateText | None = None
+    end: PartialDateText | None = Field(default=None, description="Not before start")
+    area: Line | None = Field(default=None, description="Constituency or area represented")
 
 
 class CaseCreate(RequestModel):
@@ -301,6 +333,11 @@ class OrganizationCreate(RequestModel):
         default=None, description="Seats or member count"
     )
     dissolved_on: PartialDateText | None = None
+    identifiers: list[IdentifierValue] = Field(default_factory=list)
+
+    def identifier_pairs(self) -> list[tuple[str, str]]:
+        """The identifiers as the service takes them."""
+        return _pairs(self.identifiers)
 
 
 class SourceCreate(RequestModel):
@@ -321,6 +358,7 @@ REQUEST_MODELS: list[type[RequestModel]] = [
     ChargeCreate,
     ChargePatch,
     PersonCreate,
+    MembershipCreate,
     OrganizationCreate,
     SourceCreate,
 ]

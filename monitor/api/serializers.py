@@ -59,6 +59,7 @@ def case_summary(case: Case) -> shapes.CaseSummary:
     """A case row for lists; touches only the case and its (already joined) person."""
     return {
         "id": case.public_id,
+        "external_id": case.external_id,
         "person": person_ref(case.person),
         "country": case.country,
         "country_name": country_name(case.country),
@@ -159,6 +160,11 @@ def person_summary(person: Person) -> shapes.PersonSummary:
     }
 
 
+def identifiers(owner: Person | Organization) -> list[shapes.Identifier]:
+    """The owner's identifiers, by scheme."""
+    return [{"scheme": i.scheme, "identifier": i.identifier} for i in owner.identifiers]
+
+
 def membership(item: Membership) -> shapes.Membership:
     """A person's role in an organization."""
     return {
@@ -167,6 +173,7 @@ def membership(item: Membership) -> shapes.Membership:
         "role": item.role,
         "start": _iso(item.start),
         "end": _iso(item.end),
+        "area": item.area,
     }
 
 
@@ -176,7 +183,9 @@ def person_detail(person: Person, cases: list[Case]) -> shapes.Person:
         **person_summary(person),
         "gender": person.gender,
         "birth_date": _iso(person.birth),
+        "death_date": _iso(person.death),
         "biography": person.biography,
+        "identifiers": identifiers(person),
         "memberships": [membership(m) for m in person.memberships],
         "cases": [case_status(c) for c in cases],
     }
@@ -199,6 +208,7 @@ def organization(org: Organization, counts: StatusCounts) -> shapes.Organization
         "country_name": country_name(org.country) or None,
         "seats": org.seats,
         "dissolved_on": _iso(org.dissolved_on),
+        "identifiers": identifiers(org),
         "counts": status_counts(counts),
     }
 
@@ -215,6 +225,7 @@ def organization_detail(
                 "role": row.membership.role,
                 "start": _iso(row.membership.start),
                 "end": _iso(row.membership.end),
+                "area": row.membership.area,
                 "person": person_ref(row.membership.person),
                 "cases": [case_status(c) for c in row.cases],
             }

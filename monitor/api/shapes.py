@@ -49,6 +49,13 @@ class PersonRef(TypedDict):
     aliases: list[str]
 
 
+class Identifier(TypedDict):
+    """An identifier another register gives a person or organization (Popolo's shape)."""
+
+    scheme: str
+    identifier: str
+
+
 class OrganizationRef(TypedDict):
     """An organization as shown inside a person or a list."""
 
@@ -61,6 +68,7 @@ class CaseSummary(TypedDict):
     """A case in a list: enough to show a row without loading its charges or events."""
 
     id: str
+    external_id: str | None
     person: PersonRef
     country: str
     country_name: str
@@ -161,6 +169,7 @@ class Membership(TypedDict):
     role: str
     start: PartialDateText | None
     end: PartialDateText | None
+    area: str | None
 
 
 class PersonSummary(PersonRef):
@@ -175,7 +184,9 @@ class Person(PersonSummary):
 
     gender: str | None
     birth_date: PartialDateText | None
+    death_date: PartialDateText | None
     biography: str | None
+    identifiers: list[Identifier]
     memberships: list[Membership]
     cases: list[CaseStatus]
 
@@ -205,6 +216,7 @@ class Organization(OrganizationRef):
     country_name: str | None
     seats: int | None
     dissolved_on: DateText | None
+    identifiers: list[Identifier]
     counts: StatusCounts
 
 
@@ -215,6 +227,7 @@ class Member(TypedDict):
     role: str
     start: PartialDateText | None
     end: PartialDateText | None
+    area: str | None
     person: PersonRef
     cases: list[CaseStatus]
 

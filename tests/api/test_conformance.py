@@ -147,7 +147,23 @@ def _realistic(case: Any, ids: dict[str, str], csv_files: Iterator[bytes]) -> No
         body["filters"] = {}
     if body.get("kind") == "case":
         body["audience"] = "confidential"  # at least the case's own level
+    _unheld(case, body)
     case.body = body
+
+
+_FRESH = itertools.count()
+
+
+def _unheld(case: Any, body: dict[str, Any]) -> None:
+    """An identifier no one holds yet, a role the person does not hold yet, and a membership
+    that ends after it starts (each refused with 422, as the document says)."""
+    for item in body.get("identifiers") or []:
+        if isinstance(item, dict) and "identifier" in item:
+            item["identifier"] = f"id-{next(_FRESH)}"
+    if case.operation.path.endswith("/memberships"):
+        body["role"] = f"role {next(_FRESH)}"
+        if body.get("start") and body.get("end") and body["end"] < body["start"]:
+            body["start"], body["end"] = body["end"], body["start"]
 
 
 def _known_records(body: dict[str, Any], ids: dict[str, str]) -> None:
