@@ -107,6 +107,7 @@ def synthetic_file(rows: int) -> bytes:
                 "",
                 "Bench source",
                 f"https://example.org/bench/{n % 50}",
+                "",  # identifiers
                 "Incitement",
                 "Criminal Code art. 495",
                 "2 years",

@@ -1,6 +1,9 @@
 """The cases CSV: one row per case, the columns the import takes and the export writes.
 
-Columns (header row first; order free; a column left out of the header is left alone on import):
+Columns (header row first; order free; a column left out of the header is left alone on import,
+and so is a cell left empty; a cell holding only ``-`` clears the value). Columns may be separated
+by commas, semicolons or tabs (the header row tells which). A row without ``status`` and
+``status_date`` records a person (and their membership), not a case:
 
 - ``external_id`` *(required)*: your own id for the case; rows are matched on it, so importing the
   same file again changes nothing. An exported file carries the register's id when a case has none.
@@ -55,6 +58,7 @@ from monitor.models import Organization
 E = TypeVar("E", bound=StrEnum)
 
 PERSON_COLUMNS = ("name", "name_native", "aliases", "gender", "nationality")
+# The columns the export writes, in its order (``identifiers`` last, before the charges).
 CASE_COLUMNS = (
     "external_id",
     *PERSON_COLUMNS,
@@ -70,8 +74,16 @@ CASE_COLUMNS = (
     "status_description",
     "status_source",
     "status_source_url",
+    "identifiers",
 )
-REQUIRED_COLUMNS = ("external_id", "name", "country", "status", "status_date")
+# Columns the import also takes (the template has them; the export leaves them out).
+EXTRA_COLUMNS = ("birth_date", "membership_start", "membership_end", "area")
+IMPORT_COLUMNS = (*CASE_COLUMNS, *EXTRA_COLUMNS)
+# The header must have these; ``external_id``, ``country``, ``status`` and ``status_date`` are
+# needed on a row that records a case (one with a status), not on a row that records a member.
+REQUIRED_COLUMNS = ("name",)
+# A cell holding only this clears the value; an empty cell leaves it as it is.
+CLEAR = "-"
 CHARGE_FIELDS = ("offence", "legal_basis", "max_sentence", "stage")
 CHARGE_COLUMN = re.compile(r"^charge_([1-9]\d{0,2})_(" + "|".join(CHARGE_FIELDS) + r")$")
 ALIAS_SEPARATOR = ";"
@@ -86,8 +98,33 @@ def charge_columns(count: int) -> list[str]:
 
 
 def header(charges: int) -> list[str]:
-    """The header row of a file with ``charges`` charge groups."""
+    """The header row of an exported file with ``charges`` charge groups."""
     return [*CASE_COLUMNS, *charge_columns(charges)]
+
+
+def template_header(charges: int) -> list[str]:
+    """The header row of the import template: every column the import takes."""
+    return [*IMPORT_COLUMNS, *charge_columns(charges)]
+
+
+class Gender(StrEnum):
+    """The gender column's small vocabulary (empty: not known)."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+# Words a spreadsheet may hold for them, besides the codes.
+_GENDER_WORDS = {"f": Gender.FEMALE, "woman": Gender.FEMALE, "m": Gender.MALE, "man": Gender.MALE}
+
+
+def parse_gender(text: str) -> Gender:
+    """``female``, ``Male``, ``F``, ``woman``…; ``ValueError`` listing the values otherwise."""
+    word = text.strip().casefold()
+    if word in _GENDER_WORDS:
+        return _GENDER_WORDS[word]
+    return parse_choice(Gender, text)
 
 
 def neutralise(cell: str) -> str:
@@ -253,19 +290,27 @@ _COUNTRY = "ISO code (KH) or English name (Cambodia)"
 _TEXT = "text"
 
 # Every column, in the template's order; charge columns once, for charge 1 (then 2, 3, …).
+_OPTIONAL_FOR_MEMBERS = " (needed with a status; a row without one records a member, no case)"
 COLUMNS = (
     Column(
         "external_id",
-        "Your own id for the case; rows are matched on it",
+        "Your own id for the case; rows are matched on it" + _OPTIONAL_FOR_MEMBERS,
         "text, unique in the file",
         "KH-0001",
-        required=True,
     ),
     Column("name", "The person's name in Latin script", _TEXT, "Kem Sokha", required=True),
     Column("name_native", "The name in the original script", _TEXT, "កឹម សុខា"),
     Column("aliases", "Other names", f"names separated by {ALIAS_SEPARATOR!r}", ""),
-    Column("gender", "The person's gender", _TEXT, ""),
+    Column("gender", "The person's gender", "female, male or other (F, M also)", "male"),
+    Column("birth_date", "The person's birth date", _DATE, "1953-06-27"),
     Column("nationality", "The person's nationality", _COUNTRY, "KH"),
+    Column(
+        "identifiers",
+        "The person's identifiers in other registers (a scheme a row gives replaces that "
+        "scheme's identifier; others are kept)",
+        f"scheme:identifier, several separated by {ALIAS_SEPARATOR!r}",
+        "wikidata:Q3194965",
+    ),
     Column(
         "organization",
         "An organization already in the register",
@@ -273,7 +318,12 @@ COLUMNS = (
         "CNRP",
     ),
     Column("role", "The person's role there (needs organization)", _TEXT, "acting party leader"),
-    Column("country", "The persecuting country", _COUNTRY, "KH", required=True),
+    Column("membership_start", "Member since (needs organization)", _DATE, "2013"),
+    Column("membership_end", "Member until (needs organization)", _DATE, ""),
+    Column(
+        "area", "The constituency or area represented (needs organization)", _TEXT, "Phnom Penh"
+    ),
+    Column("country", "The persecuting country" + _OPTIONAL_FOR_MEMBERS, _COUNTRY, "KH"),
     Column("title", "The case's title (the name if empty)", _TEXT, "Kem Sokha: jailed on treason"),
     Column(
         "confidentiality",
@@ -284,13 +334,12 @@ COLUMNS = (
     ),
     Column(
         "status",
-        "Current custody status",
+        "Current custody status (empty: the row records a person or member, no case)",
         allowed_values(CustodyStatus),
         "jailed",
-        required=True,
         vocabulary=CustodyStatus,
     ),
-    Column("status_date", "Since when", _DATE, "2017-09", required=True),
+    Column("status_date", "Since when (needed with a status)", _DATE, "2017-09"),
     Column("status_location", "Where", _TEXT, ""),
     Column(
         "status_certainty",

@@ -24,6 +24,7 @@ from monitor.models import (
     Membership,
     Organization,
     Person,
+    PersonIdentifier,
     Source,
     StatusEvent,
     User,
@@ -37,6 +38,7 @@ from monitor.services.csv_format import (
     format_sentence,
     header,
     neutralise,
+    template_header,
 )
 
 BATCH = 500
@@ -183,6 +185,16 @@ def _csv_batch(
             .order_by(event_sources.c.status_event_id, Source.id)
         )
     )
+    identifiers = _by_key(
+        column_rows(
+            select(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
+            .join(Case, Case.person_id == PersonIdentifier.person_id)
+            .where(*within)
+            .order_by(
+                PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier
+            )
+        )
+    )
     charges = _by_key(
         column_rows(
             select(
@@ -226,6 +238,10 @@ def _csv_batch(
             (event[4] or "") if event else "",
             source[1] if source else "",
             (source[2] or "") if source else "",
+            # A person with two cases has their identifiers on both rows (once each).
+            f"{ALIAS_SEPARATOR} ".join(
+                dict.fromkeys(f"{i[1]}:{i[2]}" for i in identifiers.get(person_id, []))
+            ),
         ]
         for charge in charges.get(case_id, [])[:groups]:
             sentence = Sentence.of(charge[3], charge[4])
@@ -291,36 +307,32 @@ def cases_csv(user: User | None, organization: Organization | None = None) -> It
 
 
 def template_csv() -> str:
-    """The import template: the header and one example row (the demo's Kem Sokha)."""
-    example = [
-        "KH-0001",
-        "Kem Sokha",
-        "កឹម សុខា",
-        "",
-        "",
-        "KH",
-        "CNRP",
-        "acting party leader",
-        "KH",
-        "Kem Sokha: jailed on treason charges",
-        "public",
-        "jailed",
-        "2017-09",
-        "",
-        "confirmed",
-        "Jailed on treason charges.",
-        "CNRP MPs flee ‘dictator’",
-        "",
-        "Treason",
-        "",
-        "30 years",
-        "charged",
-        "",
-        "",
-        "",
-        "",
-    ]
-    return "\ufeff" + "".join(_lines([header(2), example]))
+    """The import template: every column the import takes and one example row (the demo's
+    Kem Sokha)."""
+    example = {
+        "external_id": "KH-0001",
+        "name": "Kem Sokha",
+        "name_native": "កឹម សុខា",
+        "gender": "male",
+        "nationality": "KH",
+        "organization": "CNRP",
+        "role": "acting party leader",
+        "country": "KH",
+        "title": "Kem Sokha: jailed on treason charges",
+        "confidentiality": "public",
+        "status": "jailed",
+        "status_date": "2017-09",
+        "status_certainty": "confirmed",
+        "status_description": "Jailed on treason charges.",
+        "status_source": "CNRP MPs flee ‘dictator’",
+        "identifiers": "wikidata:Q3194965",
+        "birth_date": "1953-06-27",
+        "charge_1_offence": "Treason",
+        "charge_1_max_sentence": "30 years",
+        "charge_1_stage": "charged",
+    }
+    columns = template_header(2)
+    return "\ufeff" + "".join(_lines([columns, [example.get(c, "") for c in columns]]))
 
 
 def _date(value: Any) -> str | None:

@@ -166,7 +166,8 @@ def _set_identifiers(owner: Person | Organization, pairs: Sequence[tuple[str, st
     """Make the owner's identifiers exactly ``pairs``, keeping rows that stay."""
     wanted = list(pairs)
     keep = []
-    for existing in list(owner.identifiers):
+    current: list[PersonIdentifier | OrganizationIdentifier] = list(owner.identifiers)
+    for existing in current:
         key = (existing.scheme, existing.identifier)
         if key in wanted:
             wanted.remove(key)

@@ -128,4 +128,6 @@ def test_the_data_page_lists_every_column_and_its_allowed_values(
     assert "on trial (on_trial)" in page
     assert "ISO code (KH) or English name (Cambodia)" in page
     required = {c.name for c in COLUMNS if c.required}
-    assert required == {"external_id", "name", "country", "status", "status_date"}
+    # A row without a status records a member: only the name is always needed.
+    assert required == {"name"}
+    assert "write <code>-</code> alone in the cell" in page

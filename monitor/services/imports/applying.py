@@ -35,12 +35,24 @@ from monitor.services.imports.changes import (
     existing_charges,
     has_event,
     has_membership,
+    held_membership,
+    membership_changed,
+    membership_details,
     person_changed,
     person_input,
+    row_identifiers,
 )
 from monitor.services.imports.report import Report, Row
 from monitor.services.openings import OpenedCase, OpeningRefused, open_cases
-from monitor.services.people import add_membership, update_person
+from monitor.services.people import (
+    PersonInput,
+    add_membership,
+    create_person,
+    identifier_pairs,
+    set_person_identifiers,
+    update_membership,
+    update_person,
+)
 
 
 def apply(
@@ -94,7 +106,9 @@ def apply(
 
 def first_taken_row(report: Report) -> int | None:
     """The first row that would open a case under an id another case answers to, if any."""
-    creating = {row.external_id: row.line for row in report.rows if row.case is None}
+    creating = {
+        row.external_id: row.line for row in report.rows if row.records_case and row.case is None
+    }
     ids = list(creating)
     lines: list[int] = []
     for start in range(0, len(ids), 500):
@@ -119,11 +133,18 @@ def _apply_rows(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> i
     events = 0
     opening: list[Row] = []
     for row in rows:
-        if row.case is None:
+        if row.records_case and row.case is None:
             opening.append(row)
+            continue
+        if not row.records_case:
+            try:
+                _apply_person_row(actor, row)
+            except ValidationError as exc:
+                raise _row_refused(row, exc.errors) from None
             continue
         events += len(_open_cases(actor, opening, found, batch))
         opening = []
+        assert row.case is not None  # noqa: S101 - a case row that matched no case opens one
         try:
             recorded = _update_row(actor, row, row.case, found)
         except ValidationError as exc:
@@ -149,7 +170,8 @@ def _open_cases(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> l
         Opening(
             case=case_input(row, None),
             status=_status_input(row, found),
-            new_person=person_input(row, None),
+            person=row.person,
+            new_person=None if row.person is not None else _new_person(row),
             organization=row.organization,
             role=row.get("role"),
             charges=[charge_input(charge, None) for charge in row.charges],
@@ -158,9 +180,53 @@ def _open_cases(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> l
         for row in rows
     ]
     try:
-        return open_cases(actor, openings, import_batch=batch)
+        opened = open_cases(actor, openings, import_batch=batch)
     except OpeningRefused as exc:
         raise _row_refused(rows[exc.index], exc.errors) from None
+    for row, case in zip(rows, opened, strict=True):
+        if _needs_details(row):  # only rows with identifiers or membership details: one by one
+            try:
+                _person_details(actor, db.session.get_one(Case, case.case_id).person, row)
+            except ValidationError as exc:
+                raise _row_refused(row, exc.errors) from None
+    return opened
+
+
+def _new_person(row: Row) -> PersonInput:
+    """A new person as the bulk opening inserts them (identifiers follow, see _person_details)."""
+    data = person_input(row, None)
+    data.identifiers = None
+    return data
+
+
+_DETAILS = ("identifiers", "membership_start", "membership_end", "area")
+
+
+def _needs_details(row: Row) -> bool:
+    return any(row.get(column) for column in _DETAILS)
+
+
+def _person_details(actor: Actor, person: Person, row: Row) -> None:
+    """What the bulk opening does not write: the person's identifiers, the membership's dates
+    and area."""
+    pairs = row_identifiers(row, person)
+    if pairs is not None:
+        set_person_identifiers(actor, person, pairs)
+    held = held_membership(person, row)
+    if held is not None and membership_changed(held, row):
+        start, end, area = membership_details(row, held)
+        update_membership(actor, held, start=start, end=end, area=area)
+
+
+def _apply_person_row(actor: Actor, row: Row) -> None:
+    """A row without a status: add or update the person and their membership; no case."""
+    person = row.person
+    data = person_input(row, person)
+    if person is None:
+        person = create_person(actor, data)
+    elif person_changed(person, data):
+        update_person(actor, person, data)
+    _add_membership(actor, person, row)
 
 
 def _update_row(actor: Actor, row: Row, case: Case, found: _Sources) -> list[StatusEvent]:
@@ -192,10 +258,19 @@ def _update_case_from_row(actor: Actor, row: Row, case: Case, found: _Sources) -
 
 
 def _add_membership(actor: Actor, person: Person, row: Row) -> None:
-    """Add the row's membership unless the person holds it already (or the row names none)."""
+    """Add the row's membership unless the person holds it already (or the row names none);
+    bring a held one's dates and area up to the row."""
     if not has_membership(person, row):
         assert row.organization is not None  # noqa: S101 - has_membership is True otherwise
-        add_membership(actor, person, row.organization, row.get("role"))
+        start, end, area = membership_details(row, None)
+        add_membership(
+            actor, person, row.organization, row.get("role"), start=start, end=end, area=area
+        )
+        return
+    held = held_membership(person, row)
+    if held is not None and membership_changed(held, row):
+        start, end, area = membership_details(row, held)
+        update_membership(actor, held, start=start, end=end, area=area)
 
 
 @dataclass
@@ -221,6 +296,7 @@ class _Sources:
 
 
 def _status_input(row: Row, found: _Sources) -> StatusInput:
+    assert row.status_date is not None  # noqa: S101 - only rows with a status record one
     return StatusInput(
         status=row.get("status") or "",
         occurred_on=row.status_date,
@@ -254,6 +330,16 @@ def plan_digest(report: Report) -> str:
                     (c.id, c.offence, c.legal_basis, str(c.max_sentence), c.stage)
                     for c in case.charges
                 ],
+            )
+        if case is None and row.person is not None:
+            person = row.person
+            plan += (
+                (person.name, person.name_native, list(person.aliases), person.gender),
+                (person.nationality, str(person.birth), sorted(identifier_pairs(person))),
+                sorted(
+                    (m.organization_id, m.role or "", str(m.start), str(m.end), m.area or "")
+                    for m in person.memberships
+                ),
             )
         digest.update(repr(plan).encode())
     return digest.hexdigest()

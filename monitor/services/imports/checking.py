@@ -12,34 +12,42 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from monitor import authz
 from monitor.config import Settings
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, LegalStage, PartialDate
 from monitor.extensions import db
-from monitor.models import Case, Organization, Person, User
+from monitor.models import Case, Organization, Person, PersonIdentifier, User
 from monitor.services import ValidationError
 from monitor.services.csv_format import (
     ALIAS_SEPARATOR,
     CHARGE_COLUMN,
     CHARGE_FIELDS,
+    CLEAR,
     PERSON_COLUMNS,
     OrganizationNames,
     parse_choice,
     parse_country,
+    parse_gender,
     parse_sentence,
     unneutralise,
 )
-from monitor.services.imports.changes import describe_changes, person_input
+from monitor.services.imports.changes import (
+    describe_changes,
+    describe_person_changes,
+    person_input,
+)
 from monitor.services.imports.reading import FileTooLarge, check_header, clean, read_records
 from monitor.services.imports.report import ChargeRow, Problem, Report, Row
 from monitor.services.people import (
     PersonInput,
     check_aliases,
+    check_person_identifiers,
     duplicate_finder,
     likely_duplicates,
+    parse_identifiers,
 )
 from monitor.services.validation import (
     E,
@@ -175,26 +183,39 @@ def _country(values: dict[str, str], column: str, errors: dict[str, str]) -> str
     return values[column]
 
 
-def _check_row(
+def _check_row(  # noqa: PLR0912 - one check per column, in the template's order
     line: int, values: dict[str, str], ctx: _Context
 ) -> tuple[Row | None, list[Problem]]:
     errors: dict[str, str] = {}
-    external_id = required_text(values.get("external_id"), errors, "external_id", 100)
+    records_case = bool(values.get("status") or values.get("status_date"))
+    for column in ("external_id", "name", "country", "title"):
+        if values.get(column) == CLEAR:
+            errors[column] = "cannot be cleared (leave it empty to keep it)"
+    if records_case:
+        external_id = required_text(values.get("external_id"), errors, "external_id", 100)
+    else:
+        external_id = optional_text(values.get("external_id"), errors, "external_id", 100) or ""
     required_text(values.get("name"), errors, "name", 200)
-    check_aliases([a.strip() for a in (values.get("aliases") or "").split(ALIAS_SEPARATOR)], errors)
+    if values.get("aliases") != CLEAR:
+        check_aliases(
+            [a.strip() for a in (values.get("aliases") or "").split(ALIAS_SEPARATOR)], errors
+        )
     optional_text(values.get("name_native"), errors, "name_native", 200)
-    optional_text(values.get("gender"), errors, "gender", 40)
-    _country(values, "nationality", errors)
-    if _country(values, "country", errors) is None:
-        errors.setdefault("country", "is required")
+    _gender(values, errors)
+    _date(values, "birth_date", errors, ctx)
+    _identifiers(values, errors)
+    if values.get("nationality") != CLEAR:
+        _country(values, "nationality", errors)
+    if _country(values, "country", errors) is None and records_case:
+        errors.setdefault("country", "is required with a status")
     optional_text(values.get("title"), errors, "title", 300)
     if values.get("confidentiality"):
         level = _choice(Confidentiality, values, "confidentiality", errors)
         if level is not None and level.value not in ctx.levels:
             errors["confidentiality"] = f"{level.value} is above your clearance"
-    elif Confidentiality.PUBLIC.value not in ctx.levels:
+    elif Confidentiality.PUBLIC.value not in ctx.levels and records_case:
         errors["confidentiality"] = "public is above your clearance"
-    date = _check_status(values, errors, ctx)
+    date = _check_status(values, errors, ctx) if records_case else None
     organization = None
     if values.get("organization"):
         try:
@@ -202,16 +223,65 @@ def _check_row(
         except LookupError as exc:
             errors["organization"] = str(exc)
     optional_text(values.get("role"), errors, "role", 120)
-    if (values.get("role") or "").strip() and not values.get("organization"):
+    optional_text(values.get("area"), errors, "area", 200)
+    start = _date(values, "membership_start", errors, ctx)
+    end = _date(values, "membership_end", errors, ctx)
+    if start and end and end.start < start.start:
+        errors["membership_end"] = "must not be before membership_start"
+    if not values.get("organization"):
         # As in the case form and the API (services.cases.open_case): a role belongs to one.
-        errors.setdefault("role", "needs an organization")
+        for column in ("role", "membership_start", "membership_end", "area"):
+            if (values.get(column) or "").strip():
+                errors.setdefault(column, "needs an organization")
     charge_rows = _check_charges(values, errors)
+    if charge_rows and not records_case:
+        errors.setdefault("status", "is required with charges (charges belong to a case)")
     problems = [Problem(line, column, message) for column, message in errors.items()]
     if problems:
         return None, problems
-    assert date is not None  # noqa: S101 - errors raised above
+    assert date is not None or not records_case  # noqa: S101 - errors raised above
     row = Row(line, external_id, values, date, organization, charge_rows)
     return row, []
+
+
+def _gender(values: dict[str, str], errors: dict[str, str]) -> None:
+    """The gender cell as its code (female, male, other; F, M and the like accepted)."""
+    text = values.get("gender") or ""
+    if text and text != CLEAR:
+        try:
+            values["gender"] = parse_gender(text).value
+        except ValueError as exc:
+            errors["gender"] = str(exc)
+
+
+def _date(
+    values: dict[str, str], column: str, errors: dict[str, str], ctx: _Context
+) -> PartialDate | None:
+    """A partial date cell (``-`` and empty: none), not in the future."""
+    text = values.get(column) or ""
+    if not text or text == CLEAR:
+        return None
+    try:
+        date = PartialDate.parse(text)
+    except ValueError as exc:
+        errors[column] = f"{text!r}: {exc}"
+        return None
+    if date.start > ctx.today:
+        errors[column] = f"{text} is in the future"
+        return None
+    return date
+
+
+def _identifiers(values: dict[str, str], errors: dict[str, str]) -> list[tuple[str, str]]:
+    """The identifiers a cell lists (``scheme:identifier`` separated by ``;``)."""
+    text = values.get("identifiers") or ""
+    if not text or text == CLEAR:
+        return []
+    try:
+        return parse_identifiers(text.split(ALIAS_SEPARATOR))
+    except ValueError as exc:
+        errors["identifiers"] = str(exc)
+        return []
 
 
 def _check_status(
@@ -261,18 +331,23 @@ def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[Charg
         if not any(group.get(f) for f in CHARGE_FIELDS):
             continue
         offence = required_text(group.get("offence"), errors, prefix + "offence", 300)
-        legal_basis = optional_text(group.get("legal_basis"), errors, prefix + "legal_basis", 300)
+        basis_cell = group.get("legal_basis")
+        legal_basis = optional_text(
+            None if basis_cell == CLEAR else basis_cell, errors, prefix + "legal_basis", 300
+        )
         sentence = None
-        if "max_sentence" in group:
+        if group.get("max_sentence"):  # empty: kept; "-": unknown
+            cleared = group["max_sentence"] == CLEAR
             try:
-                sentence = parse_sentence(group["max_sentence"])
+                sentence = parse_sentence("unknown" if cleared else group["max_sentence"])
             except ValueError as exc:
                 errors[prefix + "max_sentence"] = str(exc)
         stage = None
         if group.get("stage"):
             chosen = _choice(LegalStage, values, prefix + "stage", errors)
             stage = chosen.value if chosen else None
-        result.append(ChargeRow(offence, legal_basis, "legal_basis" in group, sentence, stage))
+        # An empty legal basis keeps the charge's; "-" clears it.
+        result.append(ChargeRow(offence, legal_basis, bool(basis_cell), sentence, stage))
     return result
 
 
@@ -284,7 +359,7 @@ DUPLICATE_QUERIES = 20
 def _possible_duplicates(rows: list[Row], ctx: _Context) -> list[Problem]:
     """A warning for each new case's person who may already be registered (the preview links
     them; the import still adds a new person, as the file says)."""
-    creating = [row for row in rows if row.case is None]
+    creating = [row for row in rows if row.existing is None]
     if not creating:
         return []
     actor = ctx.user or "command line"
@@ -336,26 +411,95 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
                 found[case.external_id] = case
             elif case.public_id in chunk and case.external_id is None:
                 found.setdefault(case.public_id, case)
+    by_identifier = _people_by_identifier(rows, ctx)
     people: dict[int, tuple[Row, PersonInput]] = {}
     for row in rows:
-        match = found.get(row.external_id)
-        if match is None:
+        match = found.get(row.external_id) if row.external_id else None
+        registered: Person | None
+        if row.records_case and match is not None:
+            row.case = match
+            row.changes = describe_changes(row, match)
+            registered = match.person
+        else:
+            # A row without a status updates the person of its case, else the person one of
+            # its identifiers names, else adds a person; it never opens a case.
+            registered = match.person if match is not None else _by_identifiers(row, by_identifier)
+            if not row.records_case:
+                row.person = registered
+                row.changes = describe_person_changes(row, registered) if registered else []
+            elif registered is not None:
+                row.person = registered  # a new case for someone registered
+        _check_identifiers(row, registered, ctx, problems)
+        if registered is None:
             continue
-        row.case = match
-        row.changes = describe_changes(row, match)
-        person = person_input(row, match.person)
-        earlier = people.setdefault(match.person_id, (row, person))
+        person = person_input(row, registered)
+        earlier = people.setdefault(registered.id, (row, person))
         if earlier[0] is not row and earlier[1] != person:
             # Both rows would write the one person, and every import would undo the other.
             column = next(
-                (c for c in PERSON_COLUMNS if getattr(person, c) != getattr(earlier[1], c)),
+                (
+                    c
+                    for c in PERSON_COLUMNS
+                    if (row.get(c) or "") != (earlier[0].get(c) or "")
+                    or getattr(person, c) != getattr(earlier[1], c)
+                ),
                 "name",
             )
             problems.append(
                 Problem(
                     row.line,
                     column,
-                    f"is the same person as row {earlier[0].line} ({match.person.name}), "
+                    f"is the same person as row {earlier[0].line} ({registered.name}), "
                     f"whose {column} differs; make the two rows agree",
                 )
             )
+
+
+def _people_by_identifier(rows: list[Row], ctx: _Context) -> dict[tuple[str, str], Person]:
+    """The people the importer may see who hold an identifier the rows name."""
+    pairs = sorted({pair for row in rows for pair in _row_pairs(row)})
+    found: dict[tuple[str, str], Person] = {}
+    for start in range(0, len(pairs), 200):
+        chunk = pairs[start : start + 200]
+        wanted = or_(
+            *(
+                and_(PersonIdentifier.scheme == s, PersonIdentifier.identifier == i)
+                for s, i in chunk
+            )
+        )
+        query = (
+            select(PersonIdentifier)
+            .join(Person, Person.id == PersonIdentifier.person_id)
+            .where(wanted)
+            .options(selectinload(PersonIdentifier.person).selectinload(Person.memberships))
+        )
+        if ctx.user is not None:
+            query = query.where(authz.person_visible(ctx.user))
+        for held in db.session.scalars(query):
+            found[(held.scheme, held.identifier)] = held.person
+    return found
+
+
+def _row_pairs(row: Row) -> list[tuple[str, str]]:
+    text = row.get("identifiers") or ""
+    if not text or text == CLEAR:
+        return []
+    return parse_identifiers(text.split(ALIAS_SEPARATOR))
+
+
+def _by_identifiers(row: Row, by_identifier: dict[tuple[str, str], Person]) -> Person | None:
+    return next((by_identifier[p] for p in _row_pairs(row) if p in by_identifier), None)
+
+
+def _check_identifiers(
+    row: Row, person: Person | None, ctx: _Context, problems: list[Problem]
+) -> None:
+    """A row's identifier held by someone else is a problem (naming them only when the
+    importer may see them)."""
+    pairs = _row_pairs(row)
+    if not pairs:
+        return
+    errors: dict[str, str] = {}
+    check_person_identifiers(ctx.user or "command line", person, pairs, errors)
+    if errors:
+        problems.append(Problem(row.line, "identifiers", errors["identifiers"]))

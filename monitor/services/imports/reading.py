@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from monitor.services import ValidationError
-from monitor.services.csv_format import CASE_COLUMNS, CHARGE_COLUMN, REQUIRED_COLUMNS
+from monitor.services.csv_format import CHARGE_COLUMN, IMPORT_COLUMNS, REQUIRED_COLUMNS
 from monitor.services.imports.report import Problem
 
 
@@ -56,7 +56,10 @@ def read_records(data: bytes, max_rows: int) -> CsvFile:
     text = _decode(data)
     if "\x00" in text:
         raise ValidationError({"file": "is not a text CSV file (it contains NUL bytes)"})
-    reader = enumerate(csv.reader(io.StringIO(text, newline=""), strict=True), start=1)
+    delimiter = detect_separator(text)
+    reader = enumerate(
+        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), start=1
+    )
     try:
         header_row, header = next((n, cells) for n, cells in reader if any(map(clean, cells)))
     except (StopIteration, csv.Error):
@@ -84,6 +87,26 @@ def read_records(data: bytes, max_rows: int) -> CsvFile:
     return CsvFile(header_row, [clean(h).lower() for h in header], records())
 
 
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def detect_separator(text: str) -> str:
+    """The separator of the header line: the one (comma, semicolon or tab) that splits it into
+    the most columns this import knows, then into the most cells; a comma when none splits it."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+
+    def score(delimiter: str) -> tuple[int, int]:
+        try:
+            cells = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:
+            return (0, 0)
+        names = [clean(c).lower() for c in cells]
+        known = sum(1 for n in names if n in IMPORT_COLUMNS or CHARGE_COLUMN.match(n))
+        return (known, len(cells))
+
+    return max(SEPARATORS, key=lambda d: (score(d), d == ","))
+
+
 def clean(cell: str) -> str:
     """The cell without surrounding blanks or byte-order marks (files pasted together keep them)."""
     return cell.replace("\ufeff", "").strip()
@@ -98,11 +121,20 @@ def check_header(row: int, header: list[str]) -> list[Problem]:
         if name in seen:
             problems.append(Problem(row, name, "appears twice in the header row"))
         seen.add(name)
-        if name not in CASE_COLUMNS and not CHARGE_COLUMN.match(name):
+        if name not in IMPORT_COLUMNS and not CHARGE_COLUMN.match(name):
             problems.append(
                 Problem(row, name, "is not a column this import knows (see the template)")
             )
     for name in REQUIRED_COLUMNS:
         if name not in seen:
             problems.append(Problem(row, name, "is missing from the header row"))
+    if problems and len(seen) <= 1:
+        only = next(iter(seen), "")
+        other = [SEPARATORS[d] for d in SEPARATORS if d in only]
+        hint = (
+            f" (it holds a {other[0]}: separate the columns with a comma, a semicolon or a tab)"
+            if other
+            else " (separate the columns with a comma, a semicolon or a tab)"
+        )
+        return [Problem(0, "", f"The file's header row has one column only{hint}.")]
     return problems

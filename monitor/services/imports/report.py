@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.domain import PartialDate, Sentence
-from monitor.models import Case, Organization
+from monitor.models import Case, Organization, Person
 from monitor.services.people import LikelyDuplicate
 
 # At most this many problems are stored on an import and listed by the API and the command line.
@@ -31,6 +31,8 @@ class Problem:
         return {"row": self.row, "column": self.column, "message": self.message}
 
     def __str__(self) -> str:
+        if self.row == 0:  # the whole file: its message already says "The file …"
+            return f"{self.column}: {self.message}" if self.column else self.message
         where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
         return f"{where}: {self.message}"
 
@@ -53,10 +55,13 @@ class Row:
     line: int
     external_id: str
     values: dict[str, str]
-    status_date: PartialDate
+    status_date: PartialDate | None  # None: no status, the row records a person or member
     organization: Organization | None
     charges: list[ChargeRow]
     case: Case | None = None  # the existing case it updates
+    # A row without a status: the registered person it updates (matched by an identifier, or
+    # by the external id of their case), else None for a new person. No case is opened.
+    person: Person | None = None
     changes: list[str] = field(default_factory=list)
     # For a new case: registered people the row's person may be (a warning; nothing is merged).
     duplicates: list[LikelyDuplicate] = field(default_factory=list)
@@ -66,9 +71,19 @@ class Row:
         return self.values.get(column)
 
     @property
+    def records_case(self) -> bool:
+        """Whether the row has a status (a case opened or updated), not only a person/member."""
+        return self.status_date is not None
+
+    @property
+    def existing(self) -> Case | Person | None:
+        """What the row updates: its case, or (a row without a status) its person."""
+        return self.case if self.records_case else self.person
+
+    @property
     def action(self) -> str:
         """``create``, ``update`` or ``unchanged``."""
-        if self.case is None:
+        if self.existing is None:
             return "create"
         return "update" if self.changes else "unchanged"
 
