@@ -118,14 +118,16 @@ def _end_database_session(exc: BaseException | None) -> None:
 
 # Endpoints that take a CSV file: they accept up to MONITOR_IMPORT_MAX_BYTES (plus room for the
 # multipart envelope); every other request keeps the app-wide MAX_CONTENT_LENGTH.
-UPLOAD_ENDPOINTS = frozenset({"data.upload", "api.create_import"})
+UPLOAD_ENDPOINTS = frozenset(
+    {"data.upload", "data.upload_popolo", "api.create_import", "api.create_popolo_import"}
+)
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 def _upload_limit() -> None:
     # Web uploads: only for a signed-in user, since CSRF protection parses the form before the
     # view checks the login. The API reads its body only after the token is checked.
-    if request.endpoint == "api.create_import" or (
+    if request.endpoint in {"api.create_import", "api.create_popolo_import"} or (
         request.endpoint in UPLOAD_ENDPOINTS and current_user.is_authenticated
     ):
         limit = _current_settings().import_max_bytes + UPLOAD_ENVELOPE_BYTES

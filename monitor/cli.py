@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -435,6 +436,116 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
     )
 
 
+def _popolo_problem(path: Path, where: str, message: str) -> str:
+    return f"{path.name}: {where}: {message}"
+
+
+def _echo_matches(report: Any) -> None:
+    """Say who is matched and who is probably someone in the register."""
+    for plan in report.people:
+        match = plan.match
+        if match.status == "matched" and match.person is not None:
+            click.echo(
+                f"matched: {plan.source.where} is {match.person.name} ({match.person.public_id}, "
+                f"{match.reason})"
+            )
+        elif match.status == "probable":
+            offered = "; ".join(c.describe() for c in match.candidates)
+            click.echo(
+                f"probably the same person — confirm or keep apart: {plan.source.where} "
+                f"[{plan.source.key}] may be {offered}"
+            )
+
+
+def _read_decisions(path: Path) -> dict[str, str]:
+    """A decisions file: ``{"<person id of the file>": "<register person id>" or "new"}``."""
+    import json
+
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        _fail(f"{path.name} is not a JSON object of decisions: {exc}")
+    if not isinstance(loaded, dict):
+        _fail(f"{path.name} is not a JSON object of decisions")
+    return {str(k): v for k, v in loaded.items()}
+
+
+@click.command("import-popolo")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file and say what would change.")
+@click.option(
+    "--decisions",
+    "decisions_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A JSON file {"<person id of the file>": "<register person id>" or "new"} deciding '
+    "the probable matches.",
+)
+@click.option(
+    "--accept-matches",
+    is_flag=True,
+    help="Take each probable match's likeliest register person (instead of a decisions file).",
+)
+@with_appcontext
+def import_popolo(
+    path: Path, dry_run: bool, decisions_path: Path | None, accept_matches: bool
+) -> None:
+    """Import people, parties and seats from a Popolo file (EveryPolitician's
+    ep-popolo-v1.0.json): all or nothing, matching people already in the register."""
+
+    from monitor.services import imports
+
+    if decisions_path and accept_matches:
+        _fail("give either --decisions or --accept-matches, not both")
+    data = path.read_bytes()
+    if not dry_run:
+        imports.lock_register()  # checked and applied with no other import in between
+    try:
+        report = imports.check_popolo(data, CLI_ACTOR, current_app.config["SETTINGS"])
+    except imports.FileTooLarge as exc:
+        _fail(f"nothing imported: {exc}")
+        return
+    for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
+        click.echo(_popolo_problem(path, problem.column, problem.message), err=True)
+    if not report.ok:
+        _fail(f"nothing imported: {len(report.problems)} problem(s)")
+    _echo_matches(report)
+    decisions: dict[str, str] = {}
+    if decisions_path:
+        decisions = _read_decisions(decisions_path)
+    elif accept_matches:
+        decisions = imports.accept_matches(report.matches())
+    summary = report.summary()
+    counts = (
+        f"{summary['rows']} people: {summary['create']} new, {summary['matched']} matched "
+        f"({summary['update']} to complete), {summary['decide']} probable; "
+        f"{summary['organizations']} new organizations, {summary['memberships']} new memberships"
+    )
+    if dry_run:
+        click.echo(f"{counts} (dry run: nothing written)")
+        return
+    try:
+        result = imports.apply_popolo(
+            CLI_ACTOR, report, decisions, sha256=hashlib.sha256(data).hexdigest()
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        for field, message in exc.errors.items():
+            click.echo(f"{path.name}: {field}: {message}", err=True)
+        hint = (
+            " (decide them with --decisions FILE or --accept-matches)"
+            if any(f.startswith("decisions.") for f in exc.errors)
+            else ""
+        )
+        _fail(f"nothing imported{hint}")
+        return
+    db.session.commit()
+    click.echo(
+        f"{result['rows']} people: {result['create']} new, {result['update']} completed, "
+        f"{result['unchanged']} unchanged; {result['organizations']} new organizations, "
+        f"{result['memberships']} new memberships"
+    )
+
+
 COMMANDS = [
     dev_setup,
     init_db,
@@ -448,6 +559,7 @@ COMMANDS = [
     backup_command,
     restore_command,
     import_csv,
+    import_popolo,
 ]
 
 

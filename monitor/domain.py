@@ -108,6 +108,7 @@ class OrganizationKind(StrEnum):
     """What sort of body an organization is."""
 
     POLITICAL_PARTY = "political_party"
+    LEGISLATURE = "legislature"  # a parliament or assembly (Popolo's classification)
     NGO = "ngo"
     MEDIA = "media"
     UNION = "union"

@@ -96,7 +96,9 @@ class Organization(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
 
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="organization", cascade="all, delete-orphan"
+        back_populates="organization",
+        cascade="all, delete-orphan",
+        foreign_keys="Membership.organization_id",
     )
     identifiers: Mapped[list[OrganizationIdentifier]] = relationship(
         back_populates="organization",
@@ -139,9 +141,15 @@ class Membership(Base):
     end_precision: Mapped[str | None] = mapped_column(String(8))
     # The constituency or area the member represents (free text, e.g. ``Phnom Penh``).
     area: Mapped[str | None] = mapped_column(String(200))
+    # For a seat in a legislature held on behalf of this membership's party (Popolo: a
+    # membership of the legislature ``on_behalf_of`` the party): the legislature.
+    legislature_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
 
     person: Mapped[Person] = relationship(back_populates="memberships")
-    organization: Mapped[Organization] = relationship(back_populates="memberships")
+    organization: Mapped[Organization] = relationship(
+        back_populates="memberships", foreign_keys=[organization_id]
+    )
+    legislature: Mapped[Organization | None] = relationship(foreign_keys=[legislature_id])
 
     @property
     def start(self) -> PartialDate | None:

@@ -119,6 +119,40 @@ def upload() -> ResponseReturnValue:
     return redirect(url_for("data.detail", public_id=record.public_id))
 
 
+@bp.post("/data/imports/popolo")
+def upload_popolo() -> ResponseReturnValue:
+    """Check an uploaded Popolo file and show the preview: matched people, probable matches
+    to decide, new people (nothing is written yet)."""
+    authz.require(current_user, Action.WRITE)
+    settings = current_app.config["SETTINGS"]
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _index_with_error("Choose a Popolo JSON file to upload.", 422)
+    try:
+        data = upload.read(settings.import_max_bytes + 1)
+    finally:
+        upload.close()
+    filename = upload.filename
+    try:
+        record, _ = writes.commit(
+            lambda: imports.stage_popolo(actor(), filename, data, settings)
+        ).value
+    except imports.FileTooLarge:
+        return _index_with_error(
+            f"The file is larger than the limit of {settings.import_max_bytes:,} bytes.", 413
+        )
+    return redirect(url_for("data.detail", public_id=record.public_id))
+
+
+def _decisions() -> dict[str, str]:
+    """The probable matches decided on the preview: ``decision.<person id>`` radios."""
+    return {
+        name.removeprefix("decision."): value
+        for name, value in request.form.items()
+        if name.startswith("decision.") and value
+    }
+
+
 def _index_with_error(message: str, status: int) -> ResponseReturnValue:
     flash(message, "error")
     return index(), status  # type: ignore[return-value]
@@ -128,6 +162,8 @@ def _index_with_error(message: str, status: int) -> ResponseReturnValue:
 def detail(public_id: str) -> ResponseReturnValue:
     """An import's problems, its preview, its progress or its outcome."""
     record = authz.get_import(public_id, current_user)
+    if imports.is_popolo(record.content):
+        return _popolo_detail(record)
     preview = None
     if record.state == ImportState.PREVIEWED.value:
         # The first rows only: the whole file was checked on upload, and is again on confirmation.
@@ -149,15 +185,47 @@ def detail(public_id: str) -> ResponseReturnValue:
     return response
 
 
+def _popolo_detail(
+    record: Any, errors: dict[str, str] | None = None, decided: dict[str, str] | None = None
+) -> ResponseReturnValue:
+    report = None
+    if record.state == ImportState.PREVIEWED.value:
+        report = imports.check_popolo(record.content, actor(), current_app.config["SETTINGS"])
+    active = record.state in {ImportState.QUEUED.value, ImportState.RUNNING.value}
+    response = current_app.make_response(
+        (
+            render_template(
+                "data/popolo_import.html",
+                record=record,
+                report=report,
+                errors=errors or {},
+                decided=decided or {},
+                refresh=REFRESH_SECONDS if active else None,
+            ),
+            422 if errors else 200,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/data/imports/<public_id>/confirm")
 def confirm(public_id: str) -> ResponseReturnValue:
     """Apply a previewed import: now when small, else by a worker (the page shows progress)."""
     record = authz.get_import(public_id, current_user)
     problems: list[dict[str, Any]] = []
+    decisions: dict[str, str] | None = None
+    if imports.is_popolo(record.content) and record.state == ImportState.PREVIEWED.value:
+        decisions = _decisions()
+        settings = current_app.config["SETTINGS"]
+        errors = imports.popolo_decision_errors(actor(), record, decisions, settings)
+        if errors:
+            flash("Decide each probable match first: nothing was imported.", "error")
+            return _popolo_detail(record, errors, decisions)
 
     def confirm_import() -> None:
         try:
-            imports.confirm(actor(), record, current_app.config["SETTINGS"])
+            imports.confirm(actor(), record, current_app.config["SETTINGS"], decisions)
         except ValidationError:
             problems.extend(record.errors)  # the problems found, kept past the rollback
             raise

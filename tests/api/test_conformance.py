@@ -102,12 +102,29 @@ def _real_ids(app: Flask, demo: dict[str, str], token: str) -> dict[str, str]:
     }
 
 
+# One person with an identifier: the first import adds them, every later one matches them.
+POPOLO_FILE = {
+    "persons": [
+        {
+            "id": "p1",
+            "name": "Conformance Tester",
+            "identifiers": [{"scheme": "wikidata", "identifier": "Q999999991"}],
+        }
+    ],
+    "organizations": [],
+    "memberships": [],
+}
+
+
 def _realistic(case: Any, ids: dict[str, str], csv_files: Iterator[bytes]) -> None:
     """Bring a request the document calls valid within the rules no JSON schema can state
     (each is in the document's descriptions, and refused with 422): ids name records that
     exist, a status date is not in the future, a case closes after it opened, a sentence is
     imposed on a conviction, a dossier's audience covers its case, a selection matches cases,
-    an import file is a real CSV."""
+    an import file is a real CSV, a Popolo file a real one with its probable matches decided."""
+    if case.operation.path.endswith("/imports/popolo"):
+        case.body = {"popolo": POPOLO_FILE, "decisions": {}}
+        return
     if case.operation.path.endswith("/imports"):
         text = next(csv_files).decode()
         case.body = text if case.media_type == "text/csv" else {"file": text}

@@ -38,7 +38,12 @@ from tests.support.accounts import make_user
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT.parent / "shared" / "reference" / "popolo-schemas"
 SCHEMA_BASE = "http://www.popoloproject.com/schemas/"
-SECTIONS = {"persons": "person", "organizations": "organization", "memberships": "membership"}
+SECTIONS = {
+    "persons": "person",
+    "organizations": "organization",
+    "memberships": "membership",
+    "areas": "area",
+}
 
 
 def _schemas() -> dict[str, dict[str, Any]]:
@@ -149,7 +154,7 @@ def test_demo_export_is_valid_popolo_with_kem_sokha_and_the_cnrp(
     assert set(persons) == {"Kem Sokha", "Mu Sochua", "Mao Monyvann"}
     kem_sokha = persons["Kem Sokha"]
     assert kem_sokha["id"] == _person("Kem Sokha").public_id
-    assert {"name": "កឹម សុខា", "note": "native script"} in kem_sokha["other_names"]
+    assert {"lang": "km", "name": "កឹម សុខា", "note": "native script"} in kem_sokha["other_names"]
     assert kem_sokha["national_identity"] == "KH"
 
     [cnrp] = export["organizations"]
@@ -319,7 +324,7 @@ def test_validation_really_rejects_a_broken_export(app: Flask, demo: dict[str, s
     assert any(e.startswith("organizations[0]/") for e in _errors(not_an_object))
 
 
-def test_export_takes_three_queries_however_many_people(app: Flask, demo: dict[str, str]) -> None:
+def test_export_takes_five_queries_however_many_people(app: Flask, demo: dict[str, str]) -> None:
     cnrp = _cnrp()
     for i in range(20):
         person = create_person("test", PersonInput(name=f"Member {i:02d}", aliases=[f"M{i}"]))
@@ -341,4 +346,5 @@ def test_export_takes_three_queries_however_many_people(app: Flask, demo: dict[s
 
     assert len(export["persons"]) == 23
     assert len(export["memberships"]) == 23
-    assert len(statements) == 3, statements
+    # People, organizations, memberships, and the identifiers of people and organizations.
+    assert len(statements) == 5, statements

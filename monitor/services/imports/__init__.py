@@ -17,7 +17,10 @@ The parts, in the order a file goes through them:
 - :mod:`.jobs`: the import kept as a row: stage, confirm, lock, run, claim, fail, progress,
   and the sweep that re-queues lost ones.
 
-The file format is described in :mod:`monitor.services.csv_format`.
+The file format is described in :mod:`monitor.services.csv_format`. A Popolo file
+(EveryPolitician's ``ep-popolo-v1.0.json``) goes through :mod:`.popolo_reading`,
+:mod:`.popolo_checking` and :mod:`.popolo_applying` instead, kept and confirmed the same way;
+:mod:`.matching` decides, for both formats, who in the register each incoming person is.
 """
 
 from __future__ import annotations
@@ -29,34 +32,49 @@ from monitor.services.imports.jobs import (
     claim,
     confirm,
     fail,
+    is_popolo,
     lock_register,
     own_imports,
+    popolo_decision_errors,
     progress_writer,
     requeue_stale,
     run,
     stage,
+    stage_popolo,
 )
+from monitor.services.imports.matching import KEEP_APART, accept_matches
+from monitor.services.imports.popolo_applying import apply_popolo, decision_errors
+from monitor.services.imports.popolo_checking import PopoloReport, check_popolo
 from monitor.services.imports.reading import FileTooLarge
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, ChargeRow, Problem, Report, Row
 
 __all__ = [
     "IMPORT_LOCK_KEY",
+    "KEEP_APART",
     "MAX_REPORTED_PROBLEMS",
     "ChargeRow",
     "FileTooLarge",
+    "PopoloReport",
     "Problem",
     "Report",
     "Row",
+    "accept_matches",
     "apply",
+    "apply_popolo",
     "check",
+    "check_popolo",
     "claim",
     "confirm",
+    "decision_errors",
     "fail",
+    "is_popolo",
     "lock_register",
     "own_imports",
     "plan_digest",
+    "popolo_decision_errors",
     "progress_writer",
     "requeue_stale",
     "run",
     "stage",
+    "stage_popolo",
 ]

@@ -32,13 +32,50 @@ from monitor.models.imports import ImportState
 from monitor.services import Checkpoint, ValidationError, claimants, commit_now
 from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.checking import check
+from monitor.services.imports.popolo_applying import apply_popolo, decision_errors
+from monitor.services.imports.popolo_checking import PopoloReport, check_popolo
+from monitor.services.imports.popolo_checking import plan_digest as popolo_digest
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, Report
 
 IMPORT_LOCK_KEY = 0x63_6D_69_6D  # PostgreSQL advisory lock key, "cmim"
 
 
-def _problem_dicts(report: Report) -> list[dict[str, Any]]:
+def _problem_dicts(report: Report | PopoloReport) -> list[dict[str, Any]]:
     return [p.as_dict() for p in report.problems[:MAX_REPORTED_PROBLEMS]]
+
+
+def is_popolo(data: bytes) -> bool:
+    """Whether a stored file is a Popolo (JSON) one rather than CSV: a CSV file's header row
+    never starts with a brace."""
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def stage_popolo(
+    user: User, filename: str, data: bytes, settings: Settings
+) -> tuple[Import, PopoloReport]:
+    """Check a Popolo file and keep it for the preview; nothing in the register changes."""
+    report = check_popolo(data, user, settings)
+    record = Import(
+        requested_by=user,
+        filename=(filename or "popolo.json")[:255],
+        content=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        rows=len(report.people) if report.ok else 0,
+        state=(ImportState.PREVIEWED if report.ok else ImportState.INVALID).value,
+        errors=_problem_dicts(report),
+        summary=report.summary() if report.ok else {},
+        plan_sha256=popolo_digest(report) if report.ok else None,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record, report
+
+
+def popolo_decision_errors(
+    user: User, record: Import, decisions: dict[str, str], settings: Settings
+) -> dict[str, str]:
+    """What is wrong with the decisions for a previewed Popolo import (nothing is written)."""
+    return decision_errors(check_popolo(record.content, user, settings), decisions)
 
 
 def stage(user: User, filename: str, data: bytes, settings: Settings) -> tuple[Import, Report]:
@@ -77,12 +114,17 @@ def _move(record: Import, before: ImportState, after: ImportState) -> bool:
     return getattr(moved, "rowcount", 0) == 1
 
 
-def confirm(user: User, record: Import, settings: Settings) -> Import:
+def confirm(
+    user: User, record: Import, settings: Settings, decisions: dict[str, str] | None = None
+) -> Import:
     """Apply a previewed import now when it is small, else queue it for a worker.
 
     A small import is applied in the caller's transaction (commit it); on a validation error
-    the caller rolls back and the import is marked failed by :func:`fail`.
+    the caller rolls back and the import is marked failed by :func:`fail`. ``decisions``: a
+    Popolo import's probable matches decided (kept with the import for the worker).
     """
+    if is_popolo(record.content):
+        record.summary = {**record.summary, "decisions": dict(decisions or {})}
     large = record.rows > settings.import_inline_rows
     after = ImportState.QUEUED if large else ImportState.RUNNING
     if not _move(record, ImportState.PREVIEWED, after):
@@ -123,6 +165,9 @@ def run(
     if not authz.can(user, authz.Action.WRITE) or not user.active:
         raise ValidationError({"file": "the uploader may no longer write to the register"})
     lock_register()
+    if is_popolo(record.content):
+        _run_popolo(user, record, settings)
+        return
     report = check(record.content, user, settings)
     if not report.ok:
         record.errors = _problem_dicts(report)
@@ -140,6 +185,30 @@ def run(
         )
     record.summary = apply(
         user, report, sha256=record.sha256, import_id=record.public_id, progress=progress
+    )
+    record.state = ImportState.DONE.value
+    record.progress = 100
+    record.finished_at = utcnow()
+    db.session.flush()
+
+
+def _run_popolo(user: User, record: Import, settings: Settings) -> None:
+    report = check_popolo(record.content, user, settings)
+    if not report.ok:
+        record.errors = _problem_dicts(report)
+        raise ValidationError(
+            {"file": "changed problems since the preview: " + str(report.problems[0])}
+        )
+    if popolo_digest(report) != record.plan_sha256:
+        raise ValidationError(
+            {
+                "file": "the register changed since the preview; upload the file again to see "
+                "what it changes now"
+            }
+        )
+    decisions = dict(record.summary.get("decisions") or {})
+    record.summary = apply_popolo(
+        user, report, decisions, sha256=record.sha256, import_id=record.public_id
     )
     record.state = ImportState.DONE.value
     record.progress = 100
