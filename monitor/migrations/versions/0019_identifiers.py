@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0019_identifiers'
-down_revision = '0016_page_indexes'
+down_revision = '0018_languages'
 branch_labels = None
 depends_on = None
 
