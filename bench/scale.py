@@ -1,10 +1,12 @@
 """The pages at two sizes of register in one run: does a page's cost grow with the register?
 
 For each size (10,000 and 1,000,000 cases by default) a database loaded by :mod:`bench.seeding`
-is served by gunicorn; every page is requested by one client (p50/p95 latency, the server's and
-the database's CPU per request) and its SQL statements are counted in process. Then the whole
-CSV export is streamed while the workers' RSS is sampled, and timed against a plain ``SELECT``
-written with ``csv.writer`` on the same database.
+is served by its own gunicorn, both at once. Every page is requested by one client alternately
+from the two servers (small, large, small, large …), so both sizes see the same load of a shared
+machine and a page's ratio compares like with like; p50/p95 latency per size, the server's and
+the database's CPU per request per size, and its SQL statements counted in process at both
+sizes. Then each size's whole CSV export is streamed while the workers' RSS is sampled, and
+timed against a plain ``SELECT`` written with ``csv.writer`` on the same database.
 
 Targets: each page's p50 at the largest size at most ``MAX_GROWTH`` times its p50 at the
 smallest, the same number of queries at both sizes, the export's RSS growth at most
@@ -17,6 +19,7 @@ import csv
 import datetime as dt
 import http.client
 import io
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -232,17 +235,21 @@ def explain_slowest(url: str, statements: dict[str, tuple[str, Any]]) -> dict[st
     return plans
 
 
-def measure_size(
-    base_url: str,
-    cases: int,
-    env: dict[str, str],
-    requests: int,
-    export_limit: float | None,
-    *,
-    depth: int = DEEP_PAGE,
-) -> SizeFigures:
-    """Load (or reuse) the register of ``cases`` cases and measure every page on it."""
-    print(f"\n{cases:,} cases", flush=True)
+@dataclass
+class Prepared:
+    """One size, ready to serve: its database, app, admin and the pages to request."""
+
+    seeded: seeding.Seeded
+    env: dict[str, str]
+    email: str
+    password: str
+    endpoints: list[tuple[str, list[str]]]
+    counted: dict[str, inprocess.Recorded]
+
+
+def prepare_size(base_url: str, cases: int, env: dict[str, str], depth: int) -> Prepared:
+    """Load (or reuse) the register of ``cases`` cases; its admin, pages and SQL statements."""
+    print(f"{cases:,} cases", flush=True)
     seeded = seeding.prepare(base_url, cases, env)
     sized = {**env, "MONITOR_DATABASE_URL": seeded.url}
     app = inprocess.make_app(sized)
@@ -250,42 +257,204 @@ def measure_size(
     email = inprocess.ensure_admin(app, password)
     endpoints = plan(seeded, depth)
     counted = inprocess.statements_per_page(app, email, password, [p[0] for _, p in endpoints])
-    port = load.free_port()
-    sized["MONITOR_BASE_URL"] = f"http://{load.HOST}:{port}"
-    pages: dict[str, PageFigures] = {}
-    export_figures = None
-    log = inprocess.RESULTS / f"gunicorn-{cases}.log"
-    with load.gunicorn(port, sized, log) as server:
-        cookies = load.login(port, email, password)
-        for name, paths in endpoints:
-            m = load.measure(
-                port, name, paths, cookies, total=requests, clients=1, warmup=3,
-                budget=60.0, server_pid=server.pid,
-            )  # fmt: skip
-            pages[name] = PageFigures(
+    return Prepared(seeded, sized, email, password, endpoints, counted)
+
+
+def _stat_ticks(pid: int) -> int:
+    """utime + stime + cutime + cstime of one process (0 once it has gone)."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_bytes()
+    except OSError:
+        return 0
+    fields = stat.rpartition(b")")[2].split()
+    return sum(int(value) for value in fields[11:15])
+
+
+class _SizeMeter:
+    """CPU of one size's server (gunicorn and its workers) and database (the backends connected
+    to its database, plus what the postmaster reaps meanwhile: parallel query workers), read
+    around each of its requests from a handful of /proc files.
+
+    The requests of the two sizes alternate and never overlap, so what the postmaster reaps
+    during a request is charged to that request's size (on a shared machine, other clients'
+    backends that end meanwhile too).
+    """
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        self._tick = float(os.sysconf("SC_CLK_TCK"))
+        table = load._processes()
+        self._server = sorted(load._descendants(table, server_pid))
+        with psycopg.connect(libpq_url(url)) as conn:
+            row = conn.execute(
+                "SELECT array_agg(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchone()
+        self._backends = list(row[0] or []) if row else []
+        postmasters = [pid for pid, p in table.items() if p.comm == "postgres" and p.ppid == 1]
+        self._backends += postmasters
+        self.server_s = 0.0
+        self.database_s = 0.0
+
+    def read(self) -> tuple[int, int]:
+        """The ticks so far of the server and of the database."""
+        return (
+            sum(_stat_ticks(pid) for pid in self._server),
+            sum(_stat_ticks(pid) for pid in self._backends),
+        )
+
+    def add(self, before: tuple[int, int], after: tuple[int, int]) -> None:
+        """Charge one request's ticks."""
+        self.server_s += (after[0] - before[0]) / self._tick
+        self.database_s += (after[1] - before[1]) / self._tick
+
+
+def _get(conn: http.client.HTTPConnection, path: str, cookies: load.CookieJar) -> str | None:
+    """One GET on ``conn``; None when it succeeded, else what went wrong."""
+    try:
+        conn.request("GET", path, headers={"Cookie": cookies.header()})
+        response = conn.getresponse()
+        response.read()
+        cookies.update(response.headers.get_all("Set-Cookie") or [])
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        return f"{path}: {exc!r}"
+    return None if response.status == 200 else f"{path}: HTTP {response.status}"
+
+
+@dataclass
+class _Side:
+    """One size during the interleaved run."""
+
+    port: int
+    cookies: load.CookieJar
+    server_pid: int
+    url: str
+    conn: http.client.HTTPConnection = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.conn = http.client.HTTPConnection(load.HOST, self.port, timeout=60)
+
+
+def measure_interleaved(
+    sides: tuple[_Side, _Side],
+    endpoints: tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]],
+    counted: tuple[dict[str, inprocess.Recorded], dict[str, inprocess.Recorded]],
+    requests: int,
+    *,
+    warmup: int = 3,
+    budget: float = 120.0,
+) -> tuple[dict[str, PageFigures], dict[str, PageFigures]]:
+    """Each page ``requests`` times at each size, alternating one request to each server
+    (small, large, small, large …); stops a page after ``budget`` seconds."""
+    results: tuple[dict[str, PageFigures], dict[str, PageFigures]] = ({}, {})
+    for (name, small_paths), (_, large_paths) in zip(*endpoints, strict=True):
+        paths = (small_paths, large_paths)
+        for number in range(warmup):
+            for side, each in zip(sides, paths, strict=True):
+                _get(side.conn, each[number % len(each)], side.cookies)
+        meters = tuple(_SizeMeter(side.server_pid, side.url) for side in sides)
+        latencies: tuple[list[float], list[float]] = ([], [])
+        errors: tuple[list[str], list[str]] = ([], [])
+        deadline = time.perf_counter() + budget
+        for number in range(requests):
+            if time.perf_counter() > deadline:
+                break
+            # Which size goes first alternates too, so neither always follows the other.
+            order = (0, 1) if number % 2 == 0 else (1, 0)
+            for at in order:
+                side, meter, each = sides[at], meters[at], paths[at]
+                before = meter.read()
+                began = time.perf_counter()
+                failed = _get(side.conn, each[number % len(each)], side.cookies)
+                elapsed = time.perf_counter() - began
+                meter.add(before, meter.read())
+                if failed:
+                    errors[at].append(failed)
+                else:
+                    latencies[at].append(elapsed)
+        for at in (0, 1):
+            done = len(latencies[at])
+            m = load.Measurement(name, paths[at][0], done + len(errors[at]), 0.0, latencies[at])
+            results[at][name] = PageFigures(
                 m.percentile(0.5),
                 m.percentile(0.95),
-                None if m.cpu is None else m.cpu.server_ms,
-                None if m.cpu is None else m.cpu.database_ms,
-                len(counted[paths[0]].statements),
-                m.errors,
+                meters[at].server_s * 1000 / done if done else None,
+                meters[at].database_s * 1000 / done if done else None,
+                len(counted[at][paths[at][0]].statements),
+                errors[at],
             )
-            print(
-                f"  {name:<34} p50 {pages[name].p50_ms:8.1f} ms  p95 {pages[name].p95_ms:8.1f} ms"
-                f"  {pages[name].queries} queries",
-                flush=True,
-            )
-        print("  export …", flush=True)
-        export_figures = measure_export(port, cookies, server.pid, seeded.url, export_limit)
+        small, large = results[0][name], results[1][name]
         print(
-            f"  export: {export_figures.rows:,} rows in {export_figures.seconds:.1f} s, "
-            f"plain writer {export_figures.plain_seconds:.1f} s, "
-            f"RSS +{export_figures.rss_growth_mb:.1f} MB",
+            f"  {name:<34} p50 {small.p50_ms:7.1f} | {large.p50_ms:7.1f} ms  "
+            f"p95 {small.p95_ms:7.1f} | {large.p95_ms:7.1f} ms  "
+            f"queries {small.queries} | {large.queries}",
             flush=True,
         )
-    slowest = {name: counted[paths[0]].slowest for name, paths in endpoints if name != TRIVIAL}
-    plans = explain_slowest(seeded.url, {k: v for k, v in slowest.items() if v})
-    return SizeFigures(cases, seeded.seeded, seeded.seconds, pages, export_figures, plans)
+    for side in sides:
+        side.conn.close()
+    return results
+
+
+def measure_sizes(
+    small: Prepared, large: Prepared, requests: int, export_limit: float | None
+) -> tuple[SizeFigures, SizeFigures]:
+    """Serve both sizes at once and measure every page alternately on each, then each size's
+    export (one after the other: a whole export is one long request)."""
+    ports = (load.free_port(), load.free_port())
+    while ports[1] == ports[0]:
+        ports = (ports[0], load.free_port())
+    envs = [
+        {**p.env, "MONITOR_BASE_URL": f"http://{load.HOST}:{port}"}
+        for p, port in zip((small, large), ports, strict=True)
+    ]
+    logs = [inprocess.RESULTS / f"gunicorn-{p.seeded.cases}.log" for p in (small, large)]
+    with (
+        load.gunicorn(ports[0], envs[0], logs[0]) as first,
+        load.gunicorn(ports[1], envs[1], logs[1]) as second,
+    ):
+        sides = (
+            _Side(ports[0], load.login(ports[0], small.email, small.password), first.pid,
+                  small.seeded.url),
+            _Side(ports[1], load.login(ports[1], large.email, large.password), second.pid,
+                  large.seeded.url),
+        )  # fmt: skip
+        print(
+            f"pages, alternating between {small.seeded.cases:,} (port {ports[0]}) and "
+            f"{large.seeded.cases:,} cases (port {ports[1]}); p50/p95 small | large",
+            flush=True,
+        )
+        pages = measure_interleaved(
+            sides,
+            (small.endpoints, large.endpoints),
+            (small.counted, large.counted),
+            requests,
+        )
+        exported = []
+        for prepared, side, server in ((small, sides[0], first), (large, sides[1], second)):
+            print(f"  export of {prepared.seeded.cases:,} cases …", flush=True)
+            figures = measure_export(
+                side.port, side.cookies, server.pid, prepared.seeded.url, export_limit
+            )
+            print(
+                f"  export: {figures.rows:,} rows in {figures.seconds:.1f} s, "
+                f"plain writer {figures.plain_seconds:.1f} s, "
+                f"RSS +{figures.rss_growth_mb:.1f} MB",
+                flush=True,
+            )
+            exported.append(figures)
+    sized = []
+    for prepared, figures, export in zip((small, large), pages, exported, strict=True):
+        slowest = {
+            name: prepared.counted[paths[0]].slowest
+            for name, paths in prepared.endpoints
+            if name != TRIVIAL
+        }
+        plans = explain_slowest(prepared.seeded.url, {k: v for k, v in slowest.items() if v})
+        seeded = prepared.seeded
+        sized.append(
+            SizeFigures(seeded.cases, seeded.seeded, seeded.seconds, figures, export, plans)
+        )
+    return sized[0], sized[1]
 
 
 def judge(small: SizeFigures, large: SizeFigures) -> list[Row]:
@@ -297,10 +466,16 @@ def judge(small: SizeFigures, large: SizeFigures) -> list[Row]:
         errors = before.errors + after.errors
         figure = (
             f"p50 {before.p50_ms:.1f} → {after.p50_ms:.1f} ms (×{growth:.2f}), "
-            f"p95 {after.p95_ms:.1f} ms"
+            f"p95 {before.p95_ms:.1f} → {after.p95_ms:.1f} ms"
         )
-        if after.server_cpu_ms is not None and after.database_cpu_ms is not None:
-            figure += f", CPU {after.server_cpu_ms:.1f}+{after.database_cpu_ms:.1f} ms"
+        if None not in (
+            before.server_cpu_ms, before.database_cpu_ms, after.server_cpu_ms,
+            after.database_cpu_ms,
+        ):  # fmt: skip
+            figure += (
+                f", CPU {before.server_cpu_ms:.1f}+{before.database_cpu_ms:.1f} → "
+                f"{after.server_cpu_ms:.1f}+{after.database_cpu_ms:.1f} ms"
+            )
         if name == TRIVIAL:
             rows.append(Row(name, figure, "floor", None if not errors else False))
             continue
@@ -369,8 +544,12 @@ def run(
     began = time.perf_counter()
     small_n, large_n = min(sizes), max(sizes)
     depth = deep_page(small_n)
-    small = measure_size(base_url, small_n, env, requests, export_limit, depth=depth)
-    large = measure_size(base_url, large_n, env, requests, export_limit, depth=depth)
+    small, large = measure_sizes(
+        prepare_size(base_url, small_n, env, depth),
+        prepare_size(base_url, large_n, env, depth),
+        requests,
+        export_limit,
+    )
     rows = judge(small, large)
     print()
     report.print_rows(rows, f"pages at {small_n:,} and {large_n:,} cases (p50 small → large)")

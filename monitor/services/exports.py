@@ -7,16 +7,17 @@ memory at once. Clearance is applied in the one query they read cases from.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, Text, cast, func, select, true
+from sqlalchemy.orm import aliased, selectinload
 
 from monitor import authz
-from monitor.domain import PartialDate, Sentence
+from monitor.domain import DatePrecision, Sentence
 from monitor.extensions import db
 from monitor.models import (
     Case,
@@ -34,6 +35,8 @@ from monitor.models.cases import event_sources
 from monitor.services import column_rows
 from monitor.services.csv_format import (
     ALIAS_SEPARATOR,
+    CASE_COLUMNS,
+    FORMULA_STARTS,
     OrganizationNames,
     format_sentence,
     header,
@@ -91,53 +94,161 @@ def current_event(case: Case) -> StatusEvent | None:
     return max(case.events, key=lambda e: (e.occurred_on, e.id), default=None)
 
 
-# The CSV reads plain columns, not ORM objects: a batch of cases with their people, then the
-# batch's memberships, events, current events' sources and charges, one query each.
+# The CSV reads plain columns, not ORM objects: per batch of cases, one query for each case with
+# its person, first membership, current event and that event's first source (each picked by a
+# correlated subquery on its index), and one for the batch's charges. Cells leave the database
+# nearly as written: Python formats only dates, aliases, organization labels and sentences, and
+# neutralises only the columns free text can reach (a formula starts with = + - @, a tab or a
+# carriage return).
 CSV_BATCH = 2_000
-_CASE_COLUMNS = (
-    Case.id,
-    Case.external_id,
-    Case.public_id,
-    Case.person_id,
-    Person.name,
-    Person.name_native,
-    Person.aliases,
-    Person.gender,
-    Person.nationality,
-    Case.country,
-    Case.title,
-    Case.confidentiality,
-    Case.status,
-    Case.status_since,
-    Case.status_since_precision,
+_first_membership = aliased(Membership)
+_current_event = aliased(StatusEvent)
+
+
+def _first_membership_id() -> Any:
+    other = aliased(Membership)
+    return select(func.min(other.id)).where(other.person_id == Case.person_id).scalar_subquery()
+
+
+def _current_event_id() -> Any:
+    """The event the current status comes from: the latest by occurred-on, then recording."""
+    other = aliased(StatusEvent)
+    return (
+        select(other.id)
+        .where(other.case_id == Case.id)
+        .order_by(other.occurred_on.desc(), other.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _first_source_id() -> Any:
+    return (
+        select(func.min(event_sources.c.source_id))
+        .where(event_sources.c.status_event_id == _current_event.id)
+        .scalar_subquery()
+    )
+
+
+# The row read for each case: the CSV's columns (csv_format.CASE_COLUMNS) in order, then what
+# only the formatting needs. A new column is one entry here (and in CASE_COLUMNS); free text
+# that may start a formula gets its position in _NEUTRALISED.
+_CSV_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("external_id", func.coalesce(func.nullif(Case.external_id, ""), Case.public_id)),
+    ("name", Person.name),
+    ("name_native", Person.name_native),
+    ("aliases", cast(Person.aliases, Text)),  # JSON text: parsed only when not empty
+    ("gender", Person.gender),
+    ("nationality", Person.nationality),
+    ("organization", _first_membership.organization_id),  # an id, labelled in Python
+    ("role", _first_membership.role),
+    ("country", Case.country),
+    ("title", Case.title),
+    ("confidentiality", Case.confidentiality),
+    ("status", Case.status),
+    ("status_date", Case.status_since),  # with its precision, below
+    ("status_location", _current_event.location),
+    ("status_certainty", _current_event.certainty),
+    ("status_description", _current_event.description),
+    ("status_source", Source.title),
+    ("status_source_url", Source.url),
+    ("identifiers", Person.id),  # the person's id, their identifiers joined in Python
 )
+assert tuple(name for name, _ in _CSV_COLUMNS) == CASE_COLUMNS  # noqa: S101 - import-time check
+_AT = {name: position for position, (name, _) in enumerate(_CSV_COLUMNS)}
+_NEUTRALISED = tuple(
+    _AT[name]
+    for name in (
+        "external_id", "name", "name_native", "gender", "nationality", "role", "title",
+        "status_location", "status_description", "status_source", "status_source_url",
+    )
+)  # fmt: skip
+# What neutralise() prefixes: a formula's first character, or an apostrophe.
+_NEUTRALISED_STARTS = frozenset((*FORMULA_STARTS, "'"))
+_CASE_ID = len(_CSV_COLUMNS)  # then the case's id and the status date's precision
+
+
+def _csv_query(user: User | None, organization: Organization | None) -> Select[Any]:
+    return (
+        authz.visible_cases(user)
+        .where(_of(organization))
+        .join(Case.person)
+        .outerjoin(_first_membership, _first_membership.id == _first_membership_id())
+        .outerjoin(_current_event, _current_event.id == _current_event_id())
+        .outerjoin(Source, Source.id == _first_source_id())
+        .with_only_columns(
+            *(column for _, column in _CSV_COLUMNS), Case.id, Case.status_since_precision
+        )
+        .order_by(Case.id)
+        .limit(CSV_BATCH)
+    )
 
 
 def _case_rows(
     user: User | None, organization: Organization | None
 ) -> Iterator[Sequence[Sequence[Any]]]:
-    """Visible cases with their people as column rows, in id order, ``CSV_BATCH`` at a time
-    (keyset: each batch is a short query from an index, no cursor held open)."""
-    query = (
-        authz.visible_cases(user)
-        .where(_of(organization))
-        .join(Case.person)
-        .with_only_columns(*_CASE_COLUMNS)
-        .order_by(Case.id)
-        .limit(CSV_BATCH)
-    )
+    """Visible cases as :data:`_CSV_COLUMNS` rows, in id order, ``CSV_BATCH`` at a time (keyset:
+    each batch is a short query from an index, no cursor held open)."""
+    query = _csv_query(user, organization)
     last = 0
     while batch := column_rows(query.where(Case.id > last)):
         yield batch
-        last = batch[-1][0]
+        last = batch[-1][_CASE_ID]
 
 
-def _by_key(rows: Iterable[Sequence[Any]]) -> dict[Any, list[Sequence[Any]]]:
-    """Rows grouped by their first column, in the order they came."""
-    grouped: dict[Any, list[Sequence[Any]]] = {}
-    for row in rows:
-        grouped.setdefault(row[0], []).append(row)
-    return grouped
+def _charge_cells(
+    within: Sequence[ColumnElement[bool]], groups: int
+) -> dict[int, list[str | None]]:
+    """The charge columns of a batch's cases (``groups`` charges each at most), by case id."""
+    rows = column_rows(
+        select(
+            Charge.case_id,
+            Charge.offence,
+            Charge.legal_basis,
+            Charge.max_sentence_kind,
+            Charge.max_sentence_months,
+            Charge.stage,
+        )
+        .join(Case, Case.id == Charge.case_id)
+        .where(*within)
+        .order_by(Charge.case_id, Charge.id)
+    )
+    sentences: dict[tuple[Any, Any], str] = {}  # a few distinct sentences, formatted once each
+    cells: dict[int, list[str | None]] = {}
+    width = 4 * groups
+    for case_id, offence, legal_basis, kind, months, stage in rows:
+        found = cells.setdefault(case_id, [])
+        if len(found) >= width:
+            continue
+        sentence = sentences.get((kind, months))
+        if sentence is None:
+            parsed = Sentence.of(kind, months)
+            sentence = sentences[kind, months] = format_sentence(parsed) if parsed else ""
+        found += (_text(offence), _text(legal_basis), sentence, stage)
+    return cells
+
+
+def _identifier_cells(within: Sequence[ColumnElement[bool]]) -> dict[int, str]:
+    """The identifiers cell of a batch's people (``scheme:identifier`` pairs), by person id."""
+    rows = column_rows(
+        select(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
+        .join(Case, Case.person_id == PersonIdentifier.person_id)
+        .where(*within)
+        .order_by(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
+    )
+    pairs: dict[int, dict[str, None]] = {}
+    for person_id, scheme, identifier in rows:
+        # A person with two cases in the batch is read twice: each pair once.
+        pairs.setdefault(person_id, {})[f"{scheme}:{identifier}"] = None
+    return {
+        person_id: neutralise(f"{ALIAS_SEPARATOR} ".join(found))
+        for person_id, found in pairs.items()
+    }
+
+
+def _text(cell: str | None) -> str | None:
+    """A free-text cell neutralised (as :func:`neutralise`), read fast: most need nothing."""
+    return "'" + cell if cell and cell[0] in _NEUTRALISED_STARTS else cell
 
 
 def _csv_batch(
@@ -145,114 +256,55 @@ def _csv_batch(
     groups: int,
     labels: dict[int, str],
     within: Sequence[ColumnElement[bool]],
-) -> Iterator[list[str]]:
-    """The CSV rows of one batch of cases (as :data:`_CASE_COLUMNS`); ``within`` selects the
+) -> list[list[Any]]:
+    """The CSV rows of one batch of cases (as :data:`_CSV_COLUMNS`); ``within`` selects the
     batch's cases again (their id range, with the clearance and organization conditions), so
-    the batch's other rows are read by joining it rather than by a list of 2,000 ids."""
-    memberships = _by_key(
-        column_rows(
-            select(Membership.person_id, Membership.organization_id, Membership.role)
-            .join(Case, Case.person_id == Membership.person_id)
-            .where(*within)
-            .order_by(Membership.person_id, Membership.id)
-        )
-    )
-    # The current event is the latest by occurred-on, then id (as the case's status is).
-    events = {
-        case_id: rows[-1]
-        for case_id, rows in _by_key(
-            column_rows(
-                select(
-                    StatusEvent.case_id,
-                    StatusEvent.id,
-                    StatusEvent.location,
-                    StatusEvent.certainty,
-                    StatusEvent.description,
-                )
-                .join(Case, Case.id == StatusEvent.case_id)
-                .where(*within)
-                .order_by(StatusEvent.case_id, StatusEvent.occurred_on, StatusEvent.id)
-            )
-        ).items()
-    }
-    sources = _by_key(
-        column_rows(
-            select(event_sources.c.status_event_id, Source.title, Source.url)
-            .join(Source, Source.id == event_sources.c.source_id)
-            .join(StatusEvent, StatusEvent.id == event_sources.c.status_event_id)
-            .join(Case, Case.id == StatusEvent.case_id)
-            .where(*within)
-            .order_by(event_sources.c.status_event_id, Source.id)
-        )
-    )
-    identifiers = _by_key(
-        column_rows(
-            select(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
-            .join(Case, Case.person_id == PersonIdentifier.person_id)
-            .where(*within)
-            .order_by(
-                PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier
-            )
-        )
-    )
-    charges = _by_key(
-        column_rows(
-            select(
-                Charge.case_id,
-                Charge.offence,
-                Charge.legal_basis,
-                Charge.max_sentence_kind,
-                Charge.max_sentence_months,
-                Charge.stage,
-            )
-            .join(Case, Case.id == Charge.case_id)
-            .where(*within)
-            .order_by(Charge.case_id, Charge.id)
-        )
-    )
-    width = len(header(groups))
-    for (
-        case_id, external_id, public_id, person_id, name, name_native, aliases, gender,
-        nationality, country, title, confidentiality, status, since, since_precision,
-    ) in batch:  # fmt: skip
-        membership = memberships.get(person_id, [None])[0]
-        event = events.get(case_id)
-        source = sources.get(event[1], [None])[0] if event else None
-        since_date = PartialDate.of(since, since_precision)
-        row = [
-            external_id or public_id,
-            name,
-            name_native or "",
-            f"{ALIAS_SEPARATOR} ".join(aliases or []),
-            gender or "",
-            nationality or "",
-            labels[membership[1]] if membership else "",
-            membership[2] if membership else "",
-            country,
-            title,
-            confidentiality,
-            status,
-            since_date.iso() if since_date else "",
-            (event[2] or "") if event else "",
-            event[3] if event else "",
-            (event[4] or "") if event else "",
-            source[1] if source else "",
-            (source[2] or "") if source else "",
-            # A person with two cases has their identifiers on both rows (once each).
-            f"{ALIAS_SEPARATOR} ".join(
-                dict.fromkeys(f"{i[1]}:{i[2]}" for i in identifiers.get(person_id, []))
-            ),
-        ]
-        for charge in charges.get(case_id, [])[:groups]:
-            sentence = Sentence.of(charge[3], charge[4])
-            row += [
-                charge[1],
-                charge[2] or "",
-                format_sentence(sentence) if sentence else "",
-                charge[5],
-            ]
-        row += [""] * (width - len(row))
-        yield [neutralise(cell) for cell in row]
+    the batch's charges are read by joining it rather than by a list of 2,000 ids. Empty cells
+    stay ``None`` (csv.writer writes nothing for them)."""
+    charges = _charge_cells(within, groups)
+    identifiers = _identifier_cells(within)
+    empty = [None] * (4 * groups)
+    aliases_at, organization_at, date_at = _AT["aliases"], _AT["organization"], _AT["status_date"]
+    identifiers_at = _AT["identifiers"]
+    out = []
+    for row in batch:
+        cells: list[Any] = list(row[:_CASE_ID])
+        for at in _NEUTRALISED:
+            cell = cells[at]
+            if cell and cell[0] in _NEUTRALISED_STARTS:
+                cells[at] = "'" + cell
+        aliases = cells[aliases_at]
+        # An empty list is "[]" (most people); anything longer is parsed.
+        if aliases and len(aliases) > 2:
+            joined = f"{ALIAS_SEPARATOR} ".join(json.loads(aliases) or [])
+            cells[aliases_at] = neutralise(joined)
+        else:
+            cells[aliases_at] = None
+        organization = cells[organization_at]
+        if organization is not None:
+            cells[organization_at] = neutralise(labels[organization])
+        cells[identifiers_at] = identifiers.get(cells[identifiers_at])
+        since = cells[date_at]
+        if since is not None:
+            cells[date_at] = _iso(since, row[_CASE_ID + 1])
+        found = charges.get(row[_CASE_ID])
+        if found is None:
+            cells += empty
+        else:
+            cells += found
+            cells += empty[len(found) :]
+        out.append(cells)
+    return out
+
+
+def _iso(start: dt.date, precision: str | None) -> str:
+    """A status date as the import reads it (``PartialDate.iso``): ``2017``, ``2017-09`` or a
+    full date."""
+    if precision == DatePrecision.YEAR:
+        return f"{start.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{start.year:04d}-{start.month:02d}"
+    return start.isoformat()
 
 
 def _most_charges(user: User | None, organization: Organization | None) -> int:
@@ -295,11 +347,11 @@ def cases_csv(user: User | None, organization: Organization | None = None) -> It
     for batch in _case_rows(user, organization):
         within = [
             Case.id > last,
-            Case.id <= batch[-1][0],
+            Case.id <= batch[-1][_CASE_ID],
             authz.case_visible(user),
             _of(organization),
         ]
-        last = batch[-1][0]
+        last = batch[-1][_CASE_ID]
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(_csv_batch(batch, groups, labels, within))

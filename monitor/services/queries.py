@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased, contains_eager
@@ -97,9 +98,10 @@ DEFAULT_SORT = "name"
 # Public ids name the case a keyset page starts after (or ends before).
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 MAX_PAGE_SIZE = 100
-# Up to this many cases found by a name search, the web list sorts them all rather than walking
-# the name index (see list_case_rows).
-NAME_SEARCH_SORT_LIMIT = 2_000
+# Up to this many people found by a name search, the web list sorts them all rather than walking
+# the name index (see list_case_rows); as many as the web list counts, since the people found
+# are also counted from.
+NAME_SEARCH_SORT_LIMIT = 1_000
 
 
 @dataclass
@@ -251,27 +253,37 @@ def _person_among(people: Select[Any], *, probe: bool) -> ColumnElement[bool]:
     return Case.person_id.in_(people)
 
 
-def _name_search(q: str, *, similar: bool = False) -> list[ColumnElement[bool]]:
+def _name_search(
+    q: str, *, similar: bool = False, text: ColumnElement[str] | None = None
+) -> list[ColumnElement[bool]]:
     """Every word appears somewhere in the names, native names or aliases; with ``similar``, a
-    word of four letters or more may instead be like one there (see :func:`_similar_word`)."""
+    word of four letters or more may instead be like one there (see :func:`_similar_word`).
+
+    ``text``: the expression searched instead of ``people.search_text`` (see
+    :func:`_name_search_page`, which hides the trigram index from one branch this way)."""
     conditions = []
     for word in fold(q).split():
-        exact = search_text_contains(word)
+        if text is None:
+            exact = search_text_contains(word)
+        else:
+            exact = text.like(f"%{escape_like(word)}%", escape="\\")
         fuzzy = similar and similar_spelling_applies(word)
-        conditions.append(or_(exact, _similar_word(word)) if fuzzy else exact)
+        conditions.append(or_(exact, _similar_word(word, text)) if fuzzy else exact)
     return conditions
 
 
-def _similar_word(word: str) -> ColumnElement[bool]:
-    """SQL condition: ``word`` is at least :data:`WORD_SIMILARITY` like a stretch of the names.
+def _similar_word(word: str, text: ColumnElement[str] | None = None) -> ColumnElement[bool]:
+    """SQL condition: ``word`` is at least :data:`WORD_SIMILARITY` like a stretch of the names
+    (``text`` if given, else ``people.search_text``).
 
     PostgreSQL: pg_trgm's ``%>`` operator, served by the trigram index on ``search_text``, with
     the threshold set for the connection by :func:`_similarity_threshold`. SQLite: the same
     measure as a Python function (:mod:`monitor.services.name_matching`).
     """
+    searched = Person.search_text if text is None else text
     if _on_postgresql():
-        return Person.search_text.op("%>")(word)
-    return func.word_similarity(word, Person.search_text) >= WORD_SIMILARITY
+        return searched.op("%>")(word)
+    return func.word_similarity(word, searched) >= WORD_SIMILARITY
 
 
 _THRESHOLD_SETTING = "pg_trgm.word_similarity_threshold"
@@ -654,7 +666,8 @@ def _case_rows(
     # Few matches: read just those (sorted people first when the list is in name order, else
     # through the person_id index) and sort them. Many: let the planner walk an index in the
     # sort order, which stops after a page when matches are dense.
-    few = total <= NAME_SEARCH_SORT_LIMIT
+    capped = count_limit is not None and total > count_limit
+    few = not capped and total <= NAME_SEARCH_SORT_LIMIT
     if few and filters.sort in {"name", "-name"}:
         query = _found_by_name(
             user,
@@ -677,30 +690,75 @@ def _case_rows(
 def _name_search_page(
     user: User | None, filters: CaseFilter, count_limit: int | None
 ) -> CasePage[CaseRow] | None:
-    """A page of a name search in name order and its count, in one query; ``None`` if many match.
+    """A page of a name search in name order and its count, in one query, however many match;
+    ``None`` when the page holds no row to carry the count (nothing matches, or the page is
+    past the last).
 
     The matching people are found once (a common table expression, up to
-    ``NAME_SEARCH_SORT_LIMIT + 1`` of them) for both the page and the count: one trigram
-    search and one round trip instead of two each. The page sorts just those people and reads
-    the first ones' cases. ``None`` when the page holds no row to carry the count: nothing
-    matches, the page is past the last, or more people match (the caller's index walk is then
-    faster than sorting them all).
+    ``NAME_SEARCH_SORT_LIMIT + 1`` of them). While no more match, the page sorts just those
+    people and reads the first ones' cases. When more match (a common fragment: at a million
+    cases "kalo" names 11,734 people), sorting them all costs what reading them all costs, and
+    grows with the register; the page walks the people's name index instead (covering the
+    searched text, so no row is read for a person who does not match) and stops after a page.
+    Both readings are branches of one statement behind a one-time filter, so the number of
+    queries does not depend on how many match.
+
+    The count: the cases of the found people, which is exact while few match, and exact too
+    when it passes ``count_limit`` (the list then says "1,000+"); otherwise every matching
+    person's cases are counted (only then, as PostgreSQL evaluates a subquery when needed).
     """
     assert filters.q  # noqa: S101 - only called for a name search
+    searched = _name_search(filters.q, similar=filters.similar_names)
     found = _matching_people(filters).limit(NAME_SEARCH_SORT_LIMIT + 1).cte("found_people")
     others = _matching_cases(user, replace(filters, q=None))  # clearance and the other filters
-    counted = others.with_only_columns(Case.id).where(_person_among(select(found.c.id), probe=True))
-    if count_limit is not None:
-        counted = counted.limit(count_limit + 1)
-    total = select(func.count()).select_from(counted.subquery()).scalar_subquery()
-    # When too many people match, the database stops here (a one-time filter) and no row
-    # comes back.
     few = select(func.count()).select_from(found).scalar_subquery() <= NAME_SEARCH_SORT_LIMIT
-    query = _found_by_name(user, others, filters, found, total).where(few)
-    rows = column_rows(query)
+
+    def counted(cases: Select[Any]) -> Any:
+        if count_limit is not None:
+            cases = cases.limit(count_limit + 1)
+        return select(func.count()).select_from(cases.subquery()).scalar_subquery()
+
+    ids = others.with_only_columns(Case.id)
+    # Counted once (a common table expression) though the condition below reads it again.
+    found_cases = select(
+        counted(ids.where(_person_among(select(found.c.id), probe=True))).label("n")
+    ).cte("found_cases")
+    of_found = select(found_cases.c.n).scalar_subquery()
+    of_everyone = counted(ids.join(Case.person).where(*searched))
+    settled = few if count_limit is None else or_(few, of_found > count_limit)
+    total = when((settled, of_found), else_=of_everyone)
+    sorted_found = _found_by_name(user, others, filters, found, total, Case.id.expression).where(
+        few
+    )
+    # The walk tests each person's text as an expression the trigram index cannot serve: the
+    # planner, whose estimate of a fragment's matches swings with its sample (100 or 10,000 of
+    # a million), would otherwise read and sort every match here, which is what this branch
+    # avoids. Unknown to the statistics, the condition is estimated at 0.5% of the people,
+    # and walking the name index in order is then the cheapest way to a page at any size.
+    walked_text = Person.search_text + ""
+    walked = _paged(
+        others.join(Case.person)
+        .where(*_name_search(filters.q, similar=filters.similar_names, text=walked_text))
+        .with_only_columns(*_CASE_ROW_COLUMNS, total, Case.id),
+        filters,
+        user,
+    ).where(~few)
+    branches = [branch.subquery() for branch in (sorted_found, walked)]
+    page = union_all(*(select(*branch.c) for branch in branches)).subquery("page")
+    # The branch that ran came in its order already; the union's order is set again (a page).
+    descending = (filters.sort == "-name") != (filters.before is not None)
+    name, case_id = page.c[len(_CASE_ROW_COLUMNS) - 2], page.c[len(_CASE_ROW_COLUMNS) + 1]
+    rows = column_rows(
+        select(*page.c)
+        .order_by(*((name.desc(), case_id.desc()) if descending else (name, case_id)))
+        .limit(filters.per_page + 1)
+    )
     if not rows:
         return None
-    return _page([CaseRow.of(row[:-1]) for row in rows], filters, int(rows[0][-1]), count_limit)
+    width = len(_CASE_ROW_COLUMNS)
+    return _page(
+        [CaseRow.of(row[:width]) for row in rows], filters, int(rows[0][width]), count_limit
+    )
 
 
 def _matching_people(filters: CaseFilter) -> Select[*tuple[Any, ...]]:
