@@ -63,7 +63,8 @@ class ValidationError(Exception):
 
     def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = dict(errors)
+        # str(): a message may be a lazy translation, worded in the language in force now.
+        self.errors = {field: str(message) for field, message in errors.items()}
 
 
 def actor_label(actor: Actor) -> str:
