@@ -101,7 +101,7 @@ def _public_scope(subscription: Subscription) -> str:
     """The scope as shown to whoever holds a link: a non-public case is not named."""
     case = subscription.scope_case
     if case is not None and case.level is not Confidentiality.PUBLIC:
-        return _("one case")
+        return str(_("one case"))
     return subscriptions.describe_scope(subscription)
 
 
@@ -230,10 +230,10 @@ def unfollow() -> ResponseReturnValue:
 
 def _followed(scope: SubscriptionScope, target: Case | Organization | None) -> str:
     if isinstance(target, Case):
-        return _("%(name)s's case", name=target.person.name)
+        return str(_("%(name)s's case", name=target.person.name))
     if isinstance(target, Organization):
-        return _("the members of %(organization)s", organization=target.label)
-    return _("every case you are cleared to see")
+        return str(_("the members of %(organization)s", organization=target.label))
+    return str(_("every case you are cleared to see"))
 
 
 @bp.get("/alerts")
