@@ -17,6 +17,7 @@ from monitor.authz import NotFound
 from monitor.extensions import login_manager
 from monitor.presentation.translation import format_number
 from monitor.services import health
+from monitor.web.i18n import language_context
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,11 @@ def _page_without_database(code: int, title: str, message: str) -> str:
     """The error page without the context processors, which load the logged-in user from the
     database: the site's frame as a visitor who is not logged in sees it."""
     return current_app.jinja_env.get_template("error.html").render(
-        code=code, title=title, message=message, current_user=login_manager.anonymous_user()
+        code=code,
+        title=title,
+        message=message,
+        current_user=login_manager.anonymous_user(),
+        **language_context(),  # the cookie and the browser choose, as for a visitor
     )
 
 
