@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+from babel.support import LazyProxy
 from sqlalchemy import Row, Select, Table, insert
 
 from monitor.authz import NotFound
@@ -61,9 +62,10 @@ def commit_now(why: Checkpoint) -> None:
 class ValidationError(Exception):
     """Input broke a domain rule; ``errors`` maps each bad field to a message."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, str | LazyProxy]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = dict(errors)
+        # str(): a message may be a lazy translation, worded in the language in force now.
+        self.errors = {field: str(message) for field, message in errors.items()}
 
 
 def actor_label(actor: Actor) -> str:

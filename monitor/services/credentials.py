@@ -24,11 +24,13 @@ from monitor.mail.transport import Mailer
 from monitor.models import PasswordReset, User, UserSession
 from monitor.models.base import utcnow
 from monitor.presentation import utc_text
+from monitor.presentation.translation import gettext as _
+from monitor.presentation.translation import lazy_gettext as _l
 from monitor.services import Actor, ValidationError, actor_label, audit, user_sessions, users
 
 RESET_LIFETIME = dt.timedelta(hours=1)
 RESET_TOKEN_BYTES = 32
-INVALID_LINK = (
+INVALID_LINK = _l(
     "This password reset link is not valid: it was used already, it expired (a link works for "
     "an hour), or a newer one replaced it. Ask an admin for a new one."
 )
@@ -40,9 +42,9 @@ def change_own_password(user: User, current: str, new: str, keep: UserSession | 
     if users.temporary_password_expired(user):
         raise ValidationError({"current_password": users.TEMPORARY_PASSWORD_EXPIRED})
     if not users.password_matches(user, current):
-        raise ValidationError({"current_password": "is not your current password"})
+        raise ValidationError({"current_password": _("is not your current password")})
     if users.password_matches(user, new):
-        raise ValidationError({"new_password": "is your current password: choose another"})
+        raise ValidationError({"new_password": _("is your current password: choose another")})
     was_temporary = users.password_is_temporary(user)
     users.replace_password(user, new, field="new_password")
     db.session.flush()
@@ -70,7 +72,7 @@ class IssuedReset:
 def issue_reset(actor: Actor, user: User, settings: Settings) -> IssuedReset:
     """A one-time link for ``user`` to set a new password; earlier links stop working."""
     if not user.active:
-        raise ValidationError({"account": "is deactivated: activate it before resetting it"})
+        raise ValidationError({"account": _("is deactivated: activate it before resetting it")})
     if users.beyond_own(actor, user):  # a reset link is a password set by the admin, in effect
         raise ValidationError({"account": users.NOT_YOURS_TO_RESET})
     now = utcnow()

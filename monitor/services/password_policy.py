@@ -14,6 +14,9 @@ from collections.abc import Iterable
 
 from zxcvbn import zxcvbn
 
+from monitor.presentation.translation import SOURCE_LANGUAGE, current_language
+from monitor.presentation.translation import gettext as _
+
 MIN_LENGTH = 12
 MAX_LENGTH = 1000
 # zxcvbn's guess estimate: 3 is "safely unguessable" (about 10^8 guesses or more).
@@ -46,23 +49,30 @@ def context_words(*texts: str, organization: str = "") -> list[str]:
 def password_problem(password: str, context: Iterable[str] = SERVICE_WORDS) -> str | None:
     """Why ``password`` is refused (a message for its field), or None when it is fine."""
     if len(password) < MIN_LENGTH:
-        return f"must be at least {MIN_LENGTH} characters"
+        return _("must be at least %(min)s characters", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"must be at most {MAX_LENGTH} characters"
+        return _("must be at most %(max)s characters", max=MAX_LENGTH)
     words = list(context)
     if _own_characters(password, words) < MIN_OWN_CHARACTERS:
-        return (
+        return _(
             "is made of your email, your name, or the service's or the organization's name: "
             "add words of your own"
         )
     verdict = zxcvbn(password[:ZXCVBN_MAX], user_inputs=words)
     if verdict["score"] >= MIN_SCORE:
         return None
+    # zxcvbn's reason is in English only: other languages leave it out.
     warning = str(verdict["feedback"].get("warning") or "").strip().rstrip(".")
-    why = f" ({warning[0].lower()}{warning[1:]})" if warning else ""
-    return (
-        f"is too easy to guess{why}; a few uncommon words together make a strong password "
-        "that is easy to remember"
+    if warning and current_language() == SOURCE_LANGUAGE:
+        reason = warning[0].lower() + warning[1:]
+        return _(
+            "is too easy to guess (%(why)s); a few uncommon words together make a strong "
+            "password that is easy to remember",
+            why=reason,
+        )
+    return _(
+        "is too easy to guess; a few uncommon words together make a strong password that is "
+        "easy to remember"
     )
 
 

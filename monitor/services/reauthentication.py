@@ -15,11 +15,12 @@ import datetime as dt
 
 from monitor.models import User, UserSession
 from monitor.models.base import utcnow
+from monitor.presentation.translation import lazy_gettext as _l
 from monitor.services import audit, second_factor, user_sessions, users
 from monitor.services.second_factor import passkeys, recovery, totp
 
 WINDOW = dt.timedelta(minutes=5)
-REFUSED = "That password or second factor is not right."
+REFUSED = _l("That password or second factor is not right.")
 
 
 def is_recent(row: UserSession | None, now: dt.datetime | None = None) -> bool:

@@ -23,6 +23,7 @@ from monitor.models import Case, Membership, Organization, Subscription, User
 from monitor.models.alerts import SubscriptionMode, SubscriptionScope
 from monitor.models.base import utcnow
 from monitor.presentation import country_name
+from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError, audit, column_rows
 from monitor.services.validation import member, normalise_country, optional_text
 
@@ -78,11 +79,11 @@ def _validate(data: SubscriptionInput) -> _Valid:
     mode = member(SubscriptionMode, data.mode, errors, "mode")
     country = normalise_country(data.country, errors, "scope_id")
     if scope is SubscriptionScope.COUNTRY and country is None:
-        errors.setdefault("scope_id", "choose a country")
+        errors.setdefault("scope_id", _("choose a country"))
     if scope is SubscriptionScope.ORGANIZATION and data.organization is None:
-        errors.setdefault("scope_id", "choose an organization")
+        errors.setdefault("scope_id", _("choose an organization"))
     if scope is SubscriptionScope.CASE and data.case is None:
-        errors.setdefault("scope_id", "choose a case")
+        errors.setdefault("scope_id", _("choose a case"))
     if errors:
         raise ValidationError(errors)
     assert scope is not None  # noqa: S101 - errors raised above
@@ -173,7 +174,7 @@ def request_subscription(data: SubscriptionInput, secret_key: str) -> Subscripti
     """
     valid = _validate(data)
     if valid.case is not None and valid.case.level is not Confidentiality.PUBLIC:
-        raise ValidationError({"scope_id": "choose a case"})
+        raise ValidationError({"scope_id": _("choose a case")})
     subscription = db.session.scalars(
         select(Subscription).where(
             func.lower(Subscription.email) == valid.email,
@@ -245,7 +246,7 @@ def create_confirmed(actor: User, data: SubscriptionInput) -> Subscription:
     own = valid.email == actor.email.lower()
     if valid.case is not None and not own and valid.case.level is not Confidentiality.PUBLIC:
         raise ValidationError(
-            {"scope_id": "external subscribers hear about public cases only; this case is not"}
+            {"scope_id": _("external subscribers hear about public cases only; this case is not")}
         )
     subscription = Subscription(unsubscribe_token=secrets.token_urlsafe(32))
     _fill(subscription, valid)
@@ -393,14 +394,14 @@ def scope_text(
 ) -> str:
     """:func:`describe_scope` from plain values (the sender reads thousands of subscriptions)."""
     if scope == SubscriptionScope.COUNTRY.value:
-        return f"cases in {country_name(country)}"
+        return _("cases in %(country)s", country=country_name(country))
     if scope == SubscriptionScope.ORGANIZATION.value and organization:
-        return f"members of {organization}"
+        return _("members of %(organization)s", organization=organization)
     if scope == SubscriptionScope.CASE.value and person:
-        return f"{person}'s case"
+        return _("%(name)s's case", name=person)
     if tied_to_user:
-        return "every case you are cleared to see"
-    return "every public case"
+        return _("every case you are cleared to see")
+    return _("every public case")
 
 
 def reason(subscription: Subscription) -> str:

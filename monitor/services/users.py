@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from babel.support import LazyProxy
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
@@ -25,6 +26,9 @@ from monitor.domain import Confidentiality, Role
 from monitor.extensions import db
 from monitor.models import ApiToken, User
 from monitor.models.base import utcnow
+from monitor.presentation.translation import gettext as _
+from monitor.presentation.translation import lazy_gettext as _l
+from monitor.presentation.wording import LEVEL_LABELS
 from monitor.services import Actor, ValidationError, audit, user_sessions
 from monitor.services.password_policy import context_words, password_problem
 from monitor.services.validation import member, optional_text
@@ -34,8 +38,8 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 TOKEN_PREFIX = "cm_"  # noqa: S105 - a public marker, not a secret
 # What the login form says to who typed an expired temporary password (a message, not a secret).
-TEMPORARY_PASSWORD_EXPIRED = (
-    "This temporary password has expired; ask an administrator for a reset link."  # noqa: S105
+TEMPORARY_PASSWORD_EXPIRED = _l(
+    "This temporary password has expired; ask an administrator for a reset link."
 )
 
 
@@ -120,7 +124,7 @@ def _apply_user(user: User, data: UserInput, errors: dict[str, str]) -> None:
             select(User).where(func.lower(User.email) == email, User.id != (user.id or -1))
         ).first()
         if clash is not None:
-            errors["email"] = "another account already uses this address"
+            errors["email"] = _("another account already uses this address")
     if errors:
         raise ValidationError(errors)
     assert role is not None  # noqa: S101 - errors raised above
@@ -151,9 +155,9 @@ def _self_lockout(actor: Actor, user: User, data: UserInput) -> str | None:
     if isinstance(actor, str) or actor.id != user.id:
         return None
     if data.role != Role.ADMIN.value:
-        return "you cannot remove your own admin role; ask another admin"
+        return _("you cannot remove your own admin role; ask another admin")
     if not data.active:
-        return "you cannot deactivate your own account"
+        return _("you cannot deactivate your own account")
     return None
 
 
@@ -174,9 +178,9 @@ def _self_promotion(actor: Actor, user: User, data: UserInput) -> dict[str, str]
         return {}
     errors = {}
     if _ROLE_RANK.get(data.role, -1) > _ROLE_RANK.get(user.role, -1):
-        errors["role"] = "you cannot raise your own role; another admin must"
+        errors["role"] = _("you cannot raise your own role; another admin must")
     if _rank(data.clearance) > _rank(user.clearance):
-        errors["clearance"] = "you cannot raise your own clearance; another admin must"
+        errors["clearance"] = _("you cannot raise your own clearance; another admin must")
     return errors
 
 
@@ -186,9 +190,17 @@ def _granted_beyond_own(actor: Actor, clearance: str, current: str) -> dict[str,
     if isinstance(actor, str) or _rank(clearance) <= max(_rank(current), _rank(actor.clearance)):
         return {}
     return {
-        "clearance": f"is above your own clearance ({actor.clearance}); an admin cleared for "
-        f"{clearance} must grant it"
+        "clearance": _(
+            "is above your own clearance (%(own)s); an admin cleared for %(level)s must grant it",
+            own=_level_words(actor.clearance),
+            level=_level_words(clearance),
+        )
     }
+
+
+def _level_words(level: str) -> str:
+    """A clearance as the reader's language names it (the value itself when it is not one)."""
+    return str(LEVEL_LABELS.get(level, level))  # type: ignore[call-overload]
 
 
 def beyond_own(actor: Actor, user: User) -> bool:
@@ -207,7 +219,7 @@ def update_user(actor: Actor, user: User, data: UserInput) -> User:
     )
     if beyond_own(actor, user) and data.email.strip().lower() != user.email:
         # A new address would let them reset the password and log in as the account.
-        errors["email"] = "belongs to an account cleared above you; an admin cleared for it must"
+        errors["email"] = _("belongs to an account cleared above you; an admin cleared for it must")
     if errors:
         raise ValidationError(errors)
     before = audit.snapshot(user)
@@ -221,7 +233,7 @@ def update_user(actor: Actor, user: User, data: UserInput) -> User:
     return user
 
 
-NOT_YOURS_TO_RESET = (
+NOT_YOURS_TO_RESET = _l(
     "belongs to an account cleared above you; an admin cleared for it must reset it"
 )
 
@@ -284,7 +296,7 @@ class LoginCheck:
     should say more than "wrong email or password" (said only to who typed the password)."""
 
     user: User | None
-    refusal: str | None = None
+    refusal: str | LazyProxy | None = None
 
 
 def check_login(email: str, password: str, *, address: str | None = None) -> LoginCheck:

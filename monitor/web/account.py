@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, logout_user
 
 from monitor import authz
@@ -61,7 +63,7 @@ def _temporary_password_gate() -> ResponseReturnValue | None:
             )
         logout_user()
         session.clear()
-        flash(users.TEMPORARY_PASSWORD_EXPIRED, "error")
+        flash(str(users.TEMPORARY_PASSWORD_EXPIRED), "error")
         return redirect(url_for("auth.login"))
     if request.endpoint == "account.password":
         return None
@@ -77,7 +79,7 @@ def overview() -> ResponseReturnValue:
     if form.validate_on_submit():
         renamed = writes.commit(lambda: profile.rename_self(user, form.name.data or ""), form)
         if renamed.ok:
-            flash("Your name is saved.", "success")
+            flash(_("Your name is saved."), "success")
             return redirect(url_for("account.overview"))
     context = {
         "form": form,
@@ -116,9 +118,12 @@ def end_session(public_id: str) -> ResponseReturnValue:
     if this_one:
         logout_user()
         session.clear()
-        flash("You ended this session: you are logged out.", "info")
+        flash(_("You ended this session: you are logged out."), "info")
         return redirect(url_for("auth.login"))
-    flash(f"The session from {browser_label(row.user_agent)} was ended.", "success")
+    flash(
+        _("The session from %(browser)s was ended.", browser=browser_label(row.user_agent)),
+        "success",
+    )
     return redirect(url_for("account.sessions"))
 
 
@@ -130,7 +135,9 @@ def end_other_sessions() -> ResponseReturnValue:
     ended = writes.commit(
         lambda: user_sessions.end_other_sessions(actor(), keep, reason="logged out other sessions")
     ).value
-    flash(f"{ended} other session{'s' * (ended != 1)} ended.", "success")
+    flash(
+        ngettext("%(num)s other session ended.", "%(num)s other sessions ended.", ended), "success"
+    )
     return redirect(url_for("account.sessions"))
 
 
@@ -153,8 +160,13 @@ def password() -> ResponseReturnValue:
         )
         if changed.ok:
             ended = changed.value
-            others = f" {ended} other session{'s' * (ended != 1)} ended." if ended else ""
-            flash(f"Your password is changed.{others}", "success")
+            said = _("Your password is changed.")
+            if ended:
+                others = ngettext(
+                    "%(num)s other session ended.", "%(num)s other sessions ended.", ended
+                )
+                said = f"{said} {others}"
+            flash(said, "success")
             if temporary_until is not None:
                 return redirect("/")  # the register opens (or the next gate takes over)
             return redirect(url_for("account.password"))
@@ -194,7 +206,7 @@ def revoke(public_id: str) -> ResponseReturnValue:
     """Revoke one of your tokens (admins: anyone's) at once."""
     token = authz.get_token(public_id, current_user)
     writes.commit(lambda: users.revoke_token(actor(), token))
-    flash(f"Token {token.prefix}… revoked.", "success")
+    flash(_("Token %(prefix)s… revoked.", prefix=token.prefix), "success")
     if token.user_id != current_user.id:
         return redirect(url_for("admin.user_detail", public_id=token.user.public_id))
     return redirect(url_for("account.tokens"))

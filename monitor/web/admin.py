@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from monitor import authz
@@ -89,7 +91,7 @@ def user_detail(public_id: str) -> ResponseReturnValue:
             form,
         )
         if saved.ok:
-            flash(f"Account {account.email} saved.", "success")
+            flash(_("Account %(email)s saved.", email=account.email), "success")
             return redirect(url_for("admin.user_detail", public_id=account.public_id))
     context = {"account": account, "form": form, "password_form": password_form}
     if request.method == "POST":
@@ -106,7 +108,15 @@ def end_sessions(public_id: str) -> ResponseReturnValue:
         lambda: user_sessions.end_all_sessions(account, reason="ended by an admin", actor=actor())
     )
     count = ended.value if ended.ok else 0
-    flash(f"{count} session{'' if count == 1 else 's'} of {account.email} ended.", "success")
+    flash(
+        ngettext(
+            "%(num)s session of %(email)s ended.",
+            "%(num)s sessions of %(email)s ended.",
+            count,
+            email=account.email,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.user_detail", public_id=account.public_id))
 
 
@@ -118,7 +128,7 @@ def reset_link(public_id: str) -> ResponseReturnValue:
     settings: Settings = current_app.config["SETTINGS"]
     issued = writes.commit(lambda: credentials.issue_reset(actor(), account, settings))
     if not issued.ok:
-        flash("No reset link: " + "; ".join(issued.errors.values()), "error")
+        flash(_("No reset link: %(why)s", why="; ".join(issued.errors.values())), "error")
         return redirect(url_for("admin.user_detail", public_id=account.public_id))
     failure = None
     if settings.smtp_url:
@@ -130,7 +140,10 @@ def reset_link(public_id: str) -> ResponseReturnValue:
             failure = str(exc)
         else:
             flash(
-                f"A reset link was emailed to {account.email}: it works once, for an hour.",
+                _(
+                    "A reset link was emailed to %(email)s: it works once, for an hour.",
+                    email=account.email,
+                ),
                 "success",
             )
             return redirect(url_for("admin.user_detail", public_id=account.public_id))
@@ -147,15 +160,19 @@ def remove_second_factors(public_id: str) -> ResponseReturnValue:
     account = authz.get_user(public_id, current_user)
     back = redirect(url_for("admin.user_detail", public_id=account.public_id))
     if request.form.get("confirm") != "yes":
-        flash("Nothing was removed: tick the box to confirm you checked who is asking.", "error")
+        flash(_("Nothing was removed: tick the box to confirm you checked who is asking."), "error")
         return back
     done = writes.commit(lambda: factor_reset.remove_all_factors(actor(), account))
     if not done.ok:
-        flash("Nothing was removed: their second factors " + "; ".join(done.errors.values()))
+        why = "; ".join(done.errors.values())
+        flash(_("Nothing was removed: their second factors %(why)s", why=why))
         return back
     flash(
-        f"The second factors of {account.email} were removed and their sessions ended; they "
-        "were emailed, and set up a second factor again at their next login.",
+        _(
+            "The second factors of %(email)s were removed and their sessions ended; they "
+            "were emailed, and set up a second factor again at their next login.",
+            email=account.email,
+        ),
         "success",
     )
     return back

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz
@@ -59,8 +60,8 @@ def form() -> ResponseReturnValue:
     """Ask for alerts about every public case, a country or an organization's members."""
     form = SubscribeForm()
     organizations = subscriptions.public_organizations()
-    form.country.choices = country_choices("— choose —")
-    form.organization.choices = [("", "— choose —")] + [
+    form.country.choices = country_choices(_("— choose —"))
+    form.organization.choices = [("", _("— choose —"))] + [
         (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in organizations
     ]
     form.language.choices = [(code, language(code).name) for code in _settings().languages]
@@ -100,7 +101,7 @@ def _public_scope(subscription: Subscription) -> str:
     """The scope as shown to whoever holds a link: a non-public case is not named."""
     case = subscription.scope_case
     if case is not None and case.level is not Confidentiality.PUBLIC:
-        return "one case"
+        return str(_("one case"))
     return subscriptions.describe_scope(subscription)
 
 
@@ -178,7 +179,7 @@ def follow() -> ResponseReturnValue:
     again with the other mode switches between immediate emails and a daily digest."""
     form = FollowForm()
     if not form.validate_on_submit() or form.scope.data not in _FOLLOWABLE:
-        flash("Choose a case or an organization to follow.", "error")
+        flash(_("Choose a case or an organization to follow."), "error")
         return _back(form)
     scope, target = _follow_target(form.scope.data, form.target.data or "")
     before = subscriptions.follow_mode(actor(), scope, target)
@@ -188,17 +189,29 @@ def follow() -> ResponseReturnValue:
         )
     )
     if not followed.ok:
-        flash(f"Not followed: {'; '.join(followed.errors.values())}.", "error")
+        flash(_("Not followed: %(why)s.", why="; ".join(followed.errors.values())), "error")
         return _back(form)
     chosen = SubscriptionMode(form.mode.data)  # the service refused any other value
     mode = FOLLOW_MODE_LABELS[chosen.value]
     if before is None:
         flash(
-            f"You follow {_followed(scope, target)} ({mode}): alerts go to {current_user.email}.",
+            _(
+                "You follow %(what)s (%(mode)s): alerts go to %(email)s.",
+                what=_followed(scope, target),
+                mode=mode,
+                email=current_user.email,
+            ),
             "success",
         )
     elif before is not chosen:
-        flash(f"Alerts about {_followed(scope, target)} now come as {mode}.", "success")
+        flash(
+            _(
+                "Alerts about %(what)s now come as %(mode)s.",
+                what=_followed(scope, target),
+                mode=mode,
+            ),
+            "success",
+        )
     return _back(form)
 
 
@@ -207,20 +220,20 @@ def unfollow() -> ResponseReturnValue:
     """Stop following."""
     form = FollowForm()
     if not form.validate_on_submit() or form.scope.data not in _FOLLOWABLE:
-        flash("Choose a case or an organization to stop following.", "error")
+        flash(_("Choose a case or an organization to stop following."), "error")
         return _back(form)
     scope, target = _follow_target(form.scope.data, form.target.data or "")
     if writes.commit(lambda: subscriptions.unfollow(actor(), scope, target)).value:
-        flash(f"You no longer follow {_followed(scope, target)}.", "info")
+        flash(_("You no longer follow %(what)s.", what=_followed(scope, target)), "info")
     return _back(form)
 
 
 def _followed(scope: SubscriptionScope, target: Case | Organization | None) -> str:
     if isinstance(target, Case):
-        return f"{target.person.name}'s case"
+        return str(_("%(name)s's case", name=target.person.name))
     if isinstance(target, Organization):
-        return f"the members of {target.label}"
-    return "every case you are cleared to see"
+        return str(_("the members of %(organization)s", organization=target.label))
+    return str(_("every case you are cleared to see"))
 
 
 @bp.get("/alerts")
@@ -263,10 +276,11 @@ def resend(delivery_id: str) -> ResponseReturnValue:
         abort(400)
     resent = writes.commit(lambda: alerts.resend(actor(), delivery, _settings()))
     if resent.ok:
-        flash("Queued to be sent again.", "success")
+        flash(_("Queued to be sent again."), "success")
     else:
         errors = resent.errors
-        flash(f"Not sent again: {errors.get('state', '; '.join(errors.values()))}.", "error")
+        why = errors.get("state", "; ".join(errors.values()))
+        flash(_("Not sent again: %(why)s.", why=why), "error")
     return redirect(
         url_for("alerts.deliveries", case_id=event.case.public_id, event_id=event.public_id)
     )

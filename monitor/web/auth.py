@@ -129,7 +129,7 @@ def ask_to_confirm(back: str | None = None) -> ResponseReturnValue:
         target = request.full_path if request.query_string else request.path
     else:
         target = url_for(back)
-        flash("Confirm it's you first, then do it again.", "info")
+        flash(_("Confirm it's you first, then do it again."), "info")
     return redirect(url_for("reauth.confirm", next=target))
 
 
@@ -158,7 +158,7 @@ def login() -> ResponseReturnValue:
                 return begin_second_step(user, target)  # logged in only after that step
             return finish_login(user, second_factor=None, target=target)
         form.form_errors.append(
-            checked.refusal or _("Wrong email or password, or the account is deactivated.")
+            str(checked.refusal or _("Wrong email or password, or the account is deactivated."))
         )
         return render_template("auth/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
@@ -181,7 +181,8 @@ def logout() -> ResponseReturnValue:
 def reset_link(token: str) -> ResponseReturnValue:
     """A reset link: its secret moves into the cookie, out of the address bar and history."""
     if credentials.reset_for(token) is None:
-        return render_template("auth/reset_invalid.html", message=credentials.INVALID_LINK), 404
+        page = render_template("auth/reset_invalid.html", message=credentials.INVALID_LINK)
+        return page, 404
     session[RESET_KEY] = token
     return redirect(url_for("auth.reset_password"))
 
@@ -194,7 +195,7 @@ def reset_password() -> ResponseReturnValue:
     reset = credentials.reset_for(token)
     if reset is None:  # never opened here, used, expired or replaced since it was opened
         session.pop(RESET_KEY, None)
-        flash(credentials.INVALID_LINK, "error")
+        flash(str(credentials.INVALID_LINK), "error")
         return redirect(url_for("auth.login"))
     form = NewPasswordForm()
     context = {"form": form, "account": reset.user, "hint": NEW_PASSWORD_HINT}
@@ -205,7 +206,7 @@ def reset_password() -> ResponseReturnValue:
         if done.ok:
             logout_user()
             session.clear()
-            flash("Your new password is set. Log in with it.", "success")
+            flash(_("Your new password is set. Log in with it."), "success")
             return redirect(url_for("auth.login"))
     if request.method == "POST":
         return invalid("auth/reset.html", **context)

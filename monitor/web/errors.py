@@ -7,31 +7,37 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug import exceptions as http
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from monitor.authz import NotFound
 from monitor.extensions import login_manager
+from monitor.presentation.translation import format_number
 from monitor.services import health
+from monitor.web.i18n import language_context
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood."),
-    403: ("Not allowed", "Your role does not allow this. Ask an admin if you need it."),
-    404: ("Not found", "There is nothing here, or you are not cleared to see it."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    413: ("Too large", "What you sent is too large."),
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("Your role does not allow this. Ask an admin if you need it.")),
+    404: (_l("Not found"), _l("There is nothing here, or you are not cleared to see it.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
     429: (
-        "Too many attempts",
-        "Too many attempts from your address in a short time. Wait a minute and try again.",
+        _l("Too many attempts"),
+        _l("Too many attempts from your address in a short time. Wait a minute and try again."),
     ),
-    500: ("Something went wrong", "The error has been logged. Please try again later."),
+    500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
     503: (
-        "Temporarily unavailable",
-        "The register's database is not answering just now. Please try again in a minute. If "
-        "you were saving a change, check whether it was recorded before you send it again.",
+        _l("Temporarily unavailable"),
+        _l(
+            "The register's database is not answering just now. Please try again in a minute. "
+            "If you were saving a change, check whether it was recorded before you send it again."
+        ),
     ),
 }
 # The API's wording of a 503 (Retry-After says when to try again).
@@ -43,7 +49,10 @@ def _wants_json() -> bool:
 
 
 def _page(code: int, detail: str | None = None) -> tuple[Any, int]:
-    title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
+    words = MESSAGES.get(code)
+    title, message = (
+        (str(words[0]), str(words[1])) if words else (_("Error"), _("Something went wrong."))
+    )
     if _wants_json():
         return jsonify({"error": detail or message}), code
     try:
@@ -58,7 +67,11 @@ def _page_without_database(code: int, title: str, message: str) -> str:
     """The error page without the context processors, which load the logged-in user from the
     database: the site's frame as a visitor who is not logged in sees it."""
     return current_app.jinja_env.get_template("error.html").render(
-        code=code, title=title, message=message, current_user=login_manager.anonymous_user()
+        code=code,
+        title=title,
+        message=message,
+        current_user=login_manager.anonymous_user(),
+        **language_context(),  # the cookie and the browser choose, as for a visitor
     )
 
 
@@ -67,7 +80,10 @@ def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
     detail = None
     if exc.code == 413 and request.endpoint == "data.upload":
         limit = current_app.config["SETTINGS"].import_max_bytes
-        detail = f"The file is larger than the limit of {limit:,} bytes. Nothing was imported."
+        detail = _(
+            "The file is larger than the limit of %(limit)s bytes. Nothing was imported.",
+            limit=format_number(limit),
+        )
     body, status = _page(exc.code or 500, detail)
     # Keep headers such as Allow (405) and Retry-After (429); the body is ours.
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
@@ -78,8 +94,11 @@ def handle_csrf_error(exc: CSRFError) -> ResponseReturnValue:
     """A form posted without a valid CSRF token: usually an expired page."""
     return _page(
         400,
-        "The form had expired or was not sent by this site. Go back, reload the page and try "
-        f"again. ({exc.description})",
+        _(
+            "The form had expired or was not sent by this site. Go back, reload the page and try "
+            "again. (%(reason)s)",
+            reason=exc.description,
+        ),
     )
 
 
@@ -95,7 +114,8 @@ def handle_database_unavailable(exc: Exception) -> ResponseReturnValue:
     headers = {"Retry-After": str(health.RETRY_AFTER_SECONDS)}
     if _wants_json():
         return jsonify({"error": API_UNAVAILABLE}), 503, headers
-    return _page_without_database(503, *MESSAGES[503]), 503, headers
+    title, message = MESSAGES[503]
+    return _page_without_database(503, str(title), str(message)), 503, headers
 
 
 def handle_not_found(exc: NotFound) -> ResponseReturnValue:

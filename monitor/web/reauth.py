@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor.extensions import limiter
@@ -74,7 +75,7 @@ def _login() -> UserSession:
 
 def _confirmed(token: str, target: str) -> ResponseReturnValue:
     set_login_token(token)
-    flash("Thank you. For the next few minutes you can change your account's security.", "info")
+    flash(_("Thank you. For the next few minutes you can change your account's security."), "info")
     return redirect(target)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -87,7 +88,7 @@ def _no_pending() -> ResponseReturnValue:
     session.pop(PENDING_KEY, None)
     if current_user.is_authenticated:
         return redirect("/")
-    flash("Please log in again: the second step waits five minutes at most.", "info")
+    flash(_("Please log in again: the second step waits five minutes at most."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -129,7 +130,7 @@ def form() -> ResponseReturnValue:
     if totp_form.validate_on_submit():
         if writes.commit(lambda: totp.verify(user, totp_form.code.data)).value:
             return _log_in(user, "totp", target)
-        totp_form.code.errors = ["That code is wrong or was already used; wait for the next."]
+        totp_form.code.errors = [_("That code is wrong or was already used; wait for the next.")]
     return _second_step_page(user, 401, totp_form=totp_form)
 
 
@@ -145,9 +146,11 @@ def with_recovery_code() -> ResponseReturnValue:
     recovery_form = RecoveryCodeForm()
     if recovery_form.validate_on_submit():
         if writes.commit(lambda: recovery.use(user, recovery_form.recovery_code.data)).value:
-            flash("You used a recovery code: each works once. Check your second factors.", "info")
+            flash(
+                _("You used a recovery code: each works once. Check your second factors."), "info"
+            )
             return _log_in(user, "recovery", target)
-        recovery_form.recovery_code.errors = ["That recovery code is wrong or was already used."]
+        recovery_form.recovery_code.errors = [_("That recovery code is wrong or was already used.")]
     return _second_step_page(user, 401, recovery_form=recovery_form)
 
 
@@ -172,5 +175,5 @@ def with_passkey() -> ResponseReturnValue:
         ):
             return _log_in(user, "webauthn", target)
     return _second_step_page(
-        user, 401, passkey_form=passkey_form, error="The passkey was not accepted; try again."
+        user, 401, passkey_form=passkey_form, error=_("The passkey was not accepted; try again.")
     )

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz
@@ -174,7 +175,7 @@ def totp_begin() -> ResponseReturnValue:
     """Start setting up an authenticator app: a new secret, shown on the next page."""
     outcome = writes.commit(lambda: totp.begin(actor()))
     if not outcome.ok:
-        flash(next(iter(outcome.errors.values())), "error")
+        flash(str(next(iter(outcome.errors.values()))), "error")
         return redirect(url_for("security.index"))
     return redirect(url_for("security.totp_confirm"))
 
@@ -192,7 +193,7 @@ def totp_confirm() -> ResponseReturnValue:
     if form.validate_on_submit():
         confirmed = _change_factors(lambda: enrolment.confirm_totp(user, form.code.data), form)
         if confirmed.ok:
-            flash("Your authenticator app is set up.", "success")
+            flash(_("Your authenticator app is set up."), "success")
             if confirmed.value:
                 return _recovery_codes_page(confirmed.value, "first")
             return redirect(url_for("security.index"))
@@ -222,7 +223,7 @@ def totp_remove() -> ResponseReturnValue:
     done = _change_factors(lambda: enrolment.remove_totp(actor(), settings_now()))
     if not done.ok:
         return _refused(done.errors)
-    flash("The authenticator app was removed.", "success")
+    flash(_("The authenticator app was removed."), "success")
     return redirect(url_for("security.index"))
 
 
@@ -247,7 +248,7 @@ def passkey_add() -> ResponseReturnValue:
         )
         if added.ok:
             passkey, codes = added.value
-            flash(f"Passkey “{passkey.name}” added.", "success")
+            flash(_("Passkey “%(name)s” added.", name=passkey.name), "success")
             if codes:
                 return _recovery_codes_page(codes, "first")
             return redirect(url_for("security.index"))
@@ -262,7 +263,7 @@ def passkey_remove(public_id: str) -> ResponseReturnValue:
     done = _change_factors(lambda: enrolment.remove_passkey(actor(), passkey, settings_now()))
     if not done.ok:
         return _refused(done.errors)
-    flash(f"Passkey “{passkey.name}” removed.", "success")
+    flash(_("Passkey “%(name)s” removed.", name=passkey.name), "success")
     return redirect(url_for("security.index"))
 
 

@@ -17,6 +17,7 @@ from monitor.config import Settings
 from monitor.domain import Role
 from monitor.extensions import db
 from monitor.models import Passkey, RecoveryCode, TotpFactor, User
+from monitor.presentation.translation import gettext as _
 from monitor.services import ValidationError, audit
 
 # `make run` creates this admin (monitor dev-setup); under MONITOR_ENV=development only, it may
@@ -115,7 +116,7 @@ def ensure_one_left(user: User, settings: Settings, *, removing: str) -> None:
     left = (1 if factors.totp else 0) + len(factors.passkeys) - 1
     if left < 1 and required_for(user, settings) and not demo_exempt(user, settings):
         raise ValidationError(
-            {removing: "your role must keep a second factor: add another one before removing it"}
+            {removing: _("your role must keep a second factor: add another one before removing it")}
         )
 
 

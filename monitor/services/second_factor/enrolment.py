@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from monitor.config import Settings
 from monitor.models import Passkey, User
+from monitor.presentation.translation import gettext as _
 from monitor.services import ValidationError
 from monitor.services.second_factor import (
     ensure_one_left,
@@ -65,5 +66,7 @@ def remove_passkey(user: User, passkey: Passkey, settings: Settings) -> None:
 def replace_recovery_codes(user: User) -> list[str]:
     """Ten new recovery codes (the old ones stop working)."""
     if not has_second_factor(user):
-        raise ValidationError({"recovery": "recovery codes stand in for a second factor: add one"})
+        raise ValidationError(
+            {"recovery": _("recovery codes stand in for a second factor: add one")}
+        )
     return recovery.issue(user)

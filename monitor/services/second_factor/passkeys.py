@@ -31,6 +31,7 @@ from webauthn.helpers.structs import (
 from monitor.extensions import db
 from monitor.models import Passkey, User
 from monitor.models.base import utcnow
+from monitor.presentation.translation import gettext as _
 from monitor.services import ValidationError
 from monitor.services.second_factor import record
 
@@ -108,7 +109,7 @@ def register(user: User, rp: RelyingParty, credential: str, challenge: bytes, na
     """Verify the browser's answer to :func:`registration_options` and keep the new key."""
     name = " ".join(name.split())[:100] or "Passkey"
     if len(own_passkeys(user)) >= MAX_PASSKEYS:
-        raise ValidationError({"passkey": f"you already have {MAX_PASSKEYS} passkeys"})
+        raise ValidationError({"passkey": _("you already have %(max)s passkeys", max=MAX_PASSKEYS)})
     try:
         parsed = parse_registration_credential_json(credential)
         verified = verify_registration_response(
@@ -118,12 +119,14 @@ def register(user: User, rp: RelyingParty, credential: str, challenge: bytes, na
             expected_origin=rp.origin,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError({"passkey": f"the browser's answer was refused ({exc})"}) from None
+        raise ValidationError(
+            {"passkey": _("the browser's answer was refused (%(why)s)", why=exc)}
+        ) from None
     clash = db.session.scalars(
         select(Passkey.id).where(Passkey.credential_id == verified.credential_id)
     ).first()
     if clash is not None:
-        raise ValidationError({"passkey": "this key is already registered"})
+        raise ValidationError({"passkey": _("this key is already registered")})
     passkey = Passkey(
         user_id=user.id,
         name=name,

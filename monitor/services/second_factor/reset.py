@@ -19,9 +19,10 @@ from monitor.extensions import db
 from monitor.jobs import TaskName
 from monitor.models import Passkey, RecoveryCode, TotpFactor, User
 from monitor.models.base import utcnow
+from monitor.presentation.translation import lazy_gettext as _l
 from monitor.services import Actor, ValidationError, audit, user_sessions, users
 
-NOT_YOUR_OWN = (
+NOT_YOUR_OWN = _l(
     "are your own: remove them on your security page, or ask another admin if you lost them"
 )
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from monitor.extensions import db
 from monitor.models import TotpFactor, User
 from monitor.models.base import utcnow
+from monitor.presentation.translation import gettext as _
 from monitor.services import ValidationError
 from monitor.services.second_factor import record, sealing
 
@@ -76,7 +77,9 @@ def begin(user: User) -> TotpFactor:
     """
     factor = _factor(user)
     if factor is not None and factor.confirmed_at is not None:
-        raise ValidationError({"totp": "an authenticator app is already set up: remove it first"})
+        raise ValidationError(
+            {"totp": _("an authenticator app is already set up: remove it first")}
+        )
     if factor is None:
         factor = TotpFactor(user_id=user.id)
         db.session.add(factor)
@@ -143,9 +146,9 @@ def confirm(user: User, code: str) -> TotpFactor:
     """Turn the pending secret into the user's factor once they typed a code from their app."""
     factor = _factor(user, lock=True)
     if factor is None or factor.confirmed_at is not None:
-        raise ValidationError({"code": "start again: no authenticator app is being set up"})
+        raise ValidationError({"code": _("start again: no authenticator app is being set up")})
     if not _accept(user, factor, code):
-        raise ValidationError({"code": "that is not the current code of your app; try again"})
+        raise ValidationError({"code": _("that is not the current code of your app; try again")})
     factor.confirmed_at = utcnow()
     db.session.flush()
     record(user, "totp.enrol")

@@ -8,33 +8,34 @@ from wtforms.validators import InputRequired, Length
 
 from monitor.models.alerts import SubscriptionMode, SubscriptionScope
 from monitor.web.fields import Form, LooseSelectField, Select
+from monitor.web.forms.auth import REQUIRED
 
 MODE_CHOICES = [
-    (SubscriptionMode.IMMEDIATE.value, "at once, one email per change"),
-    (SubscriptionMode.DAILY.value, "once a day, one digest email"),
+    (SubscriptionMode.IMMEDIATE.value, _l("at once, one email per change")),
+    (SubscriptionMode.DAILY.value, _l("once a day, one digest email")),
 ]
 # How the follow control names a mode: "You follow this case · immediate emails".
 FOLLOW_MODE_LABELS = {
-    SubscriptionMode.IMMEDIATE.value: "immediate emails",
-    SubscriptionMode.DAILY.value: "daily digest",
+    SubscriptionMode.IMMEDIATE.value: _l("immediate emails"),
+    SubscriptionMode.DAILY.value: _l("daily digest"),
 }
 PUBLIC_SCOPE_CHOICES = [
-    (SubscriptionScope.ALL.value, "every public case"),
-    (SubscriptionScope.COUNTRY.value, "cases in one country"),
-    (SubscriptionScope.ORGANIZATION.value, "members of one organization"),
+    (SubscriptionScope.ALL.value, _l("every public case")),
+    (SubscriptionScope.COUNTRY.value, _l("cases in one country")),
+    (SubscriptionScope.ORGANIZATION.value, _l("members of one organization")),
 ]
 
 
 class SubscribeForm(Form):
     """Anyone may ask for alerts; nothing is sent until they confirm from the email."""
 
-    email = EmailField("Your email address", [InputRequired(), Length(max=320)])
-    name = StringField("Your name (optional)", [Length(max=200)])
-    organization_name = StringField("Your organization (optional)", [Length(max=200)])
-    scope = Select("Tell me about", choices=PUBLIC_SCOPE_CHOICES)
-    country = LooseSelectField("Country")
-    organization = LooseSelectField("Organization")
-    mode = Select("How often", choices=MODE_CHOICES)
+    email = EmailField(_l("Your email address"), [InputRequired(REQUIRED), Length(max=320)])
+    name = StringField(_l("Your name (optional)"), [Length(max=200)])
+    organization_name = StringField(_l("Your organization (optional)"), [Length(max=200)])
+    scope = Select(_l("Tell me about"), choices=PUBLIC_SCOPE_CHOICES)
+    country = LooseSelectField(_l("Country"))
+    organization = LooseSelectField(_l("Organization"))
+    mode = Select(_l("How often"), choices=MODE_CHOICES)
     # Choices: MONITOR_LANGUAGES, each named in itself (set by the view).
     language = Select(_l("Language of the emails"), choices=[])
 
@@ -47,7 +48,7 @@ class FollowForm(Form):
     next = HiddenField()
     # Checked by the service (an unfollow button sends none).
     mode = Select(
-        "Email me",
+        _l("Email me"),
         choices=MODE_CHOICES,
         validate_choice=False,
         default=SubscriptionMode.IMMEDIATE.value,
