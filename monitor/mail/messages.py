@@ -38,7 +38,8 @@ from monitor.presentation.translation import (
 )
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
-_WHITESPACE = re.compile(r"\s+")
+# Runs of whitespace, but not the no-break spaces French puts before a colon ("Sujet : …").
+_WHITESPACE = re.compile(r"[^\S\u00a0\u202f]+")
 
 
 @dataclass(frozen=True)
