@@ -93,7 +93,8 @@ class StatusChange:
     @property
     def heading(self) -> Markup:
         """The headline for the HTML part."""
-        return Markup(self.headline_html) if self.headline_html else escape(self.headline)
+        # headline_html is markup made by wording (escape keeps it); a plain one is escaped.
+        return escape(self.headline_html or self.headline)
 
     @property
     def subject(self) -> str:
@@ -116,7 +117,7 @@ class StatusChange:
 
     def relevance_html(self, recipient: Recipient) -> Markup:
         """:meth:`relevance` as HTML, names in ``<bdi>``."""
-        return Markup(
+        return escape(
             wording.relevance_text(
                 recipient.reason,
                 self.person_name,

@@ -13,7 +13,7 @@ import functools
 import pycountry
 from babel import Locale
 from babel.lists import format_list
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from monitor.domain import (
     Certainty,
@@ -153,7 +153,9 @@ def sentence_text(value: Sentence | None) -> str | None:
     years, months = divmod(value.months, 12)
     parts = []
     if years:
-        parts.append(ngettext("%(number)s year", "%(number)s years", years, number=format_number(years)))
+        parts.append(
+            ngettext("%(number)s year", "%(number)s years", years, number=format_number(years))
+        )
     if months:
         parts.append(
             ngettext("%(number)s month", "%(number)s months", months, number=format_number(months))
@@ -257,7 +259,7 @@ def _fill(template: object, html: bool, **values: str) -> str:
     with the template escaped and each value isolated in ``<bdi>`` (names keep their own
     direction inside Arabic text)."""
     if html:
-        return Markup(escape(str(template))) % {k: bdi(v) for k, v in values.items()}
+        return escape(str(template)) % {k: bdi(v) for k, v in values.items()}
     return str(template) % values
 
 
@@ -283,7 +285,7 @@ def _joined(template: str, html: bool, **parts: str) -> str:
     """``template`` with translated ``parts`` put in, escaped for HTML where they are not
     markup already (a part made by :func:`_fill` keeps its ``<bdi>``)."""
     if html:
-        return Markup(escape(template)) % {k: escape(v) for k, v in parts.items()}
+        return escape(template) % {k: escape(v) for k, v in parts.items()}
     return template % parts
 
 
@@ -330,9 +332,12 @@ def relevance_text(
                 )
     if not ties:
         return _joined(gettext("%(reason)s."), html, reason=said)
-    joined = and_list(ties)
     if html:
-        joined = Markup(joined)  # each tie is markup already: format_list only joins them
+        # Each tie is markup already: the list's own words are escaped, the ties put in.
+        slots = {f"tie{i}": tie for i, tie in enumerate(ties)}
+        joined: str = escape(and_list([f"%({slot})s" for slot in slots])) % slots
+    else:
+        joined = and_list(ties)
     return _joined(
         gettext("%(reason)s; %(person)s is %(ties)s."),
         html,

@@ -383,7 +383,8 @@ class Followed:
     tied_to_user: bool = False
 
     def scope_text(self) -> str:
-        """``every public case``, ``cases in Cambodia``, ``members of CNRP``, ``Kem Sokha's case``."""
+        """``every public case``, ``cases in Cambodia``, ``members of CNRP``,
+        ``Kem Sokha's case``."""
         if self.scope == SubscriptionScope.COUNTRY.value:
             return gettext("cases in %(country)s", country=country_name(self.country))
         if self.scope == SubscriptionScope.ORGANIZATION.value and self.organization:

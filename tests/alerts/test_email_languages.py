@@ -227,7 +227,6 @@ SUMMARIES = {
 
 @pytest.mark.parametrize("language", sorted(SUMMARIES))
 def test_an_import_summary_reads_in_the_subscribers_language(
-    app: Flask,
     cnrp: dict[str, str],
     settings: Settings,
     sink: SmtpSink,
