@@ -22,7 +22,7 @@ from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from monitor.config import PROJECT_ROOT
 from monitor.presentation import wording
@@ -30,13 +30,16 @@ from monitor.presentation.languages import lang_attrs
 from monitor.presentation.translation import (
     bdi,
     current_language,
+    format_number,
     gettext,
     language,
+    ngettext,
     translations,
 )
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
-_WHITESPACE = re.compile(r"\s+")
+# Runs of whitespace, but not the no-break spaces French puts before a colon ("Sujet : …").
+_WHITESPACE = re.compile(r"[^\S\u00a0\u202f]+")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,14 @@ class StatusChange:
     charges: tuple[ChargeLine, ...]
     max_exposure: str | None
     sources: tuple[SourceLine, ...]
+    # The headline as HTML, the name in <bdi> (None: the plain headline, escaped).
+    headline_html: str | None = None
+
+    @property
+    def heading(self) -> Markup:
+        """The headline for the HTML part."""
+        # headline_html is markup made by wording (escape keeps it); a plain one is escaped.
+        return escape(self.headline_html or self.headline)
 
     @property
     def subject(self) -> str:
@@ -93,7 +104,10 @@ class StatusChange:
     @property
     def role_line(self) -> str:
         """``CNRP: Member of Parliament`` — the person's memberships in one line, or empty."""
-        return "; ".join(f"{org}: {role}" for org, role in self.roles)
+        return "; ".join(
+            gettext("%(organization)s: %(role)s", organization=org, role=role)
+            for org, role in self.roles
+        )
 
     def relevance(self, recipient: Recipient) -> str:
         """``You follow members of CNRP; Mao Monyvann is its Member of Parliament.``"""
@@ -101,9 +115,17 @@ class StatusChange:
             recipient.reason, self.person_name, self.roles, recipient.followed_organization
         )
 
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'s' * (number != 1)}"
+    def relevance_html(self, recipient: Recipient) -> Markup:
+        """:meth:`relevance` as HTML, names in ``<bdi>``."""
+        return escape(
+            wording.relevance_text(
+                recipient.reason,
+                self.person_name,
+                self.roles,
+                recipient.followed_organization,
+                html=True,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -132,15 +154,42 @@ class ImportSummary:
 
     @property
     def headline(self) -> str:
-        """``55 new cases in CNRP: 20 fled, 33 at liberty, 2 jailed``."""
+        """``55 new cases in CNRP: 20 fled, 33 at liberty, 2 jailed`` (in the language in
+        force)."""
         parts = []
         if self.new_count:
-            parts.append(_count(self.new_count, "new case"))
+            parts.append(
+                ngettext(
+                    "%(number)s new case",
+                    "%(number)s new cases",
+                    self.new_count,
+                    number=format_number(self.new_count),
+                )
+            )
         if self.change_count:
-            parts.append(_count(self.change_count, "status change"))
-        counted = ", ".join(f"{number:,} {status}" for status, number in self.statuses)
-        where = f" in {self.place}" if self.place else ""
-        return f"{' and '.join(parts)}{where}: {counted}"
+            parts.append(
+                ngettext(
+                    "%(number)s status change",
+                    "%(number)s status changes",
+                    self.change_count,
+                    number=format_number(self.change_count),
+                )
+            )
+        counted = wording.comma_list(
+            [
+                gettext("%(number)s %(status)s", number=format_number(number), status=status)
+                for status, number in self.statuses
+            ]
+        )
+        told = wording.and_list(parts)
+        if self.place:
+            return gettext(
+                "%(counts)s in %(place)s: %(statuses)s",
+                counts=told,
+                place=self.place,
+                statuses=counted,
+            )
+        return gettext("%(counts)s: %(statuses)s", counts=told, statuses=counted)
 
     @property
     def subject(self) -> str:
@@ -198,6 +247,7 @@ def _environment(code: str) -> Environment:
     )
     environment.filters["lang_attrs"] = lang_attrs
     environment.filters["bdi"] = bdi
+    environment.filters["number"] = format_number
     # As babel.cfg extracts them: a {% trans %} block's line breaks and indents are one space.
     environment.policies["ext.i18n.trimmed"] = True
     environment.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
@@ -406,8 +456,16 @@ def digest_message(
 ) -> Mail:
     """One email listing the day's status changes in the subscriber's scope."""
     count = len(changes)
-    subject = f"[case monitor] {day.day} {day:%B %Y}: {count} status change{'s' * (count != 1)}"
-    context = {"changes": changes, "recipient": recipient, "day": f"{day.day} {day:%B %Y}"}
+    shown = wording.day_text(day)
+    told = ngettext(
+        "%(day)s: %(number)s status change",
+        "%(day)s: %(number)s status changes",
+        count,
+        day=shown,
+        number=format_number(count),
+    )
+    context = {"changes": changes, "recipient": recipient, "day": shown}
+    subject = f"[case monitor] {told}"
     return _message(
         sender,
         recipient,
@@ -470,7 +528,7 @@ def password_reset_message(
         sender,
         None,
         to=(name, email),
-        subject="[case monitor] Set a new password",
+        subject="[case monitor] " + gettext("Set a new password"),
         message_id=f"<reset.{reset_id}@{sender.domain}>",
         text=_render("reset.txt", **context),
         html=_render("reset.html", **context),
@@ -497,7 +555,7 @@ def new_device_message(
         sender,
         None,
         to=(name, email),
-        subject="[case monitor] New login to your account",
+        subject="[case monitor] " + gettext("New login to your account"),
         message_id=f"<login.{login.session_id}@{sender.domain}>",
         text=_render("new_device.txt", **context),
         html=_render("new_device.html", **context),
@@ -513,7 +571,7 @@ def factors_reset_message(
         sender,
         None,
         to=(name, email),
-        subject="[case monitor] Your second factors were removed",
+        subject="[case monitor] " + gettext("Your second factors were removed"),
         message_id=f"<factors-reset.{notice_id}@{sender.domain}>",
         text=_render("factors_reset.txt", **context),
         html=_render("factors_reset.html", **context),

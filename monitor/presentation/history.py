@@ -1,5 +1,5 @@
-"""How the audit log reads to people: ``Status recorded: jailed`` for ``status_event.create``,
-``background worker`` for ``worker``.
+"""How the audit log reads to people, in the language in force: ``Status recorded: jailed``
+for ``status_event.create``, ``background worker`` for ``worker``.
 
 Every action code the services write has a label here (``tests/test_presentation_history.py``
 walks the services' calls to ``audit.record`` to hold that true).
@@ -10,78 +10,82 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from monitor.domain import CustodyStatus
+from babel.support import LazyProxy
+
+from monitor.presentation.translation import gettext
+from monitor.presentation.translation import lazy_gettext as _l
+from monitor.presentation.wording import comma_list, status_label
 
 # Every action the services write, in plain words.
-ACTION_LABELS: dict[str, str] = {
+ACTION_LABELS: dict[str, LazyProxy] = {
     # The register
-    "case.create": "Case opened",
-    "case.update": "Case edited",
-    "status_event.create": "Status recorded",
-    "charge.create": "Charge added",
-    "charge.update": "Charge edited",
-    "person.create": "Person added",
-    "person.update": "Person edited",
-    "organization.create": "Organization added",
-    "organization.update": "Organization edited",
-    "membership.create": "Membership added",
-    "membership.delete": "Membership removed",
-    "source.create": "Source added",
-    "import.apply": "Import applied",
+    "case.create": _l("Case opened"),
+    "case.update": _l("Case edited"),
+    "status_event.create": _l("Status recorded"),
+    "charge.create": _l("Charge added"),
+    "charge.update": _l("Charge edited"),
+    "person.create": _l("Person added"),
+    "person.update": _l("Person edited"),
+    "organization.create": _l("Organization added"),
+    "organization.update": _l("Organization edited"),
+    "membership.create": _l("Membership added"),
+    "membership.delete": _l("Membership removed"),
+    "source.create": _l("Source added"),
+    "import.apply": _l("Import applied"),
     # Dossiers
-    "dossier.request": "Dossier requested",
-    "dossier.ready": "Dossier made",
-    "dossier.fail": "Dossier could not be made",
-    "dossier.expire": "Dossier deleted after its time",
-    "dossier.download": "Dossier downloaded",
+    "dossier.request": _l("Dossier requested"),
+    "dossier.ready": _l("Dossier made"),
+    "dossier.fail": _l("Dossier could not be made"),
+    "dossier.expire": _l("Dossier deleted after its time"),
+    "dossier.download": _l("Dossier downloaded"),
     # Alerts
-    "subscription.request": "Alerts asked for",
-    "subscription.confirm": "Alerts confirmed",
-    "subscription.create": "Subscriber added",
-    "subscription.follow": "Followed",
-    "subscription.unsubscribe": "Alerts stopped",
-    "alert_delivery.resend": "Alert sent again",
+    "subscription.request": _l("Alerts asked for"),
+    "subscription.confirm": _l("Alerts confirmed"),
+    "subscription.create": _l("Subscriber added"),
+    "subscription.follow": _l("Followed"),
+    "subscription.unsubscribe": _l("Alerts stopped"),
+    "alert_delivery.resend": _l("Alert sent again"),
     # Accounts
-    "user.create": "Account created",
-    "user.update": "Account edited",
-    "user.password": "Password set",
-    "token.create": "API token created",
-    "token.revoke": "API token revoked",
-    "auth.login": "Logged in",
-    "auth.login_failed": "Login refused",
-    "auth.logout": "Logged out",
-    "auth.password_changed": "Password changed",
-    "auth.reset_issued": "Password reset link issued",
-    "auth.reset_used": "Password reset link used",
-    "session.revoke": "Session ended",
-    "session.revoke_all": "Every session ended",
-    "auth.reauthenticated": "Identity confirmed again",
-    "auth.reauthentication_failed": "Identity confirmation refused",
-    "second_factor.reset": "Second factors removed by an admin",
-    "second_factor.totp.enrol": "Authenticator app added",
-    "second_factor.totp.use": "Authenticator code accepted",
-    "second_factor.totp.refused": "Authenticator code refused",
-    "second_factor.totp.remove": "Authenticator app removed",
-    "second_factor.passkey.enrol": "Passkey added",
-    "second_factor.passkey.use": "Passkey used",
-    "second_factor.passkey.refused": "Passkey refused",
-    "second_factor.passkey.remove": "Passkey removed",
-    "second_factor.recovery.issue": "Recovery codes issued",
-    "second_factor.recovery.use": "Recovery code used",
-    "second_factor.recovery.refused": "Recovery code refused",
+    "user.create": _l("Account created"),
+    "user.update": _l("Account edited"),
+    "user.password": _l("Password set"),
+    "token.create": _l("API token created"),
+    "token.revoke": _l("API token revoked"),
+    "auth.login": _l("Logged in"),
+    "auth.login_failed": _l("Login refused"),
+    "auth.logout": _l("Logged out"),
+    "auth.password_changed": _l("Password changed"),
+    "auth.reset_issued": _l("Password reset link issued"),
+    "auth.reset_used": _l("Password reset link used"),
+    "session.revoke": _l("Session ended"),
+    "session.revoke_all": _l("Every session ended"),
+    "auth.reauthenticated": _l("Identity confirmed again"),
+    "auth.reauthentication_failed": _l("Identity confirmation refused"),
+    "second_factor.reset": _l("Second factors removed by an admin"),
+    "second_factor.totp.enrol": _l("Authenticator app added"),
+    "second_factor.totp.use": _l("Authenticator code accepted"),
+    "second_factor.totp.refused": _l("Authenticator code refused"),
+    "second_factor.totp.remove": _l("Authenticator app removed"),
+    "second_factor.passkey.enrol": _l("Passkey added"),
+    "second_factor.passkey.use": _l("Passkey used"),
+    "second_factor.passkey.refused": _l("Passkey refused"),
+    "second_factor.passkey.remove": _l("Passkey removed"),
+    "second_factor.recovery.issue": _l("Recovery codes issued"),
+    "second_factor.recovery.use": _l("Recovery code used"),
+    "second_factor.recovery.refused": _l("Recovery code refused"),
     # The log itself
-    "audit.rekey": "Audit log re-keyed",
+    "audit.rekey": _l("Audit log re-keyed"),
 }
 
 # Who did it, when it was not a person with an account (the log keeps these labels).
-SYSTEM_ACTORS: dict[str, str] = {
-    "cli": "command line",
-    "worker": "background worker",
-    "beat": "scheduled task",
-    "import": "import",
-    "public": "a visitor of the subscribe page",
-    "subscriber": "a subscriber, by a link in an email",
-    "anonymous": "someone not logged in",
+SYSTEM_ACTORS: dict[str, LazyProxy] = {
+    "cli": _l("command line"),
+    "worker": _l("background worker"),
+    "beat": _l("scheduled task"),
+    "import": _l("import"),
+    "public": _l("a visitor of the subscribe page"),
+    "subscriber": _l("a subscriber, by a link in an email"),
+    "anonymous": _l("someone not logged in"),
 }
 
 # Reading a case's data out of the register, not changing it: listed apart from its edits.
@@ -89,30 +93,34 @@ ACCESS_ACTIONS = frozenset(action for action in ACTION_LABELS if action.startswi
 
 # What the case page says changed when a case is edited, by field.
 _CASE_FIELDS = {
-    "title": "title",
-    "summary": "summary",
-    "country": "country",
-    "confidentiality": "confidentiality",
-    "tags": "tags",
-    "opened_on": "opened on",
-    "closed_on": "closed on",
+    "title": _l("title"),
+    "summary": _l("summary"),
+    "country": _l("country"),
+    "confidentiality": _l("confidentiality"),
+    "tags": _l("tags"),
+    "opened_on": _l("opened on"),
+    "closed_on": _l("closed on"),
 }
 
 
 def action_label(action: str) -> str:
     """``Dossier downloaded`` for ``dossier.download``; an unknown code in words."""
-    return ACTION_LABELS.get(action) or action.replace("_", " ").replace(".", ": ").capitalize()
+    label = ACTION_LABELS.get(action)
+    if label is not None:
+        return str(label)
+    return action.replace("_", " ").replace(".", ": ").capitalize()
 
 
 def actor_text(actor: str, name: str | None = None) -> str:
     """``Ann Editor`` (a user's name, else their email), ``command line``, ``background worker``."""
     if name:
         return name
-    return SYSTEM_ACTORS.get(actor, actor)
+    label = SYSTEM_ACTORS.get(actor)
+    return str(label) if label is not None else actor
 
 
 def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    return [label for key, label in _CASE_FIELDS.items() if before.get(key) != after.get(key)]
+    return [str(label) for key, label in _CASE_FIELDS.items() if before.get(key) != after.get(key)]
 
 
 def entry_text(
@@ -124,15 +132,11 @@ def entry_text(
     after = after or {}
     detail = ""
     if action == "status_event.create":
-        status = str(after.get("status") or "")
-        try:
-            detail = CustodyStatus(status).label
-        except ValueError:
-            detail = status
+        detail = status_label(str(after.get("status") or "")) or ""
         if after.get("backfilled"):
-            detail = f"{detail} (an earlier event, back-filled)"
+            detail = gettext("%(status)s (an earlier event, back-filled)", status=detail)
     elif action in {"charge.create", "charge.update"}:
         detail = str(after.get("offence") or "")
     elif action == "case.update" and before is not None:
-        detail = ", ".join(_changed(before, after))
-    return f"{label}: {detail}" if detail else label
+        detail = comma_list(_changed(before, after))
+    return gettext("%(action)s: %(detail)s", action=label, detail=detail) if detail else label

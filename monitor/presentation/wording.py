@@ -12,6 +12,8 @@ import functools
 
 import pycountry
 from babel import Locale
+from babel.lists import format_list
+from markupsafe import escape
 
 from monitor.domain import (
     Certainty,
@@ -26,6 +28,7 @@ from monitor.domain import (
 )
 from monitor.presentation.translation import (
     SOURCE_LANGUAGE,
+    bdi,
     current_language,
     format_date,
     format_month,
@@ -130,6 +133,11 @@ def date_text(value: PartialDate | None, about: bool = False) -> str | None:
     return gettext("c. %(date)s", date=shown) if about else shown
 
 
+def day_text(value: dt.date) -> str:
+    """A day, as :func:`partial_date_text` words it: ``4 December 2026``, ``4 décembre 2026``."""
+    return partial_date_text(PartialDate(value, DatePrecision.DAY))
+
+
 def sentence_text(value: Sentence | None) -> str | None:
     """``30 years``, ``1 year 6 months``, ``life imprisonment`` in the language in force."""
     if value is None:
@@ -142,6 +150,34 @@ def sentence_text(value: Sentence | None) -> str | None:
     if years and months:
         return gettext("%(years)s %(months)s", years=in_years, months=in_months)
     return in_years if years else in_months
+
+
+def certainty_label(value: str) -> str:
+    """``reported`` (in the language in force); a value outside the vocabulary as it is."""
+    try:
+        return str(CERTAINTY_LABELS[Certainty(value)])
+    except ValueError:
+        return value
+
+
+def stage_label(value: LegalStage) -> str:
+    """``on trial`` for ``on_trial``, in the language in force."""
+    return str(STAGE_LABELS[value])
+
+
+def and_list(items: list[str]) -> str:
+    """``A and B``, ``A et B``, ``A និង B``: the language's own list."""
+    return format_list(items, style="standard", locale=current_language())
+
+
+def comma_list(items: list[str]) -> str:
+    """``A, B, C`` (``A، B`` in Arabic): a plain enumeration, without "and"."""
+    if not items:
+        return ""
+    shown = items[0]
+    for item in items[1:]:
+        shown = gettext("%(first)s, %(next)s", first=shown, next=item)
+    return shown
 
 
 def status_label(value: str | None) -> str | None:
@@ -194,36 +230,62 @@ def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-# What a headline says someone became ("Mao Monyvann jailed") and what they were before
-# ("— was at liberty"): the status labels read as verbs and states in a sentence.
+# What a headline says about someone ("Mao Monyvann jailed"): a whole clause per status, the
+# person a placeholder, so each language puts the name where its word order wants it.
 STATUS_BECAME = {
-    CustodyStatus.AT_LIBERTY: "at liberty",
-    CustodyStatus.JAILED: "jailed",
-    CustodyStatus.HOUSE_ARREST: "put under house arrest",
-    CustodyStatus.FLED: "fled",
-    CustodyStatus.DISAPPEARED: "disappeared",
-    CustodyStatus.DECEASED: "died",
+    CustodyStatus.AT_LIBERTY: lazy_gettext("%(person)s at liberty"),
+    CustodyStatus.JAILED: lazy_gettext("%(person)s jailed"),
+    CustodyStatus.HOUSE_ARREST: lazy_gettext("%(person)s put under house arrest"),
+    CustodyStatus.FLED: lazy_gettext("%(person)s fled"),
+    CustodyStatus.DISAPPEARED: lazy_gettext("%(person)s disappeared"),
+    CustodyStatus.DECEASED: lazy_gettext("%(person)s died"),
 }
+# What they were before ("— was at liberty").
 STATUS_WAS = {
-    CustodyStatus.AT_LIBERTY: "was at liberty",
-    CustodyStatus.JAILED: "was jailed",
-    CustodyStatus.HOUSE_ARREST: "was under house arrest",
-    CustodyStatus.FLED: "had fled",
-    CustodyStatus.DISAPPEARED: "had disappeared",
-    CustodyStatus.DECEASED: "was recorded as deceased",
+    CustodyStatus.AT_LIBERTY: lazy_gettext("was at liberty"),
+    CustodyStatus.JAILED: lazy_gettext("was jailed"),
+    CustodyStatus.HOUSE_ARREST: lazy_gettext("was under house arrest"),
+    CustodyStatus.FLED: lazy_gettext("had fled"),
+    CustodyStatus.DISAPPEARED: lazy_gettext("had disappeared"),
+    CustodyStatus.DECEASED: lazy_gettext("was recorded as deceased"),
 }
+_RELEASED = lazy_gettext("%(person)s released")
 _CONFINED = frozenset({CustodyStatus.JAILED, CustodyStatus.HOUSE_ARREST})
 
 
-def change_headline(person: str, status: str, previous: str | None) -> str:
+def _fill(template: object, html: bool, **values: str) -> str:
+    """A translated ``template`` with ``values`` put in: as text, or (``html``) as markup
+    with the template escaped and each value isolated in ``<bdi>`` (names keep their own
+    direction inside Arabic text)."""
+    if html:
+        return escape(str(template)) % {k: bdi(v) for k, v in values.items()}
+    return str(template) % values
+
+
+def change_headline(person: str, status: str, previous: str | None, html: bool = False) -> str:
     """``Mao Monyvann jailed — was at liberty``; ``Kem Sokha jailed (new case)`` for a case's
-    first status; ``Kem Sokha released — was jailed`` when someone confined is set free."""
+    first status; ``Kem Sokha released — was jailed`` when someone confined is set free.
+
+    Worded in the language in force from whole translated clauses; ``html`` gives markup with
+    the name in ``<bdi>``."""
     now = CustodyStatus(status)
     if previous is None:
-        return f"{person} {STATUS_BECAME[now]} (new case)"
+        became = _fill(STATUS_BECAME[now], html, person=person)
+        return _joined(gettext("%(change)s (new case)"), html, change=became)
     before = CustodyStatus(previous)
-    became = "released" if now is CustodyStatus.AT_LIBERTY and before in _CONFINED else None
-    return f"{person} {became or STATUS_BECAME[now]} — {STATUS_WAS[before]}"
+    released = now is CustodyStatus.AT_LIBERTY and before in _CONFINED
+    became = _fill(_RELEASED if released else STATUS_BECAME[now], html, person=person)
+    return _joined(
+        gettext("%(change)s — %(before)s"), html, change=became, before=str(STATUS_WAS[before])
+    )
+
+
+def _joined(template: str, html: bool, **parts: str) -> str:
+    """``template`` with translated ``parts`` put in, escaped for HTML where they are not
+    markup already (a part made by :func:`_fill` keeps its ``<bdi>``)."""
+    if html:
+        return escape(template) % {k: escape(v) for k, v in parts.items()}
+    return template % parts
 
 
 def _role_phrase(role: str) -> str:
@@ -235,24 +297,50 @@ def relevance_text(
     person: str,
     roles: tuple[tuple[str, str], ...],
     followed_organization: str | None = None,
+    html: bool = False,
 ) -> str:
     """Why a change matters to this reader, naming the organization and role that tie them:
     ``You follow members of CNRP; Mao Monyvann is its Member of Parliament.``
 
-    ``reason`` is ``you follow …``; ``roles`` are (organization, role) pairs of the person's
-    current memberships; ``followed_organization`` is the organization the reader follows.
+    ``reason`` is ``you follow …`` (in the language in force); ``roles`` are (organization,
+    role) pairs of the person's current memberships; ``followed_organization`` is the
+    organization the reader follows. ``html`` gives markup, names in ``<bdi>``.
     """
     said = reason[:1].upper() + reason[1:]
+    ties: list[str] = []
     if followed_organization is not None:
-        held = [_role_phrase(role) for org, role in roles if org == followed_organization]
-        if held:
-            owned = ["one of its members" if r == "a member" else f"its {r}" for r in held]
-            return f"{said}; {person} is {' and '.join(owned)}."
-        return f"{said}."
-    if roles:
-        shown = [
-            f"a member of {org}" if _role_phrase(role) == "a member" else f"{org}'s {role.strip()}"
-            for org, role in roles[:2]
-        ]
-        return f"{said}; {person} is {' and '.join(shown)}."
-    return f"{said}."
+        for org, role in roles:
+            if org != followed_organization:
+                continue
+            if _role_phrase(role) == "a member":
+                ties.append(_joined(gettext("one of its members"), html))
+            else:
+                ties.append(_fill(gettext("its %(role)s"), html, role=role.strip()))
+    else:
+        for org, role in roles[:2]:
+            if _role_phrase(role) == "a member":
+                ties.append(_fill(gettext("a member of %(organization)s"), html, organization=org))
+            else:
+                ties.append(
+                    _fill(
+                        gettext("%(organization)s's %(role)s"),
+                        html,
+                        organization=org,
+                        role=role.strip(),
+                    )
+                )
+    if not ties:
+        return _joined(gettext("%(reason)s."), html, reason=said)
+    if html:
+        # Each tie is markup already: the list's own words are escaped, the ties put in.
+        slots = {f"tie{i}": tie for i, tie in enumerate(ties)}
+        joined: str = escape(and_list([f"%({slot})s" for slot in slots])) % slots
+    else:
+        joined = and_list(ties)
+    return _joined(
+        gettext("%(reason)s; %(person)s is %(ties)s."),
+        html,
+        reason=said,
+        person=bdi(person) if html else person,
+        ties=joined,
+    )

@@ -252,13 +252,6 @@ def _pending(row: Sequence[Any], event: StatusEvent) -> Pending:
         user_language,
     ) = rest[len(_ROW) :]
     tied = user_id is not None
-    described = subscriptions.scope_text(
-        scope,
-        country=country,
-        organization=org_short or org_name,
-        person=person,
-        tied_to_user=tied,
-    )
     return Pending(
         id=delivery_id,
         event=event,
@@ -270,7 +263,13 @@ def _pending(row: Sequence[Any], event: StatusEvent) -> Pending:
             email=user_email if tied else sub_email,
             name=(user_name if tied else sub_name) or "",
             unsubscribe_token=token,
-            reason=f"you follow {described}",
+            follows=subscriptions.Followed(
+                scope,
+                country=country,
+                organization=org_short or org_name,
+                person=person,
+                tied_to_user=tied,
+            ),
             followed_organization=(
                 (org_short or org_name) if scope == SubscriptionScope.ORGANIZATION.value else None
             ),

@@ -14,8 +14,15 @@ from monitor.domain import Confidentiality
 from monitor.extensions import db
 from monitor.mail import messages
 from monitor.models import Membership, Organization, Person, StatusEvent, Subscription
-from monitor.presentation import country_name, date_text, sentence_text, vocabulary_label
-from monitor.presentation.wording import change_headline, status_label
+from monitor.presentation import country_name, date_text, sentence_text
+from monitor.presentation.translation import gettext
+from monitor.presentation.wording import (
+    certainty_label,
+    change_headline,
+    day_text,
+    stage_label,
+    status_label,
+)
 from monitor.services import subscriptions
 
 
@@ -27,7 +34,8 @@ class Addressee:
     email: str
     name: str
     unsubscribe_token: str
-    reason: str
+    # What the subscription follows: why the email comes, worded in the subscriber's language.
+    follows: subscriptions.Followed
     # The organization's label when the subscription follows its members, else None.
     followed_organization: str | None
     confirmed: bool
@@ -49,7 +57,7 @@ class Addressee:
             email=user.email if user else subscription.email,
             name=(user.name if user else subscription.name) or "",
             unsubscribe_token=subscription.unsubscribe_token,
-            reason=subscriptions.reason(subscription),
+            follows=subscriptions.followed(subscription),
             followed_organization=(
                 subscription.scope_organization.label
                 if subscription.scope_organization is not None
@@ -65,12 +73,13 @@ class Addressee:
         )
 
     def recipient(self, base_url: str) -> messages.Recipient:
-        """Who the email goes to, why, and how they stop it."""
+        """Who the email goes to, why, and how they stop it (the reason worded in the language
+        in force: call it inside ``using_language``)."""
         return messages.Recipient(
             email=self.email,
             name=self.name,
             subscription_id=self.subscription_id,
-            reason=self.reason,
+            reason=self.follows.reason(),
             unsubscribe_url=f"{base_url}/alerts/unsubscribe/{self.unsubscribe_token}",
             followed_organization=self.followed_organization,
         )
@@ -113,13 +122,16 @@ def roles_of(person: Person, on: dt.date) -> tuple[tuple[str, str], ...]:
         key=lambda m: (m.end_on is not None and m.end_on <= on, m.organization.label, m.role),
     )
     return tuple(
-        (m.organization.label, f"former {m.role}" if m.end_on and m.end_on <= on else m.role)
+        (
+            m.organization.label,
+            gettext("former %(role)s", role=m.role) if m.end_on and m.end_on <= on else m.role,
+        )
         for m in memberships
     )
 
 
 def status_change(event: StatusEvent, base_url: str) -> messages.StatusChange:
-    """What an email says about an event, as plain values."""
+    """What an email says about an event, as plain values in the language in force."""
     case = event.case
     person = case.person
     return messages.StatusChange(
@@ -131,19 +143,22 @@ def status_change(event: StatusEvent, base_url: str) -> messages.StatusChange:
         person_native=person.name_native,
         person_nationality=person.nationality,
         headline=change_headline(person.name, event.custody_status.value, event.previous_status),
+        headline_html=change_headline(
+            person.name, event.custody_status.value, event.previous_status, html=True
+        ),
         roles=roles_of(person, event.recorded_at.date()),
-        previous_status=vocabulary_label(event.previous_status) or None,
+        previous_status=status_label(event.previous_status),
         status=status_label(event.custody_status.value) or "",
         since=date_text(event.occurred, event.occurred_about) or "",
         location=event.location,
         description=event.description,
-        certainty=event.certainty,
+        certainty=certainty_label(event.certainty),
         charges=tuple(
             messages.ChargeLine(
                 offence=charge.offence,
                 legal_basis=charge.legal_basis,
-                max_sentence=charge.max_sentence.human(),
-                stage=charge.legal_stage.label,
+                max_sentence=sentence_text(charge.max_sentence) or "",
+                stage=stage_label(charge.legal_stage),
             )
             for charge in case.charges
         ),
@@ -217,11 +232,11 @@ def import_summary(
     counts = Counter(c.status for c in changes)
     listed_new = new_cases[:SUMMARY_LISTED]
     listed_updated = updated[: max(0, SUMMARY_LISTED - len(listed_new))]
-    recorded = min(event.recorded_at for event in events).astimezone(dt.UTC)
+    recorded = min(event.recorded_at for event in events).astimezone(dt.UTC).date()
     return messages.ImportSummary(
         import_id=batch,
         place=_place(events, organizations),
-        recorded_on=f"{recorded.day} {recorded:%B %Y}",
+        recorded_on=day_text(recorded),
         new_count=len(new_cases),
         change_count=len(updated),
         statuses=tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),

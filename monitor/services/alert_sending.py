@@ -313,8 +313,8 @@ def _send_unit(work: _Batch, unit: list[claims.Pending]) -> bool:
             listed.append(delivery)
     if not listed:
         return False
-    recipient = listed[0].to.recipient(work.settings.base_url)
     with using_language(listed[0].to.language):
+        recipient = listed[0].to.recipient(work.settings.base_url)
         if len(listed) == 1:
             message = messages.alert_message(work.change(listed[0].event), recipient, work.sender)
         else:

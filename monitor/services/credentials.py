@@ -24,6 +24,7 @@ from monitor.mail.transport import Mailer
 from monitor.models import PasswordReset, User, UserSession
 from monitor.models.base import utcnow
 from monitor.presentation import utc_text
+from monitor.presentation.translation import SOURCE_LANGUAGE, using_language
 from monitor.presentation.translation import gettext as _
 from monitor.presentation.translation import lazy_gettext as _l
 from monitor.services import Actor, ValidationError, actor_label, audit, user_sessions, users
@@ -130,14 +131,15 @@ def _sender(settings: Settings) -> messages.Sender:
 def email_reset_link(issued: IssuedReset, mailer: Mailer, settings: Settings) -> None:
     """Email the link to the account's owner; raises a ``MailError`` when it cannot go."""
     user = issued.user
-    message = messages.password_reset_message(
-        _sender(settings),
-        email=user.email,
-        name=user.name,
-        reset_id=issued.reset.public_id,
-        reset_url=issued.url,
-        expires=utc_text(issued.reset.expires_at),
-    )
+    with using_language(user.language or SOURCE_LANGUAGE):
+        message = messages.password_reset_message(
+            _sender(settings),
+            email=user.email,
+            name=user.name,
+            reset_id=issued.reset.public_id,
+            reset_url=issued.url,
+            expires=utc_text(issued.reset.expires_at),
+        )
     with mailer.connect() as connection:
         connection.send(message)
 
@@ -152,19 +154,20 @@ def send_new_device_notice(
     if user is None or not user.active:
         return False
     at = dt.datetime.fromisoformat(str(login["at"]))
-    message = messages.new_device_message(
-        _sender(settings),
-        email=user.email,
-        name=user.name,
-        login=messages.NewLogin(
-            session_id=str(login["session"]),
-            at=utc_text(at),
-            address=str(login.get("address") or ""),
-            browser=str(login.get("browser") or ""),
-            second_factor=login.get("second_factor"),
-        ),
-        account_url=f"{settings.base_url}/account/sessions",
-    )
+    with using_language(user.language or SOURCE_LANGUAGE):
+        message = messages.new_device_message(
+            _sender(settings),
+            email=user.email,
+            name=user.name,
+            login=messages.NewLogin(
+                session_id=str(login["session"]),
+                at=utc_text(at),
+                address=str(login.get("address") or ""),
+                browser=str(login.get("browser") or ""),
+                second_factor=login.get("second_factor"),
+            ),
+            account_url=f"{settings.base_url}/account/sessions",
+        )
     with mailer.connect() as connection:
         connection.send(message)
     return True
@@ -179,14 +182,15 @@ def send_factors_reset_notice(
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         return False
-    message = messages.factors_reset_message(
-        _sender(settings),
-        email=user.email,
-        name=user.name,
-        notice_id=str(notice["notice"]),
-        at=utc_text(dt.datetime.fromisoformat(str(notice["at"]))),
-        security_url=f"{settings.base_url}/account/security",
-    )
+    with using_language(user.language or SOURCE_LANGUAGE):
+        message = messages.factors_reset_message(
+            _sender(settings),
+            email=user.email,
+            name=user.name,
+            notice_id=str(notice["notice"]),
+            at=utc_text(dt.datetime.fromisoformat(str(notice["at"]))),
+            security_url=f"{settings.base_url}/account/security",
+        )
     with mailer.connect() as connection:
         connection.send(message)
     return True

@@ -23,6 +23,7 @@ from monitor.models import Case, Membership, Organization, Subscription, User
 from monitor.models.alerts import SubscriptionMode, SubscriptionScope
 from monitor.models.base import utcnow
 from monitor.presentation import country_name
+from monitor.presentation.translation import gettext
 from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError, audit, column_rows
 from monitor.services.validation import member, normalise_country, optional_text
@@ -371,17 +372,59 @@ def scope_id(subscription: Subscription) -> str | None:
     return None
 
 
-def describe_scope(subscription: Subscription) -> str:
-    """``every public case``, ``cases in Cambodia``, ``members of CNRP``, ``Kem Sokha's case``."""
+@dataclass(frozen=True)
+class Followed:
+    """What a subscription follows, as plain values (the sender reads thousands of them), worded
+    in the language in force when an email or a page shows it."""
+
+    scope: str
+    country: str | None = None
+    organization: str | None = None
+    person: str | None = None
+    tied_to_user: bool = False
+
+    def scope_text(self) -> str:
+        """``every public case``, ``cases in Cambodia``, ``members of CNRP``,
+        ``Kem Sokha's case``."""
+        if self.scope == SubscriptionScope.COUNTRY.value:
+            return gettext("cases in %(country)s", country=country_name(self.country))
+        if self.scope == SubscriptionScope.ORGANIZATION.value and self.organization:
+            return gettext("members of %(organization)s", organization=self.organization)
+        if self.scope == SubscriptionScope.CASE.value and self.person:
+            return gettext("%(person)s's case", person=self.person)
+        if self.tied_to_user:
+            return gettext("every case you are cleared to see")
+        return gettext("every public case")
+
+    def reason(self) -> str:
+        """Why an email reaches this subscriber: ``you follow members of CNRP``."""
+        if self.scope == SubscriptionScope.COUNTRY.value:
+            return gettext("you follow cases in %(country)s", country=country_name(self.country))
+        if self.scope == SubscriptionScope.ORGANIZATION.value and self.organization:
+            return gettext("you follow members of %(organization)s", organization=self.organization)
+        if self.scope == SubscriptionScope.CASE.value and self.person:
+            return gettext("you follow %(person)s's case", person=self.person)
+        if self.tied_to_user:
+            return gettext("you follow every case you are cleared to see")
+        return gettext("you follow every public case")
+
+
+def followed(subscription: Subscription) -> Followed:
+    """What ``subscription`` follows, as plain values."""
     organization = subscription.scope_organization
     case = subscription.scope_case
-    return scope_text(
+    return Followed(
         subscription.scope,
         country=subscription.scope_country,
         organization=organization.label if organization else None,
         person=case.person.name if case else None,
         tied_to_user=subscription.user_id is not None,
     )
+
+
+def describe_scope(subscription: Subscription) -> str:
+    """``every public case``, ``cases in Cambodia``, ``members of CNRP``, ``Kem Sokha's case``."""
+    return followed(subscription).scope_text()
 
 
 def scope_text(
@@ -393,20 +436,12 @@ def scope_text(
     tied_to_user: bool,
 ) -> str:
     """:func:`describe_scope` from plain values (the sender reads thousands of subscriptions)."""
-    if scope == SubscriptionScope.COUNTRY.value:
-        return _("cases in %(country)s", country=country_name(country))
-    if scope == SubscriptionScope.ORGANIZATION.value and organization:
-        return _("members of %(organization)s", organization=organization)
-    if scope == SubscriptionScope.CASE.value and person:
-        return _("%(name)s's case", name=person)
-    if tied_to_user:
-        return _("every case you are cleared to see")
-    return _("every public case")
+    return Followed(scope, country, organization, person, tied_to_user).scope_text()
 
 
 def reason(subscription: Subscription) -> str:
     """Why an email reaches this subscriber: ``you follow members of CNRP``."""
-    return f"you follow {describe_scope(subscription)}"
+    return followed(subscription).reason()
 
 
 def latest_visible(user: User, limit: int) -> list[Subscription]:
