@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 import pycountry
 from babel import Locale
 
 from monitor.domain import (
+    Certainty,
     Confidentiality,
     CustodyStatus,
     DatePrecision,
+    LegalStage,
+    OrganizationKind,
     PartialDate,
     Role,
     Sentence,
@@ -29,6 +34,7 @@ from monitor.presentation.translation import (
     format_month,
     gettext,
     lazy_gettext,
+    ngettext,
 )
 
 # What each custody status is called, in the language in force when shown (the domain's own
@@ -51,6 +57,40 @@ LEVEL_LABELS = {
     Confidentiality.PUBLIC: lazy_gettext("public"),
     Confidentiality.RESTRICTED: lazy_gettext("restricted"),
     Confidentiality.CONFIDENTIAL: lazy_gettext("confidential"),
+}
+# A charge's legal stage, an event's certainty and a date's precision, as tables show them.
+STAGE_LABELS = {
+    LegalStage.ALLEGED: lazy_gettext("alleged"),
+    LegalStage.CHARGED: lazy_gettext("charged"),
+    LegalStage.ON_TRIAL: lazy_gettext("on trial"),
+    LegalStage.CONVICTED: lazy_gettext("convicted"),
+    LegalStage.ACQUITTED: lazy_gettext("acquitted"),
+    LegalStage.DROPPED: lazy_gettext("dropped"),
+    LegalStage.PARDONED: lazy_gettext("pardoned"),
+}
+CERTAINTY_LABELS = {
+    Certainty.CONFIRMED: lazy_gettext("confirmed"),
+    Certainty.REPORTED: lazy_gettext("reported"),
+    Certainty.UNVERIFIED: lazy_gettext("unverified"),
+}
+PRECISION_LABELS = {
+    DatePrecision.DAY: lazy_gettext("day precision"),
+    DatePrecision.MONTH: lazy_gettext("month precision"),
+    DatePrecision.YEAR: lazy_gettext("year precision"),
+}
+ORGANIZATION_KIND_LABELS = {
+    OrganizationKind.POLITICAL_PARTY: lazy_gettext("political party"),
+    OrganizationKind.NGO: lazy_gettext("NGO"),
+    OrganizationKind.MEDIA: lazy_gettext("media"),
+    OrganizationKind.UNION: lazy_gettext("union"),
+    OrganizationKind.OTHER: lazy_gettext("other"),
+}
+# Sentences other than a term, as a reader meets them.
+SENTENCE_WORDS = {
+    SentenceKind.LIFE: lazy_gettext("life imprisonment"),
+    SentenceKind.DEATH: lazy_gettext("death"),
+    SentenceKind.FINE_ONLY: lazy_gettext("fine only"),
+    SentenceKind.UNKNOWN: lazy_gettext("unknown"),
 }
 
 # Most serious first: summaries and charts read "1 jailed · 1 fled · 1 at liberty".
@@ -110,8 +150,29 @@ def date_text(value: PartialDate | None, about: bool = False) -> str | None:
 
 
 def sentence_text(value: Sentence | None) -> str | None:
-    """``30 years``, ``life imprisonment``."""
-    return value.human() if value is not None else None
+    """``30 years``, ``life imprisonment`` (``30 ans``, ``réclusion à perpétuité``)."""
+    if value is None:
+        return None
+    if value.kind is not SentenceKind.TERM or value.months is None:
+        return str(SENTENCE_WORDS[value.kind])
+    years, months = divmod(value.months, 12)
+    parts = []
+    if years:
+        parts.append(ngettext("%(num)s year", "%(num)s years", years))
+    if months:
+        parts.append(ngettext("%(num)s month", "%(num)s months", months))
+    return " ".join(parts)
+
+
+def vocabulary_text(labels: Mapping[Any, Any], value: str | None) -> str | None:
+    """A vocabulary value's label in the language in force (``on trial``, ``en procès``); a
+    value outside the vocabulary with its underscores as spaces."""
+    if not value:
+        return None
+    for key, label in labels.items():
+        if key == value:
+            return str(label)
+    return value.replace("_", " ")
 
 
 def status_label(value: str | None) -> str | None:
