@@ -172,12 +172,11 @@ def _unstorable_text(value: Any, path: str, errors: dict[str, str]) -> None:
         found = _UNSTORABLE.search(value)
         if found:
             char = found.group()
+            code = format(ord(char), "04X")
             message = (
-                gettext("must not contain a NUL (U+%(code)s)", code=f"{ord(char):04X}")
+                gettext("must not contain a NUL (U+%(code)s)", code=code)
                 if char == "\x00"
-                else gettext(
-                    "must not contain an unpaired surrogate (U+%(code)s)", code=f"{ord(char):04X}"
-                )
+                else gettext("must not contain an unpaired surrogate (U+%(code)s)", code=code)
             )
             errors.setdefault(path or "body", message)
     elif isinstance(value, list):
