@@ -18,8 +18,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, defau
 
 from monitor.api import bp
 from monitor.api.writes import discard
-from monitor.services import ValidationError
 from monitor.presentation.translation import N_, format_number, gettext
+from monitor.services import ValidationError
 from monitor.services.people import PossibleDuplicate
 
 M = TypeVar("M", bound=BaseModel)
@@ -160,9 +160,7 @@ def _bounded_int(text: str) -> int:
 
 
 def _no_constant(name: str) -> Any:
-    raise MalformedBody(
-        gettext("is not valid JSON: %(name)s is not a JSON number", name=name)
-    )
+    raise MalformedBody(gettext("is not valid JSON: %(name)s is not a JSON number", name=name))
 
 
 def _unstorable_text(value: Any, path: str, errors: dict[str, str]) -> None:

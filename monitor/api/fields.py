@@ -331,9 +331,7 @@ class QueryFlag(Rule):
 
 def choice(values: list[str]) -> Checked:
     """One of ``values``, exactly."""
-    return Checked(
-        {"type": "string", "enum": values}, lambda _value: gettext("is not a choice")
-    )
+    return Checked({"type": "string", "enum": values}, lambda _value: gettext("is not a choice"))
 
 
 # Domains no mail can be delivered to (RFC 6761 special-use names, as email-validator lists them).

@@ -220,9 +220,7 @@ def _responses(op: Operation, method: str, path: str, refs: dict[str, Any]) -> d
         responses.setdefault(
             "422",
             {
-                "description": (
-                    "Invalid fields, each named; the messages follow Accept-Language"
-                ),
+                "description": ("Invalid fields, each named; the messages follow Accept-Language"),
                 "content": invalid,
             },
         )

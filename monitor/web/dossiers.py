@@ -11,8 +11,8 @@ from io import BytesIO
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz

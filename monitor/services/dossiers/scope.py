@@ -78,9 +78,7 @@ def filter_description(filters: queries.CaseFilter) -> str:
         level = vocabulary_text(LEVEL_LABELS, filters.confidentiality)
         parts.append(gettext("confidentiality %(level)s", level=level))
     if filters.offence:
-        parts.append(
-            gettext("charged with an offence containing “%(text)s”", text=filters.offence)
-        )
+        parts.append(gettext("charged with an offence containing “%(text)s”", text=filters.offence))
     if filters.q:
         parts.append(gettext("name matching “%(text)s”", text=filters.q))
     return "; ".join(parts) if parts else gettext("every case")
@@ -125,9 +123,7 @@ def load_case(
         .options(*_details(joinedload(Case.person)))
     ).first()
     if case is None:
-        raise ContentError(
-            gettext("the case no longer exists or is above this dossier's audience")
-        )
+        raise ContentError(gettext("the case no longer exists or is above this dossier's audience"))
     person = case.person
     title = gettext("%(name)s — case dossier", name=person.name)
     facts = [(gettext("Country"), country_name(case.country)), (gettext("Case"), case.title)]
@@ -198,7 +194,9 @@ def load_organization(
     if org.seats is not None:
         facts.append((gettext("Seats or members"), format_number(org.seats)))
     if org.dissolved_on:
-        facts.append((gettext("Dissolved"), date_text(PartialDate.of(org.dissolved_on, "day")) or ""))
+        facts.append(
+            (gettext("Dissolved"), date_text(PartialDate.of(org.dissolved_on, "day")) or "")
+        )
     facts.append((gettext("Members in this dossier"), format_number(len(person_ids))))
     name = f"{org.name} ({org.short_name})" if org.short_name else org.name
     return _content(
@@ -235,7 +233,9 @@ def load_selection(
     return _content(
         kind="selection",
         title=ngettext(
-            "Selection of %(num)s case — dossier", "Selection of %(num)s cases — dossier", len(cases)
+            "Selection of %(num)s case — dossier",
+            "Selection of %(num)s cases — dossier",
+            len(cases),
         ),
         scope=gettext("Cases of the case list: %(filters)s", filters=described),
         audience=audience,

@@ -33,9 +33,9 @@ from monitor.presentation import (
 from monitor.presentation.translation import gettext, ngettext
 from monitor.presentation.wording import (
     CERTAINTY_LABELS,
+    LEVEL_LABELS,
     PRECISION_LABELS,
     STAGE_LABELS,
-    LEVEL_LABELS,
     vocabulary_text,
 )
 
