@@ -18,7 +18,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, defau
 
 from monitor.api import bp
 from monitor.api.writes import discard
-from monitor.presentation.translation import N_, format_number, gettext
+from monitor.presentation.translation import (
+    N_,
+    SOURCE_LANGUAGE,
+    current_language,
+    format_number,
+    gettext,
+)
 from monitor.services import ValidationError
 from monitor.services.people import PossibleDuplicate
 
@@ -29,6 +35,9 @@ M = TypeVar("M", bound=BaseModel)
 _MESSAGES = {
     "missing": N_("is required"),
     "extra_forbidden": N_("is not a field of this request"),
+}
+# Pydantic's own English for these stays as it is in English; other languages get ours.
+_TRANSLATED = {
     "string_type": N_("must be a string"),
     "int_type": N_("must be a whole number"),
     "int_parsing": N_("must be a whole number"),
@@ -237,10 +246,14 @@ def _message(error: Any) -> str:
     kind = error["type"]
     if kind in _MESSAGES:
         return gettext(_MESSAGES[kind])
+    message: str = error["msg"]
+    if current_language() == SOURCE_LANGUAGE:
+        return message.removeprefix("Value error, ")
+    if kind in _TRANSLATED:
+        return gettext(_TRANSLATED[kind])
     expected = (error.get("ctx") or {}).get("expected")
     if kind in _CHOICE_TYPES and expected:
         return gettext("must be one of: %(choices)s", choices=expected)
-    message: str = error["msg"]
     return message.removeprefix("Value error, ")
 
 
