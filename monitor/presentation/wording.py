@@ -32,6 +32,7 @@ from monitor.presentation.translation import (
     current_language,
     format_date,
     format_month,
+    format_number,
     gettext,
     lazy_gettext,
     ngettext,
@@ -58,40 +59,6 @@ LEVEL_LABELS = {
     Confidentiality.RESTRICTED: lazy_gettext("restricted"),
     Confidentiality.CONFIDENTIAL: lazy_gettext("confidential"),
 }
-# A charge's legal stage, an event's certainty and a date's precision, as tables show them.
-STAGE_LABELS = {
-    LegalStage.ALLEGED: lazy_gettext("alleged"),
-    LegalStage.CHARGED: lazy_gettext("charged"),
-    LegalStage.ON_TRIAL: lazy_gettext("on trial"),
-    LegalStage.CONVICTED: lazy_gettext("convicted"),
-    LegalStage.ACQUITTED: lazy_gettext("acquitted"),
-    LegalStage.DROPPED: lazy_gettext("dropped"),
-    LegalStage.PARDONED: lazy_gettext("pardoned"),
-}
-CERTAINTY_LABELS = {
-    Certainty.CONFIRMED: lazy_gettext("confirmed"),
-    Certainty.REPORTED: lazy_gettext("reported"),
-    Certainty.UNVERIFIED: lazy_gettext("unverified"),
-}
-PRECISION_LABELS = {
-    DatePrecision.DAY: lazy_gettext("day precision"),
-    DatePrecision.MONTH: lazy_gettext("month precision"),
-    DatePrecision.YEAR: lazy_gettext("year precision"),
-}
-ORGANIZATION_KIND_LABELS = {
-    OrganizationKind.POLITICAL_PARTY: lazy_gettext("political party"),
-    OrganizationKind.NGO: lazy_gettext("NGO"),
-    OrganizationKind.MEDIA: lazy_gettext("media"),
-    OrganizationKind.UNION: lazy_gettext("union"),
-    OrganizationKind.OTHER: lazy_gettext("other"),
-}
-# Sentences other than a term, as a reader meets them.
-SENTENCE_WORDS = {
-    SentenceKind.LIFE: lazy_gettext("life imprisonment"),
-    SentenceKind.DEATH: lazy_gettext("death"),
-    SentenceKind.FINE_ONLY: lazy_gettext("fine only"),
-    SentenceKind.UNKNOWN: lazy_gettext("unknown"),
-}
 
 # Most serious first: summaries and charts read "1 jailed · 1 fled · 1 at liberty".
 STATUS_ORDER = [
@@ -115,13 +82,30 @@ STATUS_COLOURS = {
     CustodyStatus.AT_LIBERTY: "#05604e",
 }
 
-# What a sentence kind is called where one is chosen (a term's length is asked for apart).
+# Where a charge stands, and how sure an event is, as pages and forms name them.
+STAGE_LABELS = {
+    LegalStage.ALLEGED: lazy_gettext("alleged"),
+    LegalStage.CHARGED: lazy_gettext("charged"),
+    LegalStage.ON_TRIAL: lazy_gettext("on trial"),
+    LegalStage.CONVICTED: lazy_gettext("convicted"),
+    LegalStage.ACQUITTED: lazy_gettext("acquitted"),
+    LegalStage.DROPPED: lazy_gettext("dropped"),
+    LegalStage.PARDONED: lazy_gettext("pardoned"),
+}
+CERTAINTY_LABELS = {
+    Certainty.CONFIRMED: lazy_gettext("confirmed"),
+    Certainty.REPORTED: lazy_gettext("reported"),
+    Certainty.UNVERIFIED: lazy_gettext("unverified"),
+}
+
+# What a sentence kind is called where one is chosen (a term's length is asked for apart);
+# the kinds without a length read the same in a sentence ("maximum life imprisonment").
 SENTENCE_KIND_LABELS = {
-    SentenceKind.TERM: "a term of imprisonment",
-    SentenceKind.LIFE: "life imprisonment",
-    SentenceKind.DEATH: "death",
-    SentenceKind.FINE_ONLY: "fine only",
-    SentenceKind.UNKNOWN: "unknown",
+    SentenceKind.TERM: lazy_gettext("a term of imprisonment"),
+    SentenceKind.LIFE: lazy_gettext("life imprisonment"),
+    SentenceKind.DEATH: lazy_gettext("death"),
+    SentenceKind.FINE_ONLY: lazy_gettext("fine only"),
+    SentenceKind.UNKNOWN: lazy_gettext("unknown"),
 }
 
 # The one wording of an approximate date ("circa"): short enough for a table cell.
@@ -150,29 +134,17 @@ def date_text(value: PartialDate | None, about: bool = False) -> str | None:
 
 
 def sentence_text(value: Sentence | None) -> str | None:
-    """``30 years``, ``life imprisonment`` (``30 ans``, ``réclusion à perpétuité``)."""
+    """``30 years``, ``1 year 6 months``, ``life imprisonment`` in the language in force."""
     if value is None:
         return None
-    if value.kind is not SentenceKind.TERM or value.months is None:
-        return str(SENTENCE_WORDS[value.kind])
-    years, months = divmod(value.months, 12)
-    parts = []
-    if years:
-        parts.append(ngettext("%(num)s year", "%(num)s years", years))
-    if months:
-        parts.append(ngettext("%(num)s month", "%(num)s months", months))
-    return " ".join(parts)
-
-
-def vocabulary_text(labels: Mapping[Any, Any], value: str | None) -> str | None:
-    """A vocabulary value's label in the language in force (``on trial``, ``en procès``); a
-    value outside the vocabulary with its underscores as spaces."""
-    if not value:
-        return None
-    for key, label in labels.items():
-        if key == value:
-            return str(label)
-    return value.replace("_", " ")
+    if value.kind is not SentenceKind.TERM:
+        return str(SENTENCE_KIND_LABELS[value.kind])
+    years, months = divmod(value.months or 0, 12)
+    in_years = ngettext("%(count)s year", "%(count)s years", years, count=format_number(years))
+    in_months = ngettext("%(count)s month", "%(count)s months", months, count=format_number(months))
+    if years and months:
+        return gettext("%(years)s %(months)s", years=in_years, months=in_months)
+    return in_years if years else in_months
 
 
 def status_label(value: str | None) -> str | None:
@@ -186,9 +158,45 @@ def status_label(value: str | None) -> str | None:
         return value
 
 
+# Every vocabulary value a page may show through ``vocabulary_label``, by its stored value.
+VOCABULARY_LABELS = {
+    str(value): label
+    for labels in (STATUS_LABELS, STAGE_LABELS, CERTAINTY_LABELS, LEVEL_LABELS)
+    for value, label in labels.items()
+}
+
+
+# A date's precision and an organization's kind, as dossiers name them.
+PRECISION_LABELS = {
+    DatePrecision.DAY: lazy_gettext("day precision"),
+    DatePrecision.MONTH: lazy_gettext("month precision"),
+    DatePrecision.YEAR: lazy_gettext("year precision"),
+}
+ORGANIZATION_KIND_LABELS = {
+    OrganizationKind.POLITICAL_PARTY: lazy_gettext("political party"),
+    OrganizationKind.NGO: lazy_gettext("NGO"),
+    OrganizationKind.MEDIA: lazy_gettext("media"),
+    OrganizationKind.UNION: lazy_gettext("union"),
+    OrganizationKind.OTHER: lazy_gettext("other"),
+}
+
+
+def vocabulary_text(labels: Mapping[Any, Any], value: str | None) -> str | None:
+    """A value's label from ``labels`` in the language in force (``on trial``, ``en procès``);
+    a value outside them with its underscores as spaces; None for none."""
+    if not value:
+        return None
+    for key, label in labels.items():
+        if key == value:
+            return str(label)
+    return value.replace("_", " ")
+
+
 def vocabulary_label(value: str | None) -> str:
-    """Underscores to spaces for any vocabulary value (``on_trial`` → ``on trial``)."""
-    return (value or "").replace("_", " ")
+    """A vocabulary value in the language in force (``on_trial`` → ``on trial``, ``en
+    procès``); any other value with underscores turned to spaces."""
+    label = VOCABULARY_LABELS.get(value or "")
+    return str(label) if label is not None else (value or "").replace("_", " ")
 
 
 def country_name(code: str | None) -> str:

@@ -117,9 +117,9 @@ def vocabulary_choices(values: Sequence[Any], blank: str | None = None) -> list[
     return choices + [(str(v.value), str(getattr(v, "label", v.value))) for v in values]
 
 
-def sentence_kind_choices(blank: str | None = None) -> list[tuple[str, str]]:
+def sentence_kind_choices(blank: Any = None) -> list[tuple[str, Any]]:
     """Sentence kinds with reader wording."""
-    choices = [("", blank)] if blank is not None else []
+    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
     return choices + [(k.value, label) for k, label in SENTENCE_KIND_LABELS.items()]
 
 
