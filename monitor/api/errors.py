@@ -1,4 +1,9 @@
-"""JSON errors for the API: every failure under ``/api/`` answers JSON, never an HTML page."""
+"""JSON errors for the API: every failure under ``/api/`` answers JSON, never an HTML page.
+
+The shape and the field names never change; the message text is in the language of the request's
+``Accept-Language`` (negotiated among MONITOR_LANGUAGES as for pages, English by default), so
+a client shows it to its user as it is.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +18,41 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, defau
 
 from monitor.api import bp
 from monitor.api.writes import discard
+from monitor.presentation.translation import (
+    N_,
+    SOURCE_LANGUAGE,
+    current_language,
+    format_number,
+    gettext,
+)
 from monitor.services import ValidationError
 from monitor.services.people import PossibleDuplicate
 
 M = TypeVar("M", bound=BaseModel)
 
-# Messages for pydantic error types whose default wording reads oddly next to the services'.
+# Messages for pydantic error types whose default wording reads oddly next to the services' (and
+# is English only); translated when the error is answered.
 _MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not a field of this request",
+    "missing": N_("is required"),
+    "extra_forbidden": N_("is not a field of this request"),
 }
+# Pydantic's own English for these stays as it is in English; other languages get ours.
+_TRANSLATED = {
+    "string_type": N_("must be a string"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "dict_type": N_("must be a JSON object"),
+    "model_type": N_("must be a JSON object"),
+    "model_attributes_type": N_("must be a JSON object"),
+    "list_type": N_("must be a list"),
+}
+# Pydantic's "one of" refusals, worded with the choices they allow.
+_CHOICE_TYPES = frozenset({"literal_error", "enum"})
+# Vary on it: the same refused request reads differently in another language.
+LANGUAGE_HEADER = "Accept-Language"
 
 
 class MalformedBody(Exception):
@@ -39,26 +69,35 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    response.vary.add(LANGUAGE_HEADER)
     return response
+
+
+def _worded(response: Response, status: int) -> tuple[Response, int]:
+    response.vary.add(LANGUAGE_HEADER)
+    return response, status
 
 
 def _http_error(exc: HTTPException) -> Response:
     code = exc.code or 500
     # Our own aborts use the stock descriptions, written for HTML pages; keep them short.
-    message = {404: "not found", 403: "forbidden: your role does not allow this"}.get(
-        code, exc.description or exc.name
-    )
+    known = {
+        404: N_("not found"),
+        403: N_("forbidden: your role does not allow this"),
+        405: N_("this method is not allowed here"),
+    }
+    message = gettext(known[code]) if code in known else exc.description or exc.name
     if code == 429:
-        message = f"rate limit exceeded ({exc.description})"
+        message = gettext("rate limit exceeded (%(limit)s)", limit=exc.description)
     if code >= 500:
-        message = "internal error"
+        message = gettext("internal error")
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     return error_response(code, message, headers)
 
 
 def _validation_error(exc: ValidationError) -> tuple[Response, int]:
     discard()  # nothing of a refused write is kept
-    return jsonify(errors=exc.errors), 422
+    return _worded(jsonify(errors=exc.errors), 422)
 
 
 def _possible_duplicate(exc: PossibleDuplicate) -> tuple[Response, int]:
@@ -67,12 +106,12 @@ def _possible_duplicate(exc: PossibleDuplicate) -> tuple[Response, int]:
         {"id": c.public_id, "name": c.name, "name_native": c.name_native, "reasons": [*c.reasons]}
         for c in exc.candidates
     ]
-    return jsonify(errors=exc.errors, candidates=candidates), 409
+    return _worded(jsonify(errors=exc.errors, candidates=candidates), 409)
 
 
 def _malformed_body(exc: MalformedBody) -> tuple[Response, int]:
     discard()
-    return jsonify(errors={"body": exc.message}), 400
+    return _worded(jsonify(errors={"body": exc.message}), 400)
 
 
 # Blueprint handlers for each code outrank any app-wide handler the web UI registers for it.
@@ -120,14 +159,17 @@ def _nesting_depth(raw: bytes) -> int:
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
         raise MalformedBody(
-            f"holds a number of {len(text.lstrip('-')):,} digits; at most "
-            f"{MAX_NUMBER_DIGITS} are accepted"
+            gettext(
+                "holds a number of %(digits)s digits; at most %(max)s are accepted",
+                digits=format_number(len(text.lstrip("-"))),
+                max=MAX_NUMBER_DIGITS,
+            )
         )
     return int(text)
 
 
 def _no_constant(name: str) -> Any:
-    raise MalformedBody(f"is not valid JSON: {name} is not a JSON number")
+    raise MalformedBody(gettext("is not valid JSON: %(name)s is not a JSON number", name=name))
 
 
 def _unstorable_text(value: Any, path: str, errors: dict[str, str]) -> None:
@@ -137,8 +179,13 @@ def _unstorable_text(value: Any, path: str, errors: dict[str, str]) -> None:
         found = _UNSTORABLE.search(value)
         if found:
             char = found.group()
-            what = "a NUL" if char == "\x00" else "an unpaired surrogate"
-            errors.setdefault(path or "body", f"must not contain {what} (U+{ord(char):04X})")
+            code = format(ord(char), "04X")
+            message = (
+                gettext("must not contain a NUL (U+%(code)s)", code=code)
+                if char == "\x00"
+                else gettext("must not contain an unpaired surrogate (U+%(code)s)", code=code)
+            )
+            errors.setdefault(path or "body", message)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _unstorable_text(item, f"{path}.{index}" if path else str(index), errors)
@@ -146,10 +193,15 @@ def _unstorable_text(value: Any, path: str, errors: dict[str, str]) -> None:
         for key, item in value.items():
             if _UNSTORABLE.search(key):
                 errors.setdefault(
-                    path or "body", "holds a field name with a NUL or an unpaired surrogate"
+                    path or "body",
+                    gettext("holds a field name with a NUL or an unpaired surrogate"),
                 )
                 continue
             _unstorable_text(item, f"{path}.{key}" if path else key, errors)
+
+
+def _too_deep() -> str:
+    return gettext("is nested more than %(max)s levels deep", max=MAX_BODY_DEPTH)
 
 
 def json_object() -> dict[str, Any]:
@@ -159,17 +211,19 @@ def json_object() -> dict[str, Any]:
     :class:`ValidationError` (422) naming its field."""
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise MalformedBody("a JSON object is required")
+        raise MalformedBody(gettext("a JSON object is required"))
     if _nesting_depth(raw) > MAX_BODY_DEPTH:
-        raise MalformedBody(f"is nested more than {MAX_BODY_DEPTH} levels deep")
+        raise MalformedBody(_too_deep())
     try:
         data = json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedBody(f"is not valid JSON: {exc}") from None
+        raise MalformedBody(gettext("is not valid JSON: %(problem)s", problem=exc)) from None
     except RecursionError:  # the depth check above should make this unreachable
-        raise MalformedBody(f"is nested more than {MAX_BODY_DEPTH} levels deep") from None
+        raise MalformedBody(_too_deep()) from None
     if not isinstance(data, dict):
-        raise MalformedBody(f"must be a JSON object, not {type(data).__name__}")
+        raise MalformedBody(
+            gettext("must be a JSON object, not %(type)s", type=type(data).__name__)
+        )
     errors: dict[str, str] = {}
     _unstorable_text(data, "", errors)
     if errors:
@@ -182,9 +236,25 @@ def field_errors(exc: PydanticError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors(include_url=False):
         path = ".".join(str(part) for part in error["loc"]) or "body"
-        message = _MESSAGES.get(error["type"], error["msg"]).removeprefix("Value error, ")
-        errors.setdefault(path, message)
+        errors.setdefault(path, _message(error))
     return errors
+
+
+def _message(error: Any) -> str:
+    """A pydantic error's message in the request's language (pydantic words its own in English;
+    our field checks word theirs already translated)."""
+    kind = error["type"]
+    if kind in _MESSAGES:
+        return gettext(_MESSAGES[kind])
+    message: str = error["msg"]
+    if current_language() == SOURCE_LANGUAGE:
+        return message.removeprefix("Value error, ")
+    if kind in _TRANSLATED:
+        return gettext(_TRANSLATED[kind])
+    expected = (error.get("ctx") or {}).get("expected")
+    if kind in _CHOICE_TYPES and expected:
+        return gettext("must be one of: %(choices)s", choices=expected)
+    return message.removeprefix("Value error, ")
 
 
 def validate(model: type[M], data: dict[str, Any]) -> M:

@@ -5,7 +5,8 @@ its ``pattern`` (searched with Python's ``re``, as JSON Schema validators in Pyt
 ``minLength`` / ``maxLength`` and its ``minimum`` / ``maximum``. So a request the document says is
 valid passes the check, and one it says is invalid is refused with 422 naming the field. Rules no
 JSON schema can state (an id that names a record, a date not in the future) are in the
-descriptions, and the services enforce them.
+descriptions, and the services enforce them. A refusal is worded when it is raised, in the
+request's language (``Accept-Language``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from monitor.domain import PartialDate
+from monitor.presentation.translation import format_number, gettext
 from monitor.services.validation import text_problem
 
 # Characters no text field takes: C0 and C1 controls and DEL; a one-line field (a name, a title)
@@ -77,15 +79,17 @@ class Checked(Rule):
     def check(self, value: object) -> Any:
         """The converted value, or a refusal naming the first rule it breaks."""
         if not isinstance(value, str):
-            raise _invalid("must be a string")
+            raise _invalid(gettext("must be a string"))
         max_length = self.schema.get("maxLength")
         if max_length is not None and len(value) > max_length:
-            raise _invalid(f"must be at most {max_length:,} characters")
+            raise _invalid(
+                gettext("must be at most %(max)s characters", max=format_number(max_length))
+            )
         if len(value) < self.schema.get("minLength", 0):
-            raise _invalid("is required")
+            raise _invalid(gettext("is required"))
         choices = self.schema.get("enum")
         if choices is not None and value not in choices:
-            raise _invalid("must be one of: " + ", ".join(choices))
+            raise _invalid(gettext("must be one of: %(choices)s", choices=", ".join(choices)))
         pattern = self.schema.get("pattern")
         if pattern is not None and _compiled(pattern).search(value) is None:
             raise _invalid(self.explain(value))
@@ -125,8 +129,8 @@ def plain_text(
         if problem := text_problem(value, multiline=multiline):
             return problem
         if also_refused and any(c in value for c in also_refused):
-            return f"must not contain {also_refused!r}"
-        return "is required" if required else "is not valid text"
+            return gettext("must not contain %(characters)s", characters=repr(also_refused))
+        return gettext("is required") if required else gettext("is not valid text")
 
     return Checked(schema, explain)
 
@@ -155,7 +159,9 @@ COUNTRY_CODE = Checked(
         "description": "An ISO 3166-1 alpha-2 country code, in either case (KH or kh)",
         "examples": ["KH"],
     },
-    lambda value: f"{value!r} is not an ISO 3166-1 two-letter country code",
+    lambda value: gettext(
+        "%(value)s is not an ISO 3166-1 two-letter country code", value=repr(value)
+    ),
     lambda value: value.strip().upper(),
 )
 
@@ -163,7 +169,7 @@ COUNTRY_CODE = Checked(
 ID_PATTERN = "^[A-Za-z0-9_-]{1,16}$"
 PUBLIC_ID = Checked(
     {"type": "string", "pattern": ID_PATTERN, "description": "An id as the API gave it"},
-    lambda _value: "is not an id: ids are up to 16 letters, digits, '-' and '_'",
+    lambda _value: gettext("is not an id: ids are up to 16 letters, digits, '-' and '_'"),
 )
 
 # Calendar dates written out: any year from 0001, months 01-12, the days each month has
@@ -192,14 +198,14 @@ def partial_date(description: str = "") -> Checked:
             ),
             "examples": ["2017", "2017-09", "2017-09-03"],
         },
-        lambda _value: "use YYYY, YYYY-MM or YYYY-MM-DD (a real calendar date)",
+        lambda _value: gettext("use YYYY, YYYY-MM or YYYY-MM-DD (a real calendar date)"),
         PartialDate.parse,
     )
 
 
 DAY = Checked(
     {"type": "string", "format": "date", "pattern": FULL_DATE_PATTERN, "examples": ["2017-09-03"]},
-    lambda _value: "use YYYY-MM-DD (a real calendar date)",
+    lambda _value: gettext("use YYYY-MM-DD (a real calendar date)"),
     lambda value: dt.date.fromisoformat(value.strip()),
 )
 
@@ -219,7 +225,7 @@ class Omittable:
 
 def _refuse_null(value: object) -> object:
     if value is None:
-        raise _invalid("cannot be null: leave the field out to keep its value")
+        raise _invalid(gettext("cannot be null: leave the field out to keep its value"))
     return value
 
 
@@ -235,9 +241,9 @@ class LanguageRule(Rule):
         """The language code, or a refusal naming the languages there are."""
         languages: tuple[str, ...] = current_app.config["SETTINGS"].languages
         if not isinstance(value, str):
-            raise _invalid("must be a string")
+            raise _invalid(gettext("must be a string"))
         if value not in languages:
-            raise _invalid("must be one of: " + ", ".join(languages))
+            raise _invalid(gettext("must be one of: %(choices)s", choices=", ".join(languages)))
         return value
 
     def json_schema(self) -> dict[str, Any]:
@@ -268,7 +274,7 @@ WEB_ADDRESS = Checked(
         "pattern": f"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~!$&'()*+,;=:@%-]+([/?#][^{_LINE_REFUSED}]*)?$",
         "description": "An http:// or https:// address",
     },
-    lambda _value: "must be an http:// or https:// address",
+    lambda _value: gettext("must be an http:// or https:// address"),
 )
 
 
@@ -297,7 +303,11 @@ class QueryNumber(Rule):
         return number
 
     def _refusal(self) -> str:
-        return f"must be a whole number from {self.minimum:,} to {self.maximum:,}"
+        return gettext(
+            "must be a whole number from %(low)s to %(high)s",
+            low=format_number(self.minimum),
+            high=format_number(self.maximum),
+        )
 
     def json_schema(self) -> dict[str, Any]:
         """The schema the document shows for this field."""
@@ -311,7 +321,7 @@ class QueryFlag(Rule):
     def check(self, value: object) -> bool:
         """The flag, or a refusal."""
         if value not in ("true", "false"):
-            raise _invalid("must be true or false")
+            raise _invalid(gettext("must be true or false"))
         return value == "true"
 
     def json_schema(self) -> dict[str, Any]:
@@ -321,7 +331,7 @@ class QueryFlag(Rule):
 
 def choice(values: list[str]) -> Checked:
     """One of ``values``, exactly."""
-    return Checked({"type": "string", "enum": values}, lambda _value: "is not a choice")
+    return Checked({"type": "string", "enum": values}, lambda _value: gettext("is not a choice"))
 
 
 # Domains no mail can be delivered to (RFC 6761 special-use names, as email-validator lists them).
@@ -341,7 +351,7 @@ EMAIL = Checked(
             "special-use domain such as .test or .local"
         ),
     },
-    lambda _value: "is at a special-use domain, which no mail reaches",
+    lambda _value: gettext("is at a special-use domain, which no mail reaches"),
 )
 
 
@@ -358,11 +368,17 @@ class WholeNumber(Rule):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _invalid("must be a whole number")
+            raise _invalid(gettext("must be a whole number"))
         low = self.minimum if self.minimum is not None else value
         high = self.maximum if self.maximum is not None else value
         if not low <= value <= high:
-            raise _invalid(f"must be a whole number from {low:,} to {high:,}")
+            raise _invalid(
+                gettext(
+                    "must be a whole number from %(low)s to %(high)s",
+                    low=format_number(low),
+                    high=format_number(high),
+                )
+            )
         return value
 
     def json_schema(self) -> dict[str, Any]:

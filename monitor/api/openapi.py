@@ -218,7 +218,11 @@ def _responses(op: Operation, method: str, path: str, refs: dict[str, Any]) -> d
     }
     if has_body or op.query:
         responses.setdefault(
-            "422", {"description": "Invalid fields, each named", "content": invalid}
+            "422",
+            {
+                "description": ("Invalid fields, each named; the messages follow Accept-Language"),
+                "content": invalid,
+            },
         )
     responses["429"] = {
         "description": "Too many requests (Retry-After says when)",
@@ -291,7 +295,13 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "A register of persecuted people: cases, charges and custody status. Every request "
                 "except this document needs 'Authorization: Bearer <token>' (`monitor "
                 "create-token EMAIL`). Ids are opaque strings. Dates are partial: 2017, 2017-09 "
-                "or 2017-09-03, and the precision given is the precision kept."
+                "or 2017-09-03, and the precision given is the precision kept. Error messages "
+                "(the text of 'error' and of each field in 'errors') are written in the language "
+                "the request's Accept-Language prefers among "
+                + ", ".join(settings.languages)
+                + " (else "
+                + settings.languages[0]
+                + "); the shape and the field names are the same in every language."
             ),
         },
         "servers": [{"url": settings.base_url}],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 import pycountry
 from babel import Locale
@@ -21,6 +23,7 @@ from monitor.domain import (
     CustodyStatus,
     DatePrecision,
     LegalStage,
+    OrganizationKind,
     PartialDate,
     Role,
     Sentence,
@@ -197,6 +200,33 @@ VOCABULARY_LABELS = {
     for labels in (STATUS_LABELS, STAGE_LABELS, CERTAINTY_LABELS, LEVEL_LABELS)
     for value, label in labels.items()
 }
+
+
+# A date's precision and an organization's kind, as dossiers name them.
+PRECISION_LABELS = {
+    DatePrecision.DAY: lazy_gettext("day precision"),
+    DatePrecision.MONTH: lazy_gettext("month precision"),
+    DatePrecision.YEAR: lazy_gettext("year precision"),
+}
+ORGANIZATION_KIND_LABELS = {
+    OrganizationKind.POLITICAL_PARTY: lazy_gettext("political party"),
+    OrganizationKind.NGO: lazy_gettext("NGO"),
+    OrganizationKind.MEDIA: lazy_gettext("media"),
+    OrganizationKind.UNION: lazy_gettext("union"),
+    OrganizationKind.LEGISLATURE: lazy_gettext("legislature"),
+    OrganizationKind.OTHER: lazy_gettext("other"),
+}
+
+
+def vocabulary_text(labels: Mapping[Any, Any], value: str | None) -> str | None:
+    """A value's label from ``labels`` in the language in force (``on trial``, ``en procès``);
+    a value outside them with its underscores as spaces; None for none."""
+    if not value:
+        return None
+    for key, label in labels.items():
+        if key == value:
+            return str(label)
+    return value.replace("_", " ")
 
 
 def vocabulary_label(value: str | None) -> str:

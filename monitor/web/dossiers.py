@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz
@@ -51,10 +52,17 @@ def create() -> ResponseReturnValue:
     requested = writes.commit(lambda: dossiers.request_dossier(actor(), data, _settings()))
     if not requested.ok:
         for name, message in requested.errors.items():
-            flash(f"No dossier was requested — {name.replace('_', ' ')}: {message}", "error")
+            flash(
+                _(
+                    "No dossier was requested — %(field)s: %(message)s",
+                    field=name.replace("_", " "),
+                    message=message,
+                ),
+                "error",
+            )
         return redirect(safe_next(form.get("next")))
     dossier = requested.value
-    flash("Dossier requested. This page follows its progress.", "success")
+    flash(_("Dossier requested. This page follows its progress."), "success")
     return redirect(url_for("dossiers.detail", public_id=dossier.public_id))
 
 
@@ -91,7 +99,7 @@ def download(public_id: str) -> ResponseReturnValue:
         # The download is audited (with the PDF's SHA-256), hence a write.
         pdf = writes.commit(lambda: dossiers.download(actor(), dossier)).value
     except dossiers.NotReady:
-        flash("This dossier has no PDF to download.", "warning")
+        flash(_("This dossier has no PDF to download."), "warning")
         return redirect(url_for("dossiers.detail", public_id=dossier.public_id))
     response = send_file(
         BytesIO(pdf),

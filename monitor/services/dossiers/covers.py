@@ -11,6 +11,7 @@ from sqlalchemy import select
 from monitor import authz
 from monitor.extensions import db
 from monitor.models import Case, Dossier, Organization, Person, User
+from monitor.presentation.translation import gettext
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def covers(user: User, dossiers: Sequence[Dossier]) -> dict[str, list[Covered]]:
         found: list[Covered] = []
         case = cases.get(dossier.scope.get("case_id") or "")
         if case is not None:
-            found.append(Covered("case", case.public_id, f"{case.person.name}'s case"))
+            label = gettext("%(name)s's case", name=case.person.name)
+            found.append(Covered("case", case.public_id, label))
             person = people.get(case.person_id)
             if person is not None:
                 found.append(Covered("person", person.public_id, person.name))
@@ -70,6 +72,6 @@ def covers(user: User, dossiers: Sequence[Dossier]) -> dict[str, list[Covered]]:
         filters = dossier.scope.get("filters")
         if isinstance(filters, dict):
             pairs = tuple(sorted((str(k), str(v)) for k, v in filters.items()))
-            found.append(Covered("selection", "", "the case list, as selected", pairs))
+            found.append(Covered("selection", "", gettext("the case list, as selected"), pairs))
         result[dossier.public_id] = found
     return result

@@ -16,11 +16,13 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from monitor import authz
-from monitor.domain import Confidentiality, CustodyStatus, OrganizationKind
+from monitor.domain import Confidentiality, PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Charge, Membership, Organization, Person, StatusEvent, User
 from monitor.pdf.content import DossierContent, SummaryRow
-from monitor.presentation import country_name
+from monitor.presentation import country_name, date_text, status_label
+from monitor.presentation.translation import format_number, gettext, ngettext
+from monitor.presentation.wording import LEVEL_LABELS, ORGANIZATION_KIND_LABELS, vocabulary_text
 from monitor.services import queries
 from monitor.services.dossiers.sections import (
     SourceNumbers,
@@ -52,7 +54,9 @@ def _at(levels: list[str], requester: User) -> Any:
 def _capped(query: Select[Case], max_cases: int) -> list[Case]:
     cases = list(db.session.scalars(query.limit(max_cases + 1)).unique())
     if len(cases) > max_cases:
-        raise ContentError(f"more than {max_cases} cases: narrow the selection")
+        raise ContentError(
+            gettext("more than %(max)s cases: narrow the selection", max=format_number(max_cases))
+        )
     return cases
 
 
@@ -60,21 +64,24 @@ def filter_description(filters: queries.CaseFilter) -> str:
     """The case list's filters in words, for the cover."""
     parts = []
     if filters.status:
-        parts.append(f"custody status {CustodyStatus(filters.status).label}")
+        label = status_label(filters.status)
+        parts.append(gettext("custody status %(status)s", status=label))
     if filters.country:
-        parts.append(f"country {country_name(filters.country)}")
+        parts.append(gettext("country %(country)s", country=country_name(filters.country)))
     if filters.organization:
         org = db.session.scalars(
             select(Organization).where(Organization.public_id == filters.organization)
         ).first()
-        parts.append(f"member of {org.label if org else 'an organization no longer registered'}")
+        named = org.label if org else gettext("an organization no longer registered")
+        parts.append(gettext("member of %(organization)s", organization=named))
     if filters.confidentiality:
-        parts.append(f"confidentiality {filters.confidentiality}")
+        level = vocabulary_text(LEVEL_LABELS, filters.confidentiality)
+        parts.append(gettext("confidentiality %(level)s", level=level))
     if filters.offence:
-        parts.append(f"charged with an offence containing “{filters.offence}”")
+        parts.append(gettext("charged with an offence containing “%(text)s”", text=filters.offence))
     if filters.q:
-        parts.append(f"name matching “{filters.q}”")
-    return "; ".join(parts) if parts else "every case"
+        parts.append(gettext("name matching “%(text)s”", text=filters.q))
+    return "; ".join(parts) if parts else gettext("every case")
 
 
 def _content(
@@ -116,15 +123,15 @@ def load_case(
         .options(*_details(joinedload(Case.person)))
     ).first()
     if case is None:
-        raise ContentError("the case no longer exists or is above this dossier's audience")
+        raise ContentError(gettext("the case no longer exists or is above this dossier's audience"))
     person = case.person
-    title = f"{person.name} — case dossier"
-    facts = [("Country", country_name(case.country)), ("Case", case.title)]
+    title = gettext("%(name)s — case dossier", name=person.name)
+    facts = [(gettext("Country"), country_name(case.country)), (gettext("Case"), case.title)]
     row = summary_row(case, person.name, person.name_native, None)
     return _content(
         kind="case",
         title=title,
-        scope=f"One case: {case.title}",
+        scope=gettext("One case: %(title)s", title=case.title),
         audience=audience,
         issued_by=issued_by,
         cases=[case],
@@ -146,7 +153,7 @@ def load_organization(
         select(Organization).where(Organization.public_id == organization_id)
     ).first()
     if org is None:
-        raise ContentError("the organization no longer exists")
+        raise ContentError(gettext("the organization no longer exists"))
     members = list(
         db.session.scalars(
             select(Membership)
@@ -181,19 +188,21 @@ def load_organization(
         for m in members
         for case in (by_person.get(m.person_id) or [None])
     ]
-    facts = [("Kind", OrganizationKind(org.kind).label)]
+    facts = [(gettext("Kind"), vocabulary_text(ORGANIZATION_KIND_LABELS, org.kind) or "")]
     if org.country:
-        facts.append(("Country", country_name(org.country)))
+        facts.append((gettext("Country"), country_name(org.country)))
     if org.seats is not None:
-        facts.append(("Seats or members", str(org.seats)))
+        facts.append((gettext("Seats or members"), format_number(org.seats)))
     if org.dissolved_on:
-        facts.append(("Dissolved", org.dissolved_on.isoformat()))
-    facts.append(("Members in this dossier", str(len(person_ids))))
+        facts.append(
+            (gettext("Dissolved"), date_text(PartialDate.of(org.dissolved_on, "day")) or "")
+        )
+    facts.append((gettext("Members in this dossier"), format_number(len(person_ids))))
     name = f"{org.name} ({org.short_name})" if org.short_name else org.name
     return _content(
         kind="organization",
-        title=f"{org.label} — organization dossier",
-        scope=f"Organization: {name}, every member and their cases",
+        title=gettext("%(name)s — organization dossier", name=org.label),
+        scope=gettext("Organization: %(name)s, every member and their cases", name=name),
         audience=audience,
         issued_by=issued_by,
         cases=cases,
@@ -223,13 +232,17 @@ def load_selection(
     described = filter_description(chosen)
     return _content(
         kind="selection",
-        title=f"Selection of {len(cases)} case{'s' if len(cases) != 1 else ''} — dossier",
-        scope=f"Cases of the case list: {described}",
+        title=ngettext(
+            "Selection of %(num)s case — dossier",
+            "Selection of %(num)s cases — dossier",
+            len(cases),
+        ),
+        scope=gettext("Cases of the case list: %(filters)s", filters=described),
         audience=audience,
         issued_by=issued_by,
         cases=cases,
         rows=rows,
-        facts=[("Filters", described), ("Cases", str(len(cases)))],
+        facts=[(gettext("Filters"), described), (gettext("Cases"), format_number(len(cases)))],
     )
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from monitor.domain import CustodyStatus, LegalStage
+from monitor.domain import PartialDate
 from monitor.models import Case, Charge, Membership, Source, StatusEvent
 from monitor.pdf.content import (
     CaseSection,
@@ -28,11 +28,20 @@ from monitor.presentation import (
     country_name,
     date_text,
     sentence_text,
+    status_label,
+)
+from monitor.presentation.translation import gettext, ngettext
+from monitor.presentation.wording import (
+    CERTAINTY_LABELS,
+    LEVEL_LABELS,
+    PRECISION_LABELS,
+    STAGE_LABELS,
+    vocabulary_text,
 )
 
 
 def _label(status: str | None) -> str | None:
-    return CustodyStatus(status).label if status else None
+    return status_label(status)
 
 
 class SourceNumbers:
@@ -108,14 +117,14 @@ def main_charge(charges: list[Charge]) -> Charge | None:
 def _event(event: StatusEvent, case: Case, numbers: SourceNumbers) -> EventLine:
     return EventLine(
         date=date_text(event.occurred, event.occurred_about) or "",
-        precision=event.occurred_precision,
+        precision=vocabulary_text(PRECISION_LABELS, event.occurred_precision) or "",
         status=event.status,
-        status_label=CustodyStatus(event.status).label,
+        status_label=_label(event.status) or event.status,
         previous_label=_label(event.previous_status),
-        certainty=event.certainty,
+        certainty=vocabulary_text(CERTAINTY_LABELS, event.certainty) or "",
         location=event.location,
         description=event.description,
-        sources=numbers.cite(event.sources, case, "timeline"),
+        sources=numbers.cite(event.sources, case, gettext("timeline")),
     )
 
 
@@ -123,19 +132,21 @@ def _charge(charge: Charge, case: Case, numbers: SourceNumbers) -> ChargeLine:
     return ChargeLine(
         offence=charge.offence,
         legal_basis=charge.legal_basis,
-        max_sentence=charge.max_sentence.human(),
-        stage=LegalStage(charge.stage).label,
+        max_sentence=sentence_text(charge.max_sentence) or "",
+        stage=vocabulary_text(STAGE_LABELS, charge.stage) or "",
         filed=date_text(charge.filed),
         sentence_imposed=sentence_text(charge.sentence_imposed),
-        sentenced_on=charge.sentenced_on.isoformat() if charge.sentenced_on else None,
+        sentenced_on=date_text(PartialDate.of(charge.sentenced_on, "day"))
+        if charge.sentenced_on
+        else None,
         in_absentia=charge.in_absentia,
-        sources=numbers.cite(charge.sources, case, "charges"),
+        sources=numbers.cite(charge.sources, case, gettext("charges")),
     )
 
 
 def _membership(membership: Membership) -> MembershipLine:
     start, end = date_text(membership.start), date_text(membership.end)
-    period = f"{start or '—'} – {end or 'now'}" if start or end else None
+    period = f"{start or '—'} – {end or gettext('now')}" if start or end else None
     org = membership.organization
     name = f"{org.name} ({org.short_name})" if org.short_name else org.name
     return MembershipLine(organization=name, role=membership.role, period=period)
@@ -151,7 +162,7 @@ def case_section(case: Case, numbers: SourceNumbers) -> CaseSection:
     person = case.person
     events = tuple(_event(e, case, numbers) for e in case.events)
     charges = tuple(_charge(c, case, numbers) for c in case.charges)
-    numbers.cite(case.sources, case, "case summary")
+    numbers.cite(case.sources, case, gettext("case summary"))
     main = main_charge(list(case.charges))
     return CaseSection(
         anchor=anchor(case),
@@ -167,9 +178,9 @@ def case_section(case: Case, numbers: SourceNumbers) -> CaseSection:
         title=case.title,
         summary=case.summary,
         tags=tuple(case.tags or ()),
-        confidentiality=case.confidentiality,
+        confidentiality=vocabulary_text(LEVEL_LABELS, case.confidentiality) or "",
         status=case.status,
-        status_label=case.custody_status.label,
+        status_label=_label(case.status) or case.status,
         since=date_text(case.since),
         max_exposure=sentence_text(case.max_exposure),
         main_charge=main.offence if main else None,
@@ -189,7 +200,7 @@ def summary_row(case: Case | None, name: str, native: str | None, role: str | No
         role=role,
         anchor=anchor(case) if case is not None else None,
         status=case.status if case is not None else None,
-        status_label=case.custody_status.label if case is not None else None,
+        status_label=_label(case.status) if case is not None else None,
         since=date_text(case.since) if case is not None else None,
         main_charge=main.offence if main else None,
         max_sentence=sentence_text(case.max_exposure) if case is not None else None,
@@ -200,7 +211,7 @@ def status_counts(cases: list[Case]) -> tuple[StatusCount, ...]:
     """Counts by custody status, most serious first, zeros included."""
     counts = Counter(case.status for case in cases)
     return tuple(
-        StatusCount(s.value, s.label, counts.get(s.value, 0), STATUS_COLOURS[s])
+        StatusCount(s.value, _label(s.value) or s.value, counts.get(s.value, 0), STATUS_COLOURS[s])
         for s in STATUS_ORDER
     )
 
@@ -212,9 +223,13 @@ def longest_exposure(cases: list[Case]) -> str:
     """
     exposed = [c for c in cases if c.max_exposure is not None]
     if not exposed:
-        return "no open charge with a known maximum sentence"
+        return gettext("no open charge with a known maximum sentence")
     top = max(c.max_exposure.severity for c in exposed if c.max_exposure is not None)
     worst = [c for c in exposed if c.max_exposure is not None and c.max_exposure.severity == top]
     names = list(dict.fromkeys(c.person.name for c in worst))
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    shown = ", ".join(names[:3])
+    if len(names) > 3:
+        shown = ngettext(
+            "%(names)s and %(num)s more", "%(names)s and %(num)s more", len(names) - 3, names=shown
+        )
     return f"{sentence_text(worst[0].max_exposure)} — {shown}"

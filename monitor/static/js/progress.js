@@ -16,8 +16,14 @@
     return;
   }
   var MAX_WAIT = 30000;
-  var UPDATING = "This page updates itself as the work goes on; you can also ";
-  var STOPPED = "This page could not update itself: to see how far it got, ";
+  // The page gives these in its own language (data-progress-updating, data-progress-stopped);
+  // the English here is for a page that does not.
+  var UPDATING =
+    section.getAttribute("data-progress-updating") ||
+    "This page updates itself as the work goes on; you can also ";
+  var STOPPED =
+    section.getAttribute("data-progress-stopped") ||
+    "This page could not update itself: to see how far it got, ";
   var failures = 0;
 
   function seconds(element) {
