@@ -29,6 +29,7 @@ ACTION_LABELS: dict[str, LazyProxy] = {
     "organization.create": _l("Organization added"),
     "organization.update": _l("Organization edited"),
     "membership.create": _l("Membership added"),
+    "membership.update": _l("Membership changed"),
     "membership.delete": _l("Membership removed"),
     "source.create": _l("Source added"),
     "import.apply": _l("Import applied"),

@@ -153,5 +153,6 @@ def test_openapi_documents_the_subscription_endpoints(app: Flask, anonymous_api:
         "organization",
         "scope",
         "scope_id",
+        "language",
         "mode",
     }

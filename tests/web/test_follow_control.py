@@ -62,7 +62,7 @@ def test_follow_shows_state_and_mode_apart_and_switches_mode(
     assert "You follow Mao Monyvann's case (immediate emails)" in html.unescape(page)
     assert control(page) == (
         "You follow this case · immediate emails "
-        "Switch to daily digest for Mao Monyvann's case Unfollow Mao Monyvann's case"
+        "Switch to daily digest for Mao Monyvann’s case Unfollow Mao Monyvann’s case"
     )
     [followed] = live(email)
     assert (followed.scope, followed.mode) == ("case", "immediate")
