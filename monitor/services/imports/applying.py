@@ -30,9 +30,9 @@ from monitor.services.cases import Opening, StatusInput, record_status, update_c
 from monitor.services.imports.changes import (
     case_changed,
     case_input,
-    describe_person_changes,
     charge_changed,
     charge_input,
+    describe_person_changes,
     existing_charges,
     has_event,
     has_membership,
@@ -69,7 +69,7 @@ def apply(
     """Write every row of a clean report; the caller commits once (or rolls back on error).
 
     ``decisions``: who each probable match is (the register person's id, or ``"new"``), by the
-    row's key (``row 5`` or its external id); every probable match must be decided
+    row's key (``row 5``); every probable match must be decided
     (:func:`decision_errors`), else nothing is written.
 
     The audit log gets each change from its service, then one ``import.apply`` entry naming the

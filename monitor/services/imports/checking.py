@@ -350,9 +350,7 @@ def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[Charg
     return result
 
 
-def _match_people(
-    rows: list[Row], registered: dict[int, Person | None], ctx: _Context
-) -> None:
+def _match_people(rows: list[Row], registered: dict[int, Person | None], ctx: _Context) -> None:
     """Match by name (:func:`~monitor.services.imports.matching.match_people`) each row whose
     person neither its external id nor an identifier found: a matched row is that person's
     (``registered``); a probable one waits for the importer's decision; else someone new."""
@@ -376,8 +374,10 @@ def _match_people(
 
 
 def _match_key(row: Row) -> str:
-    """What the importer's decisions call a row: its external id, else ``row 5``."""
-    return row.external_id or f"row {row.line}"
+    """What the importer's decisions call a row: ``row 5`` (by its line, as every message
+    names rows; an external id would make a dry run of a hidden case's id differ from one of
+    an unused id, see applying.first_taken_row)."""
+    return f"row {row.line}"
 
 
 def _match_warnings(rows: list[Row]) -> list[Problem]:

@@ -65,7 +65,7 @@ class Row:
     person: Person | None = None
     changes: list[str] = field(default_factory=list)
     # A row whose person no external id or identifier found: who they are in the register by
-    # name (matching.match_people), under ``match.key`` ("row 5", or the row's external id).
+    # name (matching.match_people), under ``match.key`` ("row 5").
     # Matched: ``person`` is set already; probable: ``person`` is set once decided.
     match: PersonMatch | None = None
     # A probable match's candidates (the register people the row's person may be).
@@ -120,7 +120,7 @@ class Report:
         return [{**w.as_dict(), "person_ids": people.get(w.row, [])} for w in self.warnings]
 
     def matches(self) -> dict[str, PersonMatch]:
-        """The rows matched by name, by key (``row 5`` or the external id)."""
+        """The rows matched by name, by key (``row 5``)."""
         return {row.match.key: row.match for row in self.rows if row.match is not None}
 
     def probable(self) -> list[Row]:
