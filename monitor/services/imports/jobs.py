@@ -131,10 +131,10 @@ def confirm(
     """Apply a previewed import now when it is small, else queue it for a worker.
 
     A small import is applied in the caller's transaction (commit it); on a validation error
-    the caller rolls back and the import is marked failed by :func:`fail`. ``decisions``: a
-    Popolo import's probable matches decided (kept with the import for the worker).
+    the caller rolls back and the import is marked failed by :func:`fail`. ``decisions``: the
+    import's probable matches decided (kept with the import for the worker).
     """
-    if is_popolo(record.content):
+    if is_popolo(record.content) or decisions:
         record.summary = {**record.summary, "decisions": dict(decisions or {})}
     large = record.rows > settings.import_inline_rows
     after = ImportState.QUEUED if large else ImportState.RUNNING
