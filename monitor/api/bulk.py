@@ -2,7 +2,9 @@
 
 An import's body is the CSV file itself (``Content-Type: text/csv``), in the columns of the
 template (``GET /api/v1/exports/template.csv``). It goes in whole or not at all: a file with
-problems answers 422 with every problem by row and column, and nothing is written.
+problems answers 422 with every problem by row and column, and nothing is written. A row's
+person already in the register is matched (the row goes to them); one probably in it waits for
+the ``decisions`` parameter.
 """
 
 from __future__ import annotations
