@@ -4,8 +4,8 @@
 the importer's clearance and the organizations the register knows, then matches the rows to
 existing cases (by external id, else by the register's own id) and their people (by identifier,
 else by name through :mod:`.matching`: matched, probable — decided before applying — or new)
-and works out what each would change there (:mod:`.changes`). It writes nothing, so a preview, a dry run and the check a
-confirmation repeats under the register lock are the same function.
+and works out what each would change there (:mod:`.changes`). It writes nothing, so a preview,
+a dry run and the check a confirmation repeats under the register lock are the same function.
 """
 
 from __future__ import annotations
