@@ -388,10 +388,32 @@ def _report_restore(result: RestoreResult, file: Path) -> None:
     help="Import as this account (its clearance applies); default: the command line, cleared "
     "for everything.",
 )
+@click.option(
+    "--decisions",
+    "decisions_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A JSON file {"<row key>": "<register person id>" or "new"} deciding the probable '
+    'matches (the key: "row 5" for the file\'s row 5).',
+)
+@click.option(
+    "--accept-matches",
+    is_flag=True,
+    help="Take each probable match's likeliest register person (instead of a decisions file).",
+)
 @with_appcontext
-def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
-    """Import cases from a CSV file (the template's columns): all rows or none."""
+def import_csv(
+    path: Path,
+    dry_run: bool,
+    email: str | None,
+    decisions_path: Path | None,
+    accept_matches: bool,
+) -> None:
+    """Import cases from a CSV file (the template's columns): all rows or none, matching the
+    people already in the register."""
     from monitor.services import imports
+
+    if decisions_path and accept_matches:
+        _fail("give either --decisions or --accept-matches, not both")
 
     actor: User | None = None
     if email:
@@ -416,17 +438,31 @@ def import_csv(path: Path, dry_run: bool, email: str | None) -> None:
         _fail(f"nothing imported: {len(report.problems)} problem(s)")
     for warning in report.warnings:
         click.echo(f"{path.name}: warning: {warning}", err=True)
+    _echo_row_matches(report)
     summary = report.summary()
     if dry_run:
         click.echo(
             f"{summary['rows']} rows: {summary['create']} new, {summary['update']} to update, "
-            f"{summary['unchanged']} unchanged (dry run: nothing written)"
+            f"{summary['unchanged']} unchanged"
+            + (
+                f", {summary['probable']} probable matches to decide"
+                if "probable" in summary
+                else ""
+            )
+            + " (dry run: nothing written)"
         )
         return
+    decisions = _chosen_decisions(report, decisions_path, accept_matches)
     try:
-        result = imports.apply(actor or CLI_ACTOR, report, sha256=hashlib.sha256(data).hexdigest())
+        result = imports.apply(
+            actor or CLI_ACTOR,
+            report,
+            sha256=hashlib.sha256(data).hexdigest(),
+            decisions=decisions,
+        )
     except ValidationError as exc:
         db.session.rollback()
+        _refused_decisions(path, exc)
         _fail(f"nothing imported: {exc}")
         return
     db.session.commit()
@@ -454,6 +490,45 @@ def _echo_matches(report: Any) -> None:
             click.echo(
                 f"probably the same person — confirm or keep apart: {plan.source.where} "
                 f"[{plan.source.key}] may be {offered}"
+            )
+
+
+def _refused_decisions(path: Path, exc: ValidationError) -> None:
+    """Stop, naming each undecided or wrongly decided probable match, if that is the refusal."""
+    decided = [f for f in exc.errors if f.startswith("decisions.")]
+    for field in decided:
+        click.echo(f"{path.name}: {field}: {exc.errors[field]}", err=True)
+    if decided:
+        _fail("nothing imported (decide them with --decisions FILE or --accept-matches)")
+
+
+def _chosen_decisions(report: Any, path: Path | None, accept: bool) -> dict[str, str]:
+    """The decisions file read, or each probable match's likeliest person (--accept-matches)."""
+    from monitor.services import imports
+
+    if path:
+        return _read_decisions(path)
+    return imports.accept_matches(report.matches()) if accept else {}
+
+
+def _echo_row_matches(report: Any) -> None:
+    """Say which rows are matched to people already registered and which are probably someone
+    registered (to decide); the others add someone new (counted as new)."""
+    for row in report.rows:
+        match = row.match
+        if match is None:
+            continue
+        name = row.get("name")
+        if match.status == "matched" and match.person is not None:
+            click.echo(
+                f"matched: row {row.line} {name} is {match.person.name} "
+                f"({match.person.public_id}, {match.reason})"
+            )
+        elif match.status == "probable":
+            offered = "; ".join(c.describe() for c in match.candidates)
+            click.echo(
+                f"probably the same person — confirm or keep apart: row {row.line} {name} "
+                f"[{match.key}] may be {offered}"
             )
 
 

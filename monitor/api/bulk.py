@@ -2,7 +2,9 @@
 
 An import's body is the CSV file itself (``Content-Type: text/csv``), in the columns of the
 template (``GET /api/v1/exports/template.csv``). It goes in whole or not at all: a file with
-problems answers 422 with every problem by row and column, and nothing is written.
+problems answers 422 with every problem by row and column, and nothing is written. A row's
+person already in the register is matched (the row goes to them); one probably in it waits for
+the ``decisions`` parameter.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ class ImportProblem(TypedDict):
 
 
 class ImportWarning(TypedDict):
-    """Something in a file that does not stop the import: the row's person may already be in
-    the register as the people ``person_ids`` (a new person is added all the same)."""
+    """Something in a file to look at: the row's person is already in the register (matched:
+    ``person_ids`` holds them, the row goes to them) or probably is (``person_ids``: the
+    candidates; decide with ``decisions``)."""
 
     row: int
     column: str
@@ -44,8 +47,21 @@ class ImportWarning(TypedDict):
     person_ids: list[str]
 
 
+class ImportMatch(TypedDict):
+    """Who a row's person is, found by name: ``matched`` (``person_id``; the row goes to them),
+    ``probable`` (``candidates``: decide with ``decisions``, by ``key``) or ``new``."""
+
+    row: int
+    key: str
+    name: str
+    status: Literal["matched", "probable", "new"]
+    person_id: str | None
+    reason: str | None
+    candidates: list[shapes.DuplicateCandidate]
+
+
 class ImportStatus(TypedDict):
-    """An import's state and outcome (``warnings``: a dry run's)."""
+    """An import's state and outcome (``warnings`` and ``matches``: a dry run's)."""
 
     id: str | None
     state: Literal["invalid", "previewed", "queued", "running", "done", "failed"]
@@ -56,6 +72,7 @@ class ImportStatus(TypedDict):
     failure: str | None
     url: str | None
     warnings: NotRequired[list[ImportWarning]]
+    matches: NotRequired[list[ImportMatch]]
 
 
 class ImportRefused(TypedDict):
@@ -65,7 +82,9 @@ class ImportRefused(TypedDict):
     problems: NotRequired[list[ImportProblem]]
 
 
-shapes.RESPONSE_SHAPES.extend([ImportProblem, ImportWarning, ImportStatus, ImportRefused])
+shapes.RESPONSE_SHAPES.extend(
+    [ImportProblem, ImportWarning, ImportMatch, ImportStatus, ImportRefused]
+)
 
 # The file, as the body itself or as the "file" part of a form; either way UTF-8 CSV in the
 # template's columns. An empty file has no header row: it is refused like any other problem.
@@ -90,6 +109,30 @@ IMPORT_QUERY = (
     ),
     Param("filename", "The file's name, kept with the import", Annotated[str, plain_text(255)]),
 )
+CSV_IMPORT_QUERY = (
+    *IMPORT_QUERY,
+    Param(
+        "decisions",
+        'A JSON object deciding the probable matches a dry run lists: {"<key>": "<register '
+        'person id>" or "new"}, by the match\'s key ("row 5" for the file\'s row 5)',
+        Annotated[str, plain_text(100_000)],
+    ),
+)
+
+
+def _decisions(text: str | None) -> dict[str, str]:
+    """The ``decisions`` parameter as a dict; 422 naming it when it is no JSON object."""
+    if not text:
+        return {}
+    try:
+        loaded = json.loads(text)
+    except ValueError:
+        loaded = None
+    if not isinstance(loaded, dict):
+        raise ValidationError(
+            {"decisions": 'must be a JSON object {"<key>": "<person id>" or "new"}'}
+        )
+    return {str(k): v for k, v in loaded.items()}
 
 
 def status(record: Import) -> ImportStatus:
@@ -151,14 +194,15 @@ def _refused(problems: list[dict[str, Any]], status_code: int = 422) -> tuple[Re
     request_content=IMPORT_BODY,
     response=ImportStatus,
     status=201,
-    query=IMPORT_QUERY,
+    query=CSV_IMPORT_QUERY,
     answers=(
         Answer(200, "dry_run=true: the file is valid; what would change", ImportStatus),
         Answer(202, "Queued for a worker (a large file); poll its url", ImportStatus),
         Answer(413, "The file is larger than MONITOR_IMPORT_MAX_BYTES", shapes.FieldErrors),
         Answer(
             422,
-            "The file has problems, each by row and column; nothing was imported",
+            "The file has problems, each by row and column, or a probable match is undecided "
+            "(errors under decisions.<key>); nothing was imported",
             ImportRefused,
         ),
     ),
@@ -167,15 +211,19 @@ def _refused(problems: list[dict[str, Any]], status_code: int = 422) -> tuple[Re
 def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
     """The body is the CSV file (``Content-Type: text/csv``, UTF-8), or a form
     (``multipart/form-data``) with the file as its ``file`` part. With ``dry_run=true`` the
-    file is only checked: 200 with what would change, and ``warnings`` naming each row whose
-    person may already be in the register (``person_ids``). Otherwise a file of up to
+    file is only checked: 200 with what would change, ``warnings`` naming each row whose
+    person is or may be in the register (``person_ids``) and ``matches``: who each new row's
+    person is, found by name (``matched``, ``probable`` or ``new``). Each probable match must be
+    decided in ``decisions`` (a JSON object ``{"<key>": "<person id>" or "new"}``), else 422
+    with errors under ``decisions.<key>``. Otherwise a file of up to
     ``MONITOR_IMPORT_INLINE_ROWS`` rows is applied at once (201, state ``done``) and a larger
     one is queued for a worker (202, state ``queued``; poll its URL). A file with problems
     answers 422 with ``problems``, every one by row and column, and nothing is written;
     over ``MONITOR_IMPORT_MAX_BYTES`` answers 413."""
     user = api_user()
     authz.require(user, authz.Action.WRITE)
-    args = query_args(IMPORT_QUERY)
+    args = query_args(CSV_IMPORT_QUERY)
+    decisions = _decisions(args.get("decisions"))
     data, uploaded_name = _read_file()
     settings = current_app.config["SETTINGS"]
     if args.get("dry_run", False):
@@ -192,6 +240,7 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
             "failure": None,
             "url": None,
             "warnings": report.warning_dicts(),  # type: ignore[typeddict-item]  # these dicts
+            "matches": report.match_dicts(),  # type: ignore[typeddict-item]  # these dicts
         }
         return jsonify(preview), 200
     filename = args.get("filename") or uploaded_name or "api.csv"
@@ -199,7 +248,10 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
     if not report.ok:
         # An API caller has the problems in the answer: a 422 keeps no row (see committed).
         return _refused(record.errors)
-    imports.confirm(user, record, settings)
+    errors = imports.csv_decision_errors(report, decisions)
+    if errors:
+        return jsonify(errors=errors), 422  # a 422 keeps no row (see committed)
+    imports.confirm(user, record, settings, decisions)
     location = url_for("api.get_import", import_id=record.public_id)
     code = 201 if record.state == ImportState.DONE.value else 202
     return jsonify(status(record)), code, {"Location": location}

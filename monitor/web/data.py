@@ -164,21 +164,40 @@ def detail(public_id: str) -> ResponseReturnValue:
     record = authz.get_import(public_id, current_user)
     if imports.is_popolo(record.content):
         return _popolo_detail(record)
+    return _csv_detail(record)
+
+
+def _csv_detail(
+    record: Any, errors: dict[str, str] | None = None, decided: dict[str, str] | None = None
+) -> ResponseReturnValue:
     preview = None
+    probable: list[imports.Row] = []
     if record.state == ImportState.PREVIEWED.value:
-        # The first rows only: the whole file was checked on upload, and is again on confirmation.
+        # The first rows only: the whole file was checked on upload, and is again on confirmation
+        # (the whole file when it has probable matches to decide, so each can be decided here).
+        whole = bool(record.summary.get("probable"))
         report = imports.check(
-            record.content, actor(), current_app.config["SETTINGS"], first=PREVIEW_ROWS
+            record.content,
+            actor(),
+            current_app.config["SETTINGS"],
+            first=None if whole else PREVIEW_ROWS,
         )
-        preview = report.rows
+        preview = report.rows[:PREVIEW_ROWS]
+        probable = report.probable()
     active = record.state in {ImportState.QUEUED.value, ImportState.RUNNING.value}
     response = current_app.make_response(
-        render_template(
-            "data/import.html",
-            record=record,
-            preview=preview,
-            preview_limit=PREVIEW_ROWS,
-            refresh=REFRESH_SECONDS if active else None,
+        (
+            render_template(
+                "data/import.html",
+                record=record,
+                preview=preview,
+                probable=probable,
+                errors=errors or {},
+                decided=decided or {},
+                preview_limit=PREVIEW_ROWS,
+                refresh=REFRESH_SECONDS if active else None,
+            ),
+            422 if errors else 200,
         )
     )
     response.headers["Cache-Control"] = "no-store"
@@ -222,6 +241,13 @@ def confirm(public_id: str) -> ResponseReturnValue:
         if errors:
             flash("Decide each probable match first: nothing was imported.", "error")
             return _popolo_detail(record, errors, decisions)
+    elif record.state == ImportState.PREVIEWED.value:
+        decisions = _decisions()
+        settings = current_app.config["SETTINGS"]
+        errors = imports.decision_errors_for(actor(), record, decisions, settings)
+        if errors:
+            flash("Decide each probable match first: nothing was imported.", "error")
+            return _csv_detail(record, errors, decisions)
 
     def confirm_import() -> None:
         try:

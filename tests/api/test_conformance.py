@@ -121,13 +121,16 @@ def _realistic(case: Any, ids: dict[str, str], csv_files: Iterator[bytes]) -> No
     (each is in the document's descriptions, and refused with 422): ids name records that
     exist, a status date is not in the future, a case closes after it opened, a sentence is
     imposed on a conviction, a dossier's audience covers its case, a selection matches cases,
-    an import file is a real CSV, a Popolo file a real one with its probable matches decided."""
+    an import file is a real CSV (its decisions a JSON object), a Popolo file a real one with its
+    probable matches decided."""
     if case.operation.path.endswith("/imports/popolo"):
         case.body = {"popolo": POPOLO_FILE, "decisions": {}}
         return
     if case.operation.path.endswith("/imports"):
         text = next(csv_files).decode()
         case.body = text if case.media_type == "text/csv" else {"file": text}
+        if case.query and "decisions" in case.query:
+            case.query["decisions"] = "{}"  # a JSON object, as the parameter's description says
         return
     body = case.body
     if not isinstance(body, dict):

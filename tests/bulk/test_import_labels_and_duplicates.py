@@ -1,6 +1,7 @@
 """The import as a monitor fills it in: the labels the screens show as well as codes, a Data page
-that lists what each column takes, and a warning (with a link) for a person who may already be
-in the register, on the web preview, the API's dry run and the command line."""
+that lists what each column takes, and a statement (with a link) that a row's person is already
+in the register (matched: the row goes to them), on the web preview, the API's dry run and the
+command line."""
 
 from __future__ import annotations
 
@@ -25,19 +26,19 @@ def kem_sokha() -> Person:
     return db.session.query(Person).filter_by(name="Kem Sokha").one()
 
 
-def test_the_unchanged_template_warns_that_kem_sokha_already_exists(
+def test_the_unchanged_template_says_that_kem_sokha_already_exists(
     app: Flask, demo: dict[str, str]
 ) -> None:
     editor = client_for(app, "editor")
     template = editor.get("/data/template.csv").get_data()
     page = editor.get(upload(editor, template, "import-template.csv")).get_data(as_text=True)
-    assert "1 row may name people already in the register" in page
+    assert "1 row names people already in the register" in page
     assert (
-        f'Row 2: Kem Sokha may already be in the register as <a href="/people/'
+        f'Row 2: Kem Sokha is already in the register as <a href="/people/'
         f'{kem_sokha().public_id}">Kem Sokha</a>'
     ) in page
     assert "same name" in page
-    assert "(may already be registered)" in page
+    assert "(matched: already registered)" in page
 
 
 def test_the_api_dry_run_names_the_registered_person(editor_api: Api, demo: dict[str, str]) -> None:
@@ -50,9 +51,11 @@ def test_the_api_dry_run_names_the_registered_person(editor_api: Api, demo: dict
     assert warning["column"] == "name"
     assert warning["person_ids"] == [kem_sokha().public_id]
     assert (
-        f"Kem Sokha may already be in the register as person {kem_sokha().public_id}"
+        f"Kem Sokha is already in the register as person {kem_sokha().public_id}"
         in (warning["message"])
     )
+    [match] = [m for m in dry.json["matches"] if m["row"] == 2]
+    assert (match["status"], match["person_id"]) == ("matched", kem_sokha().public_id)
 
 
 def test_the_command_line_dry_run_warns(app: Flask, demo: dict[str, str], tmp_path: Path) -> None:
@@ -60,9 +63,8 @@ def test_the_command_line_dry_run_warns(app: Flask, demo: dict[str, str], tmp_pa
     path.write_text(exports.template_csv(), encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import-csv", str(path), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "warning: row 2, column name: Kem Sokha may already be in the register" in (
-        result.output
-    )
+    assert "warning: row 2, column name: Kem Sokha is already in the register" in (result.output)
+    assert f"matched: row 2 Kem Sokha is Kem Sokha ({kem_sokha().public_id}" in result.output
 
 
 def test_someone_hidden_by_clearance_is_not_named(app: Flask) -> None:
@@ -70,7 +72,9 @@ def test_someone_hidden_by_clearance_is_not_named(app: Flask) -> None:
     editor = client_for(app, "editor", "public")
     row = mp(1, name="Hidden Informant", name_native="", aliases="", organization="", role="")
     page = editor.get(upload(editor, csv_bytes([row]))).get_data(as_text=True)
-    assert "may already be in the register" not in page
+    assert "already in the register" not in page
+    assert "Probably the same person" not in page
+    assert "(new person)" in page
     assert "Hidden Informant" in page
 
 

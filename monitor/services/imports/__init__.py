@@ -26,11 +26,13 @@ The file format is described in :mod:`monitor.services.csv_format`. A Popolo fil
 from __future__ import annotations
 
 from monitor.services.imports.applying import apply, plan_digest
+from monitor.services.imports.applying import decision_errors as csv_decision_errors
 from monitor.services.imports.checking import check
 from monitor.services.imports.jobs import (
     IMPORT_LOCK_KEY,
     claim,
     confirm,
+    decision_errors_for,
     fail,
     is_popolo,
     lock_register,
@@ -65,7 +67,9 @@ __all__ = [
     "check_popolo",
     "claim",
     "confirm",
+    "csv_decision_errors",
     "decision_errors",
+    "decision_errors_for",
     "fail",
     "is_popolo",
     "lock_register",

@@ -14,7 +14,7 @@ confirmation applies only what its preview showed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ from monitor.services.imports.changes import (
     case_input,
     charge_changed,
     charge_input,
+    describe_person_changes,
     existing_charges,
     has_event,
     has_membership,
@@ -42,6 +43,7 @@ from monitor.services.imports.changes import (
     person_input,
     row_identifiers,
 )
+from monitor.services.imports.matching import check_decisions, resolve, undecided
 from monitor.services.imports.report import Report, Row
 from monitor.services.openings import OpenedCase, OpeningRefused, open_cases
 from monitor.services.people import (
@@ -62,8 +64,13 @@ def apply(
     sha256: str,
     import_id: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    decisions: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """Write every row of a clean report; the caller commits once (or rolls back on error).
+
+    ``decisions``: who each probable match is (the register person's id, or ``"new"``), by the
+    row's key (``row 5``); every probable match must be decided
+    (:func:`decision_errors`), else nothing is written.
 
     The audit log gets each change from its service, then one ``import.apply`` entry naming the
     stored import (``import_id``) or the file's hash, with the counts and the rows changed. Each
@@ -78,6 +85,7 @@ def apply(
         # Its id belongs to a case above the importer's clearance (checking treats that id as
         # unused, so as not to reveal the case): refused, saying no more than this.
         raise ValidationError({"file": f"row {taken} could not be applied; nothing was imported"})
+    decide(report, decisions or {})
     user = actor if isinstance(actor, User) else None
     summary = report.summary()
     found = _Sources(actor, user)
@@ -102,6 +110,52 @@ def apply(
         )
     db.session.flush()
     return summary
+
+
+def decision_errors(report: Report, decisions: Mapping[str, str]) -> dict[str, str]:
+    """What stops the decisions from applying, by field (``decisions.<row key>``): a wrong
+    decision, or a probable match left undecided."""
+    matches = report.matches()
+    errors = {f"decisions.{k}": v for k, v in check_decisions(matches, decisions).items()}
+    rows = {row.match.key: row for row in report.rows if row.match is not None}
+    for key in undecided(matches, decisions):
+        row = rows[key]
+        errors[f"decisions.{key}"] = (
+            f"row {row.line} ({row.get('name')}) is probably someone in the register: "
+            'decide who (their id) or "new"'
+        )
+    return errors
+
+
+def decide(report: Report, decisions: Mapping[str, str]) -> None:
+    """Give each probable match's row the person decided (``None``: someone new); refused
+    (ValidationError by ``decisions.<row key>``) unless every one is decided."""
+    errors = decision_errors(report, decisions)
+    if errors:
+        raise ValidationError(errors)
+    if not decisions:
+        return
+    resolved = resolve(report.matches(), decisions)
+    for row in report.probable():
+        assert row.match is not None  # noqa: S101 - probable rows have a match
+        person = resolved[row.match.key]
+        row.person = person
+        if person is not None:
+            row.changes = describe_person_changes(row, person)
+    chosen: dict[int, Row] = {}
+    for row in report.rows:
+        if row.case is None and row.person is not None:
+            earlier = chosen.setdefault(row.person.id, row)
+            if earlier is not row and person_input(row, row.person) != person_input(
+                earlier, row.person
+            ):
+                key = row.match.key if row.match else earlier.match.key if earlier.match else ""
+                raise ValidationError(
+                    {
+                        f"decisions.{key}": f"row {row.line} and row {earlier.line} would both "
+                        f"write {row.person.name}, differently; make the two rows agree"
+                    }
+                )
 
 
 def first_taken_row(report: Report) -> int | None:
@@ -166,6 +220,14 @@ def _open_cases(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> l
     charges) through the open-case use case the case form and the API use too, in bulk."""
     if not rows:
         return []
+    for row in rows:
+        if row.person is not None:  # a new case for someone registered: complete them
+            data = person_input(row, row.person)
+            if person_changed(row.person, data):
+                try:
+                    update_person(actor, row.person, data)
+                except ValidationError as exc:
+                    raise _row_refused(row, exc.errors) from None
     openings = [
         Opening(
             case=case_input(row, None),
@@ -318,6 +380,14 @@ def plan_digest(report: Report) -> str:
     digest = hashlib.sha256()
     for row in report.rows:
         plan: tuple[Any, ...] = (row.line, row.external_id, row.action, row.changes)
+        if row.match is not None:  # who matching found, and whom it offered to decide between
+            match = row.match
+            plan += (
+                match.key,
+                match.status,
+                match.person.public_id if match.person else None,
+                [c.public_id for c in match.candidates],
+            )
         case = row.case
         if case is not None:
             person = case.person

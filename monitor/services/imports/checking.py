@@ -2,9 +2,10 @@
 
 :func:`check` reads the file (:mod:`.reading`), checks each row's cells against the vocabulary,
 the importer's clearance and the organizations the register knows, then matches the rows to
-existing cases (by external id, else by the register's own id) and works out what each would
-change there (:mod:`.changes`). It writes nothing, so a preview, a dry run and the check a
-confirmation repeats under the register lock are the same function.
+existing cases (by external id, else by the register's own id) and their people (by identifier,
+else by name through :mod:`.matching`: matched, probable — decided before applying — or new)
+and works out what each would change there (:mod:`.changes`). It writes nothing, so a preview,
+a dry run and the check a confirmation repeats under the register lock are the same function.
 """
 
 from __future__ import annotations
@@ -39,14 +40,13 @@ from monitor.services.imports.changes import (
     describe_person_changes,
     person_input,
 )
+from monitor.services.imports.matching import MATCHED, PROBABLE, Incoming, match_people
 from monitor.services.imports.reading import FileTooLarge, check_header, clean, read_records
 from monitor.services.imports.report import ChargeRow, Problem, Report, Row
 from monitor.services.people import (
     PersonInput,
     check_aliases,
     check_person_identifiers,
-    duplicate_finder,
-    likely_duplicates,
     parse_identifiers,
 )
 from monitor.services.validation import (
@@ -104,7 +104,7 @@ def check(
         problems.append(Problem(0, "", "The file has a header row but no data rows."))
     _match_cases(rows, ctx, problems)
     problems.sort(key=lambda p: (p.row, p.column))
-    return Report(rows, problems, _possible_duplicates(rows, ctx) if not problems else [])
+    return Report(rows, problems, _match_warnings(rows) if not problems else [])
 
 
 @dataclass
@@ -351,24 +351,55 @@ def _check_charges(values: dict[str, str], errors: dict[str, str]) -> list[Charg
     return result
 
 
-# Up to this many new people, each is looked up in the database; past it, everyone the importer
-# may see is read once and compared in memory.
-DUPLICATE_QUERIES = 20
+def _match_people(rows: list[Row], registered: dict[int, Person | None], ctx: _Context) -> None:
+    """Match by name (:func:`~monitor.services.imports.matching.match_people`) each row whose
+    person neither its external id nor an identifier found: a matched row is that person's
+    (``registered``); a probable one waits for the importer's decision; else someone new."""
+    incoming = [
+        Incoming(_match_key(row), person_input(row, None), _row_pairs(row))
+        for row in rows
+        if row.case is None and registered[row.line] is None
+    ]
+    if not incoming:
+        return
+    matches = match_people(ctx.user or "command line", incoming)
+    for row in rows:
+        if row.case is not None or registered[row.line] is not None:
+            continue
+        match = matches[_match_key(row)]
+        row.match = match
+        if match.status == MATCHED:
+            registered[row.line] = match.person
+        elif match.status == PROBABLE:
+            row.duplicates = list(match.candidates)
 
 
-def _possible_duplicates(rows: list[Row], ctx: _Context) -> list[Problem]:
-    """A warning for each new case's person who may already be registered (the preview links
-    them; the import still adds a new person, as the file says)."""
-    creating = [row for row in rows if row.existing is None]
-    if not creating:
-        return []
-    actor = ctx.user or "command line"
-    finder = duplicate_finder(actor) if len(creating) > DUPLICATE_QUERIES else None
+def _match_key(row: Row) -> str:
+    """What the importer's decisions call a row: ``row 5`` (by its line, as every message
+    names rows; an external id would make a dry run of a hidden case's id differ from one of
+    an unused id, see applying.first_taken_row)."""
+    return f"row {row.line}"
+
+
+def _match_warnings(rows: list[Row]) -> list[Problem]:
+    """A note for each row matched by name to someone registered (their case goes to them, no
+    new person is added) and each probable match (to confirm or keep apart before applying)."""
     warnings = []
-    for row in creating:
-        person = person_input(row, None)
-        row.duplicates = finder.find(person) if finder else likely_duplicates(actor, person)
-        if row.duplicates:
+    for row in rows:
+        match = row.match
+        if match is None:
+            continue
+        if match.status == MATCHED and match.person is not None:
+            warnings.append(
+                Problem(
+                    row.line,
+                    "name",
+                    f"{row.get('name')} is already in the register as person "
+                    f"{match.person.public_id} ({match.person.name}: {match.reason}); "
+                    "the row goes to them, no new person is added",
+                )
+            )
+        elif match.status == PROBABLE:
             found = "; ".join(
                 f"person {d.public_id} ({d.name}: {', '.join(d.reasons)})" for d in row.duplicates
             )
@@ -376,8 +407,8 @@ def _possible_duplicates(rows: list[Row], ctx: _Context) -> list[Problem]:
                 Problem(
                     row.line,
                     "name",
-                    f"{row.get('name')} may already be in the register as {found}; "
-                    "importing this row adds a new person",
+                    f"{row.get('name')} is probably someone already in the register: {found}; "
+                    "confirm who, or keep them apart as someone new, before importing",
                 )
             )
     return warnings
@@ -412,7 +443,7 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
             elif case.public_id in chunk and case.external_id is None:
                 found.setdefault(case.public_id, case)
     by_identifier = _people_by_identifier(rows, ctx)
-    people: dict[int, tuple[Row, PersonInput]] = {}
+    registered_by_row: dict[int, Person | None] = {}
     for row in rows:
         match = found.get(row.external_id) if row.external_id else None
         registered: Person | None
@@ -422,13 +453,17 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
             registered = match.person
         else:
             # A row without a status updates the person of its case, else the person one of
-            # its identifiers names, else adds a person; it never opens a case.
+            # its identifiers names, else the person matching finds by name, else adds a
+            # person; it never opens a case.
             registered = match.person if match is not None else _by_identifiers(row, by_identifier)
-            if not row.records_case:
-                row.person = registered
-                row.changes = describe_person_changes(row, registered) if registered else []
-            elif registered is not None:
-                row.person = registered  # a new case for someone registered
+        registered_by_row[row.line] = registered
+    _match_people(rows, registered_by_row, ctx)
+    people: dict[int, tuple[Row, PersonInput]] = {}
+    for row in rows:
+        registered = registered_by_row[row.line]
+        if row.case is None and registered is not None:
+            row.person = registered  # a person row's person, or a new case for someone registered
+            row.changes = describe_person_changes(row, registered)
         _check_identifiers(row, registered, ctx, problems)
         if registered is None:
             continue

@@ -31,6 +31,7 @@ from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
 from monitor.services import Checkpoint, ValidationError, claimants, commit_now
 from monitor.services.imports.applying import apply, plan_digest
+from monitor.services.imports.applying import decision_errors as csv_decision_errors
 from monitor.services.imports.checking import check
 from monitor.services.imports.popolo_applying import apply_popolo, decision_errors
 from monitor.services.imports.popolo_checking import PopoloReport, check_popolo
@@ -78,6 +79,16 @@ def popolo_decision_errors(
     return decision_errors(check_popolo(record.content, user, settings), decisions)
 
 
+def decision_errors_for(
+    user: User, record: Import, decisions: dict[str, str], settings: Settings
+) -> dict[str, str]:
+    """What is wrong with the decisions for a previewed CSV import (nothing is written):
+    by ``decisions.<row key>``, a wrong decision or a probable match left undecided."""
+    if not decisions and not record.summary.get("probable"):
+        return {}
+    return csv_decision_errors(check(record.content, user, settings), decisions)
+
+
 def stage(user: User, filename: str, data: bytes, settings: Settings) -> tuple[Import, Report]:
     """Check an uploaded file and keep it for the preview; nothing in the register changes."""
     report = check(data, user, settings)
@@ -120,10 +131,10 @@ def confirm(
     """Apply a previewed import now when it is small, else queue it for a worker.
 
     A small import is applied in the caller's transaction (commit it); on a validation error
-    the caller rolls back and the import is marked failed by :func:`fail`. ``decisions``: a
-    Popolo import's probable matches decided (kept with the import for the worker).
+    the caller rolls back and the import is marked failed by :func:`fail`. ``decisions``: the
+    import's probable matches decided (kept with the import for the worker).
     """
-    if is_popolo(record.content):
+    if is_popolo(record.content) or decisions:
         record.summary = {**record.summary, "decisions": dict(decisions or {})}
     large = record.rows > settings.import_inline_rows
     after = ImportState.QUEUED if large else ImportState.RUNNING
@@ -183,8 +194,14 @@ def run(
                 "unchanged; upload it again to see what it changes now"
             }
         )
+    decisions = dict(record.summary.get("decisions") or {})
     record.summary = apply(
-        user, report, sha256=record.sha256, import_id=record.public_id, progress=progress
+        user,
+        report,
+        sha256=record.sha256,
+        import_id=record.public_id,
+        progress=progress,
+        decisions=decisions,
     )
     record.state = ImportState.DONE.value
     record.progress = 100

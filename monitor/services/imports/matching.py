@@ -7,7 +7,8 @@ Both imports (CSV and Popolo) ask :func:`match_people` who each incoming person 
    match *probable*, for the importer to settle;
 2. **by name**: exactly one person with the same name, name in the original script or alias
    (:mod:`monitor.services.people`'s duplicate detection), and no identifier of the same scheme
-   that says otherwise — *matched*; several such people, or only a similar name — *probable*;
+   that says otherwise — *matched*; several such people, or only a similar name (with the same
+   numbers, if any: ``Member 4`` is not ``Member 1``) — *probable*;
 3. otherwise *new*.
 
 A probable match is applied only once the importer decides it (:func:`resolve`): the id of the
@@ -19,6 +20,7 @@ matched or offered (someone above their clearance is not there for them).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,6 +34,7 @@ from monitor.services.people import (
     ALIAS,
     SAME_NAME,
     SAME_NATIVE,
+    SIMILAR,
     LikelyDuplicate,
     PersonInput,
     duplicate_finder,
@@ -134,10 +137,15 @@ def match_people(actor: Actor, incoming: list[Incoming]) -> dict[str, PersonMatc
             matches[item.key] = PersonMatch(item.key, PROBABLE, candidates=candidates)
         else:
             by_name.append(item)
+    incoming_names = {item.key: item.person.name for item in by_name}
     finder = duplicate_finder(actor) if len(by_name) > QUERIES_PER_PERSON else None
     found = {
         item.key: finder.find(item.person) if finder else likely_duplicates(actor, item.person)
         for item in by_name
+    }
+    found = {
+        key: [d for d in ds if not _numbered_apart(incoming_names[key], d)]
+        for key, ds in found.items()
     }
     held = identifiers_of(d.public_id for ds in found.values() for d in ds)
     exact_ids: set[str] = set()
@@ -164,6 +172,17 @@ def match_people(actor: Actor, incoming: list[Incoming]) -> dict[str, PersonMatc
             match.person = people[match.candidates[0].public_id]
             match.candidates = []
     return matches
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def _numbered_apart(name: str, candidate: LikelyDuplicate) -> bool:
+    """Whether a candidate found only by a similar name carries other numbers than the name
+    (``Member 4`` and ``Member 1``, ``Seat 12`` and ``Seat 13``): the numbers tell them apart."""
+    if tuple(candidate.reasons) != (SIMILAR,):
+        return False
+    return sorted(_NUMBER.findall(name)) != sorted(_NUMBER.findall(candidate.name))
 
 
 def _people(public_ids: set[str]) -> dict[str, Person]:

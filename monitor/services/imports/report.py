@@ -12,6 +12,7 @@ from typing import Any
 
 from monitor.domain import PartialDate, Sentence
 from monitor.models import Case, Organization, Person
+from monitor.services.imports.matching import MATCHED, PROBABLE, PersonMatch
 from monitor.services.people import LikelyDuplicate
 
 # At most this many problems are stored on an import and listed by the API and the command line.
@@ -63,12 +64,22 @@ class Row:
     # by the external id of their case), else None for a new person. No case is opened.
     person: Person | None = None
     changes: list[str] = field(default_factory=list)
-    # For a new case: registered people the row's person may be (a warning; nothing is merged).
+    # A row whose person no external id or identifier found: who they are in the register by
+    # name (matching.match_people), under ``match.key`` ("row 5").
+    # Matched: ``person`` is set already; probable: ``person`` is set once decided.
+    match: PersonMatch | None = None
+    # A probable match's candidates (the register people the row's person may be).
     duplicates: list[LikelyDuplicate] = field(default_factory=list)
 
     def get(self, column: str) -> str | None:
         """The stripped cell, or ``None`` when the file has no such column."""
         return self.values.get(column)
+
+    @property
+    def match_status(self) -> str | None:
+        """``matched`` (by name), ``probable`` (to decide) or ``new``; ``None`` for a row
+        matched by its external id or an identifier."""
+        return self.match.status if self.match else None
 
     @property
     def records_case(self) -> bool:
@@ -103,13 +114,59 @@ class Report:
         return not self.problems
 
     def warning_dicts(self) -> list[dict[str, Any]]:
-        """The warnings as the API returns them, with the ids of the people a row may name."""
-        people = {row.line: [d.public_id for d in row.duplicates] for row in self.rows}
+        """The warnings as the API returns them, with the ids of the people a row names: the
+        person it is matched to, or a probable match's candidates."""
+        people = {row.line: _person_ids(row) for row in self.rows}
         return [{**w.as_dict(), "person_ids": people.get(w.row, [])} for w in self.warnings]
 
+    def matches(self) -> dict[str, PersonMatch]:
+        """The rows matched by name, by key (``row 5``)."""
+        return {row.match.key: row.match for row in self.rows if row.match is not None}
+
+    def probable(self) -> list[Row]:
+        """The rows whose person is probably someone registered: to decide before applying."""
+        return [row for row in self.rows if row.match_status == PROBABLE]
+
+    def match_dicts(self) -> list[dict[str, Any]]:
+        """The rows matched by name as the API's dry run lists them."""
+        listed = []
+        for row in self.rows:
+            match = row.match
+            if match is None:
+                continue
+            listed.append(
+                {
+                    "row": row.line,
+                    "key": match.key,
+                    "name": row.get("name") or "",
+                    "status": match.status,
+                    "person_id": match.person.public_id if match.person else None,
+                    "reason": match.reason or None,
+                    "candidates": [
+                        {
+                            "id": c.public_id,
+                            "name": c.name,
+                            "name_native": c.name_native,
+                            "reasons": list(c.reasons),
+                        }
+                        for c in match.candidates
+                    ],
+                }
+            )
+        return listed
+
     def summary(self) -> dict[str, int]:
-        """Counts of rows by action."""
+        """Counts of rows by action (and of probable matches to decide, when there are any)."""
         counts = {"rows": len(self.rows), "create": 0, "update": 0, "unchanged": 0}
         for row in self.rows:
             counts[row.action] += 1
+        probable = len(self.probable())
+        if probable:
+            counts["probable"] = probable
         return counts
+
+
+def _person_ids(row: Row) -> list[str]:
+    if row.match is not None and row.match.status == MATCHED and row.match.person is not None:
+        return [row.match.person.public_id]
+    return [d.public_id for d in row.duplicates]
