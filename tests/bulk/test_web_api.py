@@ -159,6 +159,7 @@ def test_viewers_export_but_cannot_import(app: Flask, demo: dict[str, str]) -> N
     page = viewer.get("/data").get_data(as_text=True)
     assert "Cases (CSV)" in page
     assert "Check the file" not in page
+    assert "Check the Popolo file" not in page
     exported = viewer.get("/data/cases.csv")
     assert exported.headers["Content-Disposition"].startswith('attachment; filename="cases-')
     assert "Kem Sokha" in exported.get_data(as_text=True)

@@ -252,8 +252,8 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         page.goto(f"{base}/data")
         page.set_input_files("#file", str(registered))
         press(page, page.get_by_role("button", name="Check the file"))
-        expect(page.locator("#import-duplicates")).to_be_visible()
-        check("import: preview naming a registered person")
+        expect(page.locator("#import-matched")).to_be_visible()
+        check("import: preview matching a registered person")
         page.goto(f"{base}/data")
         check("data: with imports")
 
