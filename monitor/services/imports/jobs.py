@@ -56,20 +56,9 @@ def stage_popolo(
 ) -> tuple[Import, PopoloReport]:
     """Check a Popolo file and keep it for the preview; nothing in the register changes."""
     report = check_popolo(data, user, settings)
-    record = Import(
-        requested_by=user,
-        filename=(filename or "popolo.json")[:255],
-        content=data,
-        sha256=hashlib.sha256(data).hexdigest(),
-        rows=len(report.people) if report.ok else 0,
-        state=(ImportState.PREVIEWED if report.ok else ImportState.INVALID).value,
-        errors=_problem_dicts(report),
-        summary=report.summary() if report.ok else {},
-        plan_sha256=popolo_digest(report) if report.ok else None,
-    )
-    db.session.add(record)
-    db.session.flush()
-    return record, report
+    rows = len(report.people) if report.ok else 0
+    digest = popolo_digest(report) if report.ok else None
+    return _kept(user, filename or "popolo.json", data, report, rows=rows, digest=digest), report
 
 
 def popolo_decision_errors(
@@ -92,20 +81,35 @@ def decision_errors_for(
 def stage(user: User, filename: str, data: bytes, settings: Settings) -> tuple[Import, Report]:
     """Check an uploaded file and keep it for the preview; nothing in the register changes."""
     report = check(data, user, settings)
+    rows = len(report.rows) if report.ok else 0
+    digest = plan_digest(report) if report.ok else None
+    return _kept(user, filename or "upload.csv", data, report, rows=rows, digest=digest), report
+
+
+def _kept(
+    user: User,
+    filename: str,
+    data: bytes,
+    report: Report | PopoloReport,
+    *,
+    rows: int,
+    digest: str | None,
+) -> Import:
+    """The import row of a checked file (CSV or Popolo), previewed or invalid."""
     record = Import(
         requested_by=user,
-        filename=(filename or "upload.csv")[:255],
+        filename=filename[:255],
         content=data,
         sha256=hashlib.sha256(data).hexdigest(),
-        rows=len(report.rows) if report.ok else 0,
+        rows=rows,
         state=(ImportState.PREVIEWED if report.ok else ImportState.INVALID).value,
         errors=_problem_dicts(report),
         summary=report.summary() if report.ok else {},
-        plan_sha256=plan_digest(report) if report.ok else None,
+        plan_sha256=digest,
     )
     db.session.add(record)
     db.session.flush()
-    return record, report
+    return record
 
 
 def _move(record: Import, before: ImportState, after: ImportState) -> bool:

@@ -241,22 +241,33 @@ class _Reader:
             self.problem(where, f"{value!r}: {exc}")
             return None
 
+    def identified(
+        self, where: str, item: dict[str, Any], seen: dict[str, str]
+    ) -> tuple[str, str] | None:
+        """An item's id and name, or None (with the problem noted) when either is missing or
+        the id was already used (``seen``: id -> where it was first)."""
+        key = _text(item.get("id"))
+        name = _text(item.get("name"))
+        if key is None:
+            self.problem(where, 'has no "id"')
+        elif key in seen:
+            self.problem(where, f"has the id {key!r} of {seen[key]} too")
+        if name is None:
+            self.problem(where, 'has no "name"')
+        if key is None or name is None or key in seen:
+            return None
+        seen[key] = where
+        return key, name
+
     def people(self, native: str | None) -> list[PopoloPerson]:
         people: list[PopoloPerson] = []
         seen: dict[str, str] = {}
         owners: dict[tuple[str, str], str] = {}
         for where, item in self.items("persons"):
-            key = _text(item.get("id"))
-            name = _text(item.get("name"))
-            if key is None:
-                self.problem(where, 'has no "id"')
-            elif key in seen:
-                self.problem(where, f"has the id {key!r} of {seen[key]} too")
-            if name is None:
-                self.problem(where, 'has no "name"')
-            if key is None or name is None or key in seen:
+            identified = self.identified(where, item, seen)
+            if identified is None:
                 continue
-            seen[key] = where
+            key, name = identified
             person = PopoloPerson(key, where, name)
             self.names(person, item, native)
             person.gender = _text(item.get("gender"))
@@ -322,17 +333,10 @@ class _Reader:
         found: list[PopoloOrganization] = []
         seen: dict[str, str] = {}
         for where, item in self.items("organizations"):
-            key = _text(item.get("id"))
-            name = _text(item.get("name"))
-            if key is None:
-                self.problem(where, 'has no "id"')
-            elif key in seen:
-                self.problem(where, f"has the id {key!r} of {seen[key]} too")
-            if name is None:
-                self.problem(where, 'has no "name"')
-            if key is None or name is None or key in seen:
+            identified = self.identified(where, item, seen)
+            if identified is None:
                 continue
-            seen[key] = where
+            key, name = identified
             classification = (_text(item.get("classification")) or "").casefold()
             kind = CLASSIFICATIONS.get(classification, OrganizationKind.OTHER)
             seats = item.get("seats")
