@@ -503,19 +503,39 @@ def import_summary_message(summary: ImportSummary, recipient: Recipient, sender:
     )
 
 
+def _to_person(
+    sender: Sender,
+    to: tuple[str, str],
+    subject: str,
+    message_id: str,
+    template: str,
+    **context: object,
+) -> Mail:
+    """A message to one person (not about a case): the ``template``'s text and HTML parts."""
+    return _message(
+        sender,
+        None,
+        to=to,
+        subject="[case monitor] " + subject,
+        message_id=message_id,
+        text=_render(f"{template}.txt", **context),
+        html=_render(f"{template}.html", **context),
+    )
+
+
 def confirmation_message(
     sender: Sender, *, email: str, name: str, subscription_id: str, scope: str, confirm_url: str
 ) -> Mail:
     """The double opt-in request: nothing is sent to an address until its owner confirms."""
-    context = {"name": name, "scope": scope, "confirm_url": confirm_url}
-    return _message(
+    return _to_person(
         sender,
-        None,
-        to=(name, email),
-        subject="[case monitor] " + gettext("Please confirm your alert subscription"),
-        message_id=confirmation_message_id(subscription_id, sender.domain),
-        text=_render("confirm.txt", **context),
-        html=_render("confirm.html", **context),
+        (name, email),
+        gettext("Please confirm your alert subscription"),
+        confirmation_message_id(subscription_id, sender.domain),
+        "confirm",
+        name=name,
+        scope=scope,
+        confirm_url=confirm_url,
     )
 
 
@@ -523,15 +543,15 @@ def password_reset_message(
     sender: Sender, *, email: str, name: str, reset_id: str, reset_url: str, expires: str
 ) -> Mail:
     """A one-time link to set a new password, issued by an admin."""
-    context = {"name": name, "reset_url": reset_url, "expires": expires}
-    return _message(
+    return _to_person(
         sender,
-        None,
-        to=(name, email),
-        subject="[case monitor] " + gettext("Set a new password"),
-        message_id=f"<reset.{reset_id}@{sender.domain}>",
-        text=_render("reset.txt", **context),
-        html=_render("reset.html", **context),
+        (name, email),
+        gettext("Set a new password"),
+        f"<reset.{reset_id}@{sender.domain}>",
+        "reset",
+        name=name,
+        reset_url=reset_url,
+        expires=expires,
     )
 
 
@@ -550,15 +570,15 @@ def new_device_message(
     sender: Sender, *, email: str, name: str, login: NewLogin, account_url: str
 ) -> Mail:
     """Tell an account's owner about a login from a new device, and what to do if not theirs."""
-    context = {"name": name, "login": login, "account_url": account_url}
-    return _message(
+    return _to_person(
         sender,
-        None,
-        to=(name, email),
-        subject="[case monitor] " + gettext("New login to your account"),
-        message_id=f"<login.{login.session_id}@{sender.domain}>",
-        text=_render("new_device.txt", **context),
-        html=_render("new_device.html", **context),
+        (name, email),
+        gettext("New login to your account"),
+        f"<login.{login.session_id}@{sender.domain}>",
+        "new_device",
+        name=name,
+        login=login,
+        account_url=account_url,
     )
 
 
@@ -566,13 +586,13 @@ def factors_reset_message(
     sender: Sender, *, email: str, name: str, notice_id: str, at: str, security_url: str
 ) -> Mail:
     """Tell an account's owner that an administrator removed their second factors."""
-    context = {"name": name, "at": at, "security_url": security_url}
-    return _message(
+    return _to_person(
         sender,
-        None,
-        to=(name, email),
-        subject="[case monitor] " + gettext("Your second factors were removed"),
-        message_id=f"<factors-reset.{notice_id}@{sender.domain}>",
-        text=_render("factors_reset.txt", **context),
-        html=_render("factors_reset.html", **context),
+        (name, email),
+        gettext("Your second factors were removed"),
+        f"<factors-reset.{notice_id}@{sender.domain}>",
+        "factors_reset",
+        name=name,
+        at=at,
+        security_url=security_url,
     )
