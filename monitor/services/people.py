@@ -21,6 +21,9 @@ from monitor.models import (
     PersonIdentifier,
     User,
 )
+from monitor.presentation.translation import format_number
+from monitor.presentation.translation import gettext as _
+from monitor.presentation.translation import lazy_gettext as _l
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.csv_format import ALIAS_SEPARATOR
 from monitor.services.name_matching import (
@@ -91,16 +94,29 @@ def parse_identifiers(items: Iterable[str]) -> list[tuple[str, str]]:
         scheme, colon, identifier = item.partition(":")
         scheme, identifier = scheme.strip().lower(), identifier.strip()
         if not colon or not scheme or not identifier:
-            raise ValueError(f"{item!r}: write scheme:identifier, e.g. wikidata:Q3194965")
+            raise ValueError(
+                _(
+                    "%(item)s: write scheme:identifier, e.g. %(example)s",
+                    item=repr(item),
+                    example="wikidata:Q3194965",
+                )
+            )
         if len(scheme) > IDENTIFIER_SCHEME_LENGTH or not _SCHEME.match(scheme):
             raise ValueError(
-                f"{scheme!r} is not a scheme: letters, digits, '.', '_' or '-', at most "
-                f"{IDENTIFIER_SCHEME_LENGTH} characters"
+                _(
+                    "%(scheme)s is not a scheme: letters, digits, '.', '_' or '-', at most "
+                    "%(max)s characters",
+                    scheme=repr(scheme),
+                    max=IDENTIFIER_SCHEME_LENGTH,
+                )
             )
         if len(identifier) > IDENTIFIER_LENGTH or any(not c.isprintable() for c in identifier):
             raise ValueError(
-                f"{identifier[:40]!r}: an identifier is one line of at most "
-                f"{IDENTIFIER_LENGTH} characters"
+                _(
+                    "%(identifier)s: an identifier is one line of at most %(max)s characters",
+                    identifier=repr(identifier[:40]),
+                    max=IDENTIFIER_LENGTH,
+                )
             )
         if (scheme, identifier) not in pairs:
             pairs.append((scheme, identifier))
@@ -142,8 +158,17 @@ def check_person_identifiers(
             )
             is not None
         )
-        who = f"{holder.name} ({holder.public_id})" if visible else "another person"
-        errors["identifiers"] = f"{held.scheme}:{held.identifier} is already held by {who}"
+        pair = f"{held.scheme}:{held.identifier}"
+        errors["identifiers"] = (
+            _(
+                "%(identifier)s is already held by %(name)s (%(id)s)",
+                identifier=pair,
+                name=holder.name,
+                id=holder.public_id,
+            )
+            if visible
+            else _("%(identifier)s is already held by another person", identifier=pair)
+        )
         return
 
 
@@ -156,8 +181,12 @@ def check_organization_identifiers(
         if org is not None and held.organization_id == org.id:
             continue
         holder = held.organization
-        errors["identifiers"] = (
-            f"{held.scheme}:{held.identifier} is already held by {holder.name} ({holder.public_id})"
+        pair = f"{held.scheme}:{held.identifier}"
+        errors["identifiers"] = _(
+            "%(identifier)s is already held by %(name)s (%(id)s)",
+            identifier=pair,
+            name=holder.name,
+            id=holder.public_id,
         )
         return
 
@@ -214,10 +243,11 @@ def check_aliases(aliases: list[str], errors: dict[str, str]) -> None:
     if "aliases" in errors:
         return
     if any(len(a) > MAX_ALIAS_LENGTH for a in aliases):
-        errors["aliases"] = f"each alias must be at most {MAX_ALIAS_LENGTH} characters"
+        errors["aliases"] = _("each alias must be at most %(max)s characters", max=MAX_ALIAS_LENGTH)
     elif any(ALIAS_SEPARATOR in a for a in aliases):
-        errors["aliases"] = (
-            f"an alias cannot contain {ALIAS_SEPARATOR!r} (it separates aliases in CSV files)"
+        errors["aliases"] = _(
+            "an alias cannot contain %(separator)s (it separates aliases in CSV files)",
+            separator=repr(ALIAS_SEPARATOR),
         )
 
 
@@ -241,7 +271,7 @@ def person_values(data: PersonInput, identifiers: Sequence[tuple[str, str]] = ()
         if url:
             links.append({"url": url, "note": note or ""})
     if data.death_date and data.birth_date and data.death_date.start < data.birth_date.start:
-        errors["death_date"] = "must not be before the birth date"
+        errors["death_date"] = _("must not be before the birth date")
     if errors:
         raise ValidationError(errors)
     return {
@@ -362,9 +392,13 @@ class LikelyDuplicate:
     name_native: str | None
     reasons: tuple[str, ...]
 
+    def reasons_text(self) -> str:
+        """``same name, an alias matches`` in the language in force."""
+        return _(", ").join(str(REASON_LABELS.get(r, r)) for r in self.reasons)
+
     def describe(self) -> str:
         """``Kem Sokha (abc123): same name``."""
-        return f"{self.name} ({self.public_id}): {', '.join(self.reasons)}"
+        return f"{self.name} ({self.public_id}): {self.reasons_text()}"
 
 
 class PossibleDuplicate(ValidationError):
@@ -375,8 +409,11 @@ class PossibleDuplicate(ValidationError):
         listed = "; ".join(c.describe() for c in candidates)
         super().__init__(
             {
-                field: f"may already be in the register: {listed}. Use that person, or confirm "
-                "that this is someone new"
+                field: _(
+                    "may already be in the register: %(people)s. Use that person, or confirm "
+                    "that this is someone new",
+                    people=listed,
+                )
             }
         )
         self.field = field
@@ -389,6 +426,13 @@ SAME_NATIVE = "same name in the original script"
 ALIAS = "an alias matches"
 SIMILAR = "similar name"
 _STRENGTH = {SAME_NAME: 0, SAME_NATIVE: 1, ALIAS: 2, SIMILAR: 3}
+# The reasons as a page words them (the codes above stay English: imports match on them).
+REASON_LABELS = {
+    SAME_NAME: _l("same name"),
+    SAME_NATIVE: _l("same name in the original script"),
+    ALIAS: _l("an alias matches"),
+    SIMILAR: _l("similar name"),
+}
 MAX_DUPLICATES = 5
 # At most this many people are compared with a new one (those sharing a name's word or the start
 # of every word; a register holds few people of one name).
@@ -547,7 +591,9 @@ def _apply_organization(org: Organization, data: OrganizationInput, *, new: bool
     kind = member(OrganizationKind, data.kind, errors, "kind")
     country = normalise_country(data.country, errors, "country")
     if data.seats is not None and not 0 <= data.seats <= MAX_SEATS:
-        errors["seats"] = f"must be a whole number from 0 to {MAX_SEATS:,}"
+        errors["seats"] = _(
+            "must be a whole number from %(min)s to %(max)s", min=0, max=format_number(MAX_SEATS)
+        )
     if errors:
         raise ValidationError(errors)
     assert kind is not None  # noqa: S101 - an invalid kind raised above
@@ -636,9 +682,14 @@ def add_membership(
     role_text = membership_role(role, errors)
     area_text = optional_text(area, errors, "area", 200)
     if start and end and end.start < start.start:
-        errors["end"] = "must not be before the start"
+        errors["end"] = _("must not be before the start")
     if holds(person, organization, role_text):
-        errors["role"] = f"{person.name} is already {role_text} of {organization.label}"
+        errors["role"] = _(
+            "%(person)s is already %(role)s of %(organization)s",
+            person=person.name,
+            role=role_text,
+            organization=organization.label,
+        )
     if errors:
         raise ValidationError(errors)
     membership = Membership(
@@ -678,7 +729,7 @@ def update_membership(
     errors: dict[str, str] = {}
     area_text = optional_text(area, errors, "area", 200)
     if start and end and end.start < start.start:
-        errors["end"] = "must not be before the start"
+        errors["end"] = _("must not be before the start")
     if errors:
         raise ValidationError(errors)
     before = membership_state(membership)
@@ -735,7 +786,7 @@ def find_organization(public_id: str, field: str = "organization") -> Organizati
     """
     org = authz.organization_by_id(public_id)
     if org is None:
-        raise ValidationError({field: "no such organization"})
+        raise ValidationError({field: _l("no such organization")})
     return org
 
 
@@ -744,7 +795,7 @@ def find_person(user: User | None, public_id: str, field: str = "person") -> Per
     ``field`` (the same answer whether the person is missing or hidden)."""
     person = authz.visible_person(public_id, user)
     if person is None:
-        raise ValidationError({field: "no such person"})
+        raise ValidationError({field: _l("no such person")})
     return person
 
 

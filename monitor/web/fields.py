@@ -40,6 +40,11 @@ DATE_HINT = _l("(YYYY, YYYY-MM or YYYY-MM-DD)")
 # For the few dates the register keeps to the day (a case opened or closed, a sentence passed).
 DAY_HINT = _l("(YYYY-MM-DD)")
 _DATE_BOX = {"class": "short", "autocomplete": "off", "spellcheck": "false"}
+# PartialDate.parse's two refusals (the domain's English), as a form says them.
+_DATE_PROBLEMS = {
+    "use YYYY, YYYY-MM or YYYY-MM-DD": _l("use YYYY, YYYY-MM or YYYY-MM-DD"),
+    "not a real calendar date": _l("not a real calendar date"),
+}
 
 
 class PartialDateField(StringField):  # type: ignore[misc]  # wtforms ships no type hints
@@ -54,7 +59,11 @@ class PartialDateField(StringField):  # type: ignore[misc]  # wtforms ships no t
     def process_formdata(self, valuelist: Sequence[str]) -> None:
         """Parse the submitted text; a malformed date becomes this field's error."""
         text = valuelist[0].strip() if valuelist else ""
-        self.data = PartialDate.parse(text) if text else None
+        try:
+            self.data = PartialDate.parse(text) if text else None
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(_DATE_PROBLEMS.get(str(exc), exc))) from None
 
     def _value(self) -> str:
         if self.raw_data:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from monitor import authz
@@ -11,6 +13,13 @@ from monitor.authz import Action
 from monitor.domain import StatusCounts
 from monitor.models import Organization
 from monitor.presentation import STATUS_ORDER, status_chart
+from monitor.presentation.translation import format_number
+from monitor.presentation.wording import (
+    ORGANIZATION_KIND_LABELS,
+    STATUS_LABELS,
+    comma_list,
+    vocabulary_text,
+)
 from monitor.reads import reads_only
 from monitor.services import people as people_service
 from monitor.services import queries
@@ -26,15 +35,43 @@ MEMBERS_PER_PAGE = 50
 
 def summary_line(org: Organization, counts: StatusCounts, members: int) -> str:
     """``55 seats · 55 members known · 3 cases: 1 jailed, 1 fled, 1 at liberty`` (zero counts
-    left out): members and cases apart, since a member needs no case."""
-    parts = [f"{org.seats} seats"] if org.seats is not None else []
-    parts.append(f"{members} member{'' if members == 1 else 's'} known")
+    left out) in the page's language: members and cases apart, since a member needs no case."""
+    parts = []
+    if org.seats is not None:
+        parts.append(
+            ngettext("%(count)s seat", "%(count)s seats", org.seats, count=format_number(org.seats))
+        )
+    parts.append(
+        ngettext(
+            "%(count)s member known",
+            "%(count)s members known",
+            members,
+            count=format_number(members),
+        )
+    )
     statuses = [
-        f"{counts.counts[s.value]} {s.label}" for s in STATUS_ORDER if counts.counts.get(s.value)
+        _(
+            "%(count)s %(status)s",
+            count=format_number(counts.counts[s.value]),
+            status=STATUS_LABELS[s],
+        )
+        for s in STATUS_ORDER
+        if counts.counts.get(s.value)
     ]
-    cases = f"{counts.total} case{'' if counts.total == 1 else 's'}"
-    parts.append(f"{cases}: {', '.join(statuses)}" if statuses else cases)
+    cases = ngettext(
+        "%(count)s case", "%(count)s cases", counts.total, count=format_number(counts.total)
+    )
+    parts.append(
+        _("%(cases)s: %(statuses)s", cases=cases, statuses=comma_list(statuses))
+        if statuses
+        else cases
+    )
     return " · ".join(parts)
+
+
+def kind_label(org: Organization) -> str:
+    """The organization's kind in the page's language (``political party``, ``parti politique``)."""
+    return vocabulary_text(ORGANIZATION_KIND_LABELS, org.kind) or ""
 
 
 @bp.get("/organizations")
@@ -46,7 +83,8 @@ def index() -> ResponseReturnValue:
     return render_template(
         "organizations/list.html",
         rows=[
-            (org, counts, summary_line(org, counts, members.get(org.id, 0))) for org, counts in rows
+            (org, kind_label(org), summary_line(org, counts, members.get(org.id, 0)))
+            for org, counts in rows
         ],
     )
 
@@ -62,7 +100,7 @@ def new() -> ResponseReturnValue:
         )
         if created.ok:
             org = created.value
-            flash(f"{org.name} added.", "success")
+            flash(_("%(name)s added.", name=org.name), "success")
             return redirect(url_for("organizations.detail", public_id=org.public_id))
     if request.method == "POST":
         return invalid("organizations/form.html", form=form, org=None)
@@ -88,13 +126,16 @@ def detail(public_id: str) -> ResponseReturnValue:
     return render_template(
         "organizations/detail.html",
         org=org,
+        kind=kind_label(org),
         members=members.rows,
         page=members.page,
         more=members.more,
         summary=summary_line(
             org, counts, people_service.member_counts(current_user, org).get(org.id, 0)
         ),
-        chart=status_chart(counts, f"Cases of {org.label} members by custody status"),
+        chart=status_chart(
+            counts, _("Cases of %(organization)s members by custody status", organization=org.label)
+        ),
     )
 
 
@@ -110,7 +151,7 @@ def edit(public_id: str) -> ResponseReturnValue:
             form,
         ).ok
     ):
-        flash("Details saved.", "success")
+        flash(_("Details saved."), "success")
         return redirect(url_for("organizations.detail", public_id=org.public_id))
     if request.method == "POST":
         return invalid("organizations/form.html", form=form, org=org)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from monitor import authz
@@ -15,7 +16,7 @@ from monitor.services import people as people_service
 from monitor.services.validation import page_number
 from monitor.web import writes
 from monitor.web.cases import organization_choices
-from monitor.web.forms.people import MembershipForm, PersonForm
+from monitor.web.forms.people import MembershipForm, PersonForm, gender_label
 from monitor.web.helpers import actor, invalid, login_required_blueprint
 
 bp = login_required_blueprint("people", __name__)
@@ -63,7 +64,7 @@ def new() -> ResponseReturnValue:
         created = writes.commit(create, form)
         if created.ok:
             person = created.value
-            flash(f"{person.name} added.", "success")
+            flash(_("%(name)s added.", name=person.name), "success")
             return redirect(url_for("people.detail", public_id=person.public_id))
     if request.method == "POST":
         return invalid("people/form.html", form=form, person=None, duplicates=duplicates)
@@ -74,10 +75,11 @@ def _render_person(
     person: Person, membership_form: MembershipForm, *, failed: bool = False
 ) -> ResponseReturnValue:
     shown = pages.person_page(current_user, person)
-    membership_form.organization.choices = organization_choices("— choose —")
+    membership_form.organization.choices = organization_choices(_("— choose —"))
     page = render_template(
         "people/detail.html",
         person=person,
+        gender=gender_label(person.gender),
         cases=shown.cases,
         memberships=shown.memberships,
         membership_form=membership_form,
@@ -98,12 +100,13 @@ def edit(public_id: str) -> ResponseReturnValue:
     """Change a person's details."""
     person = authz.get_person(public_id, current_user, Action.WRITE)
     form = PersonForm(data=PersonForm.data_of(person))
+    form.keep_recorded(person)
     if form.validate_on_submit():
         saved = writes.commit(
             lambda: people_service.update_person(actor(), person, form.person_input()), form
         )
         if saved.ok:
-            flash("Details saved.", "success")
+            flash(_("Details saved."), "success")
             return redirect(url_for("people.detail", public_id=person.public_id))
     if request.method == "POST":
         return invalid("people/form.html", form=form, person=person)
@@ -131,7 +134,13 @@ def add_membership(public_id: str) -> ResponseReturnValue:
     if form.validate():
         added = writes.commit(lambda: _add_membership(person, form), form)
         if added.ok:
-            flash(f"Membership of {added.value.organization.label} added.", "success")
+            flash(
+                _(
+                    "Membership of %(organization)s added.",
+                    organization=added.value.organization.label,
+                ),
+                "success",
+            )
             return redirect(url_for("people.detail", public_id=person.public_id))
     return _render_person(person, form, failed=True)
 
@@ -143,5 +152,5 @@ def delete_membership(public_id: str) -> ResponseReturnValue:
     person_id = membership.person.public_id
     label = membership.organization.label
     writes.commit(lambda: people_service.remove_membership(actor(), membership))
-    flash(f"Membership of {label} removed.", "success")
+    flash(_("Membership of %(organization)s removed.", organization=label), "success")
     return redirect(url_for("people.detail", public_id=person_id))
