@@ -89,7 +89,7 @@ def test_every_marked_string_is_translated(template: Catalog, language: str) -> 
         f"{message.id!r}: {problem}"
         for message in template
         if message.id
-        for problem in _problems(message, catalog.get(message.id))
+        for problem in _problems(message, catalog.get(message.id, message.context))
     ]
     assert found == [], (
         f"{po} needs work ({len(found)}); run `make messages`, then translate:\n" + "\n".join(found)
