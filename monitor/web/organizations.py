@@ -27,6 +27,7 @@ from monitor.services.validation import page_number
 from monitor.web import writes
 from monitor.web.forms.people import OrganizationForm
 from monitor.web.helpers import actor, invalid, login_required_blueprint
+from monitor.web.people import naming
 
 bp = login_required_blueprint("organizations", __name__)
 # An organization may have tens of thousands of members: its page lists them a page at a time.
@@ -100,7 +101,7 @@ def new() -> ResponseReturnValue:
         )
         if created.ok:
             org = created.value
-            flash(_("%(name)s added.", name=org.name), "success")
+            flash(naming(_("%(name)s added."), name=org.name), "success")
             return redirect(url_for("organizations.detail", public_id=org.public_id))
     if request.method == "POST":
         return invalid("organizations/form.html", form=form, org=None)

@@ -6,10 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from monitor import authz
 from monitor.authz import Action
 from monitor.models import Membership, Person
+from monitor.presentation.translation import bdi
 from monitor.reads import reads_only
 from monitor.services import pages
 from monitor.services import people as people_service
@@ -21,6 +23,12 @@ from monitor.web.helpers import actor, invalid, login_required_blueprint
 
 bp = login_required_blueprint("people", __name__)
 PER_PAGE = 50
+
+
+def naming(message: str, **names: str) -> Markup:
+    """A translated message (``_("%(name)s added.")``) with each name put in ``<bdi>``, so a
+    Latin name keeps its direction inside an Arabic sentence."""
+    return escape(message) % {key: bdi(value) for key, value in names.items()}
 
 
 @bp.get("/people")
@@ -64,7 +72,7 @@ def new() -> ResponseReturnValue:
         created = writes.commit(create, form)
         if created.ok:
             person = created.value
-            flash(_("%(name)s added.", name=person.name), "success")
+            flash(naming(_("%(name)s added."), name=person.name), "success")
             return redirect(url_for("people.detail", public_id=person.public_id))
     if request.method == "POST":
         return invalid("people/form.html", form=form, person=None, duplicates=duplicates)
@@ -135,8 +143,8 @@ def add_membership(public_id: str) -> ResponseReturnValue:
         added = writes.commit(lambda: _add_membership(person, form), form)
         if added.ok:
             flash(
-                _(
-                    "Membership of %(organization)s added.",
+                naming(
+                    _("Membership of %(organization)s added."),
                     organization=added.value.organization.label,
                 ),
                 "success",
@@ -152,5 +160,5 @@ def delete_membership(public_id: str) -> ResponseReturnValue:
     person_id = membership.person.public_id
     label = membership.organization.label
     writes.commit(lambda: people_service.remove_membership(actor(), membership))
-    flash(_("Membership of %(organization)s removed.", organization=label), "success")
+    flash(naming(_("Membership of %(organization)s removed."), organization=label), "success")
     return redirect(url_for("people.detail", public_id=person_id))

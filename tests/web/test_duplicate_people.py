@@ -56,7 +56,7 @@ def test_confirming_adds_the_new_person_anyway(
     response = submit(
         editor_client, "/people/new", {"name": "Kem Sokha", "confirm_new_person": "y"}, follow=True
     )
-    assert "Kem Sokha added." in text(response)
+    assert "<bdi>Kem Sokha</bdi> added." in text(response)
     assert people_named("Kem Sokha") == 2
 
 
@@ -64,7 +64,7 @@ def test_a_different_name_is_added_without_asking(
     editor_client: FlaskClient, demo: dict[str, str]
 ) -> None:
     response = submit(editor_client, "/people/new", {"name": "Kem Monovithya"}, follow=True)
-    assert "Kem Monovithya added." in text(response)
+    assert "<bdi>Kem Monovithya</bdi> added." in text(response)
 
 
 def test_someone_seen_only_through_a_case_above_the_clearance_is_not_revealed(
@@ -75,7 +75,7 @@ def test_someone_seen_only_through_a_case_above_the_clearance_is_not_revealed(
     response = submit(editor, "/people/new", {"name": "Hidden Informant"}, follow=True)
     page = text(response)
     assert "may already be in the register" not in page
-    assert "Hidden Informant added." in page
+    assert "<bdi>Hidden Informant</bdi> added." in page
     assert people_named("Hidden Informant") == 2
 
 

@@ -259,7 +259,7 @@ def test_adding_a_membership_and_a_person_says_so_in_the_readers_language(
         f"{person}/memberships",
         follow=True,
     )
-    assert "أُضيفت العضوية في CNRP." in text(added)
+    assert "أُضيفت العضوية في <bdi>CNRP</bdi>." in text(added)
     refused = submit(
         browser,
         person,
@@ -269,7 +269,7 @@ def test_adding_a_membership_and_a_person_says_so_in_the_readers_language(
     assert refused.status_code == 422
     assert "يجب ألا يسبق البداية" in text(refused)
     created = submit(browser, "/people/new", {"name": "Ou Chanrath"}, follow=True)
-    assert "أُضيف Ou Chanrath." in text(created)
+    assert "أُضيف <bdi>Ou Chanrath</bdi>." in text(created)
 
 
 # Issue 17: the gender select.

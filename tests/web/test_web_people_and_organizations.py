@@ -69,7 +69,7 @@ def test_create_and_edit_an_organization(editor_client: FlaskClient) -> None:
         {"name": "Khmer Times Watch", "kind": "media", "country": "kh", "seats": ""},
         follow=True,
     )
-    assert "Khmer Times Watch added." in text(response)
+    assert "<bdi>Khmer Times Watch</bdi> added." in text(response)
     org = db.session.query(Organization).one()
     edit = submit(
         editor_client,
@@ -109,7 +109,7 @@ def test_create_and_edit_a_person(editor_client: FlaskClient) -> None:
         follow=True,
     )
     page = text(response)
-    assert "Sam Rainsy added." in page
+    assert "<bdi>Sam Rainsy</bdi> added." in page
     assert "សម រង្ស៊ី" in page
     person = db.session.query(Person).one()
     bad = submit(
@@ -140,7 +140,7 @@ def test_add_and_remove_a_membership(editor_client: FlaskClient, demo: dict[str,
         f"{url}/memberships",
         follow=True,
     )
-    assert "Membership of CNRP added." in text(added)
+    assert "Membership of <bdi>CNRP</bdi> added." in text(added)
     assert count(Membership) == before + 1
     duplicate = submit(
         editor_client,
