@@ -76,7 +76,12 @@ WORDS = {
         ],
         "new": ["<h1>បន្ថែមបុគ្គល</h1>", "— មិនដឹង —", ">ស្រី</option>", "កើត (YYYY"],
         "edit": ["<h1>កែសម្រួលបុគ្គល</h1>", '<option selected value="male">ប្រុស</option>'],
-        "refused": ["ត្រូវតែបំពេញចន្លោះនេះ។", "សូមប្រើ YYYY, YYYY-MM ឬ YYYY-MM-DD"],
+        "refused": [
+            "ត្រូវតែបំពេញចន្លោះនេះ។",
+            "សូមប្រើ YYYY, YYYY-MM ឬ YYYY-MM-DD",
+            "សូមសរសេរ គ្រោងការណ៍:លេខសម្គាល់",
+        ],
+        "duplicate": ["បុគ្គលនេះប្រហែលជាមានក្នុងបញ្ជីរួចហើយ", "ឈ្មោះដូចគ្នា"],
         "organizations": ["<h1>អង្គការ</h1>", "គណបក្សនយោបាយ", 'data-label="សេចក្តីសង្ខេប"'],
         "organization": [
             "55 អាសនៈ · ស្គាល់សមាជិក 3 នាក់ · 3 ករណី៖ 1 ជាប់ពន្ធនាគារ",
@@ -97,7 +102,12 @@ WORDS = {
         ],
         "new": ["<h1>Ajouter une personne</h1>", "— non renseigné —", ">femme</option>"],
         "edit": ["<h1>Modifier la personne</h1>", '<option selected value="male">homme</option>'],
-        "refused": ["Ce champ est obligatoire.", "utilisez YYYY, YYYY-MM ou YYYY-MM-DD"],
+        "refused": [
+            "Ce champ est obligatoire.",
+            "utilisez YYYY, YYYY-MM ou YYYY-MM-DD",
+            "écrivez schéma:identifiant",
+        ],
+        "duplicate": ["Cette personne figure peut-être déjà au registre", "même nom"],
         "organizations": ["<h1>Organisations</h1>", "parti politique", 'data-label="Résumé"'],
         "organization": [
             "55 sièges · 3 membres connus · 3 affaires\u00a0: 1 détenu",
@@ -122,7 +132,12 @@ WORDS = {
         ],
         "new": ["<h1>إضافة شخص</h1>", "— غير معروف —", ">أنثى</option>"],
         "edit": ["<h1>تعديل الشخص</h1>", '<option selected value="male">ذكر</option>'],
-        "refused": ["هذا الحقل مطلوب.", "استخدم YYYY أو YYYY-MM أو YYYY-MM-DD"],
+        "refused": [
+            "هذا الحقل مطلوب.",
+            "استخدم YYYY أو YYYY-MM أو YYYY-MM-DD",
+            "اكتب المخطط:المعرّف",
+        ],
+        "duplicate": ["قد يكون هذا الشخص مسجّلًا بالفعل", "الاسم نفسه"],
         "organizations": ["<h1>المنظمات</h1>", "حزب سياسي", 'data-label="الملخص"'],
         "organization": [
             "55 مقعدًا · 3 أعضاء معروفين · 3 قضايا: 1 مسجون",
@@ -181,7 +196,10 @@ def pages(client: FlaskClient, ids: dict[str, str]) -> dict[str, TestResponse]:
         "person": client.get(person),
         "new": client.get("/people/new"),
         "edit": client.get(f"{person}/edit"),
-        "refused": submit(client, "/people/new", {"name": "", "birth_date": "20x"}),
+        "refused": submit(
+            client, "/people/new", {"name": "", "birth_date": "20x", "identifiers": "Q3194965"}
+        ),
+        "duplicate": submit(client, "/people/new", {"name": "Kem Sokha"}),
         "organizations": client.get("/organizations"),
         "organization": client.get(org),
         "organization form": submit(
@@ -209,13 +227,15 @@ def test_the_people_and_organization_pages_read_in_the_readers_language(
     countries = list(Locale.parse(language).territories.values()) if language == "fr" else []
     for name, response in seen.items():
         page = text(response)
-        assert response.status_code == (422 if name in ("refused", "organization form") else 200)
+        assert response.status_code == (
+            422 if name in ("refused", "duplicate", "organization form") else 200
+        )
         assert f'<html lang="{language}" dir="{DIRECTION[language]}">' in page, name
         for word in WORDS[language].get(name, []):
             assert word in page, (name, word)
         left = untranslated(
             page,
-            data=DATA + countries,
+            data=[*DATA, *countries, register["person"]],
             allowed=FORMAT_TOKENS + (FRENCH_AS_IN_ENGLISH if language == "fr" else []),
             english=in_english[name] if language == "fr" else None,
         )
