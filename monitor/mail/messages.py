@@ -348,6 +348,9 @@ def _message(
         ("Date", format_datetime(dt.datetime.now(dt.UTC))),
         ("Message-ID", message_id),
         ("Auto-Submitted", "auto-generated"),
+        # RFC 3282: the language the bodies were rendered in (the reader's), for mail clients
+        # and screen readers that pick a voice or a spelling checker from it.
+        ("Content-Language", current_language()),
     ]
     if recipient is not None:
         # RFC 2369 and RFC 8058: mail clients offer one-click unsubscribe by POSTing here.
