@@ -260,8 +260,8 @@ def test_a_user_who_picks_a_language_walks_the_whole_flow_in_it(
         _page_is_in(page, language)
         download = page.get_by_role("link", name=say(language, "Download PDF"), exact=True)
         expect(download).to_be_visible(timeout=WORKER_SECONDS * 1000)
-        # The page followed the render in place; opened again, it bears the dossier's title.
-        # (While queued it shows the English one: see the xfail test below.)
+        # Titled in the walk's language from the moment it was asked for, and still once ready.
+        expect(page.locator("h1")).to_have_text(written.dossier_title)
         page.reload()
         _page_is_in(page, language)
         expect(page.locator("h1")).to_have_text(written.dossier_title)
@@ -287,7 +287,6 @@ def test_a_user_who_picks_a_language_walks_the_whole_flow_in_it(
     assert errors == []
 
 
-@pytest.mark.xfail(strict=False, reason="organization page translated on h20i18npeople")
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_organization_page_reads_in_the_chosen_language(
     app: Flask, demo: dict[str, str], browser: Any, language: str
@@ -317,11 +316,6 @@ def test_the_organization_page_reads_in_the_chosen_language(
             page.context.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="monitor/services/dossiers/requesting.py titles a queued dossier in English "
-    "(f-strings, not the catalog); the worker's title replaces it only once ready",
-)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_queued_dossier_is_titled_in_the_language_it_was_asked_in(
     editor_client: FlaskClient, demo: dict[str, str], language: str

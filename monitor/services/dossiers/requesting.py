@@ -16,6 +16,7 @@ from monitor.domain import Confidentiality
 from monitor.extensions import db
 from monitor.models import Dossier, User
 from monitor.models.dossiers import DossierKind, DossierState
+from monitor.presentation.translation import gettext, ngettext, using_language
 from monitor.services import ValidationError, audit, queries
 from monitor.services.cases import find_case
 from monitor.services.dossiers import scope
@@ -70,12 +71,22 @@ def _case_scope(user: User, data: DossierRequest, level: Confidentiality | None)
         raise ValidationError(
             {"audience": f"this case is {case.confidentiality}: choose that audience or higher"}
         )
-    return {"case_id": case.public_id}, f"{case.person.name} — case dossier", case.public_id
+    name = case.person.name
+    return (
+        {"case_id": case.public_id},
+        lambda: gettext("%(name)s — case dossier", name=name),
+        case.public_id,
+    )
 
 
 def _organization_scope(data: DossierRequest) -> Any:
     org = find_organization(data.organization_id or "", "organization_id")
-    return {"organization_id": org.public_id}, f"{org.label} — organization dossier", None
+    label = org.label
+    return (
+        {"organization_id": org.public_id},
+        lambda: gettext("%(name)s — organization dossier", name=label),
+        None,
+    )
 
 
 def _selection_scope(
@@ -86,7 +97,7 @@ def _selection_scope(
     if chosen.errors:
         raise ValidationError({f"filters.{k}": v for k, v in chosen.errors.items()})
     if level is None:
-        return None, "", None
+        return None, lambda: "", None
     n = scope.count_selection(user, chosen, authz.audience_levels(user, level))
     if n == 0:
         raise ValidationError({"filters": "no case matches these filters at this audience"})
@@ -95,7 +106,13 @@ def _selection_scope(
             {"filters": f"{n} cases match; a dossier holds at most {settings.dossier_max_cases}"}
         )
     kept = chosen.as_args(page=None)
-    return {"filters": kept}, f"Selection of {n} case{'s' if n != 1 else ''} — dossier", None
+    return (
+        {"filters": kept},
+        lambda: ngettext(
+            "Selection of %(num)s case — dossier", "Selection of %(num)s cases — dossier", n
+        ),
+        None,
+    )
 
 
 def request_dossier(user: User, data: DossierRequest, settings: Settings) -> Dossier:
@@ -135,7 +152,10 @@ def request_dossier(user: User, data: DossierRequest, settings: Settings) -> Dos
     if errors:
         raise ValidationError(errors)
     assert level is not None  # noqa: S101 - an invalid audience raised above
-    scope_data, title, case_ref = result
+    scope_data, title_in, case_ref = result
+    # Titled in the dossier's language, as the worker's PDF will be, not the page's.
+    with using_language(language):
+        title = title_in()
     dossier = Dossier(
         requested_by=user,
         kind=kind.value,
