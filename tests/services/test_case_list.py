@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
 
+from monitor import authz
 from monitor.domain import PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Membership, Organization, Person, User
@@ -271,3 +272,35 @@ def test_a_keyset_page_after_a_hidden_or_unknown_case_is_empty(app: Flask) -> No
     )
     refused = queries.CaseFilter.from_args({"after": "no such case!", "before": "x"})
     assert set(refused.errors) == {"after"}
+
+
+def test_a_name_search_counts_up_to_its_own_cap_exactly_per_clearance(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A name search's count stops at SEARCH_COUNT_LIMIT (below the lists' own cap): past it the
+    # list says "N+"; below it the count is exact for each clearance.
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 12)
+    monkeypatch.setattr(queries, "NAME_SEARCH_SORT_LIMIT", 12)
+    viewer, admin = _search_register()
+    for user in (viewer, admin):
+        for q in ("synthetic", "00001", "000002"):
+            levels = authz.visible_levels(user)
+            expected = sum(  # brute force: every case, in Python
+                q in case.person.search_text and case.confidentiality in levels
+                for case in db.session.scalars(select(Case))
+            )
+            for page in (
+                queries.list_case_rows(
+                    user, queries.CaseFilter.from_args({"q": q}), count_limit=1_000
+                ),
+                queries.list_cases(user, queries.CaseFilter.from_args({"q": q}), count_limit=1_000),
+            ):
+                assert (page.total, page.total_capped) == (
+                    (12, True) if expected > 12 else (expected, False)
+                ), (q, user.email)
+    # A list without a name search is not held to the search's cap.
+    page = queries.list_case_rows(admin, queries.CaseFilter.from_args({}), count_limit=1_000)
+    assert (page.total, page.total_capped) == (
+        db.session.scalar(select(func.count(Case.id))),
+        False,
+    )
