@@ -26,6 +26,7 @@ from monitor.services.people import (
     add_membership,
     create_organization,
     create_person,
+    member_counts,
     remove_membership,
 )
 from tests.support.accounts import make_user
@@ -56,11 +57,31 @@ def _brute_force(
     return overall, by_country, by_org
 
 
+def _members_brute_force(user: User) -> dict[int, int]:
+    """Visible members per organization: a person with no case, or a case within the clearance."""
+    levels = set(authz.visible_levels(user))
+    cases_of: dict[int, set[str]] = {}
+    for c in db.session.scalars(select(Case)):
+        cases_of.setdefault(c.person_id, set()).add(c.confidentiality)
+    members: dict[int, set[int]] = {}
+    for m in db.session.scalars(select(Membership)):
+        if m.person_id not in cases_of or cases_of[m.person_id] & levels:
+            members.setdefault(m.organization_id, set()).add(m.person_id)
+    return {org_id: len(people) for org_id, people in members.items()}
+
+
 def _check(users: list[User | None], when: str) -> None:
     db.session.flush()
     db.session.expire_all()
     for user in users:
         who = user.clearance if user else "anonymous"
+        if user is not None:  # members known, as the organization pages count them
+            members = _members_brute_force(user)
+            assert member_counts(user) == members, f"{when}, {who}: members"
+            for org in db.session.scalars(select(Organization)):
+                assert member_counts(user, org) == (
+                    {org.id: members[org.id]} if org.id in members else {}
+                ), f"{when}, {who}: members of {org.name}"
         overall, by_country, by_org = _brute_force(user)
         assert queries.status_counts(user).counts == +overall, f"{when}, {who}: overall"
         assert {k: v.counts for k, v in queries.counts_by_country(user).items()} == {
