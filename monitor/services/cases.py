@@ -26,7 +26,6 @@ from monitor.services.validation import (
     text_items,
 )
 
-
 # A case's own id in the group's files (``KH-0001``): one case per id.
 EXTERNAL_ID_LENGTH = 100
 
@@ -316,7 +315,7 @@ def open_case(actor: Actor, opening: Opening) -> Case:
 
 
 def update_case(
-    actor: Actor, case: Case, data: CaseInput, *, external_id: str | None | Keep = KEEP
+    actor: Actor, case: Case, data: CaseInput, *, external_id: str | Keep | None = KEEP
 ) -> Case:
     """Change a case's editable fields; ``external_id`` too unless it is :data:`KEEP`
     (``None`` removes it)."""

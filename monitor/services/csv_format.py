@@ -10,7 +10,9 @@ by commas, semicolons or tabs (the header row tells which). A row without ``stat
 - ``name`` *(required)*, ``name_native`` (native script), ``aliases`` (separated by ``;``),
   ``gender``, ``nationality`` (ISO code);
 - ``organization`` (an existing organization's short name, name or register id; the id is needed
-  only when a name is shared by two organizations) and ``role``;
+  only when a name is shared by two organizations), ``organization_identifiers``
+  (``wikidata:Q1285528``: the organization holding one is the row's, found before the name; one
+  it lacks is added) and ``role``;
 - ``country`` *(required, ISO code or English name: ``KH`` or ``Cambodia``)*, ``title``
   (defaults to the name), ``confidentiality``
   (``public``, ``restricted`` or ``confidential``; default public);
@@ -77,7 +79,13 @@ CASE_COLUMNS = (
     "identifiers",
 )
 # Columns the import also takes (the template has them; the export leaves them out).
-EXTRA_COLUMNS = ("birth_date", "membership_start", "membership_end", "area")
+EXTRA_COLUMNS = (
+    "birth_date",
+    "membership_start",
+    "membership_end",
+    "area",
+    "organization_identifiers",
+)
 IMPORT_COLUMNS = (*CASE_COLUMNS, *EXTRA_COLUMNS)
 # The header must have these; ``external_id``, ``country``, ``status`` and ``status_date`` are
 # needed on a row that records a case (one with a status), not on a row that records a member.
@@ -316,6 +324,13 @@ COLUMNS = (
         "An organization already in the register",
         "its short name, name or register id",
         "CNRP",
+    ),
+    Column(
+        "organization_identifiers",
+        "The organization's identifiers in other registers: the organization holding one is "
+        "the row's (before the organization column's name); one it lacks is added to it",
+        f"scheme:identifier, several separated by {ALIAS_SEPARATOR!r}",
+        "wikidata:Q1285528",
     ),
     Column("role", "The person's role there (needs organization)", _TEXT, "acting party leader"),
     Column("membership_start", "Member since (needs organization)", _DATE, "2013"),

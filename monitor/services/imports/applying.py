@@ -23,7 +23,7 @@ from sqlalchemy import select
 from monitor import authz
 from monitor.domain import Certainty
 from monitor.extensions import db
-from monitor.models import Case, Person, Source, StatusEvent, User
+from monitor.models import Case, Organization, Person, Source, StatusEvent, User
 from monitor.models.base import new_public_id
 from monitor.services import Actor, ValidationError, audit, charges, sources
 from monitor.services.cases import Opening, StatusInput, record_status, update_case
@@ -43,6 +43,7 @@ from monitor.services.imports.changes import (
     person_input,
     row_identifiers,
 )
+from monitor.services.imports.checking import organization_pairs
 from monitor.services.imports.matching import check_decisions, resolve, undecided
 from monitor.services.imports.report import Problem, Report, Row
 from monitor.services.openings import OpenedCase, OpeningRefused, open_cases
@@ -51,6 +52,7 @@ from monitor.services.people import (
     add_membership,
     create_person,
     identifier_pairs,
+    set_organization_identifiers,
     set_person_identifiers,
     update_membership,
     update_person,
@@ -86,6 +88,7 @@ def apply(
         # unused, so as not to reveal the case): refused, saying no more than this.
         raise ValidationError({"file": f"row {taken} could not be applied; nothing was imported"})
     decide(report, decisions or {})
+    _organization_identifiers(actor, report)
     user = actor if isinstance(actor, User) else None
     summary = report.summary()
     found = _Sources(actor, user)
@@ -183,6 +186,21 @@ def decide(report: Report, decisions: Mapping[str, str]) -> None:
         row.person = person
         if person is not None:
             row.changes = describe_person_changes(row, person)
+
+
+def _organization_identifiers(actor: Actor, report: Report) -> None:
+    """Give each row's organization the identifiers of its ``organization_identifiers`` cell
+    it lacks (checked free and of no scheme it holds otherwise), audited as on its form."""
+    wanted: dict[int, tuple[Organization, set[tuple[str, str]]]] = {}
+    for row in report.rows:
+        if row.organization is not None:
+            pairs = organization_pairs(row.values)
+            if pairs:
+                wanted.setdefault(row.organization.id, (row.organization, set()))[1].update(pairs)
+    for org, pairs in wanted.values():
+        held = identifier_pairs(org)
+        if not pairs <= set(held):
+            set_organization_identifiers(actor, org, sorted(set(held) | pairs))
 
 
 def first_taken_row(report: Report) -> int | None:
