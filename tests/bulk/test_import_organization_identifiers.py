@@ -4,7 +4,6 @@ lacks is added to it (audited); a contradiction is a problem of the row."""
 
 from __future__ import annotations
 
-from flask import Flask
 from sqlalchemy import select
 
 from monitor.extensions import db

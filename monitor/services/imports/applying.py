@@ -197,10 +197,10 @@ def _organization_identifiers(actor: Actor, report: Report) -> None:
             pairs = organization_pairs(row.values)
             if pairs:
                 wanted.setdefault(row.organization.id, (row.organization, set()))[1].update(pairs)
-    for org, pairs in wanted.values():
-        held = identifier_pairs(org)
-        if not pairs <= set(held):
-            set_organization_identifiers(actor, org, sorted(set(held) | pairs))
+    for org, named in wanted.values():
+        held = set(identifier_pairs(org))
+        if not named <= held:
+            set_organization_identifiers(actor, org, sorted(held | named))
 
 
 def first_taken_row(report: Report) -> int | None:
