@@ -60,7 +60,7 @@ from monitor.models import Organization
 E = TypeVar("E", bound=StrEnum)
 
 PERSON_COLUMNS = ("name", "name_native", "aliases", "gender", "nationality")
-# The columns the export writes, in its order (``identifiers`` last, before the charges).
+# The columns the export writes, in its order (the identifiers last, before the charges).
 CASE_COLUMNS = (
     "external_id",
     *PERSON_COLUMNS,
@@ -77,15 +77,10 @@ CASE_COLUMNS = (
     "status_source",
     "status_source_url",
     "identifiers",
-)
-# Columns the import also takes (the template has them; the export leaves them out).
-EXTRA_COLUMNS = (
-    "birth_date",
-    "membership_start",
-    "membership_end",
-    "area",
     "organization_identifiers",
 )
+# Columns the import also takes (the template has them; the export leaves them out).
+EXTRA_COLUMNS = ("birth_date", "membership_start", "membership_end", "area")
 IMPORT_COLUMNS = (*CASE_COLUMNS, *EXTRA_COLUMNS)
 # The header must have these; ``external_id``, ``country``, ``status`` and ``status_date`` are
 # needed on a row that records a case (one with a status), not on a row that records a member.

@@ -4,6 +4,9 @@ lacks is added to it (audited); a contradiction is a problem of the row."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import select
 
 from monitor.extensions import db
@@ -17,7 +20,7 @@ from monitor.services.people import (
 from tests.support.api import Api
 from tests.support.imports import HEADER, csv_bytes, fingerprint, mp
 
-COLUMNS = [*HEADER, "organization_identifiers"]
+COLUMNS = HEADER  # the export's columns, organization_identifiers among them
 
 
 def cnrp() -> Organization:
@@ -84,4 +87,23 @@ def test_contradictions_are_problems_of_the_row(editor_api: Api, demo: dict[str,
         "Grassroots Democratic Party holds wikidata:Q22, not Q9"
     )
     assert (3, "role") not in problems
+    assert fingerprint() == before
+
+
+def test_the_export_carries_them_and_imports_back_unchanged(
+    editor_api: Api, demo: dict[str, str]
+) -> None:
+    first = mp(1, organization_identifiers="wikidata:Q1285528")
+    done = editor_api.post("/imports", data=csv_bytes([first], COLUMNS), content_type="text/csv")
+    assert done.status_code == 201, done.json
+    exported = editor_api.get("/exports/cases.csv").get_data()
+    text = exported.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["organization_identifiers"] for r in rows if r["organization"] == "CNRP"} == {
+        "wikidata:Q1285528"
+    }
+    before = fingerprint()
+    again = editor_api.post("/imports", data=exported, content_type="text/csv")
+    assert again.status_code == 201, again.json
+    assert again.json["summary"]["create"] == again.json["summary"]["update"] == 0
     assert fingerprint() == before
