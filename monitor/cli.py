@@ -440,6 +440,10 @@ def import_csv(
         click.echo(f"{path.name}: warning: {warning}", err=True)
     _echo_row_matches(report)
     summary = report.summary()
+    if dry_run and decisions_path:
+        _same_person(
+            path, imports.csv_same_person_problems(report, _read_decisions(decisions_path))
+        )
     if dry_run:
         click.echo(
             f"{summary['rows']} rows: {summary['create']} new, {summary['update']} to update, "
@@ -491,6 +495,15 @@ def _echo_matches(report: Any) -> None:
                 f"probably the same person — confirm or keep apart: {plan.source.where} "
                 f"[{plan.source.key}] may be {offered}"
             )
+
+
+def _same_person(path: Path, problems: list[Any]) -> None:
+    """Stop a dry run whose decisions make two rows (or people of the file) one register
+    person, naming both."""
+    for problem in problems:
+        click.echo(f"{path.name}: {problem}", err=True)
+    if problems:
+        _fail(f"nothing imported: {len(problems)} problem(s) with the decisions")
 
 
 def _refused_decisions(path: Path, exc: ValidationError) -> None:
@@ -596,6 +609,7 @@ def import_popolo(
         f"{summary['organizations']} new organizations, {summary['memberships']} new memberships"
     )
     if dry_run:
+        _same_person(path, imports.same_person_problems(report, decisions))
         click.echo(f"{counts} (dry run: nothing written)")
         return
     try:

@@ -211,7 +211,9 @@ def _refused(problems: list[dict[str, Any]], status_code: int = 422) -> tuple[Re
 def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
     """The body is the CSV file (``Content-Type: text/csv``, UTF-8), or a form
     (``multipart/form-data``) with the file as its ``file`` part. With ``dry_run=true`` the
-    file is only checked: 200 with what would change, ``warnings`` naming each row whose
+    file is only checked (with the ``decisions`` given, if any: two rows they make one
+    register person, written differently, are problems): 200 with what would change,
+    ``warnings`` naming each row whose
     person is or may be in the register (``person_ids``) and ``matches``: who each new row's
     person is, found by name (``matched``, ``probable`` or ``new``). Each probable match must be
     decided in ``decisions`` (a JSON object ``{"<key>": "<person id>" or "new"}``), else 422
@@ -228,8 +230,11 @@ def create_import() -> tuple[Response, int] | tuple[Response, int, dict[str, str
     settings = current_app.config["SETTINGS"]
     if args.get("dry_run", False):
         report = imports.check(data, user, settings)
-        if not report.ok:
-            return _refused([p.as_dict() for p in report.problems[: imports.MAX_REPORTED_PROBLEMS]])
+        # Rows the decisions make one register person, written differently: found before
+        # anything is applied.
+        problems = report.problems or imports.csv_same_person_problems(report, decisions)
+        if problems:
+            return _refused([p.as_dict() for p in problems[: imports.MAX_REPORTED_PROBLEMS]])
         preview: ImportStatus = {
             "id": None,
             "state": "previewed",

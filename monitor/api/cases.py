@@ -148,6 +148,7 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
             new_person=data.person.to_input() if data.person is not None else None,
             organization=org,
             role=data.role,
+            external_id=data.external_id,
             unless_duplicate=not (
                 data.confirm_new_person or (data.person and data.person.confirm_new_person)
             ),
@@ -169,8 +170,8 @@ def get_case(case_id: str) -> Response:
 @operation("Edit a case", body=CasePatch, response=shapes.Case)
 @committed
 def update_case(case_id: str) -> Response:
-    """Change a case's country, title, summary, confidentiality or tags. The custody status is
-    not edited here: record a status event instead."""
+    """Change a case's country, title, external id, summary, confidentiality or tags. The
+    custody status is not edited here: record a status event instead."""
     user = api_user()
     case = authz.get_case(case_id, user, Action.WRITE)
     raw = json_object()
@@ -194,5 +195,6 @@ def update_case(case_id: str) -> Response:
             opened_on=changes.get("opened_on", case.opened_on),
             closed_on=changes.get("closed_on", case.closed_on),
         ),
+        external_id=changes.get("external_id", cases.KEEP),
     )
     return jsonify(serializers.case_detail(pages.case_in_full(case)))

@@ -11,7 +11,7 @@ from monitor.api import bp, serializers, shapes
 from monitor.api.auth import api_user
 from monitor.api.errors import parse_body
 from monitor.api.openapi import operation
-from monitor.api.schemas import OrganizationCreate
+from monitor.api.schemas import IdentifiersPatch, OrganizationCreate
 from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.services import people, queries
@@ -37,6 +37,25 @@ def get_organization(organization_id: str) -> Response:
     """An organization with every member you may see, their cases and status counts."""
     user = api_user()
     org = authz.get_organization(organization_id, user)
+    rows = queries.organization_members(user, org)
+    return jsonify(serializers.organization_detail(org, rows, queries.organization_counts(rows)))
+
+
+@bp.patch("/organizations/<organization_id>")
+@operation(
+    "Change an organization's identifiers",
+    body=IdentifiersPatch,
+    response=shapes.OrganizationDetail,
+)
+@committed
+def update_organization(organization_id: str) -> Response:
+    """Replace the organization's identifiers with the list sent (an empty list removes them
+    all); the change is audited. An identifier another organization holds is refused with 422
+    under ``identifiers.<n>.identifier``."""
+    user = api_user()
+    org = authz.get_organization(organization_id, user, Action.WRITE)
+    data = parse_body(IdentifiersPatch)
+    people.set_organization_identifiers(user, org, data.identifier_pairs(), data.field_of)
     rows = queries.organization_members(user, org)
     return jsonify(serializers.organization_detail(org, rows, queries.organization_counts(rows)))
 

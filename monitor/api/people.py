@@ -13,7 +13,7 @@ from monitor.api.cases import PAGE, SEARCH_TEXT
 from monitor.api.errors import parse_body
 from monitor.api.fields import QueryNumber
 from monitor.api.openapi import Answer, Param, operation, query_args
-from monitor.api.schemas import MembershipCreate, PersonCreate
+from monitor.api.schemas import IdentifiersPatch, MembershipCreate, PersonCreate
 from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.models import Person
@@ -92,6 +92,20 @@ def create_person() -> tuple[Response, int, dict[str, str]]:
     )
     location = url_for("api.get_person", person_id=person.public_id)
     return jsonify(_person_body(person)), 201, {"Location": location}
+
+
+@bp.patch("/people/<person_id>")
+@operation("Change a person's identifiers", body=IdentifiersPatch, response=shapes.Person)
+@committed
+def update_person(person_id: str) -> Response:
+    """Replace the person's identifiers with the list sent (an empty list removes them all);
+    the change is audited. An identifier someone else holds is refused with 422 under
+    ``identifiers.<n>.identifier``, naming them only if you may see them."""
+    user = api_user()
+    person = authz.get_person(person_id, user, Action.WRITE)
+    data = parse_body(IdentifiersPatch)
+    people.set_person_identifiers(user, person, data.identifier_pairs(), data.field_of)
+    return jsonify(_person_body(person))
 
 
 @bp.post("/people/<person_id>/memberships")

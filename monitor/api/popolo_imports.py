@@ -131,7 +131,8 @@ def create_popolo_import() -> tuple[Response, int] | tuple[Response, int, dict[s
     """People become members of their parties without a case or custody status; people the
     register holds are matched by identifier, then by name, and completed (never overwritten:
     a differing name becomes an alias). With ``dry_run=true``, 200 lists each person as
-    ``matched``, ``probable`` (with candidates) or ``new``. Otherwise every probable match needs
+    ``matched``, ``probable`` (with candidates) or ``new``, and 422 when the ``decisions`` given
+    make two people of the file one register person. Otherwise every probable match needs
     a decision (``decisions``: the register person's id, or ``"new"``), else 422; the file is
     applied at once (201, state ``done``) or queued when large (202). Importing the same file
     again changes nothing."""
@@ -143,8 +144,10 @@ def create_popolo_import() -> tuple[Response, int] | tuple[Response, int, dict[s
     settings = current_app.config["SETTINGS"]
     if args.get("dry_run", False):
         report = imports.check_popolo(data, user, settings)
-        if not report.ok:
-            return _refused([p.as_dict() for p in report.problems[: imports.MAX_REPORTED_PROBLEMS]])
+        # People the decisions make one register person: found before anything is applied.
+        problems = report.problems or imports.same_person_problems(report, body.decisions)
+        if problems:
+            return _refused([p.as_dict() for p in problems[: imports.MAX_REPORTED_PROBLEMS]])
         return jsonify(_preview(report)), 200
     record, report = imports.stage_popolo(user, args.get("filename") or "api.json", data, settings)
     if not report.ok:

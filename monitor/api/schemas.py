@@ -43,6 +43,7 @@ from monitor.domain import (
     Sentence,
     SentenceKind,
 )
+from monitor.services.cases import EXTERNAL_ID_LENGTH
 from monitor.services.csv_format import ALIAS_SEPARATOR
 from monitor.services.people import IDENTIFIER_LENGTH, MAX_ALIAS_LENGTH, MAX_SEATS, PersonInput
 
@@ -71,6 +72,11 @@ Alias = Annotated[str, plain_text(MAX_ALIAS_LENGTH, also_refused=ALIAS_SEPARATOR
 Tag = Annotated[str, plain_text(200)]
 Role = Annotated[str, plain_text(120, required=True)]
 StatusDate = Annotated[PartialDate, partial_date(NOT_IN_FUTURE)]
+ExternalId = Annotated[str, plain_text(EXTERNAL_ID_LENGTH, required=True)]
+EXTERNAL_ID = (
+    "Your own id for the case, as your files and the CSV import name it; one case per id "
+    "(another case's id, or another case's register id, is refused with 422)"
+)
 PartialDateText = Annotated[PartialDate, partial_date()]
 
 
@@ -127,6 +133,25 @@ def _pairs(values: list[IdentifierValue]) -> list[tuple[str, str]]:
         if pair not in pairs:
             pairs.append(pair)
     return pairs
+
+
+class IdentifiersPatch(RequestModel):
+    """The identifiers a person or organization holds, as a whole: the list replaces theirs (an
+    empty list removes them all). An identifier another holder has is refused with 422 under
+    ``identifiers.<n>.identifier`` (from 0, as sent)."""
+
+    identifiers: list[IdentifierValue]
+
+    def identifier_pairs(self) -> list[tuple[str, str]]:
+        """The identifiers as the service takes them (a repeated one once)."""
+        return _pairs(self.identifiers)
+
+    def field_of(self, pair: tuple[str, str]) -> str:
+        """The field naming ``pair`` as sent: ``identifiers.<n>.identifier``."""
+        for index, value in enumerate(self.identifiers):
+            if (value.scheme, value.identifier.strip()) == pair:
+                return f"identifiers.{index}.identifier"
+        return "identifiers"
 
 
 class PersonCreate(RequestModel):
@@ -193,6 +218,9 @@ class CaseCreate(RequestModel):
     )
     country: CountryCode = Field(description="The persecuting country (ISO 3166-1 alpha-2)")
     title: Title
+    external_id: Annotated[ExternalId | None, Omittable()] = Field(
+        default=None, description=EXTERNAL_ID
+    )
     summary: LongText | None = None
     confidentiality: Confidentiality = Field(
         default=Confidentiality.PUBLIC, description="Up to your clearance"
@@ -221,6 +249,9 @@ class CasePatch(RequestModel):
 
     country: Annotated[CountryCode | None, Omittable()] = None
     title: Annotated[Title | None, Omittable()] = None
+    external_id: ExternalId | None = Field(
+        default=None, description=f"{EXTERNAL_ID}; null removes it"
+    )
     summary: LongText | None = None
     confidentiality: Annotated[Confidentiality | None, Omittable()] = Field(
         default=None, description="Up to your clearance"
@@ -354,6 +385,7 @@ class SourceCreate(RequestModel):
 REQUEST_MODELS: list[type[RequestModel]] = [
     CaseCreate,
     CasePatch,
+    IdentifiersPatch,
     StatusEventCreate,
     ChargeCreate,
     ChargePatch,

@@ -26,8 +26,10 @@ ACTION_LABELS: dict[str, LazyProxy] = {
     "charge.update": _l("Charge edited"),
     "person.create": _l("Person added"),
     "person.update": _l("Person edited"),
+    "person.identifiers": _l("Person's identifiers changed"),
     "organization.create": _l("Organization added"),
     "organization.update": _l("Organization edited"),
+    "organization.identifiers": _l("Organization's identifiers changed"),
     "membership.create": _l("Membership added"),
     "membership.update": _l("Membership changed"),
     "membership.delete": _l("Membership removed"),
@@ -95,6 +97,7 @@ ACCESS_ACTIONS = frozenset(action for action in ACTION_LABELS if action.startswi
 # What the case page says changed when a case is edited, by field.
 _CASE_FIELDS = {
     "title": _l("title"),
+    "external_id": _l("external id"),
     "summary": _l("summary"),
     "country": _l("country"),
     "confidentiality": _l("confidentiality"),

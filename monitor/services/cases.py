@@ -7,8 +7,11 @@ back-filled older event changes the history but not the current status.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import select
 
 from monitor import authz, jobs
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDate
@@ -22,6 +25,44 @@ from monitor.services.validation import (
     required_text,
     text_items,
 )
+
+# A case's own id in the group's files (``KH-0001``): one case per id.
+EXTERNAL_ID_LENGTH = 100
+
+
+class Keep(enum.Enum):
+    """A value left as it is (``external_id=KEEP``: the edit does not touch it)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+def check_external_id(
+    actor: Actor, case: Case | None, external_id: str | None, errors: dict[str, str]
+) -> str | None:
+    """The external id as stored (``None``: none), or an error under ``external_id``: too long,
+    not one line, or the id of another case (its external id, or its register id when it has
+    none, which the CSV import also matches rows on). Another case is named only when the actor
+    may see it."""
+    value = optional_text(external_id, errors, "external_id", EXTERNAL_ID_LENGTH)
+    if value is None or "external_id" in errors:
+        return None
+    query = select(Case).where(
+        (Case.external_id == value) | ((Case.public_id == value) & Case.external_id.is_(None))
+    )
+    if case is not None and case.id is not None:
+        query = query.where(Case.id != case.id)
+    other = db.session.scalars(query.limit(1)).first()
+    if other is not None:
+        visible = isinstance(actor, str) or other.confidentiality in authz.visible_levels(actor)
+        errors["external_id"] = (
+            f"{value!r} is already the id of case {other.public_id}"
+            if visible
+            else f"{value!r} is already the id of another case"
+        )
+    return value
 
 
 @dataclass
@@ -137,16 +178,15 @@ def case_errors(
     return values
 
 
-def case_created(public_id: str, case: dict[str, Any], person_public_id: str) -> audit.Planned:
+def case_created(
+    public_id: str, case: dict[str, Any], person_public_id: str, external_id: str | None = None
+) -> audit.Planned:
     """The audit entry of a case just opened (``case``: its column values, before any status
-    event or charge)."""
-    return audit.Planned(
-        "case.create",
-        "case",
-        public_id,
-        after={**case, "person": person_public_id},
-        case_ref=public_id,
-    )
+    event or charge; ``external_id``: the group's own id for it, when it has one)."""
+    after = {**case, "person": person_public_id}
+    if external_id is not None:
+        after["external_id"] = external_id
+    return audit.Planned("case.create", "case", public_id, after=after, case_ref=public_id)
 
 
 def create_case(
@@ -170,7 +210,7 @@ def create_case(
     db.session.add(case)
     db.session.flush()
     audit.record_planned(
-        actor, case_created(case.public_id, audit.snapshot(case), person.public_id)
+        actor, case_created(case.public_id, audit.snapshot(case), person.public_id, external_id)
     )
     record_status(actor, case, initial)
     return case
@@ -256,6 +296,11 @@ def open_case(actor: Actor, opening: Opening) -> Case:
     same rules.)
     """
     checked = check_opening(actor, opening)
+    if opening.external_id is not None:
+        errors: dict[str, str] = {}
+        opening.external_id = check_external_id(actor, None, opening.external_id, errors)
+        if errors:
+            raise ValidationError(errors)
     person = opening.person
     if opening.new_person is not None:
         person = people.create_person(actor, opening.new_person)
@@ -269,14 +314,25 @@ def open_case(actor: Actor, opening: Opening) -> Case:
     return case
 
 
-def update_case(actor: Actor, case: Case, data: CaseInput) -> Case:
-    """Change a case's editable fields."""
-    before = audit.snapshot(case)
+def update_case(
+    actor: Actor, case: Case, data: CaseInput, *, external_id: str | Keep | None = KEEP
+) -> Case:
+    """Change a case's editable fields; ``external_id`` too unless it is :data:`KEEP`
+    (``None`` removes it)."""
+    # The external id ends in "_id", which snapshots leave out with the keys: named here when
+    # the edit may change it.
+    tracked = {} if isinstance(external_id, Keep) else {"external_id": case.external_id}
+    before = {**audit.snapshot(case), **tracked}
     errors: dict[str, str] = {}
     _check_clearance(actor, data.confidentiality, errors)
+    new_id = None
+    if not isinstance(external_id, Keep):
+        new_id = check_external_id(actor, case, external_id, errors)
     if errors:
         raise ValidationError(errors)
     _apply_case(case, data)
+    if not isinstance(external_id, Keep):
+        case.external_id = new_id
     db.session.flush()
     audit.record(
         actor,
@@ -284,7 +340,7 @@ def update_case(actor: Actor, case: Case, data: CaseInput) -> Case:
         "case",
         case.public_id,
         before=before,
-        after=audit.snapshot(case),
+        after={**audit.snapshot(case), **({} if not tracked else {"external_id": new_id})},
         case_ref=case.public_id,
     )
     return case

@@ -10,7 +10,9 @@ by commas, semicolons or tabs (the header row tells which). A row without ``stat
 - ``name`` *(required)*, ``name_native`` (native script), ``aliases`` (separated by ``;``),
   ``gender``, ``nationality`` (ISO code);
 - ``organization`` (an existing organization's short name, name or register id; the id is needed
-  only when a name is shared by two organizations) and ``role``;
+  only when a name is shared by two organizations), ``organization_identifiers``
+  (``wikidata:Q1285528``: the organization holding one is the row's, found before the name; one
+  it lacks is added) and ``role``;
 - ``country`` *(required, ISO code or English name: ``KH`` or ``Cambodia``)*, ``title``
   (defaults to the name), ``confidentiality``
   (``public``, ``restricted`` or ``confidential``; default public);
@@ -58,7 +60,7 @@ from monitor.models import Organization
 E = TypeVar("E", bound=StrEnum)
 
 PERSON_COLUMNS = ("name", "name_native", "aliases", "gender", "nationality")
-# The columns the export writes, in its order (``identifiers`` last, before the charges).
+# The columns the export writes, in its order (the identifiers last, before the charges).
 CASE_COLUMNS = (
     "external_id",
     *PERSON_COLUMNS,
@@ -75,6 +77,7 @@ CASE_COLUMNS = (
     "status_source",
     "status_source_url",
     "identifiers",
+    "organization_identifiers",
 )
 # Columns the import also takes (the template has them; the export leaves them out).
 EXTRA_COLUMNS = ("birth_date", "membership_start", "membership_end", "area")
@@ -316,6 +319,13 @@ COLUMNS = (
         "An organization already in the register",
         "its short name, name or register id",
         "CNRP",
+    ),
+    Column(
+        "organization_identifiers",
+        "The organization's identifiers in other registers: the organization holding one is "
+        "the row's (before the organization column's name); one it lacks is added to it",
+        f"scheme:identifier, several separated by {ALIAS_SEPARATOR!r}",
+        "wikidata:Q1285528",
     ),
     Column("role", "The person's role there (needs organization)", _TEXT, "acting party leader"),
     Column("membership_start", "Member since (needs organization)", _DATE, "2013"),

@@ -153,6 +153,8 @@ _CSV_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("status_source", Source.title),
     ("status_source_url", Source.url),
     ("identifiers", Person.id),  # the person's id, their identifiers joined in Python
+    # The membership's organization again: its identifiers, joined in Python.
+    ("organization_identifiers", _first_membership.organization_id),
 )
 assert tuple(name for name, _ in _CSV_COLUMNS) == CASE_COLUMNS  # noqa: S101 - import-time check
 _AT = {name: position for position, (name, _) in enumerate(_CSV_COLUMNS)}
@@ -302,7 +304,7 @@ def _text(cell: str | None) -> str | None:
 def _csv_batch(
     batch: Sequence[Sequence[Any]],
     groups: int,
-    labels: dict[int, str],
+    organizations: tuple[dict[int, str], dict[int, str]],
     within: Sequence[ColumnElement[bool]],
 ) -> list[list[Any]]:
     """The CSV rows of one batch of cases (as :data:`_CSV_COLUMNS`); ``within`` selects the
@@ -314,6 +316,8 @@ def _csv_batch(
     empty = [None] * (4 * groups)
     aliases_at, organization_at, date_at = _AT["aliases"], _AT["organization"], _AT["status_date"]
     identifiers_at = _AT["identifiers"]
+    org_identifiers_at = _AT["organization_identifiers"]
+    labels, org_identifiers = organizations  # each organization's label and identifiers cell
     out = []
     for row in batch:
         cells: list[Any] = list(row[:_CASE_ID])
@@ -332,6 +336,7 @@ def _csv_batch(
         if organization is not None:
             cells[organization_at] = neutralise(labels[organization])
         cells[identifiers_at] = identifiers.get(cells[identifiers_at])
+        cells[org_identifiers_at] = org_identifiers.get(cells[org_identifiers_at])
         since = cells[date_at]
         if since is not None:
             cells[date_at] = _iso(since, row[_CASE_ID + 1])
@@ -395,9 +400,20 @@ def cases_csv(user: User | None, organization: Organization | None = None) -> It
     would cost a system call per row), and nothing kept from one batch to the next.
     """
     groups = max(_most_charges(user, organization), 1)
-    organizations = list(db.session.scalars(select(Organization)))
+    organizations = list(
+        db.session.scalars(select(Organization).options(selectinload(Organization.identifiers)))
+    )
     names = OrganizationNames(organizations)
     labels = {org.id: names.label(org) for org in organizations}
+    org_identifiers = {
+        org.id: neutralise(
+            f"{ALIAS_SEPARATOR} ".join(
+                sorted(f"{i.scheme}:{i.identifier}" for i in org.identifiers)
+            )
+        )
+        for org in organizations
+        if org.identifiers
+    }
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header(groups))
@@ -413,7 +429,7 @@ def cases_csv(user: User | None, organization: Organization | None = None) -> It
         last = batch[-1][_CASE_ID]
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(_csv_batch(batch, groups, labels, within))
+        writer.writerows(_csv_batch(batch, groups, (labels, org_identifiers), within))
         yield buffer.getvalue()
 
 

@@ -203,7 +203,12 @@ class _Opened:
                 person_created(self.person_public_id, audit.snapshot_of(Person, self.new_person))
             )
         entries.append(
-            case_created(case_ref, audit.snapshot_of(Case, self.case), self.person_public_id)
+            case_created(
+                case_ref,
+                audit.snapshot_of(Case, self.case),
+                self.person_public_id,
+                self.opening.external_id,
+            )
         )
         event = audit.snapshot_of(StatusEvent, self.event)
         entries.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,11 +143,24 @@ def _identifier_holders(
     return list(db.session.scalars(select(model).where(wanted)))
 
 
+# Names the field an identifier held by someone else is refused under: ``identifiers`` on a
+# form, ``identifiers.2.identifier`` in the API (which passes its own).
+IdentifierField = Callable[[tuple[str, str]], str]
+
+
+def _whole_list(_pair: tuple[str, str]) -> str:
+    return "identifiers"
+
+
 def check_person_identifiers(
-    actor: Actor, person: Person | None, pairs: Sequence[tuple[str, str]], errors: dict[str, str]
+    actor: Actor,
+    person: Person | None,
+    pairs: Sequence[tuple[str, str]],
+    errors: dict[str, str],
+    field: IdentifierField = _whole_list,
 ) -> None:
-    """Record under ``identifiers`` an identifier another person holds, naming them only when
-    the actor may see them."""
+    """Record under ``field`` (``identifiers``) an identifier another person holds, naming them
+    only when the actor may see them."""
     for held in _identifier_holders(PersonIdentifier, pairs):
         if person is not None and held.person_id == person.id:
             continue
@@ -159,7 +172,7 @@ def check_person_identifiers(
             is not None
         )
         pair = f"{held.scheme}:{held.identifier}"
-        errors["identifiers"] = (
+        errors[field((held.scheme, held.identifier))] = (
             _(
                 "%(identifier)s is already held by %(name)s (%(id)s)",
                 identifier=pair,
@@ -173,16 +186,19 @@ def check_person_identifiers(
 
 
 def check_organization_identifiers(
-    org: Organization | None, pairs: Sequence[tuple[str, str]], errors: dict[str, str]
+    org: Organization | None,
+    pairs: Sequence[tuple[str, str]],
+    errors: dict[str, str],
+    field: IdentifierField = _whole_list,
 ) -> None:
-    """Record under ``identifiers`` an identifier another organization holds (organizations
-    are all visible, so it is named)."""
+    """Record under ``field`` (``identifiers``) an identifier another organization holds
+    (organizations are all visible, so it is named)."""
     for held in _identifier_holders(OrganizationIdentifier, pairs):
         if org is not None and held.organization_id == org.id:
             continue
         holder = held.organization
         pair = f"{held.scheme}:{held.identifier}"
-        errors["identifiers"] = _(
+        errors[field((held.scheme, held.identifier))] = _(
             "%(identifier)s is already held by %(name)s (%(id)s)",
             identifier=pair,
             name=holder.name,
@@ -335,9 +351,10 @@ def _audit_identifiers(
     if after == before:
         return
     kind = "person" if isinstance(owner, Person) else "organization"
+    action = "person.identifiers" if isinstance(owner, Person) else "organization.identifiers"
     audit.record(
         actor,
-        f"{kind}.identifiers",
+        action,
         kind,
         owner.public_id,
         before={"identifiers": format_identifiers(before)},
@@ -345,13 +362,19 @@ def _audit_identifiers(
     )
 
 
-def set_person_identifiers(actor: Actor, person: Person, pairs: list[tuple[str, str]]) -> None:
-    """Give a person exactly these identifiers (checked unique, audited)."""
+def set_person_identifiers(
+    actor: Actor,
+    person: Person,
+    pairs: list[tuple[str, str]],
+    field: IdentifierField = _whole_list,
+) -> None:
+    """Give a person exactly these identifiers (checked unique, audited); one another person
+    holds is refused under ``field``."""
     before = identifier_pairs(person)
     if sorted(pairs) == before:
         return
     errors: dict[str, str] = {}
-    check_person_identifiers(actor, person, pairs, errors)
+    check_person_identifiers(actor, person, pairs, errors, field)
     if errors:
         raise ValidationError(errors)
     _set_identifiers(person, pairs)
@@ -615,6 +638,26 @@ def create_organization(actor: Actor, data: OrganizationInput) -> Organization:
     )
     _audit_identifiers(actor, org, [])
     return org
+
+
+def set_organization_identifiers(
+    actor: Actor,
+    org: Organization,
+    pairs: list[tuple[str, str]],
+    field: IdentifierField = _whole_list,
+) -> None:
+    """Give an organization exactly these identifiers (checked unique, audited); one another
+    organization holds is refused under ``field``."""
+    before = identifier_pairs(org)
+    if sorted(pairs) == before:
+        return
+    errors: dict[str, str] = {}
+    check_organization_identifiers(org, pairs, errors, field)
+    if errors:
+        raise ValidationError(errors)
+    _set_identifiers(org, pairs)
+    db.session.flush()
+    _audit_identifiers(actor, org, before)
 
 
 def update_organization(actor: Actor, org: Organization, data: OrganizationInput) -> Organization:

@@ -158,11 +158,13 @@ _FRESH = itertools.count()
 
 
 def _unheld(case: Any, body: dict[str, Any]) -> None:
-    """An identifier no one holds yet, a role the person does not hold yet, and a membership
-    that ends after it starts (each refused with 422, as the document says)."""
+    """An identifier and an external id no one holds yet, a role the person does not hold yet,
+    and a membership that ends after it starts (each refused with 422, as the document says)."""
     for item in body.get("identifiers") or []:
         if isinstance(item, dict) and "identifier" in item:
             item["identifier"] = f"id-{next(_FRESH)}"
+    if isinstance(body.get("external_id"), str):
+        body["external_id"] = f"ext-{next(_FRESH)}"  # one case per external id
     if case.operation.path.endswith("/memberships"):
         body["role"] = f"role {next(_FRESH)}"
         if body.get("start") and body.get("end") and body["end"] < body["start"]:

@@ -35,6 +35,13 @@ from tests.support.dossiers import render_queued
 from tests.support.imports import csv_bytes, mp
 
 pytestmark = pytest.mark.e2e
+UNREQUIRE = (
+    "() => document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
+)
+# EveryPolitician's Cambodia slice: Mao Monivann is probably the demo's Mao Monyvann.
+POPOLO_FILE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "popolo" / "cambodia-ep-popolo-v1.0.json"
+)
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +261,28 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(
         press(page, page.get_by_role("button", name="Check the file"))
         expect(page.locator("#import-matched")).to_be_visible()
         check("import: preview matching a registered person")
+        probable = tmp_path / "probable.csv"
+        probable.write_bytes(csv_bytes([mp(10, name="Kem Sokah", name_native="", aliases="")]))
+        page.goto(f"{base}/data")
+        page.set_input_files("#file", str(probable))
+        press(page, page.get_by_role("button", name="Check the file"))
+        expect(page.locator("#import-probable")).to_be_visible()
+        check("import: preview with a probable match")
+        # The radios are required: sent undecided anyway (as a browser without that check
+        # would), the page comes back with the error.
+        page.evaluate(UNREQUIRE)
+        press(page, page.get_by_role("button", name="Import 1 row"))
+        expect(page.locator("#error-1")).to_be_visible()
+        check("import: a probable match left undecided")
+        page.goto(f"{base}/data")
+        page.set_input_files("#popolo-file", str(POPOLO_FILE))
+        press(page, page.get_by_role("button", name="Check the Popolo file"))
+        expect(page.locator("#popolo-probable")).to_be_visible()
+        check("popolo import: preview with a probable match")
+        page.evaluate(UNREQUIRE)
+        press(page, page.locator("#confirm-import"))
+        expect(page.locator("#error-1")).to_be_visible()
+        check("popolo import: a probable match left undecided")
         page.goto(f"{base}/data")
         check("data: with imports")
 

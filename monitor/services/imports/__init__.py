@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.applying import decision_errors as csv_decision_errors
+from monitor.services.imports.applying import same_person_problems as csv_same_person_problems
 from monitor.services.imports.checking import check
 from monitor.services.imports.jobs import (
     IMPORT_LOCK_KEY,
@@ -45,7 +46,11 @@ from monitor.services.imports.jobs import (
     stage_popolo,
 )
 from monitor.services.imports.matching import KEEP_APART, accept_matches
-from monitor.services.imports.popolo_applying import apply_popolo, decision_errors
+from monitor.services.imports.popolo_applying import (
+    apply_popolo,
+    decision_errors,
+    same_person_problems,
+)
 from monitor.services.imports.popolo_checking import PopoloReport, check_popolo
 from monitor.services.imports.reading import FileTooLarge
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, ChargeRow, Problem, Report, Row
@@ -68,6 +73,7 @@ __all__ = [
     "claim",
     "confirm",
     "csv_decision_errors",
+    "csv_same_person_problems",
     "decision_errors",
     "decision_errors_for",
     "fail",
@@ -79,6 +85,7 @@ __all__ = [
     "progress_writer",
     "requeue_stale",
     "run",
+    "same_person_problems",
     "stage",
     "stage_popolo",
 ]

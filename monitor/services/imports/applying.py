@@ -23,7 +23,7 @@ from sqlalchemy import select
 from monitor import authz
 from monitor.domain import Certainty
 from monitor.extensions import db
-from monitor.models import Case, Person, Source, StatusEvent, User
+from monitor.models import Case, Organization, Person, Source, StatusEvent, User
 from monitor.models.base import new_public_id
 from monitor.services import Actor, ValidationError, audit, charges, sources
 from monitor.services.cases import Opening, StatusInput, record_status, update_case
@@ -43,14 +43,16 @@ from monitor.services.imports.changes import (
     person_input,
     row_identifiers,
 )
+from monitor.services.imports.checking import organization_pairs
 from monitor.services.imports.matching import check_decisions, resolve, undecided
-from monitor.services.imports.report import Report, Row
+from monitor.services.imports.report import Problem, Report, Row
 from monitor.services.openings import OpenedCase, OpeningRefused, open_cases
 from monitor.services.people import (
     PersonInput,
     add_membership,
     create_person,
     identifier_pairs,
+    set_organization_identifiers,
     set_person_identifiers,
     update_membership,
     update_person,
@@ -86,6 +88,7 @@ def apply(
         # unused, so as not to reveal the case): refused, saying no more than this.
         raise ValidationError({"file": f"row {taken} could not be applied; nothing was imported"})
     decide(report, decisions or {})
+    _organization_identifiers(actor, report)
     user = actor if isinstance(actor, User) else None
     summary = report.summary()
     found = _Sources(actor, user)
@@ -114,7 +117,8 @@ def apply(
 
 def decision_errors(report: Report, decisions: Mapping[str, str]) -> dict[str, str]:
     """What stops the decisions from applying, by field (``decisions.<row key>``): a wrong
-    decision, or a probable match left undecided."""
+    decision, a probable match left undecided, or two rows the decisions make one register
+    person who would write them differently (:func:`same_person_problems`)."""
     matches = report.matches()
     errors = {f"decisions.{k}": v for k, v in check_decisions(matches, decisions).items()}
     rows = {row.match.key: row for row in report.rows if row.match is not None}
@@ -124,12 +128,52 @@ def decision_errors(report: Report, decisions: Mapping[str, str]) -> dict[str, s
             f"row {row.line} ({row.get('name')}) is probably someone in the register: "
             'decide who (their id) or "new"'
         )
+    if not errors:
+        for key, problem in _same_person(report, decisions):
+            errors.setdefault(f"decisions.{key}", problem.message)
     return errors
+
+
+def same_person_problems(report: Report, decisions: Mapping[str, str]) -> list[Problem]:
+    """Rows the decisions make one register person though they would write that person
+    differently, each naming the other row; none while a decision is wrong (see
+    :func:`decision_errors`). A dry run reports them, before anything is applied."""
+    if check_decisions(report.matches(), decisions):
+        return []
+    return [problem for _key, problem in _same_person(report, decisions)]
+
+
+def _same_person(report: Report, decisions: Mapping[str, str]) -> list[tuple[str, Problem]]:
+    """Each row (with its decision key) that the decisions make the register person an
+    earlier row is, writing them differently. Rows matched to one person without any decision
+    are checked already (checking._match_cases)."""
+    resolved = resolve(report.matches(), decisions) if decisions else {}
+    chosen: dict[int, Row] = {}
+    found: list[tuple[str, Problem]] = []
+    for row in report.rows:
+        person = row.case.person if row.case is not None else row.person
+        if row.case is None and row.match is not None and row.match.key in decisions:
+            person = resolved[row.match.key]
+        if person is None:
+            continue
+        earlier = chosen.setdefault(person.id, row)
+        if earlier is row:
+            continue
+        decided = [r.match.key for r in (row, earlier) if r.match and r.match.key in decisions]
+        if not decided or person_input(row, person) == person_input(earlier, person):
+            continue
+        message = (
+            f"row {row.line} and row {earlier.line} would both write {person.name} "
+            f"({person.public_id}), differently; make the two rows agree or decide otherwise"
+        )
+        found.append((decided[0], Problem(row.line, "name", message)))
+    return found
 
 
 def decide(report: Report, decisions: Mapping[str, str]) -> None:
     """Give each probable match's row the person decided (``None``: someone new); refused
-    (ValidationError by ``decisions.<row key>``) unless every one is decided."""
+    (ValidationError by ``decisions.<row key>``) unless every one is decided, and decided so
+    that no two rows write one person differently."""
     errors = decision_errors(report, decisions)
     if errors:
         raise ValidationError(errors)
@@ -142,20 +186,21 @@ def decide(report: Report, decisions: Mapping[str, str]) -> None:
         row.person = person
         if person is not None:
             row.changes = describe_person_changes(row, person)
-    chosen: dict[int, Row] = {}
+
+
+def _organization_identifiers(actor: Actor, report: Report) -> None:
+    """Give each row's organization the identifiers of its ``organization_identifiers`` cell
+    it lacks (checked free and of no scheme it holds otherwise), audited as on its form."""
+    wanted: dict[int, tuple[Organization, set[tuple[str, str]]]] = {}
     for row in report.rows:
-        if row.case is None and row.person is not None:
-            earlier = chosen.setdefault(row.person.id, row)
-            if earlier is not row and person_input(row, row.person) != person_input(
-                earlier, row.person
-            ):
-                key = row.match.key if row.match else earlier.match.key if earlier.match else ""
-                raise ValidationError(
-                    {
-                        f"decisions.{key}": f"row {row.line} and row {earlier.line} would both "
-                        f"write {row.person.name}, differently; make the two rows agree"
-                    }
-                )
+        if row.organization is not None:
+            pairs = organization_pairs(row.values)
+            if pairs:
+                wanted.setdefault(row.organization.id, (row.organization, set()))[1].update(pairs)
+    for org, named in wanted.values():
+        held = set(identifier_pairs(org))
+        if not named <= held:
+            set_organization_identifiers(actor, org, sorted(held | named))
 
 
 def first_taken_row(report: Report) -> int | None:

@@ -114,13 +114,19 @@ class _Context:
     user: User | None  # None: the command line, which sees everything
     levels: list[str]
     organizations: OrganizationNames
+    # Who holds each organization identifier (organizations are few, and all visible).
+    organization_ids: dict[tuple[str, str], Organization] = field(default_factory=dict)
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
     @classmethod
     def load(cls, user: User | None) -> _Context:
-        organizations = OrganizationNames(db.session.scalars(select(Organization)))
+        every = list(
+            db.session.scalars(select(Organization).options(selectinload(Organization.identifiers)))
+        )
+        organizations = OrganizationNames(every)
         levels = authz.visible_levels(user) if user else [c.value for c in Confidentiality]
-        return cls(user, levels, organizations)
+        held = {(i.scheme, i.identifier): org for org in every for i in org.identifiers}
+        return cls(user, levels, organizations, held)
 
 
 def _cells(
@@ -216,19 +222,14 @@ def _check_row(  # noqa: PLR0912 - one check per column, in the template's order
     elif Confidentiality.PUBLIC.value not in ctx.levels and records_case:
         errors["confidentiality"] = "public is above your clearance"
     date = _check_status(values, errors, ctx) if records_case else None
-    organization = None
-    if values.get("organization"):
-        try:
-            organization = ctx.organizations.find(values["organization"])
-        except LookupError as exc:
-            errors["organization"] = str(exc)
+    organization = _organization(values, errors, ctx)
     optional_text(values.get("role"), errors, "role", 120)
     optional_text(values.get("area"), errors, "area", 200)
     start = _date(values, "membership_start", errors, ctx)
     end = _date(values, "membership_end", errors, ctx)
     if start and end and end.start < start.start:
         errors["membership_end"] = "must not be before membership_start"
-    if not values.get("organization"):
+    if organization is None and not errors.keys() & {"organization", "organization_identifiers"}:
         # As in the case form and the API (services.cases.open_case): a role belongs to one.
         for column in ("role", "membership_start", "membership_end", "area"):
             if (values.get(column) or "").strip():
@@ -242,6 +243,67 @@ def _check_row(  # noqa: PLR0912 - one check per column, in the template's order
     assert date is not None or not records_case  # noqa: S101 - errors raised above
     row = Row(line, external_id, values, date, organization, charge_rows)
     return row, []
+
+
+def organization_pairs(values: dict[str, str]) -> list[tuple[str, str]]:
+    """The identifiers the ``organization_identifiers`` cell lists (checked before)."""
+    text = values.get("organization_identifiers") or ""
+    return [] if text in ("", CLEAR) else parse_identifiers(text.split(ALIAS_SEPARATOR))
+
+
+def _organization(
+    values: dict[str, str], errors: dict[str, str], ctx: _Context
+) -> Organization | None:
+    """The row's organization: the one holding an identifier of ``organization_identifiers``,
+    else the one the ``organization`` cell names; a cell naming another one, or an identifier
+    of a scheme the organization holds otherwise, is an error."""
+    try:
+        return _find_organization(values, ctx)
+    except _Refused as exc:
+        errors[exc.column] = exc.message
+        return None
+
+
+class _Refused(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+def _find_organization(values: dict[str, str], ctx: _Context) -> Organization | None:
+    column = "organization_identifiers"
+    if values.get(column) == CLEAR:
+        raise _Refused(column, "cannot be cleared here (edit the organization)")
+    try:
+        pairs = organization_pairs(values)
+    except ValueError as exc:
+        raise _Refused(column, str(exc)) from None
+    holders = {ctx.organization_ids[p] for p in pairs if p in ctx.organization_ids}
+    if len(holders) > 1:
+        raise _Refused(column, "names more than one organization of the register")
+    found = next(iter(holders), None)
+    named = None
+    if values.get("organization"):
+        try:
+            named = ctx.organizations.find(values["organization"])
+        except LookupError as exc:
+            if found is None:
+                raise _Refused("organization", str(exc)) from None
+    if found is not None and named is not None and named is not found:
+        raise _Refused(column, f"names {found.name} ({found.public_id}), not {named.name}")
+    organization = found or named
+    if organization is None and pairs:
+        raise _Refused(
+            column,
+            "no organization of the register holds these identifiers: name it in the "
+            "organization column (add it first if it is new)",
+        )
+    held = {i.scheme: i.identifier for i in organization.identifiers} if organization else {}
+    for scheme, identifier in pairs:
+        if held.get(scheme, identifier) != identifier:
+            name = organization.name if organization else ""
+            raise _Refused(column, f"{name} holds {scheme}:{held[scheme]}, not {identifier}")
+    return organization
 
 
 def _gender(values: dict[str, str], errors: dict[str, str]) -> None:

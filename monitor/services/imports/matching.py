@@ -237,10 +237,10 @@ def resolve(
 ) -> dict[str, Person | None]:
     """The register person each key is (``None``: someone new), the decisions applied;
     call :func:`check_decisions` and :func:`undecided` first."""
-    chosen_ids = {d for d in decisions.values() if d != KEEP_APART} - {
-        m.person.public_id for m in matches.values() if m.person
-    }
-    people = _people(chosen_ids)
+    # People matched already need no query (another key may be decided to one of them).
+    known = {m.person.public_id: m.person for m in matches.values() if m.person}
+    chosen_ids = {d for d in decisions.values() if d != KEEP_APART} - set(known)
+    people = {**known, **_people(chosen_ids)}
     resolved: dict[str, Person | None] = {}
     for key, match in matches.items():
         decision = decisions.get(key)

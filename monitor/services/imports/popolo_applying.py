@@ -26,6 +26,7 @@ from monitor.services.imports.popolo_checking import (
     person_input,
     seat_changes,
 )
+from monitor.services.imports.report import Problem
 from monitor.services.people import (
     OrganizationInput,
     PersonInput,
@@ -48,7 +49,45 @@ def decision_errors(report: PopoloReport, decisions: Mapping[str, str]) -> dict[
         errors[f"decisions.{key}"] = (
             f'{where[key]} is probably someone in the register: decide who (their id) or "new"'
         )
+    if not errors:
+        for key, problem in _same_person(report, decisions):
+            errors.setdefault(f"decisions.{key}", f"{problem.column} {problem.message}")
     return errors
+
+
+def same_person_problems(report: PopoloReport, decisions: Mapping[str, str]) -> list[Problem]:
+    """People of the file the decisions make one register person, each naming the other; none
+    while a decision is wrong (see :func:`decision_errors`). A dry run reports them."""
+    if check_decisions(report.matches(), decisions):
+        return []
+    return [problem for _key, problem in _same_person(report, decisions)]
+
+
+def _same_person(report: PopoloReport, decisions: Mapping[str, str]) -> list[tuple[str, Problem]]:
+    """Each person of the file (by key) decided to be the register person another one is
+    already: one register person is one person of the file. Two matched without a decision are
+    a problem of the check already (popolo_checking._people)."""
+    if not decisions:
+        return []
+    resolved = resolve(report.matches(), decisions)
+    chosen: dict[int, PersonPlan] = {}
+    found: list[tuple[str, Problem]] = []
+    for plan in report.people:
+        person = resolved[plan.source.key]
+        if person is None:
+            continue
+        earlier = chosen.setdefault(person.id, plan)
+        if earlier is plan:
+            continue
+        decided = [p.source.key for p in (plan, earlier) if p.source.key in decisions]
+        if not decided:
+            continue
+        message = (
+            f"is {person.name} ({person.public_id}) of the register, as {earlier.source.where} "
+            "is: one register person can be one person of the file; decide otherwise"
+        )
+        found.append((decided[0], Problem(0, plan.source.where, message)))
+    return found
 
 
 def apply_popolo(
@@ -66,19 +105,6 @@ def apply_popolo(
     if errors:
         raise ValidationError(errors)
     resolved = resolve(report.matches(), decisions)
-    chosen: dict[int, str] = {}
-    for plan in report.people:
-        person = resolved[plan.source.key]
-        if (
-            person is not None
-            and chosen.setdefault(person.id, plan.source.where) != plan.source.where
-        ):
-            raise ValidationError(
-                {
-                    f"decisions.{plan.source.key}": f"{person.name} is already "
-                    f"{chosen[person.id]}; one register person can be one person of the file"
-                }
-            )
     summary = dict.fromkeys(("create", "update", "unchanged", "organizations", "memberships"), 0)
     organizations = {
         plan.source.key: _organization(actor, plan, summary) for plan in report.organizations
