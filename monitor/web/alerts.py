@@ -64,7 +64,10 @@ def form() -> ResponseReturnValue:
     form.organization.choices = [("", _("— choose —"))] + [
         (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in organizations
     ]
-    form.language.choices = [(code, language(code).name) for code in _settings().languages]
+    # Each language named in itself, marked as such for screen readers.
+    form.language.choices = [
+        (code, language(code).name, {"lang": code}) for code in _settings().languages
+    ]
     if not form.language.data:
         form.language.data = current_language()
     if form.validate_on_submit():

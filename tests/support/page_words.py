@@ -37,14 +37,26 @@ ALLOWED = frozenset(
         # Sources of identifiers, named by their owners.
         "Wikidata",
         "EveryPolitician",
+        # Transport named as admins configure it.
+        "SMTP",
+        # Authenticator apps and the language the browser runs, named by their makers.
+        "Google",
+        "Authenticator",
+        "Aegis",
+        "FreeOTP",
+        "Password",  # 1Password
+        "JavaScript",
+        # The name search's example: a name typed in Latin letters, as a reader would.
+        "sokha",
     )
 )
 # Names shown as they are, taken out like data.
 NAMES = ("case monitor",)
 # Attributes a reader sees or hears (a tooltip, a screen reader's label, a field's hint).
 _VISIBLE_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
-# Elements whose content no reader sees.
-_HIDDEN = frozenset({"script", "style", "template", "noscript"})
+# Elements whose content no reader sees, and code: literal text a reader types or copies as it
+# is (a setting's name, an HTTP header, a secret, an otpauth:// address).
+_HIDDEN = frozenset({"script", "style", "template", "noscript", "code"})
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
