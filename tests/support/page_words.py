@@ -33,6 +33,12 @@ ALLOWED = frozenset(
         "TOTP",
         "ISO",
         "UTC",
+        "SHA",  # SHA-256, the checksum a dossier page gives
+        # The notation of the dates the fields take (ISO 8601), typed as it is.
+        "YYYY",
+        # The schemes of the web addresses a field takes, typed as they are.
+        "http",
+        "https",
         "Popolo",
         # Sources of identifiers, named by their owners.
         "Wikidata",
@@ -46,6 +52,7 @@ ALLOWED = frozenset(
         "FreeOTP",
         "Password",  # 1Password
         "JavaScript",
+        "Windows",  # how to check a dossier's checksum there
         # The name search's example: a name typed in Latin letters, as a reader would.
         "sokha",
     )
