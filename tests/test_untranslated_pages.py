@@ -199,8 +199,8 @@ def _register(app: Flask) -> dict[str, Any]:
 
 
 def _mail_values(app: Flask) -> list[str]:
-    """What the emails kept in the mailbox say: written in their recipient's language, they are
-    data on the mailbox pages, as a case's title is."""
+    """What the emails kept in the mailbox say: written in their recipient's language (English
+    here), they are data on the mailbox pages, as a case's title is."""
     found: list[str] = []
     folder = mail_directory(app.config["SETTINGS"].instance_path)
     for path in folder.iterdir():
@@ -209,7 +209,9 @@ def _mail_values(app: Flask) -> list[str]:
         for part in message.walk():
             if part.get_content_type() == "text/plain":
                 found.extend(line.strip() for line in part.get_content().splitlines())
-    return sorted({v for v in found if v.strip()}, key=len, reverse=True)
+    # Mail clients and the mailbox's summary rewrap and shorten them: take out each word too.
+    words = {w for value in found for w in re.findall(r"\w+", value)}
+    return sorted({v for v in [*found, *words] if v.strip()}, key=len, reverse=True)
 
 
 def _shown_secrets(page: str) -> list[str]:
@@ -224,7 +226,9 @@ def test_page_leaves_no_english_in_khmer_arabic_or_french(app: Flask, page: Page
     made = _register(app)
     browser: FlaskClient = made["browsers"][page.reader]
     path = page.path(made) if page.path else page.rule
-    values = [*data_values(), *_mail_values(app)]
+    values = data_values()
+    if page.rule.startswith("/alerts/mailbox"):
+        values += _mail_values(app)  # the kept emails, written in their recipients' language
     problems: dict[str, list[str]] = {}
     for language in LANGUAGES:
         browser.set_cookie(LANGUAGE_COOKIE, language)

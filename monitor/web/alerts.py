@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from monitor import authz
 from monitor.authz import Action
@@ -66,7 +67,8 @@ def form() -> ResponseReturnValue:
     ]
     # Each language named in itself, marked as such for screen readers.
     form.language.choices = [
-        (code, language(code).name, {"lang": code}) for code in _settings().languages
+        SelectChoice(code, language(code).name, render_kw={"lang": code})
+        for code in _settings().languages
     ]
     if not form.language.data:
         form.language.data = current_language()
