@@ -69,7 +69,7 @@ def _checked(
     text: str, errors: dict[str, str], field: str, max_length: int, multiline: bool
 ) -> None:
     if len(text) > max_length:
-        errors[field] = _("must be at most %(max)s characters", max=format_number(max_length))
+        errors[field] = _("must be at most %(max)s characters", max=max_length)
     elif problem := text_problem(text, multiline=multiline):
         errors[field] = problem
 
