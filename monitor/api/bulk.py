@@ -25,6 +25,7 @@ from monitor.api.openapi import Answer, Param, operation, query_args
 from monitor.api.writes import committed, discard
 from monitor.models import Import
 from monitor.models.imports import ImportState
+from monitor.presentation.translation import gettext
 from monitor.services import ValidationError, exports, imports, popolo
 
 
@@ -163,7 +164,9 @@ def _read_file() -> tuple[bytes, str | None]:
         elif "file" in request.form:  # a part sent without a file name arrives as a field
             data, name = request.form["file"].encode(), None
         else:
-            raise ValidationError({"file": "is required: send the CSV file as the form's file"})
+            raise ValidationError(
+                {"file": gettext("is required: send the CSV file as the form's file")}
+            )
     except RequestEntityTooLarge:
         raise imports.FileTooLarge(limit) from None
     if len(data) > limit:

@@ -17,6 +17,7 @@ from monitor.api.writes import committed
 from monitor.authz import Action
 from monitor.domain import Confidentiality, CustodyStatus
 from monitor.models import Person, Source
+from monitor.presentation.translation import gettext
 from monitor.services import ValidationError, cases, pages, people, queries, sources
 from monitor.services.validation import MAX_PAGE_NUMBER
 
@@ -111,7 +112,9 @@ def create_case() -> tuple[Response, int, dict[str, str]]:
     errors: dict[str, str] = {}
     # The request's shape (two fields for one person): the use case then checks the rest.
     if (data.person is None) == (data.person_id is None):
-        errors["person"] = "give either person (someone new) or person_id (someone registered)"
+        errors["person"] = gettext(
+            "give either person (someone new) or person_id (someone registered)"
+        )
     existing: Person | None = (
         _collect(errors, people.find_person, user, data.person_id, "person_id")
         if data.person_id

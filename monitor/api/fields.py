@@ -395,7 +395,7 @@ IDENTIFIER_SCHEME = Checked(
         "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         "description": "Free text, stored lower-cased: wikidata, everypolitician, your own",
     },
-    lambda value: "must be letters, digits, '.', '_' or '-' (e.g. wikidata)",
+    lambda _value: gettext("must be letters, digits, '.', '_' or '-' (e.g. wikidata)"),
     str.lower,
 )
 IdentifierScheme = Annotated[str, IDENTIFIER_SCHEME]

@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticError
 from monitor.api import bp, shapes
 from monitor.api.fields import PublicId, fill_languages
 from monitor.api.schemas import REQUEST_MODELS
+from monitor.presentation.translation import gettext
 from monitor.services import ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -118,7 +119,7 @@ def query_args(params: tuple[Param, ...]) -> dict[str, Any]:
         if not given:
             continue
         if len(given) > 1:
-            errors[param.name] = "is given more than once"
+            errors[param.name] = gettext("is given more than once")
             continue
         try:
             values[param.name] = _adapter(param.type).validate_python(given[0])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from monitor.presentation.translation import N_, gettext
+
 # First match wins: Edge and Opera also say "Chrome", Chrome also says "Safari".
 _BROWSERS = (
     ("Edge", re.compile(r"\bEdg(e|A|iOS)?/")),
@@ -26,14 +28,19 @@ _SYSTEMS = (
     ("ChromeOS", re.compile(r"\bCrOS\b")),
     ("Linux", re.compile(r"\bLinux\b")),
 )
-UNKNOWN_BROWSER = "unknown browser"
+UNKNOWN_BROWSER = N_("unknown browser")
 
 
 def browser_label(user_agent: str | None) -> str:
-    """``Firefox on Linux``, ``Safari on iOS``; ``unknown browser`` when nothing matches."""
+    """``Firefox on Linux``, ``Safari on iOS``; ``unknown browser`` when nothing matches (in
+    the language in force; the browsers' and systems' names stay as they are)."""
     agent = user_agent or ""
     browser = next((name for name, pattern in _BROWSERS if pattern.search(agent)), None)
     system = next((name for name, pattern in _SYSTEMS if pattern.search(agent)), None)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or (f"a browser on {system}" if system else UNKNOWN_BROWSER)
+        return gettext("%(browser)s on %(system)s", browser=browser, system=system)
+    if browser:
+        return browser
+    if system:
+        return gettext("a browser on %(system)s", system=system)
+    return gettext(UNKNOWN_BROWSER)

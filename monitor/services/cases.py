@@ -17,6 +17,7 @@ from monitor import authz, jobs
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Organization, Person, Source, StatusEvent, User
+from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError, actor_user_id, audit, charges, people
 from monitor.services.validation import (
     member,
@@ -96,14 +97,14 @@ def case_values(data: CaseInput) -> dict[str, Any]:
     errors: dict[str, str] = {}
     country = normalise_country(data.country, errors, "country")
     if country is None and "country" not in errors:
-        errors["country"] = "is required"
+        errors["country"] = _("is required")
     title = required_text(data.title, errors, "title", 300)
     level = member(Confidentiality, data.confidentiality, errors, "confidentiality")
     summary = optional_text(data.summary, errors, "summary", 20000, multiline=True)
     tags = sorted({t.strip().lower() for t in data.tags if t and t.strip()})
     text_items(tags, errors, "tags")
     if data.opened_on and data.closed_on and data.closed_on < data.opened_on:
-        errors["closed_on"] = "must not be before the opening date"
+        errors["closed_on"] = _("must not be before the opening date")
     if errors:
         raise ValidationError(errors)
     assert country is not None  # noqa: S101 - errors raised above
@@ -138,7 +139,7 @@ def _check_clearance(actor: Actor, level: str, errors: dict[str, str]) -> None:
     if isinstance(actor, str) or level not in {c.value for c in Confidentiality}:
         return
     if level not in authz.visible_levels(actor):
-        errors.setdefault("confidentiality", f"{level} is above your clearance")
+        errors.setdefault("confidentiality", _("%(level)s is above your clearance", level=level))
 
 
 def validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
@@ -150,7 +151,7 @@ def validate_status(data: StatusInput) -> tuple[CustodyStatus, Certainty]:
     optional_text(data.location, errors, "location", 300)
     optional_text(data.description, errors, "description", 20000, multiline=True)
     if data.occurred_on.start > dt.datetime.now(dt.UTC).date():
-        errors["occurred_on"] = "cannot be in the future"
+        errors["occurred_on"] = _("cannot be in the future")
     if errors:
         raise ValidationError(errors)
     assert status is not None  # noqa: S101 - errors raised above
@@ -255,10 +256,10 @@ def check_opening(actor: Actor, opening: Opening) -> CheckedOpening:
     """
     errors: dict[str, str] = {}
     if (opening.person is None) == (opening.new_person is None):
-        errors["person"] = "give either someone registered or someone new"
+        errors["person"] = _("give either someone registered or someone new")
     role = (opening.role or "").strip() or None
     if role and opening.organization is None:
-        errors["role"] = "needs an organization"
+        errors["role"] = _("needs an organization")
     _check_clearance(actor, opening.case.confidentiality, errors)
     if errors:
         raise ValidationError(errors)

@@ -8,7 +8,6 @@ from typing import Any
 
 from monitor.domain import (
     MAX_TERM_MONTHS,
-    TERM_TOO_LONG,
     LegalStage,
     PartialDate,
     Sentence,
@@ -16,6 +15,7 @@ from monitor.domain import (
 )
 from monitor.extensions import db
 from monitor.models import Case, Charge, Source
+from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.validation import member, optional_text, required_text
 
@@ -42,11 +42,11 @@ def charge_values(data: ChargeInput) -> dict[str, Any]:
     legal_basis = optional_text(data.legal_basis, errors, "legal_basis", 300)
     stage = member(LegalStage, data.stage, errors, "stage")
     if data.sentence_imposed is not None and stage is not LegalStage.CONVICTED:
-        errors["sentence_imposed"] = "only a conviction carries an imposed sentence"
+        errors["sentence_imposed"] = _("only a conviction carries an imposed sentence")
     terms = {"max_sentence": data.max_sentence, "sentence_imposed": data.sentence_imposed}
     for name, sentence in terms.items():
         if sentence is not None and (sentence.months or 0) > MAX_TERM_MONTHS:
-            errors[name] = TERM_TOO_LONG
+            errors[name] = _("a term longer than 200 years: record it as life imprisonment")
     if errors:
         raise ValidationError(errors)
     assert stage is not None  # noqa: S101 - errors raised above

@@ -44,6 +44,7 @@ from monitor.models import (
     StatusEvent,
     User,
 )
+from monitor.presentation.translation import gettext as _
 from monitor.services import column_rows
 from monitor.services.name_matching import (
     WORD_SIMILARITY,
@@ -142,15 +143,15 @@ class CaseFilter:
 
         status = text("status")
         if status and status not in {s.value for s in CustodyStatus}:
-            errors["status"] = "unknown custody status"
+            errors["status"] = _("unknown custody status")
             status = None
         level = text("confidentiality")
         if level and level not in {"public", "restricted", "confidential"}:
-            errors["confidentiality"] = "unknown confidentiality level"
+            errors["confidentiality"] = _("unknown confidentiality level")
             level = None
         sort = text("sort") or DEFAULT_SORT
         if sort not in SORTS:
-            errors["sort"] = "unknown sort order"
+            errors["sort"] = _("unknown sort order")
             sort = DEFAULT_SORT
         page = page_number(args.get("page"), errors)
         # A page size past the maximum is served at the maximum (documented as a clamp).
@@ -160,11 +161,11 @@ class CaseFilter:
         for name in ("after", "before"):
             value = text(name)
             if value is not None and not _CURSOR.match(value):
-                errors[name] = "is not a case id"
+                errors[name] = _("is not a case id")
                 value = None
             cursors[name] = value
         if cursors["after"] and cursors["before"]:
-            errors["before"] = "give either after or before, not both"
+            errors["before"] = _("give either after or before, not both")
             cursors["before"] = None
         return cls(
             status=status,

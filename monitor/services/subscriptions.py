@@ -23,7 +23,7 @@ from monitor.models import Case, Membership, Organization, Subscription, User
 from monitor.models.alerts import SubscriptionMode, SubscriptionScope
 from monitor.models.base import utcnow
 from monitor.presentation import country_name
-from monitor.presentation.translation import gettext
+from monitor.presentation.translation import SOURCE_LANGUAGE, current_language, gettext
 from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError, audit, column_rows
 from monitor.services.validation import member, normalise_country, optional_text
@@ -67,7 +67,9 @@ def normalise_email(email: str, errors: dict[str, str], field: str = "email") ->
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        errors[field] = str(exc)
+        # email-validator explains the fault in English only; other languages get a plain refusal.
+        english = current_language() == SOURCE_LANGUAGE
+        errors[field] = str(exc) if english else _("is not a valid email address")
         return ""
 
 

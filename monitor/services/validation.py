@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 import pycountry
 
+from monitor.presentation.translation import format_number
+from monitor.presentation.translation import gettext as _
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -18,7 +21,9 @@ def normalise_country(code: str | None, errors: dict[str, str], field: str) -> s
         return None
     code = code.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        errors[field] = f"{code!r} is not an ISO 3166-1 two-letter country code"
+        errors[field] = _(
+            "%(value)s is not an ISO 3166-1 two-letter country code", value=repr(code)
+        )
         return None
     return code
 
@@ -37,12 +42,12 @@ _LINE_REFUSED = re.compile(f"[{_CONTROLS}\t\n\r\u2028\u2029\ud800-\udfff]")
 
 def _described(char: str) -> str:
     if char in "\n\r\u2028\u2029":
-        return "a line break"
+        return _("a line break")
     if char == "\t":
-        return "a tab"
+        return _("a tab")
     if "\ud800" <= char <= "\udfff":
-        return "an unpaired surrogate"
-    return "a control character"
+        return _("an unpaired surrogate")
+    return _("a control character")
 
 
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
@@ -52,8 +57,11 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     if found is None:
         return None
     char = found.group()
-    return (
-        f"must not contain {_described(char)} (U+{ord(char):04X} at character {found.start() + 1})"
+    return _(
+        "must not contain %(what)s (U+%(code)s at character %(position)s)",
+        what=_described(char),
+        code=format(ord(char), "04X"),
+        position=found.start() + 1,
     )
 
 
@@ -61,7 +69,7 @@ def _checked(
     text: str, errors: dict[str, str], field: str, max_length: int, multiline: bool
 ) -> None:
     if len(text) > max_length:
-        errors[field] = f"must be at most {max_length} characters"
+        errors[field] = _("must be at most %(max)s characters", max=max_length)
     elif problem := text_problem(text, multiline=multiline):
         errors[field] = problem
 
@@ -78,7 +86,7 @@ def required_text(
     line unless ``multiline``)."""
     text = (value or "").strip()
     if not text:
-        errors[field] = "is required"
+        errors[field] = _("is required")
     else:
         _checked(text, errors, field, max_length, multiline)
     return text
@@ -104,7 +112,7 @@ def text_items(values: list[str], errors: dict[str, str], field: str) -> None:
     control character or a line break."""
     for value in values:
         if problem := text_problem(value):
-            errors[field] = f"an item {problem}"
+            errors[field] = _("an item %(problem)s", problem=problem)
             return
 
 
@@ -120,8 +128,15 @@ def whole_number(
     text = "" if raw is None else str(raw).strip()
     if not text:
         return default
-    limit = f" to {maximum:,}" if maximum is not None else " or more"
-    refusal = f"must be a whole number from 1{limit}"
+    refusal = (
+        _(
+            "must be a whole number from %(low)s to %(high)s",
+            low=format_number(1),
+            high=format_number(maximum),
+        )
+        if maximum is not None
+        else _("must be a whole number from %(low)s or more", low=format_number(1))
+    )
     # Checked as text first: int() takes full-width digits and "1_000", and refuses (with an
     # exception) past 4,300 digits.
     if not (text.isascii() and text.isdigit()):
@@ -149,7 +164,7 @@ def web_url(value: str | None, errors: dict[str, str], field: str) -> str | None
         except ValueError:
             web = False
         if not web:
-            errors[field] = "must be an http:// or https:// address"
+            errors[field] = _("must be an http:// or https:// address")
     return url
 
 
@@ -158,5 +173,5 @@ def member(enum: type[E], value: str | None, errors: dict[str, str], field: str)
     try:
         return enum(value or "")
     except ValueError:
-        errors[field] = "must be one of: " + ", ".join(m.value for m in enum)
+        errors[field] = _("must be one of: %(choices)s", choices=", ".join(m.value for m in enum))
         return None

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from monitor import authz
 from monitor.authz import Action
@@ -64,7 +65,11 @@ def form() -> ResponseReturnValue:
     form.organization.choices = [("", _("— choose —"))] + [
         (o.public_id, f"{o.name} ({o.label})" if o.short_name else o.name) for o in organizations
     ]
-    form.language.choices = [(code, language(code).name) for code in _settings().languages]
+    # Each language named in itself, marked as such for screen readers.
+    form.language.choices = [
+        SelectChoice(code, language(code).name, render_kw={"lang": code})
+        for code in _settings().languages
+    ]
     if not form.language.data:
         form.language.data = current_language()
     if form.validate_on_submit():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from monitor.models import Source, User
+from monitor.presentation.wording import partial_date_text
 from monitor.services import ValidationError, sources
 
 # A select is a convenience for recent sources; older ones stay citable by their id.
@@ -12,10 +13,10 @@ SOURCE_CHOICES_LIMIT = 500
 
 
 def source_label(source: Source) -> str:
-    """``AFP: A report title (October 2017)``."""
+    """``AFP: A report title (October 2017)``, the date in the reader's language."""
     label = f"{source.publisher}: {source.title}" if source.publisher else source.title
     published = source.published
-    return f"{label} ({published.human()})" if published else label
+    return f"{label} ({partial_date_text(published)})" if published else label
 
 
 def source_choices(user: User, selected: str | None = None) -> list[tuple[str, str]]:

@@ -250,7 +250,7 @@ def test_subscribing_to_cnrp_on_the_public_page_in_each_language(
     form = text(visitor.get("/alerts/subscribe"))
     _reads_in(form, language, SUBSCRIBE[language])
     # The email language defaults to the page's.
-    assert f'<option selected value="{language}">' in form
+    assert f'<option lang="{language}" selected value="{language}">' in form
     sent = visitor.post(
         "/alerts/subscribe",
         data={

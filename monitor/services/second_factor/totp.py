@@ -106,7 +106,7 @@ def qr_svg(text: str) -> str:
     """``text`` as a QR code in inline SVG (drawn here: no image service sees the secret)."""
     code = segno.make(text, error="m")
     svg: str = code.svg_inline(
-        scale=5, dark="#000", light="#fff", title="QR code for your authenticator app"
+        scale=5, dark="#000", light="#fff", title=_("QR code for your authenticator app")
     )
     return svg
 
