@@ -29,6 +29,7 @@ from monitor.extensions import db
 from monitor.models import Import, User
 from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
+from monitor.presentation.translation import SOURCE_LANGUAGE, current_language, using_language
 from monitor.services import Checkpoint, ValidationError, claimants, commit_now
 from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.applying import decision_errors as csv_decision_errors
@@ -75,15 +76,31 @@ def decision_errors_for(
     by ``decisions.<row key>``, a wrong decision or a probable match left undecided."""
     if not decisions and not record.summary.get("probable"):
         return {}
-    return csv_decision_errors(check(record.content, user, settings), decisions)
+    report = check(record.content, user, settings, language=import_language(record))
+    return csv_decision_errors(report, decisions)
 
 
 def stage(user: User, filename: str, data: bytes, settings: Settings) -> tuple[Import, Report]:
-    """Check an uploaded file and keep it for the preview; nothing in the register changes."""
+    """Check an uploaded file and keep it for the preview; nothing in the register changes.
+
+    The language in force is the importer's: its labels are read in the cells (``détenu``),
+    and it is kept with the import (see :func:`import_language`) so that the confirmation and
+    the worker read the file the same way.
+    """
     report = check(data, user, settings)
     rows = len(report.rows) if report.ok else 0
     digest = plan_digest(report) if report.ok else None
-    return _kept(user, filename or "upload.csv", data, report, rows=rows, digest=digest), report
+    record = _kept(user, filename or "upload.csv", data, report, rows=rows, digest=digest)
+    if report.ok and current_language() != SOURCE_LANGUAGE:
+        record.summary = {**record.summary, "language": current_language()}
+    return record, report
+
+
+def import_language(record: Import) -> str:
+    """The language a CSV import was checked in (its labels and messages): English unless
+    the importer's was another."""
+    language = (record.summary or {}).get("language")
+    return language if isinstance(language, str) else SOURCE_LANGUAGE
 
 
 def _kept(
@@ -183,6 +200,16 @@ def run(
     if is_popolo(record.content):
         _run_popolo(user, record, settings)
         return
+    with using_language(import_language(record)):
+        _run_csv(user, record, settings, progress)
+
+
+def _run_csv(
+    user: User,
+    record: Import,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None,
+) -> None:
     report = check(record.content, user, settings)
     if not report.ok:
         record.errors = _problem_dicts(report)
