@@ -30,6 +30,7 @@ from monitor.services.imports.applying import decision_errors as csv_decision_er
 from monitor.services.imports.checking import check
 from monitor.services.imports.jobs import (
     IMPORT_LOCK_KEY,
+    IMPORT_STATE_LABELS,
     claim,
     confirm,
     decision_errors_for,
@@ -46,6 +47,7 @@ from monitor.services.imports.jobs import (
     stage_popolo,
 )
 from monitor.services.imports.matching import KEEP_APART, accept_matches
+from monitor.services.imports.matching import STATUS_LABELS as MATCH_LABELS
 from monitor.services.imports.popolo_applying import apply_popolo, decision_errors
 from monitor.services.imports.popolo_checking import PopoloReport, check_popolo
 from monitor.services.imports.reading import FileTooLarge
@@ -53,7 +55,9 @@ from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, ChargeRow, Pr
 
 __all__ = [
     "IMPORT_LOCK_KEY",
+    "IMPORT_STATE_LABELS",
     "KEEP_APART",
+    "MATCH_LABELS",
     "MAX_REPORTED_PROBLEMS",
     "ChargeRow",
     "FileTooLarge",
