@@ -34,8 +34,8 @@ def test_the_unchanged_template_says_that_kem_sokha_already_exists(
     page = editor.get(upload(editor, template, "import-template.csv")).get_data(as_text=True)
     assert "1 row names people already in the register" in page
     assert (
-        f'Row 2: Kem Sokha is already in the register as <a href="/people/'
-        f'{kem_sokha().public_id}">Kem Sokha</a>'
+        f'Row 2: <bdi>Kem Sokha</bdi> is already in the register as <a href="/people/'
+        f'{kem_sokha().public_id}"><bdi>Kem Sokha</bdi></a>'
     ) in page
     assert "same name" in page
     assert "(matched: already registered)" in page

@@ -50,12 +50,12 @@ class Problem:
             return f"{self.column}: {self.message}" if self.column else self.message
         if self.column:
             return gettext(
-                "row %(row)s, column %(column)s: %(message)s",
+                "row %(row)s, column %(column)s: %(problem)s",
                 row=self.row,
                 column=self.column,
-                message=self.message,
+                problem=self.message,
             )
-        return gettext("row %(row)s: %(message)s", row=self.row, message=self.message)
+        return gettext("row %(row)s: %(problem)s", row=self.row, problem=self.message)
 
 
 @dataclass
