@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 from flask import (
@@ -112,6 +113,12 @@ def _download(body: Iterator[str] | str, content_type: str, name: str) -> Respon
     return response
 
 
+def _vocabulary_words(vocabulary: type[StrEnum]) -> list[tuple[str, str]]:
+    """A listed column's values as the Data page lists them: the label in the page's language
+    and the code."""
+    return [(csv_format.screen_label(member), member.value) for member in vocabulary]
+
+
 @bp.get("/data")
 def index() -> ResponseReturnValue:
     """Exports for everyone; the import form and one's own imports for editors."""
@@ -125,6 +132,7 @@ def index() -> ResponseReturnValue:
         settings=settings,
         columns=csv_format.COLUMNS,
         state_labels=imports.IMPORT_STATE_LABELS,
+        vocabulary_words=_vocabulary_words,
     )
 
 

@@ -128,8 +128,8 @@ def test_the_data_page_lists_every_column_and_its_allowed_values(
     for column in CASE_COLUMNS:
         assert f"<code>{column}</code>" in page
     assert "<code>charge_1_stage</code>" in page
-    assert "house arrest (house_arrest)" in page
-    assert "on trial (on_trial)" in page
+    assert "house arrest (<code>house_arrest</code>)" in page
+    assert "on trial (<code>on_trial</code>)" in page
     assert "ISO code (KH) or English name (Cambodia)" in page
     required = {c.name for c in COLUMNS if c.required}
     # A row without a status records a member: only the name is always needed.
