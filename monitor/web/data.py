@@ -95,7 +95,10 @@ def change_text(change: str) -> str:
             return str(template) % {"offence": change.removeprefix(prefix)}
     if change.startswith("status ") and " on " in change:
         status, _on, date = change.removeprefix("status ").rpartition(" on ")
-        return _("status %(status)s on %(date)s", status=status_label(status) or status, date=date)
+        said: str = _(
+            "status %(status)s on %(date)s", status=status_label(status) or status, date=date
+        )
+        return said
     return change
 
 
