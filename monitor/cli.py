@@ -378,6 +378,18 @@ def _report_restore(result: RestoreResult, file: Path) -> None:
         )
 
 
+def _importing_user(email: str | None) -> User | None:
+    """The account ``--user EMAIL`` names, which must be active and allowed to write (else exit)."""
+    if not email:
+        return None
+    actor = db.session.scalars(select(User).where(User.email == email.lower())).first()
+    if actor is None:
+        _fail(f"no account {email}")
+    elif not (actor.active and authz.can(actor, authz.Action.WRITE)):
+        _fail(f"{email} may not write to the register (role {actor.role})")
+    return actor
+
+
 @click.command("import-csv")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file and say what would change.")
@@ -400,40 +412,44 @@ def _report_restore(result: RestoreResult, file: Path) -> None:
     is_flag=True,
     help="Take each probable match's likeliest register person (instead of a decisions file).",
 )
+@click.option(
+    "--language",
+    default="en",
+    show_default=True,
+    help="The language of the file's labels (détenu, ជាប់ពន្ធនាគារ) and of the problems reported: "
+    "en, fr, km or ar.",
+)
 @with_appcontext
-def import_csv(
+def import_csv(  # noqa: PLR0917 - click passes one parameter per option
     path: Path,
     dry_run: bool,
     email: str | None,
     decisions_path: Path | None,
     accept_matches: bool,
+    language: str,
 ) -> None:
     """Import cases from a CSV file (the template's columns): all rows or none, matching the
     people already in the register."""
+    from monitor.presentation.translation import using_language
     from monitor.services import imports
 
+    if language not in current_app.config["SETTINGS"].languages:
+        _fail(f"--language: one of {', '.join(current_app.config['SETTINGS'].languages)}")
     if decisions_path and accept_matches:
         _fail("give either --decisions or --accept-matches, not both")
 
-    actor: User | None = None
-    if email:
-        actor = db.session.scalars(select(User).where(User.email == email.lower())).first()
-        if actor is None:
-            _fail(f"no account {email}")
-            return
-        if not (actor.active and authz.can(actor, authz.Action.WRITE)):
-            _fail(f"{email} may not write to the register (role {actor.role})")
-            return
+    actor = _importing_user(email)
     data = path.read_bytes()
     if not dry_run:
         imports.lock_register()  # checked and applied with no other import in between
     try:
-        report = imports.check(data, actor, current_app.config["SETTINGS"])
+        report = imports.check(data, actor, current_app.config["SETTINGS"], language=language)
     except imports.FileTooLarge as exc:
         _fail(f"nothing imported: {exc}")
         return
-    for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
-        click.echo(f"{path.name}: {problem}", err=True)
+    with using_language(language):
+        for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
+            click.echo(f"{path.name}: {problem}", err=True)
     if not report.ok:
         _fail(f"nothing imported: {len(report.problems)} problem(s)")
     for warning in report.warnings:

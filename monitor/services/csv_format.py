@@ -39,12 +39,14 @@ describes every column once: the import checks cells with it and the Data page l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pycountry
+from babel.support import LazyProxy
 
 from monitor.domain import (
     MAX_TERM_MONTHS,
@@ -56,6 +58,16 @@ from monitor.domain import (
     SentenceKind,
 )
 from monitor.models import Organization
+from monitor.presentation.translation import SOURCE_LANGUAGE, current_language
+from monitor.presentation.translation import gettext as _
+from monitor.presentation.translation import lazy_gettext as _l
+from monitor.presentation.wording import (
+    CERTAINTY_LABELS,
+    LEVEL_LABELS,
+    STAGE_LABELS,
+    STATUS_LABELS,
+    comma_list,
+)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -118,12 +130,18 @@ class Gender(StrEnum):
     OTHER = "other"
 
 
+GENDER_LABELS = {
+    Gender.FEMALE: _l("female"),
+    Gender.MALE: _l("male"),
+    Gender.OTHER: _l("other"),
+}
 # Words a spreadsheet may hold for them, besides the codes.
 _GENDER_WORDS = {"f": Gender.FEMALE, "woman": Gender.FEMALE, "m": Gender.MALE, "man": Gender.MALE}
 
 
 def parse_gender(text: str) -> Gender:
-    """``female``, ``Male``, ``F``, ``woman``…; ``ValueError`` listing the values otherwise."""
+    """``female``, ``Male``, ``F``, ``woman``, ``femme``…; ``ValueError`` listing the values
+    otherwise."""
     word = text.strip().casefold()
     if word in _GENDER_WORDS:
         return _GENDER_WORDS[word]
@@ -215,17 +233,20 @@ def parse_sentence(text: str) -> Sentence:
     match = _TERM.match(cleaned)
     if not match or not (match["years"] or match["months"]):
         raise ValueError(
-            f"{text.strip()!r} is not a sentence: write e.g. '30 years', '18 months', "
-            "'5 years 6 months', 'life', 'death', 'fine only' or 'unknown'"
+            _(
+                "%(value)s is not a sentence: write e.g. '30 years', '18 months', "
+                "'5 years 6 months', 'life', 'death', 'fine only' or 'unknown'",
+                value=repr(text.strip()),
+            )
         )
     years, months = int(match["years"] or 0), int(match["months"] or 0)
     if years < 0 or months < 0:
-        raise ValueError("a sentence cannot be negative")
+        raise ValueError(_("a sentence cannot be negative"))
     total = years * 12 + months
     if total > MAX_TERM_MONTHS:
-        raise ValueError("a term longer than 200 years: write 'life' instead")
+        raise ValueError(_("a term longer than 200 years: write 'life' instead"))
     if total == 0:
-        raise ValueError("a prison term must be longer than zero (use 'fine only' or 'unknown')")
+        raise ValueError(_("a prison term must be longer than zero (use 'fine only' or 'unknown')"))
     return Sentence(SentenceKind.TERM, total)
 
 
@@ -246,23 +267,87 @@ def label(member: StrEnum) -> str:
     return member.value.replace("_", " ")
 
 
+# Each vocabulary's labels as the screens show them, in the language in force.
+SCREEN_LABELS: dict[type[StrEnum], Mapping[Any, Any]] = {
+    CustodyStatus: STATUS_LABELS,
+    LegalStage: STAGE_LABELS,
+    Certainty: CERTAINTY_LABELS,
+    Confidentiality: LEVEL_LABELS,
+    Gender: GENDER_LABELS,
+}
+# Marks a reader may or may not type: Latin accents (``détenu``, ``detenu``) and Arabic short
+# vowels. Khmer's vowel signs are letters of the word and are kept.
+_IGNORED_MARKS = re.compile("[\u0300-\u036f\u064b-\u065f\u0670\u0640]")
+
+
+def word_key(text: str) -> str:
+    """A cell or label as the import compares it: any case, accents, spaces, underscores or
+    hyphens (``En fuite``, ``en_fuite``, ``EN-FUITE``)."""
+    plain = _IGNORED_MARKS.sub("", unicodedata.normalize("NFKD", text.strip().casefold()))
+    plain = unicodedata.normalize("NFC", plain.replace("\u2019", "'"))
+    return "_".join(part for part in re.split(r"[\s_-]+", plain) if part)
+
+
+def screen_label(member: StrEnum) -> str:
+    """A vocabulary value as the screens show it in the language in force (``détenu``)."""
+    labels = SCREEN_LABELS.get(type(member))
+    return str(labels[member]) if labels and member in labels else label(member)
+
+
+def choice_words(enum: type[E]) -> dict[str, set[E]]:
+    """Every word a cell may name a member by, in the language in force: its code, its
+    English label and its label in that language; a word two members share names both."""
+    words: dict[str, set[E]] = {}
+    for member in enum:
+        for word in (member.value, label(member), screen_label(member)):
+            words.setdefault(word_key(word), set()).add(member)
+    return words
+
+
 def parse_choice(enum: type[E], text: str) -> E:
-    """The member a cell names by its code or its label, in any case (``House arrest``,
-    ``house_arrest``); ``ValueError`` listing the allowed values otherwise."""
-    key = "_".join(re.split(r"[\s_-]+", text.strip().casefold()))
-    try:
-        return enum(key)
-    except ValueError:
-        codes = ", ".join(m.value for m in enum)
+    """The member a cell names by its code or its label (English, or the importer's language),
+    in any case and with or without accents (``House arrest``, ``house_arrest``, ``détenu``);
+    ``ValueError`` listing the allowed values otherwise, or naming the members a word shared by
+    two of them may mean."""
+    found = choice_words(enum).get(word_key(text), set())
+    if len(found) == 1:
+        return next(iter(found))
+    if found:
+        codes = comma_list(sorted(m.value for m in found))
+        raise ValueError(
+            _("%(value)s may mean %(codes)s: write the code", value=repr(text), codes=codes)
+        )
+    codes = ", ".join(m.value for m in enum)
+    if current_language() == SOURCE_LANGUAGE:
         spaced = [label(m) for m in enum if label(m) != m.value]
-        also = f" (or with spaces, as on screen: {', '.join(spaced)})" if spaced else ""
-        raise ValueError(f"{text!r}: must be one of: {codes}{also}") from None
+    else:
+        spaced = [screen_label(m) for m in enum if screen_label(m) != m.value]
+    if not spaced:
+        raise ValueError(_("%(value)s: must be one of: %(codes)s", value=repr(text), codes=codes))
+    raise ValueError(
+        _(
+            "%(value)s: must be one of: %(codes)s (or with spaces, as on screen: %(labels)s)",
+            value=repr(text),
+            codes=codes,
+            labels=comma_list(spaced),
+        )
+    )
 
 
 def allowed_values(enum: type[StrEnum]) -> str:
-    """``at liberty (at_liberty), jailed, …``: the words the screens show, and the code where
-    it differs; either is accepted."""
-    return ", ".join(label(m) if label(m) == m.value else f"{label(m)} ({m.value})" for m in enum)
+    """``at liberty (at_liberty), jailed, …``: the words the screens show (in the language in
+    force), and the code where it differs; either is accepted."""
+    return comma_list(
+        [
+            screen_label(m) if screen_label(m) == m.value else f"{screen_label(m)} ({m.value})"
+            for m in enum
+        ]
+    )
+
+
+def lazy_allowed_values(enum: type[StrEnum]) -> LazyProxy:
+    """:func:`allowed_values`, worded each time it is shown."""
+    return LazyProxy(allowed_values, enum, enable_cache=False)
 
 
 def parse_country(text: str) -> str:
@@ -272,7 +357,10 @@ def parse_country(text: str) -> str:
         return str(pycountry.countries.lookup(text.strip()).alpha_2)
     except LookupError:
         raise ValueError(
-            f"{text.strip()!r} is not a country: write its ISO code (KH) or English name (Cambodia)"
+            _(
+                "%(value)s is not a country: write its ISO code (KH) or English name (Cambodia)",
+                value=repr(text.strip()),
+            )
         ) from None
 
 
@@ -281,98 +369,118 @@ class Column:
     """One column of the cases CSV, as the Data page lists it and the import checks it."""
 
     name: str
-    description: str
-    allowed: str
+    description: Any  # a lazy translation: worded in the reader's language when shown
+    allowed: Any
     example: str = ""
     required: bool = False
     vocabulary: type[StrEnum] | None = None
 
 
-_DATE = "YYYY, YYYY-MM or YYYY-MM-DD"
-_COUNTRY = "ISO code (KH) or English name (Cambodia)"
-_TEXT = "text"
+_DATE = _l("YYYY, YYYY-MM or YYYY-MM-DD")
+_COUNTRY = _l("ISO code (KH) or English name (Cambodia)")
+_TEXT = _l("text")
 
 # Every column, in the template's order; charge columns once, for charge 1 (then 2, 3, …).
-_OPTIONAL_FOR_MEMBERS = " (needed with a status; a row without one records a member, no case)"
 COLUMNS = (
     Column(
         "external_id",
-        "Your own id for the case; rows are matched on it" + _OPTIONAL_FOR_MEMBERS,
-        "text, unique in the file",
+        _l(
+            "Your own id for the case; rows are matched on it (needed with a status; a row "
+            "without one records a member, no case)"
+        ),
+        _l("text, unique in the file"),
         "KH-0001",
     ),
-    Column("name", "The person's name in Latin script", _TEXT, "Kem Sokha", required=True),
-    Column("name_native", "The name in the original script", _TEXT, "កឹម សុខា"),
-    Column("aliases", "Other names", f"names separated by {ALIAS_SEPARATOR!r}", ""),
-    Column("gender", "The person's gender", "female, male or other (F, M also)", "male"),
-    Column("birth_date", "The person's birth date", _DATE, "1953-06-27"),
-    Column("nationality", "The person's nationality", _COUNTRY, "KH"),
+    Column("name", _l("The person's name in Latin script"), _TEXT, "Kem Sokha", required=True),
+    Column("name_native", _l("The name in the original script"), _TEXT, "កឹម សុខា"),
+    Column("aliases", _l("Other names"), _l("names separated by ';'"), ""),
+    Column("gender", _l("The person's gender"), _l("female, male or other (F, M also)"), "male"),
+    Column("birth_date", _l("The person's birth date"), _DATE, "1953-06-27"),
+    Column("nationality", _l("The person's nationality"), _COUNTRY, "KH"),
     Column(
         "identifiers",
-        "The person's identifiers in other registers (a scheme a row gives replaces that "
-        "scheme's identifier; others are kept)",
-        f"scheme:identifier, several separated by {ALIAS_SEPARATOR!r}",
+        _l(
+            "The person's identifiers in other registers (a scheme a row gives replaces that "
+            "scheme's identifier; others are kept)"
+        ),
+        _l("scheme:identifier, several separated by ';'"),
         "wikidata:Q3194965",
     ),
     Column(
         "organization",
-        "An organization already in the register",
-        "its short name, name or register id",
+        _l("An organization already in the register"),
+        _l("its short name, name or register id"),
         "CNRP",
     ),
     Column(
         "organization_identifiers",
-        "The organization's identifiers in other registers: the organization holding one is "
-        "the row's (before the organization column's name); one it lacks is added to it",
-        f"scheme:identifier, several separated by {ALIAS_SEPARATOR!r}",
+        _l(
+            "The organization's identifiers in other registers: the organization holding one is "
+            "the row's (before the organization column's name); one it lacks is added to it"
+        ),
+        _l("scheme:identifier, several separated by ';'"),
         "wikidata:Q1285528",
     ),
-    Column("role", "The person's role there (needs organization)", _TEXT, "acting party leader"),
-    Column("membership_start", "Member since (needs organization)", _DATE, "2013"),
-    Column("membership_end", "Member until (needs organization)", _DATE, ""),
     Column(
-        "area", "The constituency or area represented (needs organization)", _TEXT, "Phnom Penh"
+        "role", _l("The person's role there (needs organization)"), _TEXT, "acting party leader"
     ),
-    Column("country", "The persecuting country" + _OPTIONAL_FOR_MEMBERS, _COUNTRY, "KH"),
-    Column("title", "The case's title (the name if empty)", _TEXT, "Kem Sokha: jailed on treason"),
+    Column("membership_start", _l("Member since (needs organization)"), _DATE, "2013"),
+    Column("membership_end", _l("Member until (needs organization)"), _DATE, ""),
+    Column(
+        "area", _l("The constituency or area represented (needs organization)"), _TEXT, "Phnom Penh"
+    ),
+    Column(
+        "country",
+        _l(
+            "The persecuting country (needed with a status; a row without one records a "
+            "member, no case)"
+        ),
+        _COUNTRY,
+        "KH",
+    ),
+    Column(
+        "title", _l("The case's title (the name if empty)"), _TEXT, "Kem Sokha: jailed on treason"
+    ),
     Column(
         "confidentiality",
-        "Who may see the case (public if empty; up to your clearance)",
-        allowed_values(Confidentiality),
+        _l("Who may see the case (public if empty; up to your clearance)"),
+        lazy_allowed_values(Confidentiality),
         "public",
         vocabulary=Confidentiality,
     ),
     Column(
         "status",
-        "Current custody status (empty: the row records a person or member, no case)",
-        allowed_values(CustodyStatus),
+        _l("Current custody status (empty: the row records a person or member, no case)"),
+        lazy_allowed_values(CustodyStatus),
         "jailed",
         vocabulary=CustodyStatus,
     ),
-    Column("status_date", "Since when (needed with a status)", _DATE, "2017-09"),
-    Column("status_location", "Where", _TEXT, ""),
+    Column("status_date", _l("Since when (needed with a status)"), _DATE, "2017-09"),
+    Column("status_location", _l("Where"), _TEXT, ""),
     Column(
         "status_certainty",
-        "How sure the status is (confirmed if empty)",
-        allowed_values(Certainty),
+        _l("How sure the status is (confirmed if empty)"),
+        lazy_allowed_values(Certainty),
         "confirmed",
         vocabulary=Certainty,
     ),
-    Column("status_description", "What happened", "text (may hold line breaks)", ""),
-    Column("status_source", "A source's title", _TEXT, "CNRP MPs flee ‘dictator’"),
-    Column("status_source_url", "The source's address (needs status_source)", "http(s) URL", ""),
-    Column("charge_1_offence", "The offence (needed for any charge column)", _TEXT, "Treason"),
-    Column("charge_1_legal_basis", "The law", _TEXT, "Criminal Code, art. 443"),
+    Column("status_description", _l("What happened"), _l("text (may hold line breaks)"), ""),
+    Column("status_source", _l("A source's title"), _TEXT, "CNRP MPs flee ‘dictator’"),
+    Column(
+        "status_source_url", _l("The source's address (needs status_source)"), _l("http(s) URL"), ""
+    ),
+    Column("charge_1_offence", _l("The offence (needed for any charge column)"), _TEXT, "Treason"),
+    Column("charge_1_legal_basis", _l("The law"), _TEXT, "Criminal Code, art. 443"),
     Column(
         "charge_1_max_sentence",
-        "The maximum sentence",
-        "30 years, 18 months, 5 years 6 months, life, death, fine only or unknown",
+        _l("The maximum sentence"),
+        _l("30 years, 18 months, 5 years 6 months, life, death, fine only or unknown"),
         "30 years",
     ),
     Column(
         "charge_1_stage",
-        "The legal stage",
-        allowed_values(LegalStage),
+        _l("The legal stage"),
+        lazy_allowed_values(LegalStage),
         "charged",
         vocabulary=LegalStage,
     ),

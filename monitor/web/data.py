@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 from flask import (
@@ -22,6 +23,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
@@ -29,7 +32,10 @@ from monitor import authz
 from monitor.authz import Action
 from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
+from monitor.presentation.translation import format_number
+from monitor.presentation.wording import status_label
 from monitor.services import ValidationError, csv_format, exports, imports, popolo
+from monitor.services.imports import matching
 from monitor.web import writes
 from monitor.web.helpers import actor, login_required_blueprint
 
@@ -37,6 +43,63 @@ bp = login_required_blueprint("data", __name__)
 
 REFRESH_SECONDS = 2
 PREVIEW_ROWS = 200
+
+# What the preview calls a row's action.
+ACTION_LABELS = {
+    "create": _l("create"),
+    "update": _l("update"),
+    "unchanged": _l("unchanged"),
+}
+CHANGE_LABELS = {
+    "person": _l("person"),
+    "membership": _l("membership"),
+    "membership dates or area": _l("membership dates or area"),
+    "case": _l("case"),
+}
+
+# What a Popolo import adds to a matched person, by field.
+FIELD_LABELS = {
+    "name_native": _l("name in the original script"),
+    "name_native_lang": _l("its language"),
+    "aliases": _l("aliases"),
+    "gender": _l("gender"),
+    "birth_date": _l("birth date"),
+    "death_date": _l("death date"),
+    "identifiers": _l("identifiers"),
+    "links": _l("links"),
+}
+
+
+@bp.app_template_filter("field_text")
+def field_text(name: str) -> str:
+    """A person's field a Popolo import completes, in the page's language."""
+    return str(FIELD_LABELS.get(name, name.replace("_", " ")))
+
+
+@bp.app_template_filter("reason_text")
+def reason_text(reasons: str) -> str:
+    """Why someone matched (``same name``), in the page's language."""
+    return matching.reason_text(reasons)
+
+
+@bp.app_template_filter("change_text")
+def change_text(change: str) -> str:
+    """A change a row makes (``status jailed on 2017-09``), in the page's language."""
+    if change in CHANGE_LABELS:
+        return str(CHANGE_LABELS[change])
+    for prefix, template in (
+        ("new charge ", _l("new charge %(offence)s")),
+        ("charge ", _l("charge %(offence)s")),
+    ):
+        if change.startswith(prefix):
+            return str(template) % {"offence": change.removeprefix(prefix)}
+    if change.startswith("status ") and " on " in change:
+        status, _on, date = change.removeprefix("status ").rpartition(" on ")
+        said: str = _(
+            "status %(status)s on %(date)s", status=status_label(status) or status, date=date
+        )
+        return said
+    return change
 
 
 def _download(body: Iterator[str] | str, content_type: str, name: str) -> Response:
@@ -53,6 +116,12 @@ def _download(body: Iterator[str] | str, content_type: str, name: str) -> Respon
     return response
 
 
+def _vocabulary_words(vocabulary: type[StrEnum]) -> list[tuple[str, str]]:
+    """A listed column's values as the Data page lists them: the label in the page's language
+    and the code."""
+    return [(csv_format.screen_label(member), member.value) for member in vocabulary]
+
+
 @bp.get("/data")
 def index() -> ResponseReturnValue:
     """Exports for everyone; the import form and one's own imports for editors."""
@@ -65,6 +134,8 @@ def index() -> ResponseReturnValue:
         imports=mine,
         settings=settings,
         columns=csv_format.COLUMNS,
+        state_labels=imports.IMPORT_STATE_LABELS,
+        vocabulary_words=_vocabulary_words,
     )
 
 
@@ -103,17 +174,22 @@ def upload() -> ResponseReturnValue:
     """Check an uploaded CSV file and show the preview (nothing is written yet)."""
     authz.require(current_user, Action.WRITE)
     settings = current_app.config["SETTINGS"]
-    too_large = f"The file is larger than the limit of {settings.import_max_bytes:,} bytes."
+    too_large = _(
+        "The file is larger than the limit of %(limit)s bytes.",
+        limit=format_number(settings.import_max_bytes),
+    )
     upload = request.files.get("file")  # monitor._upload_limit refuses a larger body with 413
     if upload is None or not upload.filename:
-        return _index_with_error("Choose a CSV file to upload.", 422)
+        return _index_with_error(_("Choose a CSV file to upload."), 422)
     try:
         data = upload.read(settings.import_max_bytes + 1)
     finally:
         upload.close()  # a large upload is spooled to a temporary file: release it now
     filename = upload.filename
     try:
-        record, _ = writes.commit(lambda: imports.stage(actor(), filename, data, settings)).value
+        record, _report = writes.commit(
+            lambda: imports.stage(actor(), filename, data, settings)
+        ).value
     except imports.FileTooLarge:
         return _index_with_error(too_large, 413)
     return redirect(url_for("data.detail", public_id=record.public_id))
@@ -127,19 +203,23 @@ def upload_popolo() -> ResponseReturnValue:
     settings = current_app.config["SETTINGS"]
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _index_with_error("Choose a Popolo JSON file to upload.", 422)
+        return _index_with_error(_("Choose a Popolo JSON file to upload."), 422)
     try:
         data = upload.read(settings.import_max_bytes + 1)
     finally:
         upload.close()
     filename = upload.filename
     try:
-        record, _ = writes.commit(
+        record, _report = writes.commit(
             lambda: imports.stage_popolo(actor(), filename, data, settings)
         ).value
     except imports.FileTooLarge:
         return _index_with_error(
-            f"The file is larger than the limit of {settings.import_max_bytes:,} bytes.", 413
+            _(
+                "The file is larger than the limit of %(limit)s bytes.",
+                limit=format_number(settings.import_max_bytes),
+            ),
+            413,
         )
     return redirect(url_for("data.detail", public_id=record.public_id))
 
@@ -181,6 +261,7 @@ def _csv_detail(
             actor(),
             current_app.config["SETTINGS"],
             first=None if whole else PREVIEW_ROWS,
+            language=imports.import_language(record),
         )
         preview = report.rows[:PREVIEW_ROWS]
         probable = report.probable()
@@ -195,6 +276,8 @@ def _csv_detail(
                 errors=errors or {},
                 decided=decided or {},
                 preview_limit=PREVIEW_ROWS,
+                state_labels=imports.IMPORT_STATE_LABELS,
+                action_labels=ACTION_LABELS,
                 refresh=REFRESH_SECONDS if active else None,
             ),
             422 if errors else 200,
@@ -217,6 +300,7 @@ def _popolo_detail(
                 "data/popolo_import.html",
                 record=record,
                 report=report,
+                state_labels=imports.IMPORT_STATE_LABELS,
                 errors=errors or {},
                 decided=decided or {},
                 refresh=REFRESH_SECONDS if active else None,
@@ -239,14 +323,14 @@ def confirm(public_id: str) -> ResponseReturnValue:
         settings = current_app.config["SETTINGS"]
         errors = imports.popolo_decision_errors(actor(), record, decisions, settings)
         if errors:
-            flash("Decide each probable match first: nothing was imported.", "error")
+            flash(_("Decide each probable match first: nothing was imported."), "error")
             return _popolo_detail(record, errors, decisions)
     elif record.state == ImportState.PREVIEWED.value:
         decisions = _decisions()
         settings = current_app.config["SETTINGS"]
         errors = imports.decision_errors_for(actor(), record, decisions, settings)
         if errors:
-            flash("Decide each probable match first: nothing was imported.", "error")
+            flash(_("Decide each probable match first: nothing was imported."), "error")
             return _csv_detail(record, errors, decisions)
 
     def confirm_import() -> None:
@@ -259,17 +343,17 @@ def confirm(public_id: str) -> ResponseReturnValue:
     confirmed = writes.commit(confirm_import)
     if not confirmed.ok:
         if "import" in confirmed.errors:  # confirmed already: a double click, another tab
-            flash(f"This import {confirmed.errors['import']}.", "warning")
+            flash(_("This import %(state)s.", state=confirmed.errors["import"]), "warning")
         else:
             # Worded as the worker words it (str of the ValidationError) unless it is the file's.
             reason = confirmed.errors.get("file") or "; ".join(
                 f"{field}: {message}" for field, message in confirmed.errors.items()
             )
             imports.fail(public_id, reason, problems)
-            flash("Nothing was imported: the file no longer checks out.", "error")
+            flash(_("Nothing was imported: the file no longer checks out."), "error")
         return redirect(url_for("data.detail", public_id=public_id))
     if record.state == ImportState.DONE.value:
-        flash("Imported.", "success")
+        flash(_("Imported."), "success")
     else:
-        flash("The import is queued; this page follows its progress.", "success")
+        flash(_("The import is queued; this page follows its progress."), "success")
     return redirect(url_for("data.detail", public_id=public_id))

@@ -54,8 +54,9 @@ def test_the_template_matches_kem_sokha_and_adds_the_case_to_him(
     page = editor.get(page_path).get_data(as_text=True)
     registered = kem_sokha()
     assert "1 row names people already in the register" in page
-    assert f'Kem Sokha is already in the register as <a href="/people/{registered.public_id}">' in (
-        page
+    assert (
+        "<bdi>Kem Sokha</bdi> is already in the register as "
+        f'<a href="/people/{registered.public_id}">' in page
     )
     assert "Probably the same person" not in page
 

@@ -34,8 +34,8 @@ def test_the_unchanged_template_says_that_kem_sokha_already_exists(
     page = editor.get(upload(editor, template, "import-template.csv")).get_data(as_text=True)
     assert "1 row names people already in the register" in page
     assert (
-        f'Row 2: Kem Sokha is already in the register as <a href="/people/'
-        f'{kem_sokha().public_id}">Kem Sokha</a>'
+        f'Row 2: <bdi>Kem Sokha</bdi> is already in the register as <a href="/people/'
+        f'{kem_sokha().public_id}"><bdi>Kem Sokha</bdi></a>'
     ) in page
     assert "same name" in page
     assert "(matched: already registered)" in page
@@ -128,8 +128,8 @@ def test_the_data_page_lists_every_column_and_its_allowed_values(
     for column in CASE_COLUMNS:
         assert f"<code>{column}</code>" in page
     assert "<code>charge_1_stage</code>" in page
-    assert "house arrest (house_arrest)" in page
-    assert "on trial (on_trial)" in page
+    assert "house arrest (<code>house_arrest</code>)" in page
+    assert "on trial (<code>on_trial</code>)" in page
     assert "ISO code (KH) or English name (Cambodia)" in page
     required = {c.name for c in COLUMNS if c.required}
     # A row without a status records a member: only the name is always needed.

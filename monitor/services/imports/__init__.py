@@ -31,10 +31,12 @@ from monitor.services.imports.applying import same_person_problems as csv_same_p
 from monitor.services.imports.checking import check
 from monitor.services.imports.jobs import (
     IMPORT_LOCK_KEY,
+    IMPORT_STATE_LABELS,
     claim,
     confirm,
     decision_errors_for,
     fail,
+    import_language,
     is_popolo,
     lock_register,
     own_imports,
@@ -46,6 +48,7 @@ from monitor.services.imports.jobs import (
     stage_popolo,
 )
 from monitor.services.imports.matching import KEEP_APART, accept_matches
+from monitor.services.imports.matching import STATUS_LABELS as MATCH_LABELS
 from monitor.services.imports.popolo_applying import (
     apply_popolo,
     decision_errors,
@@ -57,7 +60,9 @@ from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, ChargeRow, Pr
 
 __all__ = [
     "IMPORT_LOCK_KEY",
+    "IMPORT_STATE_LABELS",
     "KEEP_APART",
+    "MATCH_LABELS",
     "MAX_REPORTED_PROBLEMS",
     "ChargeRow",
     "FileTooLarge",
@@ -77,6 +82,7 @@ __all__ = [
     "decision_errors",
     "decision_errors_for",
     "fail",
+    "import_language",
     "is_popolo",
     "lock_register",
     "own_imports",

@@ -21,6 +21,8 @@ from monitor.config import Settings
 from monitor.domain import Certainty, Confidentiality, CustodyStatus, LegalStage, PartialDate
 from monitor.extensions import db
 from monitor.models import Case, Organization, Person, PersonIdentifier, User
+from monitor.presentation.translation import current_language, using_language
+from monitor.presentation.translation import gettext as _
 from monitor.services import ValidationError
 from monitor.services.csv_format import (
     ALIAS_SEPARATOR,
@@ -40,9 +42,15 @@ from monitor.services.imports.changes import (
     describe_person_changes,
     person_input,
 )
-from monitor.services.imports.matching import MATCHED, PROBABLE, Incoming, match_people
+from monitor.services.imports.matching import (
+    MATCHED,
+    PROBABLE,
+    Incoming,
+    match_people,
+    reason_text,
+)
 from monitor.services.imports.reading import FileTooLarge, check_header, clean, read_records
-from monitor.services.imports.report import ChargeRow, Problem, Report, Row
+from monitor.services.imports.report import ChargeRow, Problem, Report, Row, worded
 from monitor.services.people import (
     PersonInput,
     check_aliases,
@@ -58,19 +66,30 @@ from monitor.services.validation import (
 
 
 def check(
-    data: bytes, user: User | None, settings: Settings, *, first: int | None = None
+    data: bytes,
+    user: User | None,
+    settings: Settings,
+    *,
+    first: int | None = None,
+    language: str | None = None,
 ) -> Report:
     """Check a whole file against the register without writing anything.
 
     ``settings``: the size and row limits. ``first``: check only that many data rows (a preview
-    of a file checked whole before).
+    of a file checked whole before). ``language``: the importer's (default: the one in force),
+    whose labels the cells may use (``détenu``) and in which the problems are worded.
     """
+    with using_language(language or current_language()):
+        return _check(data, user, settings, first)
+
+
+def _check(data: bytes, user: User | None, settings: Settings, first: int | None) -> Report:
     if len(data) > settings.import_max_bytes:
         raise FileTooLarge(settings.import_max_bytes)
     try:
         file = read_records(data, settings.import_max_rows)
     except ValidationError as exc:
-        return Report([], [Problem(0, "", f"The file {exc.errors['file']}.")])
+        return Report([], [Problem(0, "", exc.errors["file"])])
     header, records = file.header, file.rows
     problems = check_header(file.header_row, header)
     if problems:
@@ -91,7 +110,11 @@ def check(
                     Problem(
                         line,
                         "external_id",
-                        f"{external_id!r} is also on row {first_line[external_id]}",
+                        _(
+                            "%(value)s is also on row %(row)s",
+                            value=repr(external_id),
+                            row=first_line[external_id],
+                        ),
                     )
                 )
             elif external_id:
@@ -99,9 +122,9 @@ def check(
             if row is not None:
                 rows.append(row)
     except ValidationError as exc:
-        return Report([], [Problem(0, "", f"The file {exc.errors['file']}.")])
+        return Report([], [Problem(0, "", exc.errors["file"])])
     if not rows and not problems:
-        problems.append(Problem(0, "", "The file has a header row but no data rows."))
+        problems.append(Problem(0, "", _("The file has a header row but no data rows.")))
     _match_cases(rows, ctx, problems)
     problems.sort(key=lambda p: (p.row, p.column))
     return Report(rows, problems, _match_warnings(rows) if not problems else [])
@@ -134,7 +157,15 @@ def _cells(
 ) -> dict[str, str]:
     if len(cells) > len(header) and any(clean(cell) for cell in cells[len(header) :]):
         problems.append(
-            Problem(line, "", f"has {len(cells)} cells but the header row has {len(header)}")
+            Problem(
+                line,
+                "",
+                _(
+                    "has %(cells)s cells but the header row has %(columns)s",
+                    cells=len(cells),
+                    columns=len(header),
+                ),
+            )
         )
     values: dict[str, str] = {}
     for position, (name, raw) in enumerate(zip(header, cells, strict=False), start=1):
@@ -144,7 +175,11 @@ def _cells(
                     Problem(
                         line,
                         "",
-                        f"has a value in column {position}, which has no name in the header row",
+                        _(
+                            "has a value in column %(position)s, which has no name in the "
+                            "header row",
+                            position=position,
+                        ),
                     )
                 )
             continue
@@ -154,8 +189,11 @@ def _cells(
                 Problem(
                     line,
                     name,
-                    f"starts with {text[0]!r} and would run as a spreadsheet formula; remove it, "
-                    "or start the cell with an apostrophe",
+                    _(
+                        "starts with %(start)s and would run as a spreadsheet formula; remove "
+                        "it, or start the cell with an apostrophe",
+                        start=repr(text[0]),
+                    ),
                 )
             )
         values[name] = text
@@ -196,7 +234,7 @@ def _check_row(  # noqa: PLR0912 - one check per column, in the template's order
     records_case = bool(values.get("status") or values.get("status_date"))
     for column in ("external_id", "name", "country", "title"):
         if values.get(column) == CLEAR:
-            errors[column] = "cannot be cleared (leave it empty to keep it)"
+            errors[column] = _("cannot be cleared (leave it empty to keep it)")
     if records_case:
         external_id = required_text(values.get("external_id"), errors, "external_id", 100)
     else:
@@ -213,14 +251,16 @@ def _check_row(  # noqa: PLR0912 - one check per column, in the template's order
     if values.get("nationality") != CLEAR:
         _country(values, "nationality", errors)
     if _country(values, "country", errors) is None and records_case:
-        errors.setdefault("country", "is required with a status")
+        errors.setdefault("country", _("is required with a status"))
     optional_text(values.get("title"), errors, "title", 300)
     if values.get("confidentiality"):
         level = _choice(Confidentiality, values, "confidentiality", errors)
         if level is not None and level.value not in ctx.levels:
-            errors["confidentiality"] = f"{level.value} is above your clearance"
+            errors["confidentiality"] = _("%(level)s is above your clearance", level=level.value)
     elif Confidentiality.PUBLIC.value not in ctx.levels and records_case:
-        errors["confidentiality"] = "public is above your clearance"
+        errors["confidentiality"] = _(
+            "%(level)s is above your clearance", level=Confidentiality.PUBLIC.value
+        )
     date = _check_status(values, errors, ctx) if records_case else None
     organization = _organization(values, errors, ctx)
     optional_text(values.get("role"), errors, "role", 120)
@@ -228,16 +268,16 @@ def _check_row(  # noqa: PLR0912 - one check per column, in the template's order
     start = _date(values, "membership_start", errors, ctx)
     end = _date(values, "membership_end", errors, ctx)
     if start and end and end.start < start.start:
-        errors["membership_end"] = "must not be before membership_start"
+        errors["membership_end"] = _("must not be before membership_start")
     if organization is None and not errors.keys() & {"organization", "organization_identifiers"}:
         # As in the case form and the API (services.cases.open_case): a role belongs to one.
         for column in ("role", "membership_start", "membership_end", "area"):
             if (values.get(column) or "").strip():
-                errors.setdefault(column, "needs an organization")
+                errors.setdefault(column, _("needs an organization"))
     charge_rows = _check_charges(values, errors)
     if charge_rows and not records_case:
-        errors.setdefault("status", "is required with charges (charges belong to a case)")
-    problems = [Problem(line, column, message) for column, message in errors.items()]
+        errors.setdefault("status", _("is required with charges (charges belong to a case)"))
+    problems = [Problem(line, column, worded(message)) for column, message in errors.items()]
     if problems:
         return None, problems
     assert date is not None or not records_case  # noqa: S101 - errors raised above
@@ -273,14 +313,14 @@ class _Refused(Exception):
 def _find_organization(values: dict[str, str], ctx: _Context) -> Organization | None:
     column = "organization_identifiers"
     if values.get(column) == CLEAR:
-        raise _Refused(column, "cannot be cleared here (edit the organization)")
+        raise _Refused(column, _("cannot be cleared here (edit the organization)"))
     try:
         pairs = organization_pairs(values)
     except ValueError as exc:
         raise _Refused(column, str(exc)) from None
     holders = {ctx.organization_ids[p] for p in pairs if p in ctx.organization_ids}
     if len(holders) > 1:
-        raise _Refused(column, "names more than one organization of the register")
+        raise _Refused(column, _("names more than one organization of the register"))
     found = next(iter(holders), None)
     named = None
     if values.get("organization"):
@@ -290,19 +330,37 @@ def _find_organization(values: dict[str, str], ctx: _Context) -> Organization | 
             if found is None:
                 raise _Refused("organization", str(exc)) from None
     if found is not None and named is not None and named is not found:
-        raise _Refused(column, f"names {found.name} ({found.public_id}), not {named.name}")
+        raise _Refused(
+            column,
+            _(
+                "names %(found)s (%(id)s), not %(named)s",
+                found=found.name,
+                id=found.public_id,
+                named=named.name,
+            ),
+        )
     organization = found or named
     if organization is None and pairs:
         raise _Refused(
             column,
-            "no organization of the register holds these identifiers: name it in the "
-            "organization column (add it first if it is new)",
+            _(
+                "no organization of the register holds these identifiers: name it in the "
+                "organization column (add it first if it is new)"
+            ),
         )
     held = {i.scheme: i.identifier for i in organization.identifiers} if organization else {}
     for scheme, identifier in pairs:
         if held.get(scheme, identifier) != identifier:
             name = organization.name if organization else ""
-            raise _Refused(column, f"{name} holds {scheme}:{held[scheme]}, not {identifier}")
+            raise _Refused(
+                column,
+                _(
+                    "%(name)s holds %(held)s, not %(identifier)s",
+                    name=name,
+                    held=f"{scheme}:{held[scheme]}",
+                    identifier=identifier,
+                ),
+            )
     return organization
 
 
@@ -329,7 +387,7 @@ def _date(
         errors[column] = f"{text!r}: {exc}"
         return None
     if date.start > ctx.today:
-        errors[column] = f"{text} is in the future"
+        errors[column] = _("%(value)s is in the future", value=text)
         return None
     return date
 
@@ -352,13 +410,13 @@ def _check_status(
     """Check the status columns; the status date when it is valid."""
     status = values.get("status", "")
     if not status:
-        errors["status"] = "is required"
+        errors["status"] = _("is required")
     else:
         _choice(CustodyStatus, values, "status", errors)
     date: PartialDate | None = None
     raw_date = values.get("status_date", "")
     if not raw_date:
-        errors["status_date"] = "is required"
+        errors["status_date"] = _("is required")
     else:
         try:
             date = PartialDate.parse(raw_date)
@@ -366,7 +424,7 @@ def _check_status(
             errors["status_date"] = f"{raw_date!r}: {exc}"
         else:
             if date.start > ctx.today:
-                errors["status_date"] = f"{raw_date} is in the future"
+                errors["status_date"] = _("%(value)s is in the future", value=raw_date)
     if values.get("status_certainty"):
         _choice(Certainty, values, "status_certainty", errors)
     optional_text(values.get("status_location"), errors, "status_location", 300)
@@ -376,7 +434,7 @@ def _check_status(
     optional_text(values.get("status_source"), errors, "status_source", 300)
     url = web_url(values.get("status_source_url"), errors, "status_source_url")
     if url and not values.get("status_source"):
-        errors["status_source"] = "is required when status_source_url is given"
+        errors["status_source"] = _("is required when status_source_url is given")
     return date
 
 
@@ -456,21 +514,36 @@ def _match_warnings(rows: list[Row]) -> list[Problem]:
                 Problem(
                     row.line,
                     "name",
-                    f"{row.get('name')} is already in the register as person "
-                    f"{match.person.public_id} ({match.person.name}: {match.reason}); "
-                    "the row goes to them, no new person is added",
+                    _(
+                        "%(name)s is already in the register as person %(id)s (%(registered)s: "
+                        "%(reason)s); the row goes to them, no new person is added",
+                        name=row.get("name"),
+                        id=match.person.public_id,
+                        registered=match.person.name,
+                        reason=reason_text(match.reason),
+                    ),
                 )
             )
         elif match.status == PROBABLE:
             found = "; ".join(
-                f"person {d.public_id} ({d.name}: {', '.join(d.reasons)})" for d in row.duplicates
+                _(
+                    "person %(id)s (%(name)s: %(reasons)s)",
+                    id=d.public_id,
+                    name=d.name,
+                    reasons=reason_text(", ".join(d.reasons)),
+                )
+                for d in row.duplicates
             )
             warnings.append(
                 Problem(
                     row.line,
                     "name",
-                    f"{row.get('name')} is probably someone already in the register: {found}; "
-                    "confirm who, or keep them apart as someone new, before importing",
+                    _(
+                        "%(name)s is probably someone already in the register: %(found)s; "
+                        "confirm who, or keep them apart as someone new, before importing",
+                        name=row.get("name"),
+                        found=found,
+                    ),
                 )
             )
     return warnings
@@ -546,8 +619,13 @@ def _match_cases(rows: list[Row], ctx: _Context, problems: list[Problem]) -> Non
                 Problem(
                     row.line,
                     column,
-                    f"is the same person as row {earlier[0].line} ({registered.name}), "
-                    f"whose {column} differs; make the two rows agree",
+                    _(
+                        "is the same person as row %(row)s (%(name)s), whose %(column)s "
+                        "differs; make the two rows agree",
+                        row=earlier[0].line,
+                        name=registered.name,
+                        column=column,
+                    ),
                 )
             )
 
@@ -599,4 +677,4 @@ def _check_identifiers(
     errors: dict[str, str] = {}
     check_person_identifiers(ctx.user or "command line", person, pairs, errors)
     if errors:
-        problems.append(Problem(row.line, "identifiers", errors["identifiers"]))
+        problems.append(Problem(row.line, "identifiers", worded(errors["identifiers"])))

@@ -29,6 +29,9 @@ from monitor.extensions import db
 from monitor.models import Import, User
 from monitor.models.base import utcnow
 from monitor.models.imports import ImportState
+from monitor.presentation.translation import SOURCE_LANGUAGE, current_language, using_language
+from monitor.presentation.translation import gettext as _
+from monitor.presentation.translation import lazy_gettext as _l
 from monitor.services import Checkpoint, ValidationError, claimants, commit_now
 from monitor.services.imports.applying import apply, plan_digest
 from monitor.services.imports.applying import decision_errors as csv_decision_errors
@@ -38,6 +41,15 @@ from monitor.services.imports.popolo_checking import PopoloReport, check_popolo
 from monitor.services.imports.popolo_checking import plan_digest as popolo_digest
 from monitor.services.imports.report import MAX_REPORTED_PROBLEMS, Report
 
+# An import's state, as its page and the list of imports name it.
+IMPORT_STATE_LABELS = {
+    ImportState.PREVIEWED.value: _l("previewed"),
+    ImportState.INVALID.value: _l("invalid"),
+    ImportState.QUEUED.value: _l("queued"),
+    ImportState.RUNNING.value: _l("running"),
+    ImportState.DONE.value: _l("done"),
+    ImportState.FAILED.value: _l("failed"),
+}
 IMPORT_LOCK_KEY = 0x63_6D_69_6D  # PostgreSQL advisory lock key, "cmim"
 
 
@@ -75,15 +87,31 @@ def decision_errors_for(
     by ``decisions.<row key>``, a wrong decision or a probable match left undecided."""
     if not decisions and not record.summary.get("probable"):
         return {}
-    return csv_decision_errors(check(record.content, user, settings), decisions)
+    report = check(record.content, user, settings, language=import_language(record))
+    return csv_decision_errors(report, decisions)
 
 
 def stage(user: User, filename: str, data: bytes, settings: Settings) -> tuple[Import, Report]:
-    """Check an uploaded file and keep it for the preview; nothing in the register changes."""
+    """Check an uploaded file and keep it for the preview; nothing in the register changes.
+
+    The language in force is the importer's: its labels are read in the cells (``détenu``),
+    and it is kept with the import (see :func:`import_language`) so that the confirmation and
+    the worker read the file the same way.
+    """
     report = check(data, user, settings)
     rows = len(report.rows) if report.ok else 0
     digest = plan_digest(report) if report.ok else None
-    return _kept(user, filename or "upload.csv", data, report, rows=rows, digest=digest), report
+    record = _kept(user, filename or "upload.csv", data, report, rows=rows, digest=digest)
+    if report.ok and current_language() != SOURCE_LANGUAGE:
+        record.summary = {**record.summary, "language": current_language()}
+    return record, report
+
+
+def import_language(record: Import) -> str:
+    """The language a CSV import was checked in (its labels and messages): English unless
+    the importer's was another."""
+    language = (record.summary or {}).get("language")
+    return language if isinstance(language, str) else SOURCE_LANGUAGE
 
 
 def _kept(
@@ -143,7 +171,14 @@ def confirm(
     large = record.rows > settings.import_inline_rows
     after = ImportState.QUEUED if large else ImportState.RUNNING
     if not _move(record, ImportState.PREVIEWED, after):
-        raise ValidationError({"import": f"is {record.state}, not waiting for confirmation"})
+        raise ValidationError(
+            {
+                "import": _(
+                    "is %(state)s, not waiting for confirmation",
+                    state=str(IMPORT_STATE_LABELS.get(record.state, record.state)),
+                )
+            }
+        )
     if large:
         jobs.after_commit(jobs.TaskName.IMPORTS_APPLY, record.public_id)
         return record
@@ -178,24 +213,44 @@ def run(
 ) -> None:
     """Check the stored file again and apply it, if it still does what the preview showed."""
     if not authz.can(user, authz.Action.WRITE) or not user.active:
-        raise ValidationError({"file": "the uploader may no longer write to the register"})
+        raise ValidationError({"file": _("the uploader may no longer write to the register")})
     lock_register()
     if is_popolo(record.content):
         _run_popolo(user, record, settings)
         return
+    with using_language(import_language(record)):
+        _run_csv(user, record, settings, progress)
+
+
+def _run_csv(
+    user: User,
+    record: Import,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None,
+) -> None:
     report = check(record.content, user, settings)
     if not report.ok:
         record.errors = _problem_dicts(report)
         raise ValidationError(
-            {"file": "changed problems since the preview: " + str(report.problems[0])}
+            {
+                "file": _(
+                    "changed problems since the preview: %(problem)s",
+                    problem=str(report.problems[0]),
+                )
+            }
         )
     if plan_digest(report) != record.plan_sha256:
         now = report.summary()
         raise ValidationError(
             {
-                "file": "the register changed since the preview: the file would now create "
-                f"{now['create']}, update {now['update']} and leave {now['unchanged']} "
-                "unchanged; upload it again to see what it changes now"
+                "file": _(
+                    "the register changed since the preview: the file would now create "
+                    "%(create)s, update %(update)s and leave %(unchanged)s unchanged; upload it "
+                    "again to see what it changes now",
+                    create=now["create"],
+                    update=now["update"],
+                    unchanged=now["unchanged"],
+                )
             }
         )
     decisions = dict(record.summary.get("decisions") or {})
@@ -218,7 +273,12 @@ def _run_popolo(user: User, record: Import, settings: Settings) -> None:
     if not report.ok:
         record.errors = _problem_dicts(report)
         raise ValidationError(
-            {"file": "changed problems since the preview: " + str(report.problems[0])}
+            {
+                "file": _(
+                    "changed problems since the preview: %(problem)s",
+                    problem=str(report.problems[0]),
+                )
+            }
         )
     if popolo_digest(report) != record.plan_sha256:
         raise ValidationError(

@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, func, select, tuple_
 from monitor import authz
 from monitor.extensions import db
 from monitor.models import Organization, OrganizationIdentifier, Person, PersonIdentifier, User
+from monitor.presentation.translation import gettext, lazy_gettext
 from monitor.services import Actor
 from monitor.services.people import (
     ALIAS,
@@ -255,6 +256,32 @@ def resolve(
         else:
             resolved[key] = match.person
     return resolved
+
+
+# Why someone matched, as the preview words it in the importer's language.
+REASON_LABELS = {
+    SAME_NAME: lazy_gettext("same name"),
+    SAME_NATIVE: lazy_gettext("same name in the original script"),
+    ALIAS: lazy_gettext("an alias matches"),
+    SIMILAR: lazy_gettext("similar name"),
+}
+# What the preview calls each match status.
+STATUS_LABELS = {
+    MATCHED: lazy_gettext("matched"),
+    PROBABLE: lazy_gettext("probably the same person"),
+    NEW: lazy_gettext("new"),
+}
+
+
+def reason_text(reasons: str) -> str:
+    """``same name, an alias matches`` in the language in force (an identifier stays as it is:
+    ``wikidata Q3194965``)."""
+    parts = [str(REASON_LABELS.get(part, part)) for part in reasons.split(", ") if part]
+    return (
+        gettext("%(first)s, %(next)s", first=parts[0], next=", ".join(parts[1:]))
+        if len(parts) > 1
+        else (parts[0] if parts else "")
+    )
 
 
 # -- organizations ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from monitor.presentation.translation import gettext as _
 from monitor.services import ValidationError
 from monitor.services.csv_format import CHARGE_COLUMN, IMPORT_COLUMNS, REQUIRED_COLUMNS
 from monitor.services.imports.report import Problem
@@ -33,8 +34,12 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise ValidationError(
             {
-                "file": f"is not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start}): "
-                "save it as “CSV UTF-8” and upload it again"
+                "file": _(
+                    "The file is not UTF-8 (byte %(byte)s at position %(position)s): save it "
+                    "as “CSV UTF-8” and upload it again.",
+                    byte=f"0x{data[exc.start]:02X}",
+                    position=exc.start,
+                )
             }
         ) from None
 
@@ -52,10 +57,12 @@ class CsvFile:
 def read_records(data: bytes, max_rows: int) -> CsvFile:
     """The header and the data rows with their row numbers; file-level problems raise."""
     if not data.strip():
-        raise ValidationError({"file": "is empty"})
+        raise ValidationError({"file": _("The file is empty.")})
     text = _decode(data)
     if "\x00" in text:
-        raise ValidationError({"file": "is not a text CSV file (it contains NUL bytes)"})
+        raise ValidationError(
+            {"file": _("The file is not a text CSV file (it contains NUL bytes).")}
+        )
     delimiter = detect_separator(text)
     reader = enumerate(
         csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), start=1
@@ -63,7 +70,7 @@ def read_records(data: bytes, max_rows: int) -> CsvFile:
     try:
         header_row, header = next((n, cells) for n, cells in reader if any(map(clean, cells)))
     except (StopIteration, csv.Error):
-        raise ValidationError({"file": "has no header row"}) from None
+        raise ValidationError({"file": _("The file has no header row.")}) from None
 
     def records() -> Iterator[tuple[int, list[str]]]:
         """The rows that are not blank."""
@@ -76,13 +83,24 @@ def read_records(data: bytes, max_rows: int) -> CsvFile:
                 if count > max_rows:
                     raise ValidationError(
                         {
-                            "file": f"has more than {max_rows:,} rows; at most {max_rows:,} are "
-                            "accepted at once"
+                            "file": _(
+                                "The file has more than %(count)s rows; at most %(count)s are "
+                                "accepted at once.",
+                                count=f"{max_rows:,}",
+                            )
                         }
                     )
                 yield number, cells
         except csv.Error as exc:
-            raise ValidationError({"file": f"is not valid CSV after row {number}: {exc}"}) from None
+            raise ValidationError(
+                {
+                    "file": _(
+                        "The file is not valid CSV after row %(row)s: %(error)s.",
+                        row=number,
+                        error=exc,
+                    )
+                }
+            ) from None
 
     return CsvFile(header_row, [clean(h).lower() for h in header], records())
 
@@ -119,22 +137,33 @@ def check_header(row: int, header: list[str]) -> list[Problem]:
     seen: set[str] = set()
     for name in filter(None, header):
         if name in seen:
-            problems.append(Problem(row, name, "appears twice in the header row"))
+            problems.append(Problem(row, name, _("appears twice in the header row")))
         seen.add(name)
         if name not in IMPORT_COLUMNS and not CHARGE_COLUMN.match(name):
             problems.append(
-                Problem(row, name, "is not a column this import knows (see the template)")
+                Problem(row, name, _("is not a column this import knows (see the template)"))
             )
     for name in REQUIRED_COLUMNS:
         if name not in seen:
-            problems.append(Problem(row, name, "is missing from the header row"))
+            problems.append(Problem(row, name, _("is missing from the header row")))
     if problems and len(seen) <= 1:
         only = next(iter(seen), "")
-        other = [SEPARATORS[d] for d in SEPARATORS if d in only]
-        hint = (
-            f" (it holds a {other[0]}: separate the columns with a comma, a semicolon or a tab)"
-            if other
-            else " (separate the columns with a comma, a semicolon or a tab)"
-        )
-        return [Problem(0, "", f"The file's header row has one column only{hint}.")]
+        other = [d for d in SEPARATORS if d in only]
+        if not other:
+            message = _(
+                "The file's header row has one column only (separate the columns with a "
+                "comma, a semicolon or a tab)."
+            )
+        else:
+            held = {
+                ",": _("it holds a comma"),
+                ";": _("it holds a semicolon"),
+                "\t": _("it holds a tab"),
+            }[other[0]]
+            message = _(
+                "The file's header row has one column only (%(held)s: separate the columns "
+                "with a comma, a semicolon or a tab).",
+                held=held,
+            )
+        return [Problem(0, "", message)]
     return problems

@@ -7,16 +7,30 @@ changes it makes there, so the preview, the plan's digest and applying all read 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.domain import PartialDate, Sentence
 from monitor.models import Case, Organization, Person
+from monitor.presentation.translation import current_language, gettext, translations
 from monitor.services.imports.matching import MATCHED, PROBABLE, PersonMatch
 from monitor.services.people import LikelyDuplicate
 
 # At most this many problems are stored on an import and listed by the API and the command line.
 MAX_REPORTED_PROBLEMS = 1000
+
+
+_AT_MOST = re.compile(r"must be at most (\d+) characters")
+
+
+def worded(message: str) -> str:
+    """A message another service wrote in English (``is required``, ``must be at most 200
+    characters``), in the language in force where the catalogs have it; else as it is."""
+    if _AT_MOST.fullmatch(message):
+        count = _AT_MOST.fullmatch(message)[1]  # type: ignore[index]
+        return gettext("must be at most %(count)s characters", count=count)
+    return str(translations(current_language()).ugettext(message))
 
 
 @dataclass(frozen=True)
@@ -34,8 +48,14 @@ class Problem:
     def __str__(self) -> str:
         if self.row == 0:  # the whole file: its message already says "The file …"
             return f"{self.column}: {self.message}" if self.column else self.message
-        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        if self.column:
+            return gettext(
+                "row %(row)s, column %(column)s: %(problem)s",
+                row=self.row,
+                column=self.column,
+                problem=self.message,
+            )
+        return gettext("row %(row)s: %(problem)s", row=self.row, problem=self.message)
 
 
 @dataclass
