@@ -47,8 +47,12 @@ NOT_HTML = {
     "/livez": "a plain-text liveness probe",
     "/static/<path:filename>": "stylesheets, scripts, images",
 }
-# Pages whose words are translated on other branches, until they are merged.
-ELSEWHERE = pytest.mark.xfail(strict=False, reason="translated on branch h20i18npeople/h20i18ndata")
+# Known leftovers (issue 18, open): the Data page's column table names the literal English values
+# of sentence cells and column codes as plain text, and the import preview's default role reads
+# "Member".
+LEFTOVER = pytest.mark.xfail(
+    strict=False, reason="literal values and column codes in the column table; preview's role"
+)
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,7 @@ PAGES = [
 
 
 def _marks(page: Page) -> list[pytest.MarkDecorator]:
-    first = page.rule.split("/")[1]
-    return [ELSEWHERE] if first in {"people", "organizations", "data"} else []
+    return [LEFTOVER] if page.rule in {"/data", "/data/imports/<public_id>"} else []
 
 
 def _id(page: Page) -> str:
