@@ -223,6 +223,7 @@ def _lateral_joins(cases: Select[Any]) -> tuple[Select[Any], list[Any]]:
     )
     instead = {
         "organization": membership.c.organization_id,
+        "organization_identifiers": membership.c.organization_id,
         "role": membership.c.role,
         "status_location": event.c.location,
         "status_certainty": event.c.certainty,
