@@ -374,6 +374,8 @@ class Column:
     example: str = ""
     required: bool = False
     vocabulary: type[StrEnum] | None = None
+    # Values a cell holds word for word in every language (shown as code after ``allowed``).
+    literals: tuple[str, ...] = ()
 
 
 _DATE = _l("YYYY, YYYY-MM or YYYY-MM-DD")
@@ -474,8 +476,17 @@ COLUMNS = (
     Column(
         "charge_1_max_sentence",
         _l("The maximum sentence"),
-        _l("30 years, 18 months, 5 years 6 months, life, death, fine only or unknown"),
+        _l("in English, as in these examples:"),
         "30 years",
+        literals=(
+            "30 years",
+            "18 months",
+            "5 years 6 months",
+            "life",
+            "death",
+            "fine only",
+            "unknown",
+        ),
     ),
     Column(
         "charge_1_stage",

@@ -8,6 +8,7 @@ visible only to the user who made it (:func:`monitor.authz.get_import`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
@@ -26,6 +27,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.utils import secure_filename
 
 from monitor import authz
@@ -120,6 +122,21 @@ def _vocabulary_words(vocabulary: type[StrEnum]) -> list[tuple[str, str]]:
     """A listed column's values as the Data page lists them: the label in the page's language
     and the code."""
     return [(csv_format.screen_label(member), member.value) for member in vocabulary]
+
+
+# A column's code inside a description ("needs status_source"): a word joined by underscores.
+_COLUMN_CODE = re.compile(r"\b([a-z]+(?:_[a-z0-9]+)+)\b")
+
+
+@bp.app_template_filter("column_codes")
+def _column_codes(text: object) -> Markup:
+    """``text`` escaped, each column code in it marked up as ``<code>``: the same word in every
+    language, which a reader types as shown."""
+    pieces = _COLUMN_CODE.split(str(text))  # text, code, text, …, text
+    return Markup("").join(
+        Markup("<code>{}</code>").format(piece) if odd else escape(piece)
+        for odd, piece in ((n % 2 == 1, piece) for n, piece in enumerate(pieces))
+    )
 
 
 @bp.get("/data")
