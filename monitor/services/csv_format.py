@@ -38,6 +38,7 @@ describes every column once: the import checks cells with it and the Data page l
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -46,6 +47,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import pycountry
+from babel import Locale
 from babel.support import LazyProxy
 
 from monitor.domain import (
@@ -351,11 +353,16 @@ def lazy_allowed_values(enum: type[StrEnum]) -> LazyProxy:
 
 
 def parse_country(text: str) -> str:
-    """The ISO 3166-1 alpha-2 code a cell names by code (``KH``, ``KHM``) or English name
-    (``Cambodia``, ``Kingdom of Cambodia``); ``ValueError`` otherwise."""
+    """The ISO 3166-1 alpha-2 code a cell names by code (``KH``, ``KHM``), English name
+    (``Cambodia``, ``Kingdom of Cambodia``) or name in the importer's language as Babel's locale
+    data spells it (``Cambodge``, ``កម្ពុជា``, ``كمبوديا``; any case, with or without accents);
+    ``ValueError`` otherwise."""
     try:
         return str(pycountry.countries.lookup(text.strip()).alpha_2)
     except LookupError:
+        code = _country_names(current_language()).get(word_key(text))
+        if code is not None:
+            return code
         raise ValueError(
             _(
                 "%(value)s is not a country: write its ISO code (KH) or English name (Cambodia)",
@@ -376,6 +383,18 @@ class Column:
     vocabulary: type[StrEnum] | None = None
     # Values a cell holds word for word in every language (shown as code after ``allowed``).
     literals: tuple[str, ...] = ()
+
+
+@functools.cache
+def _country_names(language: str) -> dict[str, str]:
+    """Each country's name in ``language`` (Babel's locale data), folded as :func:`word_key`,
+    and its ISO code."""
+    territories = Locale.parse(language).territories
+    return {
+        word_key(name): code
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code)
+    }
 
 
 _DATE = _l("YYYY, YYYY-MM or YYYY-MM-DD")

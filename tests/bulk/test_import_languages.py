@@ -116,6 +116,27 @@ def test_a_file_in_the_importers_language_imports_through_the_web(
     assert (case.status, case.person.gender) == ("jailed", "female")
 
 
+# Cambodia as Babel's locale data names it in each language, written as a monitor might.
+CAMBODIA_IN = {"fr": "cambodge", "km": "កម្ពុជា", "ar": "كمبوديا"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_country_named_in_the_importers_language_imports_as_its_code(
+    app: Flask, demo: dict[str, str], language: str
+) -> None:
+    editor = editor_in(app, language)
+    row = mp(1, country=CAMBODIA_IN[language], nationality=CAMBODIA_IN[language])
+    page = confirm(editor, upload(editor, csv_bytes([row])))
+    assert 'id="import-done"' in page
+    case = case_of("CNRP-01")
+    assert (case.country, case.person.nationality) == ("KH", "KH")
+    # In another language the name is not a country: refused, nothing imported.
+    editor.set_cookie(LANGUAGE_COOKIE, "fr" if language != "fr" else "km")
+    response = post_file(editor, csv_bytes([mp(2, country=CAMBODIA_IN[language])]), "mps.csv")
+    refused = editor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<td>country</td>" in refused
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_wrong_label_is_refused_in_the_importers_language(
     app: Flask, demo: dict[str, str], language: str
