@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor import authz
 from monitor.extensions import db
 from monitor.models import User
+from monitor.presentation.translation import gettext as _
+from monitor.presentation.translation import using_language
 from monitor.services import ValidationError, audit, seed, user_sessions, users
 from monitor.services.backup import (
     BackupError,
@@ -430,13 +432,29 @@ def import_csv(  # noqa: PLR0917 - click passes one parameter per option
 ) -> None:
     """Import cases from a CSV file (the template's columns): all rows or none, matching the
     people already in the register."""
-    from monitor.presentation.translation import using_language
-    from monitor.services import imports
-
-    if language not in current_app.config["SETTINGS"].languages:
-        _fail(f"--language: one of {', '.join(current_app.config['SETTINGS'].languages)}")
+    _check_language(language)
     if decisions_path and accept_matches:
         _fail("give either --decisions or --accept-matches, not both")
+    with using_language(language):
+        _import_csv(path, dry_run, email, decisions_path, accept_matches, language)
+
+
+def _check_language(language: str) -> None:
+    """Stop unless ``--language`` is one the register speaks."""
+    if language not in current_app.config["SETTINGS"].languages:
+        _fail(f"--language: one of {', '.join(current_app.config['SETTINGS'].languages)}")
+
+
+def _import_csv(  # noqa: PLR0917 - the command's options, passed on
+    path: Path,
+    dry_run: bool,
+    email: str | None,
+    decisions_path: Path | None,
+    accept_matches: bool,
+    language: str,
+) -> None:
+    """The import-csv command, its messages worded in ``language`` (in force)."""
+    from monitor.services import imports
 
     actor = _importing_user(email)
     data = path.read_bytes()
@@ -445,15 +463,14 @@ def import_csv(  # noqa: PLR0917 - click passes one parameter per option
     try:
         report = imports.check(data, actor, current_app.config["SETTINGS"], language=language)
     except imports.FileTooLarge as exc:
-        _fail(f"nothing imported: {exc}")
+        _fail(_("nothing imported: %(error)s", error=exc))
         return
-    with using_language(language):
-        for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
-            click.echo(f"{path.name}: {problem}", err=True)
+    for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
+        click.echo(f"{path.name}: {problem}", err=True)
     if not report.ok:
-        _fail(f"nothing imported: {len(report.problems)} problem(s)")
+        _fail(_("nothing imported: %(count)s problem(s)", count=len(report.problems)))
     for warning in report.warnings:
-        click.echo(f"{path.name}: warning: {warning}", err=True)
+        click.echo(_("%(file)s: warning: %(warning)s", file=path.name, warning=warning), err=True)
     _echo_row_matches(report)
     summary = report.summary()
     if dry_run and decisions_path:
@@ -461,16 +478,20 @@ def import_csv(  # noqa: PLR0917 - click passes one parameter per option
             path, imports.csv_same_person_problems(report, _read_decisions(decisions_path))
         )
     if dry_run:
-        click.echo(
-            f"{summary['rows']} rows: {summary['create']} new, {summary['update']} to update, "
-            f"{summary['unchanged']} unchanged"
-            + (
-                f", {summary['probable']} probable matches to decide"
-                if "probable" in summary
-                else ""
-            )
-            + " (dry run: nothing written)"
+        counts = _(
+            "%(rows)s rows: %(create)s new, %(update)s to update, %(unchanged)s unchanged",
+            rows=summary["rows"],
+            create=summary["create"],
+            update=summary["update"],
+            unchanged=summary["unchanged"],
         )
+        if "probable" in summary:
+            counts = _(
+                "%(counts)s, %(probable)s probable matches to decide",
+                counts=counts,
+                probable=summary["probable"],
+            )
+        click.echo(_("%(counts)s (dry run: nothing written)", counts=counts))
         return
     decisions = _chosen_decisions(report, decisions_path, accept_matches)
     try:
@@ -483,12 +504,19 @@ def import_csv(  # noqa: PLR0917 - click passes one parameter per option
     except ValidationError as exc:
         db.session.rollback()
         _refused_decisions(path, exc)
-        _fail(f"nothing imported: {exc}")
+        _fail(_("nothing imported: %(error)s", error=exc))
         return
     db.session.commit()
     click.echo(
-        f"{result['rows']} rows: {result['create']} new, {result['update']} updated, "
-        f"{result['unchanged']} unchanged, {result['status_events']} status events recorded"
+        _(
+            "%(rows)s rows: %(create)s new, %(update)s updated, %(unchanged)s unchanged, "
+            "%(events)s status events recorded",
+            rows=result["rows"],
+            create=result["create"],
+            update=result["update"],
+            unchanged=result["unchanged"],
+            events=result["status_events"],
+        )
     )
 
 
@@ -502,14 +530,24 @@ def _echo_matches(report: Any) -> None:
         match = plan.match
         if match.status == "matched" and match.person is not None:
             click.echo(
-                f"matched: {plan.source.where} is {match.person.name} ({match.person.public_id}, "
-                f"{match.reason})"
+                _(
+                    "matched: %(where)s is %(name)s (%(id)s, %(reason)s)",
+                    where=plan.source.where,
+                    name=match.person.name,
+                    id=match.person.public_id,
+                    reason=match.reason,
+                )
             )
         elif match.status == "probable":
             offered = "; ".join(c.describe() for c in match.candidates)
             click.echo(
-                f"probably the same person — confirm or keep apart: {plan.source.where} "
-                f"[{plan.source.key}] may be {offered}"
+                _(
+                    "probably the same person — confirm or keep apart: %(where)s [%(key)s] "
+                    "may be %(offered)s",
+                    where=plan.source.where,
+                    key=plan.source.key,
+                    offered=offered,
+                )
             )
 
 
@@ -519,7 +557,7 @@ def _same_person(path: Path, problems: list[Any]) -> None:
     for problem in problems:
         click.echo(f"{path.name}: {problem}", err=True)
     if problems:
-        _fail(f"nothing imported: {len(problems)} problem(s) with the decisions")
+        _fail(_("nothing imported: %(count)s problem(s) with the decisions", count=len(problems)))
 
 
 def _refused_decisions(path: Path, exc: ValidationError) -> None:
@@ -528,7 +566,7 @@ def _refused_decisions(path: Path, exc: ValidationError) -> None:
     for field in decided:
         click.echo(f"{path.name}: {field}: {exc.errors[field]}", err=True)
     if decided:
-        _fail("nothing imported (decide them with --decisions FILE or --accept-matches)")
+        _fail(_("nothing imported (decide them with --decisions FILE or --accept-matches)"))
 
 
 def _chosen_decisions(report: Any, path: Path | None, accept: bool) -> dict[str, str]:
@@ -550,14 +588,26 @@ def _echo_row_matches(report: Any) -> None:
         name = row.get("name")
         if match.status == "matched" and match.person is not None:
             click.echo(
-                f"matched: row {row.line} {name} is {match.person.name} "
-                f"({match.person.public_id}, {match.reason})"
+                _(
+                    "matched: row %(row)s %(name)s is %(registered)s (%(id)s, %(reason)s)",
+                    row=row.line,
+                    name=name,
+                    registered=match.person.name,
+                    id=match.person.public_id,
+                    reason=match.reason,
+                )
             )
         elif match.status == "probable":
             offered = "; ".join(c.describe() for c in match.candidates)
             click.echo(
-                f"probably the same person — confirm or keep apart: row {row.line} {name} "
-                f"[{match.key}] may be {offered}"
+                _(
+                    "probably the same person — confirm or keep apart: row %(row)s %(name)s "
+                    "[%(key)s] may be %(offered)s",
+                    row=row.line,
+                    name=name,
+                    key=match.key,
+                    offered=offered,
+                )
             )
 
 
@@ -589,29 +639,43 @@ def _read_decisions(path: Path) -> dict[str, str]:
     is_flag=True,
     help="Take each probable match's likeliest register person (instead of a decisions file).",
 )
+@click.option(
+    "--language",
+    default="en",
+    show_default=True,
+    help="The language of the problems and the summary reported: en, fr, km or ar.",
+)
 @with_appcontext
 def import_popolo(
-    path: Path, dry_run: bool, decisions_path: Path | None, accept_matches: bool
+    path: Path, dry_run: bool, decisions_path: Path | None, accept_matches: bool, language: str
 ) -> None:
     """Import people, parties and seats from a Popolo file (EveryPolitician's
     ep-popolo-v1.0.json): all or nothing, matching people already in the register."""
-
-    from monitor.services import imports
-
+    _check_language(language)
     if decisions_path and accept_matches:
         _fail("give either --decisions or --accept-matches, not both")
+    with using_language(language):
+        _import_popolo(path, dry_run, decisions_path, accept_matches)
+
+
+def _import_popolo(
+    path: Path, dry_run: bool, decisions_path: Path | None, accept_matches: bool
+) -> None:
+    """The import-popolo command, its messages worded in the language in force."""
+    from monitor.services import imports
+
     data = path.read_bytes()
     if not dry_run:
         imports.lock_register()  # checked and applied with no other import in between
     try:
         report = imports.check_popolo(data, CLI_ACTOR, current_app.config["SETTINGS"])
     except imports.FileTooLarge as exc:
-        _fail(f"nothing imported: {exc}")
+        _fail(_("nothing imported: %(error)s", error=exc))
         return
     for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
         click.echo(_popolo_problem(path, problem.column, problem.message), err=True)
     if not report.ok:
-        _fail(f"nothing imported: {len(report.problems)} problem(s)")
+        _fail(_("nothing imported: %(count)s problem(s)", count=len(report.problems)))
     _echo_matches(report)
     decisions: dict[str, str] = {}
     if decisions_path:
@@ -619,14 +683,21 @@ def import_popolo(
     elif accept_matches:
         decisions = imports.accept_matches(report.matches())
     summary = report.summary()
-    counts = (
-        f"{summary['rows']} people: {summary['create']} new, {summary['matched']} matched "
-        f"({summary['update']} to complete), {summary['decide']} probable; "
-        f"{summary['organizations']} new organizations, {summary['memberships']} new memberships"
+    counts = _(
+        "%(rows)s people: %(create)s new, %(matched)s matched (%(update)s to complete), "
+        "%(decide)s probable; %(organizations)s new organizations, %(memberships)s new "
+        "memberships",
+        rows=summary["rows"],
+        create=summary["create"],
+        matched=summary["matched"],
+        update=summary["update"],
+        decide=summary["decide"],
+        organizations=summary["organizations"],
+        memberships=summary["memberships"],
     )
     if dry_run:
         _same_person(path, imports.same_person_problems(report, decisions))
-        click.echo(f"{counts} (dry run: nothing written)")
+        click.echo(_("%(counts)s (dry run: nothing written)", counts=counts))
         return
     try:
         result = imports.apply_popolo(
@@ -636,18 +707,24 @@ def import_popolo(
         db.session.rollback()
         for field, message in exc.errors.items():
             click.echo(f"{path.name}: {field}: {message}", err=True)
-        hint = (
-            " (decide them with --decisions FILE or --accept-matches)"
+        _fail(
+            _("nothing imported (decide them with --decisions FILE or --accept-matches)")
             if any(f.startswith("decisions.") for f in exc.errors)
-            else ""
+            else _("nothing imported")
         )
-        _fail(f"nothing imported{hint}")
         return
     db.session.commit()
     click.echo(
-        f"{result['rows']} people: {result['create']} new, {result['update']} completed, "
-        f"{result['unchanged']} unchanged; {result['organizations']} new organizations, "
-        f"{result['memberships']} new memberships"
+        _(
+            "%(rows)s people: %(create)s new, %(update)s completed, %(unchanged)s unchanged; "
+            "%(organizations)s new organizations, %(memberships)s new memberships",
+            rows=result["rows"],
+            create=result["create"],
+            update=result["update"],
+            unchanged=result["unchanged"],
+            organizations=result["organizations"],
+            memberships=result["memberships"],
+        )
     )
 
 

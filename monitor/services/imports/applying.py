@@ -25,6 +25,7 @@ from monitor.domain import Certainty
 from monitor.extensions import db
 from monitor.models import Case, Organization, Person, Source, StatusEvent, User
 from monitor.models.base import new_public_id
+from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError, audit, charges, sources
 from monitor.services.cases import Opening, StatusInput, record_status, update_case
 from monitor.services.imports.changes import (
@@ -81,12 +82,14 @@ def apply(
     summary email per import (:mod:`monitor.services.alerts`).
     """
     if not report.ok:
-        raise ValidationError({"file": "has problems; nothing was imported"})
+        raise ValidationError({"file": _("has problems; nothing was imported")})
     taken = first_taken_row(report)
     if taken is not None:
         # Its id belongs to a case above the importer's clearance (checking treats that id as
         # unused, so as not to reveal the case): refused, saying no more than this.
-        raise ValidationError({"file": f"row {taken} could not be applied; nothing was imported"})
+        raise ValidationError(
+            {"file": _("row %(row)s could not be applied; nothing was imported", row=taken)}
+        )
     decide(report, decisions or {})
     _organization_identifiers(actor, report)
     user = actor if isinstance(actor, User) else None
@@ -124,9 +127,11 @@ def decision_errors(report: Report, decisions: Mapping[str, str]) -> dict[str, s
     rows = {row.match.key: row for row in report.rows if row.match is not None}
     for key in undecided(matches, decisions):
         row = rows[key]
-        errors[f"decisions.{key}"] = (
-            f"row {row.line} ({row.get('name')}) is probably someone in the register: "
-            'decide who (their id) or "new"'
+        errors[f"decisions.{key}"] = _(
+            "row %(row)s (%(name)s) is probably someone in the register: decide who (their id) "
+            'or "new"',
+            row=row.line,
+            name=row.get("name"),
         )
     if not errors:
         for key, problem in _same_person(report, decisions):
@@ -162,9 +167,13 @@ def _same_person(report: Report, decisions: Mapping[str, str]) -> list[tuple[str
         decided = [r.match.key for r in (row, earlier) if r.match and r.match.key in decisions]
         if not decided or person_input(row, person) == person_input(earlier, person):
             continue
-        message = (
-            f"row {row.line} and row {earlier.line} would both write {person.name} "
-            f"({person.public_id}), differently; make the two rows agree or decide otherwise"
+        message = _(
+            "row %(row)s and row %(other)s would both write %(name)s (%(id)s), differently; "
+            "make the two rows agree or decide otherwise",
+            row=row.line,
+            other=earlier.line,
+            name=person.name,
+            id=person.public_id,
         )
         found.append((decided[0], Problem(row.line, "name", message)))
     return found
@@ -257,7 +266,13 @@ def _apply_rows(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> i
 def _row_refused(row: Row, errors: dict[str, str]) -> ValidationError:
     # Checked before, so only a rule the check does not repeat can land here.
     field, message = next(iter(errors.items()))
-    return ValidationError({"file": f"row {row.line}, {field}: {message}"})
+    return ValidationError(
+        {
+            "file": _(
+                "row %(row)s, %(field)s: %(problem)s", row=row.line, field=field, problem=message
+            )
+        }
+    )
 
 
 def _open_cases(actor: Actor, rows: list[Row], found: _Sources, batch: str) -> list[OpenedCase]:

@@ -49,7 +49,13 @@ from monitor.services.imports.matching import (
     match_people,
     reason_text,
 )
-from monitor.services.imports.reading import FileTooLarge, check_header, clean, read_records
+from monitor.services.imports.reading import (
+    FileTooLarge,
+    check_header,
+    clean,
+    date_problem,
+    read_records,
+)
 from monitor.services.imports.report import ChargeRow, Problem, Report, Row, worded
 from monitor.services.people import (
     PersonInput,
@@ -352,12 +358,13 @@ def _find_organization(values: dict[str, str], ctx: _Context) -> Organization | 
     for scheme, identifier in pairs:
         if held.get(scheme, identifier) != identifier:
             name = organization.name if organization else ""
+            pair = f"{scheme}:{held[scheme]}"
             raise _Refused(
                 column,
                 _(
                     "%(name)s holds %(held)s, not %(identifier)s",
                     name=name,
-                    held=f"{scheme}:{held[scheme]}",
+                    held=pair,
                     identifier=identifier,
                 ),
             )
@@ -384,7 +391,7 @@ def _date(
     try:
         date = PartialDate.parse(text)
     except ValueError as exc:
-        errors[column] = f"{text!r}: {exc}"
+        errors[column] = f"{text!r}: {date_problem(exc)}"
         return None
     if date.start > ctx.today:
         errors[column] = _("%(value)s is in the future", value=text)
@@ -421,7 +428,7 @@ def _check_status(
         try:
             date = PartialDate.parse(raw_date)
         except ValueError as exc:
-            errors["status_date"] = f"{raw_date!r}: {exc}"
+            errors["status_date"] = f"{raw_date!r}: {date_problem(exc)}"
         else:
             if date.start > ctx.today:
                 errors["status_date"] = _("%(value)s is in the future", value=raw_date)

@@ -70,7 +70,11 @@ def stage_popolo(
     report = check_popolo(data, user, settings)
     rows = len(report.people) if report.ok else 0
     digest = popolo_digest(report) if report.ok else None
-    return _kept(user, filename or "popolo.json", data, report, rows=rows, digest=digest), report
+    record = _kept(user, filename or "popolo.json", data, report, rows=rows, digest=digest)
+    if report.ok and current_language() != SOURCE_LANGUAGE:
+        # The worker words what it finds in the importer's language (see :func:`run`).
+        record.summary = {**record.summary, "language": current_language()}
+    return record, report
 
 
 def popolo_decision_errors(
@@ -108,7 +112,7 @@ def stage(user: User, filename: str, data: bytes, settings: Settings) -> tuple[I
 
 
 def import_language(record: Import) -> str:
-    """The language a CSV import was checked in (its labels and messages): English unless
+    """The language an import was checked in (a CSV file's labels, the messages): English unless
     the importer's was another."""
     language = (record.summary or {}).get("language")
     return language if isinstance(language, str) else SOURCE_LANGUAGE
@@ -215,11 +219,11 @@ def run(
     if not authz.can(user, authz.Action.WRITE) or not user.active:
         raise ValidationError({"file": _("the uploader may no longer write to the register")})
     lock_register()
-    if is_popolo(record.content):
-        _run_popolo(user, record, settings)
-        return
     with using_language(import_language(record)):
-        _run_csv(user, record, settings, progress)
+        if is_popolo(record.content):
+            _run_popolo(user, record, settings)
+        else:
+            _run_csv(user, record, settings, progress)
 
 
 def _run_csv(
@@ -283,8 +287,10 @@ def _run_popolo(user: User, record: Import, settings: Settings) -> None:
     if popolo_digest(report) != record.plan_sha256:
         raise ValidationError(
             {
-                "file": "the register changed since the preview; upload the file again to see "
-                "what it changes now"
+                "file": _(
+                    "the register changed since the preview; upload the file again to see "
+                    "what it changes now"
+                )
             }
         )
     decisions = dict(record.summary.get("decisions") or {})

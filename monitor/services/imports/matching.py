@@ -204,17 +204,20 @@ def check_decisions(
     for key, decision in decisions.items():
         match = matches.get(key)
         if match is None:
-            errors[key] = "is not a person of the file"
+            errors[key] = gettext("is not a person of the file")
         elif not isinstance(decision, str) or text_problem(decision):
-            errors[key] = 'must be a person\'s id or "new"'
+            errors[key] = gettext('must be a person\'s id or "new"')
         elif decision == KEEP_APART or (match.person and decision == match.person.public_id):
             continue
         elif decision not in {c.public_id for c in match.candidates}:
             errors[key] = (
-                f"{decision!r} is not one of the people offered for it"
+                gettext("%(value)s is not one of the people offered for it", value=repr(decision))
                 if match.candidates
-                else f"was matched to {match.person.public_id if match.person else 'no one'}: "
-                'decide "new" or that id'
+                else gettext(
+                    'was matched to %(id)s: decide "new" or that id', id=match.person.public_id
+                )
+                if match.person
+                else gettext('was matched to no one: decide "new"')
             )
     return errors
 

@@ -14,6 +14,7 @@ from typing import Any
 from monitor.domain import PartialDate
 from monitor.extensions import db
 from monitor.models import Membership, Organization, Person
+from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError, audit
 from monitor.services.imports.matching import check_decisions, resolve, undecided
 from monitor.services.imports.popolo_checking import (
@@ -46,8 +47,9 @@ def decision_errors(report: PopoloReport, decisions: Mapping[str, str]) -> dict[
     errors = {f"decisions.{k}": v for k, v in check_decisions(matches, decisions).items()}
     where = {plan.source.key: plan.source.where for plan in report.people}
     for key in undecided(matches, decisions):
-        errors[f"decisions.{key}"] = (
-            f'{where[key]} is probably someone in the register: decide who (their id) or "new"'
+        errors[f"decisions.{key}"] = _(
+            '%(where)s is probably someone in the register: decide who (their id) or "new"',
+            where=where[key],
         )
     if not errors:
         for key, problem in _same_person(report, decisions):
@@ -82,9 +84,12 @@ def _same_person(report: PopoloReport, decisions: Mapping[str, str]) -> list[tup
         decided = [p.source.key for p in (plan, earlier) if p.source.key in decisions]
         if not decided:
             continue
-        message = (
-            f"is {person.name} ({person.public_id}) of the register, as {earlier.source.where} "
-            "is: one register person can be one person of the file; decide otherwise"
+        message = _(
+            "is %(name)s (%(id)s) of the register, as %(other)s is: one register person can be "
+            "one person of the file; decide otherwise",
+            name=person.name,
+            id=person.public_id,
+            other=earlier.source.where,
         )
         found.append((decided[0], Problem(0, plan.source.where, message)))
     return found
@@ -100,7 +105,7 @@ def apply_popolo(
 ) -> dict[str, int]:
     """Write a clean, decided report; the caller commits once (or rolls back on error)."""
     if not report.ok:
-        raise ValidationError({"file": "has problems; nothing was imported"})
+        raise ValidationError({"file": _("has problems; nothing was imported")})
     errors = decision_errors(report, decisions)
     if errors:
         raise ValidationError(errors)

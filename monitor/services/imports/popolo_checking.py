@@ -23,6 +23,8 @@ from monitor.config import Settings
 from monitor.extensions import db
 from monitor.models import Membership, Organization, Person, PersonIdentifier
 from monitor.presentation.languages import script_of
+from monitor.presentation.translation import current_language, using_language
+from monitor.presentation.translation import gettext as _
 from monitor.services import Actor, ValidationError
 from monitor.services.imports.matching import (
     MATCHED,
@@ -125,8 +127,19 @@ class PopoloReport:
         return counts
 
 
-def check_popolo(data: bytes, actor: Actor, settings: Settings) -> PopoloReport:
-    """Check a whole Popolo file against the register without writing anything."""
+def check_popolo(
+    data: bytes, actor: Actor, settings: Settings, *, language: str | None = None
+) -> PopoloReport:
+    """Check a whole Popolo file against the register without writing anything.
+
+    ``language``: the importer's (default: the one in force), in which the problems are
+    worded; where each is (``persons[3] (Kem Sokha)``) is the file's and stays as it is.
+    """
+    with using_language(language or current_language()):
+        return _check_popolo(data, actor, settings)
+
+
+def _check_popolo(data: bytes, actor: Actor, settings: Settings) -> PopoloReport:
     if len(data) > settings.import_max_bytes:
         raise FileTooLarge(settings.import_max_bytes)
     try:
@@ -134,7 +147,7 @@ def check_popolo(data: bytes, actor: Actor, settings: Settings) -> PopoloReport:
     except PopoloProblems as exc:
         return PopoloReport([], [], [], [Problem(0, where, what) for where, what in exc.problems])
     if len(file.people) > settings.import_max_rows:
-        limit = settings.import_max_rows
+        limit = f"{settings.import_max_rows:,}"
         return PopoloReport(
             [],
             [],
@@ -143,7 +156,10 @@ def check_popolo(data: bytes, actor: Actor, settings: Settings) -> PopoloReport:
                 Problem(
                     0,
                     "persons",
-                    f"has more than {limit:,} people; at most {limit:,} are accepted at once",
+                    _(
+                        "has more than %(count)s people; at most %(count)s are accepted at once",
+                        count=limit,
+                    ),
                 )
             ],
         )
@@ -265,9 +281,13 @@ def _people(file: PopoloFile, actor: Actor, problems: list[Problem]) -> list[Per
                     Problem(
                         0,
                         source.where,
-                        f"is {match.person.name} ({match.person.public_id}) of the register, "
-                        f"as {earlier} is: one of the two is someone else, or the file lists "
-                        "them twice",
+                        _(
+                            "is %(name)s (%(id)s) of the register, as %(other)s is: one of the "
+                            "two is someone else, or the file lists them twice",
+                            name=match.person.name,
+                            id=match.person.public_id,
+                            other=earlier,
+                        ),
                     )
                 )
             mine = {(i.scheme, i.identifier) for i in match.person.identifiers}
@@ -279,8 +299,12 @@ def _people(file: PopoloFile, actor: Actor, problems: list[Problem]) -> list[Per
                         Problem(
                             0,
                             f"{source.where}.identifiers",
-                            f"{pair[0]} {pair[1]} is already held in the register by someone "
-                            "you may not see; nothing can be imported under it",
+                            _(
+                                "%(scheme)s %(identifier)s is already held in the register by "
+                                "someone you may not see; nothing can be imported under it",
+                                scheme=pair[0],
+                                identifier=pair[1],
+                            ),
                         )
                     )
             try:

@@ -32,6 +32,8 @@ from typing import Any
 
 from monitor.domain import OrganizationKind, PartialDate
 from monitor.presentation.languages import script_of
+from monitor.presentation.translation import gettext as _
+from monitor.services.imports.reading import date_problem
 from monitor.services.name_matching import name_key, native_key
 
 # Popolo organization classifications and what the register calls them.
@@ -121,24 +123,46 @@ class PopoloFile:
 def read_popolo(data: bytes) -> PopoloFile:
     """The file's people, organizations and seats; :class:`PopoloProblems` otherwise."""
     if not data.strip():
-        raise PopoloProblems([("the file", "is empty")])
+        raise PopoloProblems([("the file", _("is empty"))])
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
+        byte = f"0x{data[exc.start]:02X}"
         raise PopoloProblems(
-            [("the file", f"is not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start})")]
+            [
+                (
+                    "the file",
+                    _(
+                        "is not UTF-8 (byte %(byte)s at position %(position)s)",
+                        byte=byte,
+                        position=exc.start,
+                    ),
+                )
+            ]
         ) from None
     except json.JSONDecodeError as exc:
         raise PopoloProblems(
-            [("the file", f"is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+            [
+                (
+                    "the file",
+                    _(
+                        "is not JSON: %(error)s at line %(line)s, column %(column)s",
+                        error=exc.msg,
+                        line=exc.lineno,
+                        column=exc.colno,
+                    ),
+                )
+            ]
         ) from None
     if not isinstance(document, dict) or not isinstance(document.get("persons"), list):
         raise PopoloProblems(
             [
                 (
                     "the file",
-                    'is not a Popolo file: it needs an object with a list of "persons" '
-                    '(and "organizations" and "memberships")',
+                    _(
+                        'is not a Popolo file: it needs an object with a list of "persons" '
+                        '(and "organizations" and "memberships")'
+                    ),
                 )
             ]
         )
@@ -161,13 +185,13 @@ class _Reader:
         """The objects of a top-level list, each with where it is."""
         value = self.document.get(name, [])
         if not isinstance(value, list):
-            self.problem(name, "must be a list")
+            self.problem(name, _("must be a list"))
             return []
         found = []
         for index, item in enumerate(value):
             where = f"{name}[{index}]"
             if not isinstance(item, dict):
-                self.problem(where, "must be an object")
+                self.problem(where, _("must be an object"))
                 continue
             label = _text(item.get("name"))
             found.append((f"{where} ({label})" if label else where, item))
@@ -181,7 +205,7 @@ class _Reader:
         if self.problems:
             raise PopoloProblems(self.problems)
         if not people:
-            raise PopoloProblems([("persons", "is empty: the file has no one to import")])
+            raise PopoloProblems([("persons", _("is empty: the file has no one to import"))])
         return PopoloFile(people, organizations, seats, native)
 
     def native_language(self) -> str | None:
@@ -204,7 +228,7 @@ class _Reader:
     def identifiers(self, where: str, item: dict[str, Any]) -> list[tuple[str, str]]:
         value = item.get("identifiers", [])
         if not isinstance(value, list):
-            self.problem(f"{where}.identifiers", "must be a list")
+            self.problem(f"{where}.identifiers", _("must be a list"))
             return []
         found: list[tuple[str, str]] = []
         for index, entry in enumerate(value):
@@ -212,12 +236,16 @@ class _Reader:
             scheme = _text(entry.get("scheme")) if isinstance(entry, dict) else None
             identifier = _text(entry.get("identifier")) if isinstance(entry, dict) else None
             if scheme is None or identifier is None:
-                self.problem(here, 'needs a "scheme" and an "identifier"')
+                self.problem(here, _('needs a "scheme" and an "identifier"'))
                 continue
             if len(scheme) > MAX_SCHEME or len(identifier) > MAX_IDENTIFIER:
                 self.problem(
                     here,
-                    f"a scheme is at most {MAX_SCHEME} characters, an identifier {MAX_IDENTIFIER}",
+                    _(
+                        "a scheme is at most %(scheme)s characters, an identifier %(identifier)s",
+                        scheme=MAX_SCHEME,
+                        identifier=MAX_IDENTIFIER,
+                    ),
                 )
                 continue
             pair = (scheme.casefold(), identifier)
@@ -225,7 +253,15 @@ class _Reader:
                 continue  # listed twice: one and the same
             other = next((i for s, i in found if s == pair[0]), None)
             if other is not None:
-                self.problem(here, f"gives a second {scheme} identifier ({identifier}; {other})")
+                self.problem(
+                    here,
+                    _(
+                        "gives a second %(scheme)s identifier (%(identifier)s; %(other)s)",
+                        scheme=scheme,
+                        identifier=identifier,
+                        other=other,
+                    ),
+                )
                 continue
             found.append(pair)
         return found
@@ -235,10 +271,10 @@ class _Reader:
             return None
         try:
             if not isinstance(value, str):
-                raise ValueError("must be a date written as text")
+                raise ValueError(_("must be a date written as text"))
             return PartialDate.parse(value)
         except ValueError as exc:
-            self.problem(where, f"{value!r}: {exc}")
+            self.problem(where, f"{value!r}: {date_problem(exc)}")
             return None
 
     def identified(
@@ -249,11 +285,13 @@ class _Reader:
         key = _text(item.get("id"))
         name = _text(item.get("name"))
         if key is None:
-            self.problem(where, 'has no "id"')
+            self.problem(where, _('has no "id"'))
         elif key in seen:
-            self.problem(where, f"has the id {key!r} of {seen[key]} too")
+            self.problem(
+                where, _("has the id %(id)s of %(other)s too", id=repr(key), other=seen[key])
+            )
         if name is None:
-            self.problem(where, 'has no "name"')
+            self.problem(where, _('has no "name"'))
         if key is None or name is None or key in seen:
             return None
         seen[key] = where
@@ -278,7 +316,12 @@ class _Reader:
                 if pair in owners:
                     self.problem(
                         f"{where}.identifiers",
-                        f"{pair[0]} {pair[1]} is also the identifier of {owners[pair]}",
+                        _(
+                            "%(scheme)s %(identifier)s is also the identifier of %(other)s",
+                            scheme=pair[0],
+                            identifier=pair[1],
+                            other=owners[pair],
+                        ),
                     )
                 owners.setdefault(pair, where)
             person.links = self.links(where, item)
@@ -288,13 +331,13 @@ class _Reader:
     def names(self, person: PopoloPerson, item: dict[str, Any], native: str | None) -> None:
         others = item.get("other_names", [])
         if not isinstance(others, list):
-            self.problem(f"{person.where}.other_names", "must be a list")
+            self.problem(f"{person.where}.other_names", _("must be a list"))
             return
         names: list[tuple[str, str | None]] = []
         for index, other in enumerate(others):
             text = _text(other.get("name")) if isinstance(other, dict) else None
             if text is None:
-                self.problem(f"{person.where}.other_names[{index}]", 'has no "name"')
+                self.problem(f"{person.where}.other_names[{index}]", _('has no "name"'))
                 continue
             names.append((text, _text(other.get("lang"))))
         person.name_native = next(
@@ -314,13 +357,13 @@ class _Reader:
     def links(self, where: str, item: dict[str, Any]) -> list[dict[str, str]]:
         value = item.get("links", [])
         if not isinstance(value, list):
-            self.problem(f"{where}.links", "must be a list")
+            self.problem(f"{where}.links", _("must be a list"))
             return []
         links: list[dict[str, str]] = []
         for index, entry in enumerate(value):
             url = _text(entry.get("url")) if isinstance(entry, dict) else None
             if url is None:
-                self.problem(f"{where}.links[{index}]", 'has no "url"')
+                self.problem(f"{where}.links[{index}]", _('has no "url"'))
                 continue
             note = _text(entry.get("note"))
             links.append({"url": url, "note": note} if note else {"url": url})
@@ -343,7 +386,10 @@ class _Reader:
             if seats is not None and (
                 not isinstance(seats, int) or isinstance(seats, bool) or seats < 0
             ):
-                self.problem(f"{where}.seats", f"{seats!r} is not a whole number of seats")
+                self.problem(
+                    f"{where}.seats",
+                    _("%(value)s is not a whole number of seats", value=repr(seats)),
+                )
                 seats = None
             short = None
             for other in item.get("other_names") or []:
@@ -373,19 +419,23 @@ class _Reader:
             if person not in people:
                 self.problem(
                     f"{where}.person_id",
-                    f"names {person!r}, who is not among the persons" if person else "is missing",
+                    _("names %(id)s, who is not among the persons", id=repr(person))
+                    if person
+                    else _("is missing"),
                 )
             for label, key in (("organization_id", org_key), ("on_behalf_of_id", party)):
                 if key is not None and key not in organizations:
                     self.problem(
-                        f"{where}.{label}", f"names {key!r}, which is not among the organizations"
+                        f"{where}.{label}",
+                        _("names %(id)s, which is not among the organizations", id=repr(key)),
                     )
             if org_key is None:
-                self.problem(f"{where}.organization_id", "is missing")
+                self.problem(f"{where}.organization_id", _("is missing"))
             area_key = _text(item.get("area_id"))
             if area_key is not None and area_key not in areas:
                 self.problem(
-                    f"{where}.area_id", f"names {area_key!r}, which is not among the areas"
+                    f"{where}.area_id",
+                    _("names %(id)s, which is not among the areas", id=repr(area_key)),
                 )
             period = periods.get(_text(item.get("legislative_period_id")) or "", {})
             start = self.date(
@@ -393,7 +443,7 @@ class _Reader:
             )
             end = self.date(f"{where}.end_date", item.get("end_date") or period.get("end_date"))
             if start and end and end.start < start.start:
-                self.problem(f"{where}.end_date", "is before the start date")
+                self.problem(f"{where}.end_date", _("is before the start date"))
             if person not in people or org_key not in organizations:
                 continue
             if party is not None and party not in organizations:
@@ -403,7 +453,7 @@ class _Reader:
             if legislature and organizations[legislature].kind is OrganizationKind.LEGISLATURE:
                 role = SEAT_ROLE if role.casefold() == POPOLO_SEAT_ROLE else role
             if len(role) > 120:
-                self.problem(f"{where}.role", "is longer than 120 characters")
+                self.problem(f"{where}.role", _("is longer than 120 characters"))
             assert person is not None  # noqa: S101 - checked above
             seats.append(
                 PopoloSeat(

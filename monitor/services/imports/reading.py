@@ -32,12 +32,13 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        byte = f"0x{data[exc.start]:02X}"
         raise ValidationError(
             {
                 "file": _(
                     "The file is not UTF-8 (byte %(byte)s at position %(position)s): save it "
                     "as “CSV UTF-8” and upload it again.",
-                    byte=f"0x{data[exc.start]:02X}",
+                    byte=byte,
                     position=exc.start,
                 )
             }
@@ -81,12 +82,13 @@ def read_records(data: bytes, max_rows: int) -> CsvFile:
                     continue
                 count += 1
                 if count > max_rows:
+                    limit = f"{max_rows:,}"
                     raise ValidationError(
                         {
                             "file": _(
                                 "The file has more than %(count)s rows; at most %(count)s are "
                                 "accepted at once.",
-                                count=f"{max_rows:,}",
+                                count=limit,
                             )
                         }
                     )
@@ -123,6 +125,17 @@ def detect_separator(text: str) -> str:
         return (known, len(cells))
 
     return max(SEPARATORS, key=lambda d: (score(d), d == ","))
+
+
+def date_problem(exc: ValueError) -> str:
+    """Why ``PartialDate.parse`` refused a date (the domain says it in English), in the
+    language in force."""
+    text = str(exc)
+    if text == "use YYYY, YYYY-MM or YYYY-MM-DD":
+        return _("use YYYY, YYYY-MM or YYYY-MM-DD")
+    if text == "not a real calendar date":
+        return _("not a real calendar date")
+    return text
 
 
 def clean(cell: str) -> str:
