@@ -13,8 +13,8 @@ by commas, semicolons or tabs (the header row tells which). A row without ``stat
   only when a name is shared by two organizations), ``organization_identifiers``
   (``wikidata:Q1285528``: the organization holding one is the row's, found before the name; one
   it lacks is added) and ``role``;
-- ``country`` *(required, ISO code or English name: ``KH`` or ``Cambodia``)*, ``title``
-  (defaults to the name), ``confidentiality``
+- ``country`` *(required, ISO code or name in English or the importer's language: ``KH``,
+  ``Cambodia``, ``Cambodge``)*, ``title`` (defaults to the name), ``confidentiality``
   (``public``, ``restricted`` or ``confidential``; default public);
 - ``status`` *(required)*: ``at_liberty``, ``jailed``, ``house_arrest``, ``fled``,
   ``disappeared`` or ``deceased``; ``status_date`` *(required)*: ``YYYY``, ``YYYY-MM`` or
@@ -32,8 +32,9 @@ apostrophe again and refuses unprefixed formulas. A cell starting with ``-`` is 
 when it is dashes alone or a number (``-``, ``-5 years``, which the sentence check then refuses).
 
 A vocabulary cell takes the code or the words the screens show, in any case (``house_arrest`` or
-``House arrest``); a country cell the ISO code or the country's English name. :data:`COLUMNS`
-describes every column once: the import checks cells with it and the Data page lists it.
+``House arrest``); a country cell the ISO code or the country's name in English or the
+importer's language. :data:`COLUMNS` describes every column once: the import checks cells with
+it and the Data page lists it.
 """
 
 from __future__ import annotations
@@ -365,7 +366,8 @@ def parse_country(text: str) -> str:
             return code
         raise ValueError(
             _(
-                "%(value)s is not a country: write its ISO code (KH) or English name (Cambodia)",
+                "%(value)s is not a country: write its ISO code (KH) or its name, in English or "
+                "in the import's language (Cambodia)",
                 value=repr(text.strip()),
             )
         ) from None
@@ -398,7 +400,7 @@ def _country_names(language: str) -> dict[str, str]:
 
 
 _DATE = _l("YYYY, YYYY-MM or YYYY-MM-DD")
-_COUNTRY = _l("ISO code (KH) or English name (Cambodia)")
+_COUNTRY = _l("ISO code (KH) or name, in English or in the import's language (Cambodia)")
 _TEXT = _l("text")
 
 # Every column, in the template's order; charge columns once, for charge 1 (then 2, 3, …).

@@ -107,7 +107,7 @@ def test_labels_shown_on_screen_import_as_their_codes(app: Flask, demo: dict[str
             "deceased (or with spaces, as on screen: at liberty, house arrest)",
         ),
         ({"charge_1_stage": "tried"}, "charge_1_stage", "on_trial"),
-        ({"country": "Kambodia"}, "country", "ISO code (KH) or English name (Cambodia)"),
+        ({"country": "Kambodia"}, "country", "ISO code (KH) or its name, in English"),
     ],
 )
 def test_a_wrong_value_lists_the_allowed_ones(
@@ -130,7 +130,7 @@ def test_the_data_page_lists_every_column_and_its_allowed_values(
     assert "<code>charge_1_stage</code>" in page
     assert "house arrest (<code>house_arrest</code>)" in page
     assert "on trial (<code>on_trial</code>)" in page
-    assert "ISO code (KH) or English name (Cambodia)" in page
+    assert "ISO code (KH) or name, in English or in the import&#39;s language (Cambodia)" in page
     required = {c.name for c in COLUMNS if c.required}
     # A row without a status records a member: only the name is always needed.
     assert required == {"name"}
