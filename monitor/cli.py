@@ -463,7 +463,7 @@ def _import_csv(  # noqa: PLR0917 - the command's options, passed on
     try:
         report = imports.check(data, actor, current_app.config["SETTINGS"], language=language)
     except imports.FileTooLarge as exc:
-        _fail(_("nothing imported: %(error)s", error=exc))
+        _fail(_("nothing imported: %(error)s", error=exc.message()))
         return
     for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
         click.echo(f"{path.name}: {problem}", err=True)
@@ -670,7 +670,7 @@ def _import_popolo(
     try:
         report = imports.check_popolo(data, CLI_ACTOR, current_app.config["SETTINGS"])
     except imports.FileTooLarge as exc:
-        _fail(_("nothing imported: %(error)s", error=exc))
+        _fail(_("nothing imported: %(error)s", error=exc.message()))
         return
     for problem in report.problems[: imports.MAX_REPORTED_PROBLEMS]:
         click.echo(_popolo_problem(path, problem.column, problem.message), err=True)

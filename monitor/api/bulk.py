@@ -176,7 +176,7 @@ def _read_file() -> tuple[bytes, str | None]:
 
 def _too_large(exc: imports.FileTooLarge) -> tuple[Response, int]:
     discard()
-    return jsonify(errors={"file": f"is larger than the limit of {exc.limit:,} bytes"}), 413
+    return jsonify(errors={"file": exc.field_message()}), 413
 
 
 bp.register_error_handler(imports.FileTooLarge, _too_large)

@@ -133,3 +133,20 @@ def test_a_date_the_domain_refuses_is_worded_too(app: Flask) -> None:
     assert _problems(report) == {
         "persons[0] (Kem Sokha).birth_date": "'1953-02-30': pas une date réelle du calendrier"
     }
+
+
+def test_a_file_over_the_limit_is_refused_in_the_importers_language(
+    app: Flask, editor_api: Api, tmp_path: Path
+) -> None:
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], import_max_bytes=1000)
+    headers = {"Authorization": f"Bearer {editor_api.token}", "Accept-Language": "fr"}
+    large = editor_api.client.post(
+        f"{PREFIX}/imports", data=b"name,status\n" + b"x" * 2000, headers=headers
+    )
+    assert large.status_code == 413
+    assert large.json == {"errors": {"file": "dépasse la limite de 1\u202f000 octets"}}
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps({"persons": [{"id": "p", "name": "x" * 2000}]}), encoding="utf-8")
+    refused = app.test_cli_runner().invoke(args=["import-popolo", str(path), "--language", "km"])
+    assert refused.exit_code == 1
+    assert "ឯកសារធំជាងដែនកំណត់ 1,000 បៃ" in refused.output

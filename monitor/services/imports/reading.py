@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from monitor.presentation.translation import format_number
 from monitor.presentation.translation import gettext as _
 from monitor.services import ValidationError
 from monitor.services.csv_format import CHARGE_COLUMN, IMPORT_COLUMNS, REQUIRED_COLUMNS
@@ -26,6 +27,17 @@ class FileTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the file is larger than the limit of {limit:,} bytes")
         self.limit = limit
+
+    def field_message(self) -> str:
+        """What the file field is told, in the language in force."""
+        return _("is larger than the limit of %(limit)s bytes", limit=format_number(self.limit))
+
+    def message(self) -> str:
+        """The whole refusal, in the language in force (the command line prints it)."""
+        return _(
+            "the file is larger than the limit of %(limit)s bytes",
+            limit=format_number(self.limit),
+        )
 
 
 def _decode(data: bytes) -> str:
