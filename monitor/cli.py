@@ -524,6 +524,13 @@ def _popolo_problem(path: Path, where: str, message: str) -> str:
     return f"{path.name}: {where}: {message}"
 
 
+def reason_text(reasons: str) -> str:
+    """Why a row or person matched, in the language in force (``same name``, ``identifier``)."""
+    from monitor.services.imports.matching import reason_text as worded
+
+    return worded(reasons)
+
+
 def _echo_matches(report: Any) -> None:
     """Say who is matched and who is probably someone in the register."""
     for plan in report.people:
@@ -535,7 +542,7 @@ def _echo_matches(report: Any) -> None:
                     where=plan.source.where,
                     name=match.person.name,
                     id=match.person.public_id,
-                    reason=match.reason,
+                    reason=reason_text(match.reason),
                 )
             )
         elif match.status == "probable":
@@ -594,7 +601,7 @@ def _echo_row_matches(report: Any) -> None:
                     name=name,
                     registered=match.person.name,
                     id=match.person.public_id,
-                    reason=match.reason,
+                    reason=reason_text(match.reason),
                 )
             )
         elif match.status == "probable":
