@@ -10,7 +10,9 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, cast, func, select, true
@@ -235,23 +237,86 @@ def _lateral_joins(cases: Select[Any]) -> tuple[Select[Any], list[Any]]:
     return joined, [instead.get(name, column) for name, column in _CSV_COLUMNS]
 
 
-def _case_rows(
-    user: User | None, organization: Organization | None
-) -> Iterator[Sequence[Sequence[Any]]]:
-    """Visible cases as :data:`_CSV_COLUMNS` rows, in id order, ``CSV_BATCH`` at a time (keyset:
-    each batch is a short query from an index, no cursor held open)."""
-    query = _csv_query(user, organization)
+# One batch as read: the cases' rows, their charges' rows and their people's identifiers' rows.
+_Batch = tuple[Sequence[Sequence[Any]], Sequence[Sequence[Any]], Sequence[Sequence[Any]]]
+_Execute = Callable[..., Sequence[Sequence[Any]]]
+
+
+def _read_batches(
+    query: Select[Any], conditions: Sequence[ColumnElement[bool]], execute: _Execute
+) -> Iterator[_Batch]:
+    """Visible cases as :data:`_CSV_COLUMNS` rows (``query``, see :func:`_csv_query`), in id
+    order, ``CSV_BATCH`` at a time (keyset: each batch is a short query from an index, no cursor
+    held open), each with the rows of its charges and identifiers. These are read by joining the
+    batch's id range again with ``conditions`` (clearance, organization) rather than by a list
+    of 2,000 ids. Only builds and runs statements: safe in another thread."""
     last = 0
-    while batch := column_rows(query.where(Case.id > last)):
-        yield batch
+    while batch := execute(query.where(Case.id > last)):
+        within = [Case.id > last, Case.id <= batch[-1][_CASE_ID], *conditions]
+        yield batch, execute(_charge_query(within)), execute(_identifier_query(within))
         last = batch[-1][_CASE_ID]
 
 
-def _charge_cells(
-    within: Sequence[ColumnElement[bool]], groups: int
-) -> dict[int, list[str | None]]:
-    """The charge columns of a batch's cases (``groups`` charges each at most), by case id."""
-    rows = column_rows(
+def _csv_batches(user: User | None, organization: Organization | None) -> Iterator[_Batch]:
+    """:func:`_read_batches` for the user. On PostgreSQL a thread reads one batch ahead on a
+    connection of its own, so the database reads the next batch while this one is formatted
+    (at a million cases each takes about half the time). SQLite: in turn, on the session's
+    connection. The statements are built here, where the session is (clearance, dialect)."""
+    query = _csv_query(user, organization)
+    conditions = [authz.case_visible(user), _of(organization)]
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield from _read_batches(query, conditions, column_rows)
+        return
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    engine = db.engine
+
+    def offer(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            with engine.connect() as connection:
+
+                def execute(statement: Select[Any]) -> Sequence[Sequence[Any]]:
+                    return connection.execute(statement, execution_options=_ROWS).all()
+
+                for batch in _read_batches(query, conditions, execute):
+                    if not offer(("batch", batch)):
+                        return
+        except Exception as exc:  # handed to the reader, who raises it
+            offer(("error", exc))
+            return
+        offer(("end", None))
+
+    thread = threading.Thread(target=read, name="export-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()  # the export ended or its client went away: the thread stops too
+        thread.join()
+
+
+# As column_rows reads: rows by position, no re-keying of the result to the statement's columns.
+_ROWS = {"_result_disable_adapt_to_context": True}
+
+
+def _charge_query(within: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
+    """The charges of a batch's cases, in case order."""
+    return (
         select(
             Charge.case_id,
             Charge.offence,
@@ -264,6 +329,10 @@ def _charge_cells(
         .where(*within)
         .order_by(Charge.case_id, Charge.id)
     )
+
+
+def _charge_cells(rows: Sequence[Sequence[Any]], groups: int) -> dict[int, list[str | None]]:
+    """The charge columns of a batch's cases (``groups`` charges each at most), by case id."""
     sentences: dict[tuple[Any, Any], str] = {}  # a few distinct sentences, formatted once each
     cells: dict[int, list[str | None]] = {}
     width = 4 * groups
@@ -279,14 +348,18 @@ def _charge_cells(
     return cells
 
 
-def _identifier_cells(within: Sequence[ColumnElement[bool]]) -> dict[int, str]:
-    """The identifiers cell of a batch's people (``scheme:identifier`` pairs), by person id."""
-    rows = column_rows(
+def _identifier_query(within: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
+    """The identifiers of a batch's people, in person order."""
+    return (
         select(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
         .join(Case, Case.person_id == PersonIdentifier.person_id)
         .where(*within)
         .order_by(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
     )
+
+
+def _identifier_cells(rows: Sequence[Sequence[Any]]) -> dict[int, str]:
+    """The identifiers cell of a batch's people (``scheme:identifier`` pairs), by person id."""
     pairs: dict[int, dict[str, None]] = {}
     for person_id, scheme, identifier in rows:
         # A person with two cases in the batch is read twice: each pair once.
@@ -303,17 +376,14 @@ def _text(cell: str | None) -> str | None:
 
 
 def _csv_batch(
-    batch: Sequence[Sequence[Any]],
-    groups: int,
-    organizations: tuple[dict[int, str], dict[int, str]],
-    within: Sequence[ColumnElement[bool]],
+    read: _Batch, groups: int, organizations: tuple[dict[int, str], dict[int, str]]
 ) -> list[list[Any]]:
-    """The CSV rows of one batch of cases (as :data:`_CSV_COLUMNS`); ``within`` selects the
-    batch's cases again (their id range, with the clearance and organization conditions), so
-    the batch's charges are read by joining it rather than by a list of 2,000 ids. Empty cells
-    stay ``None`` (csv.writer writes nothing for them)."""
-    charges = _charge_cells(within, groups)
-    identifiers = _identifier_cells(within)
+    """The CSV rows of one batch of cases as read (:func:`_read_batches`), in the columns of
+    :data:`_CSV_COLUMNS` and the charge groups. Empty cells stay ``None`` (csv.writer writes
+    nothing for them)."""
+    batch, charge_rows, identifier_rows = read
+    charges = _charge_cells(charge_rows, groups)
+    identifiers = _identifier_cells(identifier_rows)
     empty = [None] * (4 * groups)
     aliases_at, organization_at, date_at = _AT["aliases"], _AT["organization"], _AT["status_date"]
     identifiers_at = _AT["identifiers"]
@@ -419,18 +489,10 @@ def cases_csv(user: User | None, organization: Organization | None = None) -> It
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header(groups))
     yield "\ufeff" + buffer.getvalue()
-    last = 0
-    for batch in _case_rows(user, organization):
-        within = [
-            Case.id > last,
-            Case.id <= batch[-1][_CASE_ID],
-            authz.case_visible(user),
-            _of(organization),
-        ]
-        last = batch[-1][_CASE_ID]
+    for read in _csv_batches(user, organization):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(_csv_batch(batch, groups, (labels, org_identifiers), within))
+        writer.writerows(_csv_batch(read, groups, (labels, org_identifiers)))
         yield buffer.getvalue()
 
 
