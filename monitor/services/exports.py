@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, select, true
+from sqlalchemy import ColumnElement, Connection, Select, Text, cast, func, select, true
 from sqlalchemy.orm import aliased, selectinload
 
 from monitor import authz
@@ -252,9 +252,19 @@ def _read_batches(
     of 2,000 ids. Only builds and runs statements: safe in another thread."""
     last = 0
     while batch := execute(query.where(Case.id > last)):
-        within = [Case.id > last, Case.id <= batch[-1][_CASE_ID], *conditions]
-        yield batch, execute(_charge_query(within)), execute(_identifier_query(within))
+        ids = (last, batch[-1][_CASE_ID])
+        yield (
+            batch,
+            execute(_charge_query(ids, conditions)),
+            execute(_identifier_query(ids, conditions)),
+        )
         last = batch[-1][_CASE_ID]
+
+
+def _unconditional(conditions: Sequence[ColumnElement[bool]]) -> bool:
+    """Whether ``conditions`` are all ``true()``: the user sees every case, of every
+    organization."""
+    return all(condition is true() for condition in conditions)
 
 
 def _csv_batches(user: User | None, organization: Organization | None) -> Iterator[_Batch]:
@@ -285,7 +295,7 @@ def _csv_batches(user: User | None, organization: Organization | None) -> Iterat
             with engine.connect() as connection:
 
                 def execute(statement: Select[Any]) -> Sequence[Sequence[Any]]:
-                    return connection.execute(statement, execution_options=_ROWS).all()
+                    return _driver_rows(connection, statement)
 
                 for batch in _read_batches(query, conditions, execute):
                     if not offer(("batch", batch)):
@@ -314,20 +324,48 @@ def _csv_batches(user: User | None, organization: Organization | None) -> Iterat
 _ROWS = {"_result_disable_adapt_to_context": True}
 
 
-def _charge_query(within: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
-    """The charges of a batch's cases, in case order."""
-    return (
-        select(
-            Charge.case_id,
-            Charge.offence,
-            Charge.legal_basis,
-            Charge.max_sentence_kind,
-            Charge.max_sentence_months,
-            Charge.stage,
-        )
-        .join(Case, Case.id == Charge.case_id)
-        .where(*within)
-        .order_by(Charge.case_id, Charge.id)
+def _driver_rows(connection: Connection, statement: Select[Any]) -> Sequence[Sequence[Any]]:
+    """The statement's rows as the driver's tuples, when SQLAlchemy would not change a value
+    (no column type has a result processor: true of every column the export reads on
+    psycopg); otherwise through SQLAlchemy. A batch's rows then cost the driver's conversion
+    alone, without a ``Row`` per row (a third of the read's time in Python at a million
+    cases)."""
+    dialect = connection.dialect
+    if any(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+        for column in statement.selected_columns
+    ):
+        return connection.execute(statement, execution_options=_ROWS).all()
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _charge_query(
+    ids: tuple[int, int], conditions: Sequence[ColumnElement[bool]]
+) -> Select[*tuple[Any, ...]]:
+    """The charges of a batch's cases (case ids after ``ids[0]`` up to ``ids[1]`` meeting the
+    clearance and organization ``conditions``), in case order.
+
+    When the conditions are all true (an export of everything by someone who sees everything)
+    the charges' case index is read as a range, with no probe of the cases per case."""
+    charges = select(
+        Charge.case_id,
+        Charge.offence,
+        Charge.legal_basis,
+        Charge.max_sentence_kind,
+        Charge.max_sentence_months,
+        Charge.stage,
+    ).order_by(Charge.case_id, Charge.id)
+    after, upto = ids
+    if _unconditional(conditions):
+        return charges.where(Charge.case_id > after, Charge.case_id <= upto)
+    return charges.join(Case, Case.id == Charge.case_id).where(
+        Case.id > after, Case.id <= upto, *conditions
     )
 
 
@@ -348,12 +386,15 @@ def _charge_cells(rows: Sequence[Sequence[Any]], groups: int) -> dict[int, list[
     return cells
 
 
-def _identifier_query(within: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
-    """The identifiers of a batch's people, in person order."""
+def _identifier_query(
+    ids: tuple[int, int], conditions: Sequence[ColumnElement[bool]]
+) -> Select[*tuple[Any, ...]]:
+    """The identifiers of a batch's people (as :func:`_charge_query`), in person order."""
+    after, upto = ids
     return (
         select(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
         .join(Case, Case.person_id == PersonIdentifier.person_id)
-        .where(*within)
+        .where(Case.id > after, Case.id <= upto, *conditions)
         .order_by(PersonIdentifier.person_id, PersonIdentifier.scheme, PersonIdentifier.identifier)
     )
 

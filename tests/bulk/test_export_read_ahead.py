@@ -8,9 +8,12 @@ import threading
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from monitor.domain import Sentence, SentenceKind
 from monitor.extensions import db
-from monitor.services import exports
+from monitor.models import Case
+from monitor.services import charges, exports
 from monitor.services.seed import seed_synthetic
 from tests.support.accounts import make_user
 
@@ -51,3 +54,31 @@ def test_a_client_that_goes_away_stops_the_reader(
     assert _readers() == []
     returned = checked_out - db.engine.pool.checkedout()  # type: ignore[attr-defined]
     assert returned == (1 if ahead else 0)
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_fast_readings_write_what_the_general_ones_do(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone who sees everything gets the charges read as a range of the charges' index, and
+    on PostgreSQL every batch comes as the driver's tuples: the bytes are those of the charges
+    read through the cases and of rows read through SQLAlchemy."""
+    seed_synthetic(30, seed=7)
+    for n, case in enumerate(db.session.scalars(select(Case).order_by(Case.id))):
+        for k in range(n % 3):  # none, one or two charges: every batch end has some
+            offence = f"Offence {n}-{k}"
+            term = Sentence(SentenceKind.TERM, 12 * (k + 1))
+            charges.add_charge("test", case, charges.ChargeInput(offence, term))
+    db.session.commit()
+    admin = make_user("admin", "confidential")
+    monkeypatch.setattr(exports, "CSV_BATCH", 3)  # many batches: each range's ends count
+    fast = "".join(exports.cases_csv(admin))
+    assert fast.count("Offence ") > 30
+    monkeypatch.setattr(exports, "_unconditional", lambda conditions: False)
+    assert "".join(exports.cases_csv(admin)) == fast
+    monkeypatch.setattr(
+        exports,
+        "_driver_rows",
+        lambda connection, statement: connection.execute(statement).all(),
+    )
+    assert "".join(exports.cases_csv(admin)) == fast
