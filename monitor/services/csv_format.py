@@ -42,7 +42,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -61,15 +61,23 @@ from monitor.domain import (
     SentenceKind,
 )
 from monitor.models import Organization
-from monitor.presentation.translation import SOURCE_LANGUAGE, current_language
+from monitor.presentation.translation import (
+    SOURCE_LANGUAGE,
+    current_language,
+    gettext,
+    translations,
+    using_language,
+)
 from monitor.presentation.translation import gettext as _
 from monitor.presentation.translation import lazy_gettext as _l
 from monitor.presentation.wording import (
     CERTAINTY_LABELS,
     LEVEL_LABELS,
+    SENTENCE_KIND_LABELS,
     STAGE_LABELS,
     STATUS_LABELS,
     comma_list,
+    sentence_text,
 )
 
 E = TypeVar("E", bound=StrEnum)
@@ -226,15 +234,89 @@ _KINDS = {
     "unknown": SentenceKind.UNKNOWN,
     "": SentenceKind.UNKNOWN,
 }
+# Enough numbers to meet every plural form of every catalog (Arabic's six among them).
+_PLURAL_PROBES = (*range(0, 111), 1000, 1001, 1002, 1003)
+
+
+@dataclass(frozen=True)
+class _SentenceWords:
+    """How the screens word a sentence in one language (:func:`wording.sentence_text`): the
+    kinds' labels, the words after a number of years or months, and the word joining the two
+    (``et``; Arabic's ``و`` is written against the number that follows it)."""
+
+    kinds: dict[str, SentenceKind]
+    units: re.Pattern[str]
+    connector: re.Pattern[str] | None
+
+
+@functools.cache
+def _sentence_words(language: str) -> _SentenceWords:
+    catalog = translations(language)
+    kinds: dict[str, SentenceKind] = {}
+    with using_language(language):
+        for kind, text in SENTENCE_KIND_LABELS.items():
+            if kind is not SentenceKind.TERM:
+                kinds[word_key(str(text))] = kind
+        joined = gettext("%(years)s %(months)s", years="\0", months="\0")
+    units: dict[str, str] = {}
+    for unit, singular, plural in (
+        ("years", "%(count)s year", "%(count)s years"),
+        ("months", "%(count)s month", "%(count)s months"),
+    ):
+        for n in _PLURAL_PROBES:
+            word = catalog.ngettext(singular, plural, n).replace("%(count)s", "").strip()
+            if word:
+                units.setdefault(unicodedata.normalize("NFC", word.casefold()), unit)
+    # Longest first, so that a word is not read as a shorter one it starts with.
+    alternatives = "|".join(
+        f"(?P<{unit}_{i}>{re.escape(word)})"
+        for i, (word, unit) in enumerate(sorted(units.items(), key=lambda u: -len(u[0])))
+    )
+    between = joined.split("\0")[1].strip() if joined.count("\0") == 2 else ""
+    connector = re.compile(rf"(?:^|\s){re.escape(between)}\s*(?=\d)") if between else None
+    return _SentenceWords(kinds, re.compile(rf"(\d+)\s*(?:{alternatives})"), connector)
+
+
+def _localized_sentence(cleaned: str, language: str) -> Sentence | None:
+    """A sentence as the screens word it in ``language`` (``30 ans``, ``5 ans et 6 mois``,
+    ``réclusion à perpétuité``, ``5 سنوات و6 أشهر``); ``None`` when the text is not one.
+    Digits of any script are read (Khmer ``៣០``, and Arabic-Indic ones)."""
+    words = _sentence_words(language)
+    kind = words.kinds.get(word_key(cleaned))
+    if kind is not None:
+        return Sentence(kind)
+    text = unicodedata.normalize("NFC", cleaned)
+    if words.connector is not None:
+        text = words.connector.sub(" ", text)
+    totals = {"years": 0, "months": 0}
+    position = 0
+    for match in words.units.finditer(text):
+        if text[position : match.start()].strip():
+            return None
+        unit = next(name for name, value in match.groupdict().items() if value)
+        totals[unit.split("_")[0]] += int(match[1])
+        position = match.end()
+    if position == 0 or text[position:].strip():
+        return None
+    return _term(totals["years"], totals["months"])
 
 
 def parse_sentence(text: str) -> Sentence:
-    """``30 years`` → a 360-month term; raise ``ValueError`` with a reader's message otherwise."""
+    """``30 years`` → a 360-month term; raise ``ValueError`` with a reader's message otherwise.
+
+    The English words are read in every language; the importer's language's too, as the screens
+    write them (``30 ans``, ``30 ឆ្នាំ``, ``réclusion à perpétuité``)."""
     cleaned = " ".join(text.strip().lower().split())
     if cleaned in _KINDS:
         return Sentence(_KINDS[cleaned])
     match = _TERM.match(cleaned)
-    if not match or not (match["years"] or match["months"]):
+    if match and (match["years"] or match["months"]):
+        years, months = int(match["years"] or 0), int(match["months"] or 0)
+        if years < 0 or months < 0:
+            raise ValueError(_("a sentence cannot be negative"))
+        return _term(years, months)
+    language = current_language()
+    if language == SOURCE_LANGUAGE:
         raise ValueError(
             _(
                 "%(value)s is not a sentence: write e.g. '30 years', '18 months', "
@@ -242,9 +324,29 @@ def parse_sentence(text: str) -> Sentence:
                 value=repr(text.strip()),
             )
         )
-    years, months = int(match["years"] or 0), int(match["months"] or 0)
-    if years < 0 or months < 0:
-        raise ValueError(_("a sentence cannot be negative"))
+    found = _localized_sentence(cleaned, language)
+    if found is None:
+        raise ValueError(
+            _(
+                "%(value)s is not a sentence: write it as the screens do (%(examples)s) or in "
+                "English ('30 years', '5 years 6 months', 'life', 'death', 'fine only', "
+                "'unknown')",
+                value=repr(text.strip()),
+                examples=comma_list([repr(example) for example in screen_sentences()[:3]]),
+            )
+        )
+    return found
+
+
+def screen_sentences() -> list[str]:
+    """Sentences as the screens write them in the language in force, which the import reads
+    too: 30 years, 18 months, 5 years 6 months, life imprisonment, death, fine only, unknown."""
+    terms = [Sentence(SentenceKind.TERM, months) for months in (360, 18, 66)]
+    kinds = [Sentence(kind) for kind in SentenceKind if kind is not SentenceKind.TERM]
+    return [sentence_text(sentence) or "" for sentence in (*terms, *kinds)]
+
+
+def _term(years: int, months: int) -> Sentence:
     total = years * 12 + months
     if total > MAX_TERM_MONTHS:
         raise ValueError(_("a term longer than 200 years: write 'life' instead"))
@@ -385,6 +487,8 @@ class Column:
     vocabulary: type[StrEnum] | None = None
     # Values a cell holds word for word in every language (shown as code after ``allowed``).
     literals: tuple[str, ...] = ()
+    # The same values as the screens word them in the reader's language, also read.
+    screen_words: Callable[[], list[str]] | None = None
 
 
 @functools.cache
@@ -508,6 +612,7 @@ COLUMNS = (
             "fine only",
             "unknown",
         ),
+        screen_words=screen_sentences,
     ),
     Column(
         "charge_1_stage",

@@ -14,11 +14,25 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from monitor.domain import Certainty, Confidentiality, CustodyStatus, LegalStage
+from monitor.domain import (
+    Certainty,
+    Confidentiality,
+    CustodyStatus,
+    LegalStage,
+    Sentence,
+    SentenceKind,
+)
 from monitor.extensions import db
 from monitor.models import Case
 from monitor.presentation.translation import using_language
-from monitor.services.csv_format import Gender, choice_words, parse_choice, template_header
+from monitor.presentation.wording import sentence_text
+from monitor.services.csv_format import (
+    Gender,
+    choice_words,
+    parse_choice,
+    parse_sentence,
+    template_header,
+)
 from monitor.web.i18n import LANGUAGE_COOKIE
 from tests.bulk.test_popolo_import import CAMBODIA, upload_popolo
 from tests.bulk.test_web_api import confirm, post_file, upload
@@ -135,6 +149,68 @@ def test_a_country_named_in_the_importers_language_imports_as_its_code(
     response = post_file(editor, csv_bytes([mp(2, country=CAMBODIA_IN[language])]), "mps.csv")
     refused = editor.get(response.headers["Location"]).get_data(as_text=True)
     assert "<td>country</td>" in refused
+
+
+# A maximum sentence as each language's screens word it, and the months it means.
+SENTENCES = {
+    "fr": [("5 ans et 6 mois", 66), ("30 ans", 360), ("1 an", 12), ("18 mois", 18)],
+    "km": [("5 ឆ្នាំ 6 ខែ", 66), ("៣០ ឆ្នាំ", 360), ("18 ខែ", 18)],
+    "ar": [("5 سنوات و6 أشهر", 66), ("30 سنة", 360), ("\u0663\u0660 سنة", 360), ("11 شهرًا", 11)],
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_sentence_in_the_importers_language_imports(
+    app: Flask, demo: dict[str, str], language: str
+) -> None:
+    """What the case page shows as a maximum sentence, typed back into a file, imports as the
+    same sentence; so do the words of life imprisonment; the English words still work."""
+    editor = editor_in(app, language)
+    rows = [mp(n, charge_1_max_sentence=text) for n, (text, _) in enumerate(SENTENCES[language], 1)]
+    with app.app_context(), using_language(language):
+        life = sentence_text(Sentence(SentenceKind.LIFE))
+        shown = sentence_text(Sentence(SentenceKind.TERM, 42))  # 3 years 6 months, as on screen
+    rows += [mp(8, charge_1_max_sentence=life or ""), mp(9, charge_1_max_sentence=shown or "")]
+    rows.append(mp(10, charge_1_max_sentence="20 years"))
+    page = confirm(editor, upload(editor, csv_bytes(rows)))
+    assert 'id="import-done"' in page
+    expected = [months for _, months in SENTENCES[language]]
+    for n, months in enumerate(expected, 1):
+        assert case_of(f"CNRP-{n:02d}").charges[0].max_sentence == Sentence(
+            SentenceKind.TERM, months
+        )
+    assert case_of("CNRP-08").charges[0].max_sentence == Sentence(SentenceKind.LIFE)
+    assert case_of("CNRP-09").charges[0].max_sentence == Sentence(SentenceKind.TERM, 42)
+    assert case_of("CNRP-10").charges[0].max_sentence == Sentence(SentenceKind.TERM, 240)
+
+
+# A sentence's problem in each language names how its screens write one.
+NOT_A_SENTENCE = {"fr": "comme à l’écran ('30 ans'", "km": "'30 ឆ្នាំ'", "ar": "'30 سنة'"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_sentence_that_is_none_is_refused_with_the_languages_examples(
+    app: Flask, demo: dict[str, str], language: str
+) -> None:
+    editor = editor_in(app, language)
+    before = db.session.query(Case).count()
+    rows = [mp(1), mp(2, charge_1_max_sentence="30 ans 30 ans de plus")]
+    response = post_file(editor, csv_bytes(rows), "mps.csv")
+    page = html.unescape(editor.get(response.headers["Location"]).get_data(as_text=True))
+    assert "<td>charge_1_max_sentence</td>" in page
+    assert NOT_A_SENTENCE[language] in page
+    assert db.session.query(Case).count() == before
+
+
+def test_the_words_of_one_language_are_not_read_in_another(
+    app: Flask, demo: dict[str, str]
+) -> None:
+    refused = pytest.raises(ValueError, match=re.escape("'30 ans' មិនមែនជាទោសទេ"))
+    with app.app_context(), using_language("km"), refused:
+        parse_sentence("30 ans")
+    refused = pytest.raises(ValueError, match=re.escape("write e.g. '30 years'"))
+    with app.app_context(), using_language("en"), refused:
+        parse_sentence("30 ans")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
