@@ -83,40 +83,37 @@ def synthetic_file(rows: int) -> bytes:
     from monitor.services.csv_format import header
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header(2))
+    # By column name: a column added to the template is left empty, not shifted into another.
+    writer = csv.DictWriter(buffer, fieldnames=header(2), restval="")
+    writer.writeheader()
     statuses = ["jailed", "fled", "at_liberty", "house_arrest"]
     for n in range(rows):
         writer.writerow(
-            [
-                f"BENCH-{n:05d}",
-                f"Bench Member {n}",
-                f"សមាជិក {n}",
-                f"BM{n}",
-                "",
-                "KH",
-                "BENCH",
-                "member of parliament",
-                "KH",
-                f"Bench Member {n}",
-                "public",
-                statuses[n % len(statuses)],
-                f"20{10 + n % 10}-{1 + n % 12:02d}",
-                "",
-                "reported",
-                "",
-                "Bench source",
-                f"https://example.org/bench/{n % 50}",
-                "",  # identifiers
-                "Incitement",
-                "Criminal Code art. 495",
-                "2 years",
-                "charged",
-                "Treason",
-                "Criminal Code art. 443",
-                "30 years",
-                "on_trial",
-            ]
+            {
+                "external_id": f"BENCH-{n:05d}",
+                "name": f"Bench Member {n}",
+                "name_native": f"សមាជិក {n}",
+                "aliases": f"BM{n}",
+                "nationality": "KH",
+                "organization": "BENCH",
+                "role": "member of parliament",
+                "country": "KH",
+                "title": f"Bench Member {n}",
+                "confidentiality": "public",
+                "status": statuses[n % len(statuses)],
+                "status_date": f"20{10 + n % 10}-{1 + n % 12:02d}",
+                "status_certainty": "reported",
+                "status_source": "Bench source",
+                "status_source_url": f"https://example.org/bench/{n % 50}",
+                "charge_1_offence": "Incitement",
+                "charge_1_legal_basis": "Criminal Code art. 495",
+                "charge_1_max_sentence": "2 years",
+                "charge_1_stage": "charged",
+                "charge_2_offence": "Treason",
+                "charge_2_legal_basis": "Criminal Code art. 443",
+                "charge_2_max_sentence": "30 years",
+                "charge_2_stage": "on_trial",
+            }
         )
     return buffer.getvalue().encode()
 
