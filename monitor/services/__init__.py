@@ -122,7 +122,42 @@ def insert_rows(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> list[in
 
 
 def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (of a link table, or of a model whose ids are not needed) in bulk."""
-    if rows:
-        table = target if isinstance(target, Table) else Base.metadata.tables[target.__tablename__]
-        db.session.execute(insert(table), list(rows))
+    """Insert ``rows`` (of a link table, or of a model whose ids are not needed; each with the
+    same keys) in bulk, after what the session holds.
+
+    On PostgreSQL with ``COPY … FROM STDIN`` in the session's transaction: the server takes the
+    rows as one stream, where ``executemany`` sends it one INSERT per row (an import of 5,000
+    rows writes 30,000 audit entries). Each value goes through its column type's bind
+    processing first, so the rows hold what an INSERT would have written. Triggers fire as for
+    an INSERT: row triggers for each row, statement triggers once for the whole stream.
+    """
+    if not rows:
+        return
+    session = db.session()
+    session.flush()
+    connection = session.connection()
+    dialect = connection.dialect
+    table = target if isinstance(target, Table) else Base.metadata.tables[target.__tablename__]
+    if dialect.name != "postgresql":
+        connection.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    statement = "COPY {} ({}) FROM STDIN".format(
+        dialect.identifier_preparer.format_table(table),
+        ", ".join(dialect.identifier_preparer.quote(name) for name in names),
+    )
+    cursor = connection.connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if process is None or value is None else process(value)
+                        for process, value in zip(processors, (row[n] for n in names), strict=True)
+                    ]
+                )
+    finally:
+        cursor.close()

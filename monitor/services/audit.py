@@ -23,13 +23,13 @@ from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, Row, bindparam, insert, inspect, select
+from sqlalchemy import Integer, Row, bindparam, inspect, select
 
 from monitor.extensions import Base, db
 from monitor.models import AuditEntry, AuditHead, User
 from monitor.models.base import utcnow
 from monitor.presentation import history as history_wording
-from monitor.services import Actor, actor_label, column_rows
+from monitor.services import Actor, actor_label, add_rows, column_rows
 
 GENESIS = "0" * 64
 REKEY_ACTION = "audit.rekey"
@@ -245,7 +245,7 @@ def record_many(actor: Actor, planned: Sequence[Planned]) -> None:
     if head.key_id is None:
         head.key_id = scheme.key_id
     db.session.flush()  # entries appended by record() before these go first
-    db.session.execute(insert(Base.metadata.tables[AuditEntry.__tablename__]), rows)
+    add_rows(AuditEntry, rows)
 
 
 _ANCHOR = re.compile(r"^\s*([0-9]{1,12}):([0-9a-f]{64})\s*$")
