@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from babel.support import LazyProxy
-from sqlalchemy import Row, Select, Table, insert
+from sqlalchemy import Column, Row, Select, Table, insert
 
 from monitor.authz import NotFound
 from monitor.extensions import Base, db
@@ -141,7 +141,15 @@ def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> N
     if dialect.name != "postgresql":
         connection.execute(insert(table), list(rows))
         return
-    names = list(rows[0])
+    given = list(rows[0])
+    # The columns' own defaults (``default=`` in the models: an INSERT statement applies them,
+    # COPY would not) for the columns the rows leave out; callables once per row.
+    defaults = [
+        column
+        for column in table.c
+        if column.name not in given and column.default is not None and not column.primary_key
+    ]
+    names = [*given, *(column.name for column in defaults)]
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     ]
@@ -153,11 +161,20 @@ def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> N
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
+                values = [row[name] for name in given]
+                values += [_default(column) for column in defaults]
                 copy.write_row(
                     [
                         value if process is None or value is None else process(value)
-                        for process, value in zip(processors, (row[n] for n in names), strict=True)
+                        for process, value in zip(processors, values, strict=True)
                     ]
                 )
     finally:
         cursor.close()
+
+
+def _default(column: Column[Any]) -> Any:
+    """A column's ``default=`` value as an INSERT would take it (a callable is called)."""
+    default = column.default
+    assert default is not None  # noqa: S101 - only called for columns with a default
+    return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
