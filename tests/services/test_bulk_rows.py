@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from monitor.extensions import db
 from monitor.models import AuditEntry, Case, Charge
-from monitor.services import add_rows
+from monitor.services import add_rows, insert_rows
 
 
 def test_bulk_rows_take_the_models_defaults(app: Flask, demo: dict[str, str]) -> None:
@@ -61,4 +61,20 @@ def test_bulk_rows_keep_json_and_times_as_given(app: Flask) -> None:
         ("P0", at, None, after),
         ("P1", at, None, after),
     ]
+    db.session.rollback()
+
+
+def test_bulk_rows_with_ids_come_back_in_the_rows_order(app: Flask, demo: dict[str, str]) -> None:
+    case_id = db.session.scalars(select(Case.id).where(Case.public_id == demo["Kem Sokha"])).one()
+    rows = [{"case_id": case_id, "offence": f"Numbered {n}"} for n in (2, 0, 1)]
+    ids = insert_rows(Charge, rows)
+    assert len(set(ids)) == 3
+    offences = {
+        row.id: row.offence
+        for row in db.session.execute(select(Charge.id, Charge.offence).where(Charge.id.in_(ids)))
+    }
+    assert [offences[i] for i in ids] == ["Numbered 2", "Numbered 0", "Numbered 1"]
+    # The table's own sequence goes on after them: the next charge gets a new id.
+    (later,) = insert_rows(Charge, [{"case_id": case_id, "offence": "Later"}])
+    assert later > max(ids)
     db.session.rollback()
