@@ -245,7 +245,8 @@ class _SentenceWords:
     (``et``; Arabic's ``و`` is written against the number that follows it)."""
 
     kinds: dict[str, SentenceKind]
-    units: re.Pattern[str]
+    units: dict[str, str]  # each word after a number, folded: "years" or "months"
+    terms: re.Pattern[str]  # a number and one of those words
     connector: re.Pattern[str] | None
 
 
@@ -268,13 +269,10 @@ def _sentence_words(language: str) -> _SentenceWords:
             if word:
                 units.setdefault(unicodedata.normalize("NFC", word.casefold()), unit)
     # Longest first, so that a word is not read as a shorter one it starts with.
-    alternatives = "|".join(
-        f"(?P<{unit}_{i}>{re.escape(word)})"
-        for i, (word, unit) in enumerate(sorted(units.items(), key=lambda u: -len(u[0])))
-    )
+    alternatives = "|".join(re.escape(word) for word in sorted(units, key=len, reverse=True))
     between = joined.split("\0")[1].strip() if joined.count("\0") == 2 else ""
     connector = re.compile(rf"(?:^|\s){re.escape(between)}\s*(?=\d)") if between else None
-    return _SentenceWords(kinds, re.compile(rf"(\d+)\s*(?:{alternatives})"), connector)
+    return _SentenceWords(kinds, units, re.compile(rf"(\d+)\s*({alternatives})"), connector)
 
 
 def _localized_sentence(cleaned: str, language: str) -> Sentence | None:
@@ -290,11 +288,10 @@ def _localized_sentence(cleaned: str, language: str) -> Sentence | None:
         text = words.connector.sub(" ", text)
     totals = {"years": 0, "months": 0}
     position = 0
-    for match in words.units.finditer(text):
+    for match in words.terms.finditer(text):
         if text[position : match.start()].strip():
             return None
-        unit = next(name for name, value in match.groupdict().items() if value)
-        totals[unit.split("_")[0]] += int(match[1])
+        totals[words.units[match[2]]] += int(match[1])
         position = match.end()
     if position == 0 or text[position:].strip():
         return None
