@@ -151,9 +151,6 @@ def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> N
     connection = session.connection()
     dialect = connection.dialect
     table = target if isinstance(target, Table) else Base.metadata.tables[target.__tablename__]
-    if dialect.name != "postgresql":
-        connection.execute(insert(table), list(rows))
-        return
     given = list(rows[0])
     # The columns' own defaults (``default=`` in the models: an INSERT statement applies them,
     # COPY would not) for the columns the rows leave out; callables once per row.
@@ -162,6 +159,10 @@ def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> N
         for column in table.c
         if column.name not in given and column.default is not None and not column.primary_key
     ]
+    # A default only the INSERT can evaluate (an SQL expression): the INSERT, then.
+    if dialect.name != "postgresql" or not all(map(_copyable, defaults)):
+        connection.execute(insert(table), list(rows))
+        return
     names = [*given, *(column.name for column in defaults)]
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
@@ -184,6 +185,12 @@ def add_rows(target: Table | type[Base], rows: Sequence[Mapping[str, Any]]) -> N
                 )
     finally:
         cursor.close()
+
+
+def _copyable(column: Column[Any]) -> bool:
+    """Whether a column's ``default=`` is a value or a Python callable (not SQL)."""
+    default = column.default
+    return default is not None and (default.is_scalar or default.is_callable)
 
 
 def _default(column: Column[Any]) -> Any:
