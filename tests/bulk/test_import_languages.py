@@ -85,6 +85,12 @@ def editor_in(app: Flask, language: str) -> FlaskClient:
     return client
 
 
+def checked_page(editor: FlaskClient, rows: list[dict[str, str]]) -> str:
+    """The page an uploaded file's check leads to (its problems, if any)."""
+    response = post_file(editor, csv_bytes(rows), "mps.csv")
+    return editor.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def case_of(external_id: str) -> Case:
     db.session.expire_all()
     return db.session.query(Case).filter_by(external_id=external_id).one()
@@ -146,8 +152,7 @@ def test_a_country_named_in_the_importers_language_imports_as_its_code(
     assert (case.country, case.person.nationality) == ("KH", "KH")
     # In another language the name is not a country: refused, nothing imported.
     editor.set_cookie(LANGUAGE_COOKIE, "fr" if language != "fr" else "km")
-    response = post_file(editor, csv_bytes([mp(2, country=CAMBODIA_IN[language])]), "mps.csv")
-    refused = editor.get(response.headers["Location"]).get_data(as_text=True)
+    refused = checked_page(editor, [mp(2, country=CAMBODIA_IN[language])])
     assert "<td>country</td>" in refused
 
 
@@ -195,8 +200,7 @@ def test_a_sentence_that_is_none_is_refused_with_the_languages_examples(
     editor = editor_in(app, language)
     before = db.session.query(Case).count()
     rows = [mp(1), mp(2, charge_1_max_sentence="30 ans 30 ans de plus")]
-    response = post_file(editor, csv_bytes(rows), "mps.csv")
-    page = html.unescape(editor.get(response.headers["Location"]).get_data(as_text=True))
+    page = html.unescape(checked_page(editor, rows))
     assert "<td>charge_1_max_sentence</td>" in page
     assert NOT_A_SENTENCE[language] in page
     assert db.session.query(Case).count() == before
@@ -218,8 +222,7 @@ def test_a_wrong_label_is_refused_in_the_importers_language(
     app: Flask, demo: dict[str, str], language: str
 ) -> None:
     editor = editor_in(app, language)
-    response = post_file(editor, csv_bytes([mp(1, status="arrêté")]), "mps.csv")
-    page = editor.get(response.headers["Location"]).get_data(as_text=True)
+    page = checked_page(editor, [mp(1, status="arrêté")])
     assert f'<html lang="{language}"' in page
     assert "<td>status</td>" in page
     assert WRONG[language] in page
